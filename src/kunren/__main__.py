@@ -1,0 +1,3 @@
+from kunren.cli import main
+
+main()

@@ -1,0 +1,102 @@
+"""The one exception tree of kunren, so the CLI can turn any failure into one line and an exit code.
+
+Library code raises these and never prints or exits; ``kunren.cli`` is the only boundary that
+does. Foreign exceptions (botocore, OSError, yaml) are translated where they enter, with
+``raise KunrenError(...) from exc``, so a traceback is only ever shown with ``--debug``.
+
+    KunrenError                 exit 1   something failed
+    ├── UsageError              exit 2   bad command-line input
+    ├── ScenarioError           exit 2   a scenario file is wrong (carries every problem found)
+    ├── InputError              exit 2   another input file is wrong (CSV timeline, audience…)
+    ├── GuardrailError          exit 2   a safety rule refused to act; nothing was touched
+    ├── PluginError             exit 2   a plugin is missing or its extra is not installed
+    ├── NotAvailableError       exit 1   a registered kind whose behaviour is not built yet
+    ├── EventLogError           exit 1   the event log is damaged or locked
+    ├── InjectionError          exit 1   an injector failed to act
+    ├── ObjectivesMissed        exit 3   --check / --fail-under: objectives missed
+    └── RevertError             exit 4   a revert failed: the environment may be left broken
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KunrenError(Exception):
+    """Base of every error kunren raises on purpose."""
+
+    exit_code = 1
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class UsageError(KunrenError):
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an input file, located as ``FILE:LINE: KEY.PATH: message``."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ProblemsError(KunrenError):
+    """An input with one or more located problems; all of them are reported at once."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.path))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class ScenarioError(ProblemsError):
+    """A scenario did not validate; nothing was run."""
+
+
+class InputError(ProblemsError):
+    """A timeline, audience or other input file did not validate; nothing was written."""
+
+
+class GuardrailError(KunrenError):
+    """A safety guardrail refused to act; nothing was changed."""
+
+    exit_code = 2
+
+
+class PluginError(KunrenError):
+    exit_code = 2
+
+
+class NotAvailableError(KunrenError):
+    """A kind that is registered (and validated) but whose behaviour is not built yet."""
+
+
+class EventLogError(KunrenError):
+    pass
+
+
+class InjectionError(KunrenError):
+    pass
+
+
+class ObjectivesMissed(KunrenError):
+    exit_code = 3
+
+
+class RevertError(KunrenError):
+    exit_code = 4

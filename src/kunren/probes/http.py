@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from kunren.probes.base import NotBuiltProbe
+
+
+class HttpProbe(NotBuiltProbe):
+    pass

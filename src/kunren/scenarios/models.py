@@ -1,0 +1,547 @@
+"""Typed, frozen models of the scenario format (see README "Scenario format").
+
+The models check shape and types; ``kunren.scenarios.loader`` adds file:line locations and the
+cross-references (targets exist, kinds are installed plugins, times inside ``duration``…).
+Kind-specific parameters (a fault's ``match``/``respond``, a probe's ``http`` block) are kept
+as plain JSON here and validated by the model each plugin brings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from kunren.durations import format_duration, parse_duration
+
+BUILTIN_MILESTONES: tuple[str, ...] = (
+    "detected",
+    "acknowledged",
+    "escalated",
+    "triaged",
+    "customer_notified",
+    "mitigated",
+    "resolved",
+)
+
+MILESTONE_LABELS: dict[str, dict[str, str]] = {
+    "detected": {"en": "I noticed a problem", "ja": "異常に気づいた"},
+    "acknowledged": {"en": "Acknowledged the alert", "ja": "アラートを確認した"},
+    "escalated": {"en": "Escalated to an engineer", "ja": "エンジニアにエスカレーションした"},
+    "triaged": {"en": "Triaged", "ja": "切り分けた"},
+    "customer_notified": {"en": "Customers notified", "ja": "お客様に告知した"},
+    "mitigated": {"en": "Mitigated", "ja": "暫定対処した"},
+    "resolved": {"en": "Resolved", "ja": "復旧した"},
+}
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _duration(value: object) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise PydanticCustomError("duration", str(exc)) from None
+
+
+_DURATION_SCHEMA = {
+    "type": "string",
+    "pattern": r"^(\d+(\.\d+)?(d|h|m|s|ms))+$|^P(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$|^0$",
+    "description": "A duration: 90s, 5m, 1h30m or ISO 8601 (PT5M)",
+    "examples": ["5m", "90s", "1h30m", "PT5M"],
+}
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema(_DURATION_SCHEMA),
+]
+"""Seconds, written in YAML as ``90s``, ``5m``, ``1h30m`` or ``PT5M``."""
+
+
+def _identifier(value: object) -> object:
+    if isinstance(value, str) and not _ID.match(value):
+        raise PydanticCustomError(
+            "identifier",
+            "expected an id of letters, digits, '-', '_' or '.', got {value!r}",
+            {"value": value},
+        )
+    return value
+
+
+Identifier = Annotated[str, BeforeValidator(_identifier)]
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+RoleList = Annotated[list[str], BeforeValidator(_one_or_many)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# ---------------------------------------------------------------- roles
+
+
+class Tool(Model):
+    name: str
+    url: str | None = None
+    description: str = ""
+
+
+class Role(Model):
+    min: int = Field(default=0, ge=0)
+    tools: list[Tool] = Field(default_factory=list)
+    milestones: list[str] | None = None  # None: every milestone
+    label: str | None = None
+
+
+# ---------------------------------------------------------------- targets
+
+
+class Select(Model):
+    count: int | None = Field(default=None, ge=1)
+    percent: float | None = Field(default=None, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Select:
+        if (self.count is None) == (self.percent is None):
+            raise PydanticCustomError("select", "give exactly one of count or percent")
+        return self
+
+
+class AwsTarget(Model):
+    region: str | None = None
+    profile: str | None = None
+
+
+class Ec2Target(AwsTarget):
+    filters: dict[str, str | list[str]] = Field(default_factory=dict)
+    ids: list[str] = Field(default_factory=list)
+    select: Select | None = None
+
+    @model_validator(mode="after")
+    def _explicit(self) -> Ec2Target:
+        if not self.filters and not self.ids:
+            raise PydanticCustomError(
+                "explicit", "give filters or ids: kunren never targets every instance"
+            )
+        return self
+
+
+class AsgTarget(AwsTarget):
+    name: str
+    select: Select | None = None
+
+
+class EcsTarget(AwsTarget):
+    cluster: str
+    service: str | None = None
+    select: Select | None = None
+
+
+class RdsTarget(AwsTarget):
+    db_instance: str | None = None
+    db_cluster: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RdsTarget:
+        if (self.db_instance is None) == (self.db_cluster is None):
+            raise PydanticCustomError("rds", "give exactly one of db_instance or db_cluster")
+        return self
+
+
+class ProcessTarget(Model):
+    service: str | None = None
+    pid_file: str | None = None
+    pattern: str | None = None  # matched against the command line of running processes
+
+    @model_validator(mode="after")
+    def _one(self) -> ProcessTarget:
+        given = [v for v in (self.service, self.pid_file, self.pattern) if v is not None]
+        if len(given) != 1:
+            raise PydanticCustomError("process", "give exactly one of service, pid_file, pattern")
+        return self
+
+
+TARGET_KINDS: tuple[str, ...] = ("url", "process", "aws.ec2", "aws.asg", "aws.ecs", "aws.rds")
+
+
+class Target(Model):
+    """A named thing faults and probes act on; exactly one kind key is given."""
+
+    url: str | None = None
+    process: ProcessTarget | None = None
+    aws_ec2: Ec2Target | None = Field(default=None, alias="aws.ec2")
+    aws_asg: AsgTarget | None = Field(default=None, alias="aws.asg")
+    aws_ecs: EcsTarget | None = Field(default=None, alias="aws.ecs")
+    aws_rds: RdsTarget | None = Field(default=None, alias="aws.rds")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Target:
+        given = [k for k in TARGET_KINDS if self.spec(k) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "target", "give exactly one of: {kinds}", {"kinds": ", ".join(TARGET_KINDS)}
+            )
+        return self
+
+    def spec(self, kind: str) -> Any:
+        return getattr(self, kind.replace(".", "_"))
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in TARGET_KINDS if self.spec(k) is not None)
+
+    @property
+    def is_aws(self) -> bool:
+        return self.kind.startswith("aws.")
+
+
+# ---------------------------------------------------------------- services and load
+
+
+class Service(Model):
+    command: list[str] = Field(min_length=1)
+    ready: str | None = None  # URL answering 2xx once the service is up
+    ready_timeout: Duration = 30.0
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return value.split() if isinstance(value, str) else value
+
+
+class LoadStageSpec(Model):
+    at: Duration
+    users: int = Field(ge=0)
+    spawn_rate: float = Field(gt=0)
+
+
+class Distributed(Model):
+    workers: int = Field(default=0, ge=0, le=64)
+
+
+class MasterAddress(Model):
+    host: str
+    port: int = Field(default=5557, ge=1, le=65535)
+    web_port: int = Field(default=8089, ge=1, le=65535)
+
+
+class Load(Model):
+    locustfile: str | None = None
+    urls: list[str] = Field(default_factory=list)  # built-in locustfile: GET each in turn
+    host: str
+    stages: list[LoadStageSpec] = Field(min_length=1)
+    distributed: Distributed = Distributed()
+    master: MasterAddress | None = None
+    stats_every: Duration = 5.0
+
+    @model_validator(mode="after")
+    def _source(self) -> Load:
+        if (self.locustfile is None) == (not self.urls):
+            raise PydanticCustomError("load", "give either locustfile or urls")
+        if self.master is not None and self.distributed.workers:
+            raise PydanticCustomError(
+                "load", "give distributed.workers (local workers) or master (existing), not both"
+            )
+        return self
+
+
+# ---------------------------------------------------------------- faults, injects, runbooks
+
+
+_FAULT_FIELDS = {"id", "at", "kind", "target", "for", "description"}
+
+
+def _gather_params(fixed: set[str]) -> Any:
+    def gather(value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        common = {k: v for k, v in value.items() if k in fixed}
+        common["params"] = {k: v for k, v in value.items() if k not in fixed}
+        return common
+
+    return gather
+
+
+class Fault(Model):
+    """A fault at a drill time; keys beyond the common ones are the kind's own parameters."""
+
+    id: Identifier
+    at: Duration
+    kind: str
+    target: str | None = None
+    for_: Duration | None = Field(default=None, alias="for")
+    description: str = ""
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+    _gather = model_validator(mode="before")(_gather_params(_FAULT_FIELDS))
+
+
+InjectKind = Literal["announcement", "inquiry", "unavailable"]
+
+
+class InjectSpec(Model):
+    at: Duration
+    kind: InjectKind
+    text: str = ""
+    who: str | None = None
+    to: RoleList = Field(default_factory=list)  # roles it is addressed to; empty: everyone
+    for_: Duration | None = Field(default=None, alias="for")
+
+    @model_validator(mode="after")
+    def _needs(self) -> InjectSpec:
+        if self.kind == "unavailable" and not self.who:
+            raise PydanticCustomError("inject", "an 'unavailable' inject needs who")
+        if self.kind in ("announcement", "inquiry") and not self.text:
+            raise PydanticCustomError(
+                "inject", "an '{kind}' inject needs text", {"kind": self.kind}
+            )
+        return self
+
+
+_RUNBOOK_FIELDS = {"id", "title", "kind", "target", "roles", "doc", "description", "confirm"}
+
+
+class RunbookSpec(Model):
+    id: Identifier
+    title: str
+    kind: str
+    target: str | None = None
+    roles: RoleList = Field(default_factory=list)  # empty: every role
+    doc: str | None = None
+    description: str = ""
+    confirm: bool = True
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+    _gather = model_validator(mode="before")(_gather_params(_RUNBOOK_FIELDS))
+
+
+# ---------------------------------------------------------------- probes and stop conditions
+
+
+_PROBE_FIELDS = {"id", "every", "description"}
+
+
+class ProbeSpec(Model):
+    """``{id, every, <kind>: {params}}``: the one key beside id/every names the probe kind."""
+
+    id: Identifier
+    every: Duration = 10.0
+    description: str = ""
+    kind: str
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_kind(cls, value: object) -> object:
+        if not isinstance(value, dict) or "kind" in value:
+            return value
+        common = {k: v for k, v in value.items() if k in _PROBE_FIELDS}
+        rest = {k: v for k, v in value.items() if k not in _PROBE_FIELDS}
+        if len(rest) != 1:
+            raise PydanticCustomError(
+                "probe_kind",
+                "give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got {n}",
+                {"n": ", ".join(rest) or "none"},
+            )
+        ((kind, params),) = rest.items()
+        if params is None:
+            params = {}
+        common.update(kind=kind, params=params)
+        return common
+
+
+class StopCondition(Model):
+    probe: str
+    failing_for: Duration = 0.0
+
+
+# ---------------------------------------------------------------- objectives
+
+
+class Objective(Model):
+    within: Duration
+    by: RoleList = Field(default_factory=list)
+
+
+class MilestoneSpec(Model):
+    label: str | None = None
+    label_ja: str | None = None
+    roles: RoleList = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- notifications
+
+
+class AudienceSpec(Model):
+    file: str
+    segment: str | list[str] | None = None
+    lang: str | None = None
+
+
+class Approval(Model):
+    by: RoleList
+
+
+class ChannelSpec(Model):
+    name: str
+    params: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+def _channel(value: object) -> object:
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict) and len(value) == 1 and "name" not in value:
+        ((name, params),) = value.items()
+        return {"name": name, "params": params or {}}
+    return value
+
+
+Channel = Annotated[ChannelSpec, BeforeValidator(_channel)]
+
+TemplateRef = str | dict[str, str]  # one file, or one file per language
+
+
+class Notifications(Model):
+    templates: dict[str, TemplateRef] = Field(default_factory=dict)
+    audiences: dict[str, AudienceSpec] = Field(default_factory=dict)
+    channels: list[Channel] = Field(default_factory=lambda: [ChannelSpec(name="capture")])
+    approval: Approval | None = None
+    drill_allowlist: list[str] = Field(default_factory=list)  # addresses or @domain
+    variables: dict[str, str] = Field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- simulate and safety
+
+
+_RANGE = re.compile(r"^\s*(\S+?)\s*-\s*(\S+)\s*$")
+
+
+def _time_range(value: object) -> object:
+    if isinstance(value, str):
+        match = _RANGE.match(value)
+        if match and not value.upper().startswith("P"):
+            lo, hi = (_duration(part) for part in match.groups())
+            if hi < lo:
+                raise PydanticCustomError("range", "range ends before it starts: {v!r}", {"v": value})
+            return (lo, hi)
+        single = _duration(value)
+        return (single, single)
+    return value
+
+
+TimeRange = Annotated[
+    tuple[float, float],
+    BeforeValidator(_time_range),
+    WithJsonSchema({"type": "string", "examples": ["6m-10m", "25m"]}),
+]
+
+_PERSON_FIELDS = {"role", "person"}
+
+
+class SimulatedPerson(Model):
+    role: str
+    person: str
+    milestones: dict[str, TimeRange] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather(cls, value: object) -> object:
+        if not isinstance(value, dict) or "milestones" in value:
+            return value
+        common = {k: v for k, v in value.items() if k in _PERSON_FIELDS}
+        common["milestones"] = {k: v for k, v in value.items() if k not in _PERSON_FIELDS}
+        return common
+
+
+class Simulate(Model):
+    seed: int = 0
+    people: list[SimulatedPerson] = Field(default_factory=list)
+
+
+class Safety(Model):
+    require_tag: dict[str, str] = Field(default_factory=lambda: {"kunren:allow": "true"})
+    max_targets: int = Field(default=1, ge=1)
+    allowed_regions: list[str] = Field(default_factory=list)
+    allowed_accounts: list[str] = Field(default_factory=list)
+    dry_run_preflight: bool = True
+
+
+# ---------------------------------------------------------------- the scenario
+
+
+class Scenario(Model):
+    version: Literal[1]
+    id: Identifier
+    title: str
+    description: str = ""
+    duration: Duration
+    tags: list[str] = Field(default_factory=list)
+    lang: Literal["en", "ja"] = "en"
+    t0: Literal["first_fault", "impact"] = "first_fault"
+    roles: dict[str, Role] = Field(default_factory=dict)
+    milestones: dict[str, MilestoneSpec] = Field(default_factory=dict)
+    targets: dict[str, Target] = Field(default_factory=dict)
+    services: dict[str, Service] = Field(default_factory=dict)
+    load: Load | None = None
+    faults: list[Fault] = Field(default_factory=list)
+    injects: list[InjectSpec] = Field(default_factory=list)
+    probes: list[ProbeSpec] = Field(default_factory=list)
+    stop_conditions: list[StopCondition] = Field(default_factory=list)
+    objectives: dict[str, Objective] = Field(default_factory=dict)
+    runbooks: list[RunbookSpec] = Field(default_factory=list)
+    notifications: Notifications | None = None
+    simulate: Simulate | None = None
+    safety: Safety | None = None
+
+    @property
+    def milestone_names(self) -> list[str]:
+        return list(BUILTIN_MILESTONES) + [m for m in self.milestones if m not in BUILTIN_MILESTONES]
+
+    def milestones_for_role(self, role: str) -> list[str]:
+        spec = self.roles.get(role)
+        if spec is not None and spec.milestones is not None:
+            return list(spec.milestones)
+        names = []
+        for name in self.milestone_names:
+            custom = self.milestones.get(name)
+            if custom is None or not custom.roles or role in custom.roles:
+                names.append(name)
+        return names
+
+    def milestone_label(self, name: str, lang: str = "en") -> str:
+        custom = self.milestones.get(name)
+        if custom is not None:
+            label = custom.label_ja if lang == "ja" and custom.label_ja else custom.label
+            if label:
+                return label
+        return MILESTONE_LABELS.get(name, {}).get(lang) or name.replace("_", " ")
+
+    def fault(self, fault_id: str) -> Fault | None:
+        return next((f for f in self.faults if f.id == fault_id), None)
+
+    def runbook(self, runbook_id: str) -> RunbookSpec | None:
+        return next((r for r in self.runbooks if r.id == runbook_id), None)
+
+    def probe(self, probe_id: str) -> ProbeSpec | None:
+        return next((p for p in self.probes if p.id == probe_id), None)
