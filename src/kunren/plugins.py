@@ -79,7 +79,7 @@ def load(group: str, name: str) -> Any:
         raise PluginError(f"unknown {_NOUN.get(group, group)} {name!r}")
     try:
         return points[name].load()
-    except ImportError as exc:
+    except (ImportError, AttributeError) as exc:  # AttributeError: the class is not there
         raise PluginError(f"{_NOUN.get(group, group)} {name!r} failed to load: {exc}") from exc
 
 

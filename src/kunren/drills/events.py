@@ -9,6 +9,7 @@ version is ``v`` in ``drill.started``.
     fault.injecting     intent: planned targets and how to undo, logged BEFORE acting
     fault.injected      actual targets and the revert handle
     fault.failed / fault.reverting / fault.reverted / fault.revert_failed
+    service.started / service.stopped   local services the drill owns (pid recorded)
     load.stage          users and spawn rate (planned: true when no load was generated)
     load.stats          one interval's rps, failures/s, p50/p95, per endpoint
     probe.failed / probe.recovered    state changes only
@@ -76,6 +77,7 @@ class FaultInjecting(_Event):
     target: str | None = None
     planned: list[str] = Field(default_factory=list)
     undo: str = ""  # how it will be undone, in words (empty: not reversible)
+    revert: Json | None = None  # the handle that undoes it, if known before acting
     runbook: str | None = None  # set when a participant's runbook caused it
 
 
@@ -109,6 +111,19 @@ class FaultRevertFailed(_Event):
     type: Literal["fault.revert_failed"] = "fault.revert_failed"
     fault: str
     error: str
+
+
+class ServiceStarted(_Event):
+    type: Literal["service.started"] = "service.started"
+    name: str
+    pid: int
+    command: list[str] = Field(default_factory=list)
+
+
+class ServiceStopped(_Event):
+    type: Literal["service.stopped"] = "service.stopped"
+    name: str
+    detail: str = ""
 
 
 class LoadStage(_Event):
@@ -248,6 +263,8 @@ Event = Annotated[
     | FaultReverting
     | FaultReverted
     | FaultRevertFailed
+    | ServiceStarted
+    | ServiceStopped
     | LoadStage
     | LoadStats
     | ProbeFailed

@@ -26,6 +26,7 @@ Handle = dict[str, JsonValue]
 class Planned:
     targets: list[str]
     undo: str = ""  # in words; empty when the fault cannot be undone
+    revert: Handle | None = None  # the handle that would undo it, when known before acting
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class Injector(Plugin, ABC):
     def __init__(self, ctx: DrillContext, request: FaultRequest) -> None:
         self.ctx = ctx
         self.request = request
+
+    async def setup(self) -> None:
+        """Called at drill start, before any fault fires (e.g. to put the fault proxy in
+        front of its target). Must be idempotent across injectors sharing a resource."""
 
     async def plan(self) -> Planned:
         """The targets it would act on and how it would be undone; touches nothing."""

@@ -1,17 +1,294 @@
-"""Local process faults. Placeholder until the conductor work lands."""
+"""Local process faults: kill with any signal, freeze and thaw, restart a drill-owned service.
+
+A process target is ``{service: NAME}`` (a service the drill started), ``{pid_file: PATH}`` or
+``{pattern: REGEX}`` (matched against the command lines in /proc). kunren never signals
+itself or its parents, and a pattern that matches nothing, or more than one process without
+``all: true``, is refused rather than guessed at. Pids go into the revert handle with their
+start times, so ``kunren revert`` in a new process continues exactly the processes it froze.
+"""
 
 from __future__ import annotations
 
-from kunren.injectors.base import NotBuiltInjector
+import os
+import signal
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, JsonValue, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from kunren.errors import GuardrailError, InjectionError, RevertError
+from kunren.injectors import procfs
+from kunren.injectors.base import Handle, Injected, Injector, Planned
+from kunren.injectors.procfs import ProcInfo
+from kunren.scenarios.models import ProcessTarget, Target
 
 
-class ProcessKill(NotBuiltInjector):
+def parse_signal(value: object) -> int:
+    """A signal number from ``KILL``, ``SIGKILL``, ``kill``, ``9`` or ``"9"``."""
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "signal", "expected a signal name or number, got {v!r}", {"v": value}
+        )
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int):
+        if value in signal.valid_signals():
+            return value
+        raise PydanticCustomError("signal", "no signal number {v}", {"v": value})
+    if isinstance(value, str):
+        name = value.strip().upper()
+        name = name if name.startswith("SIG") else "SIG" + name
+        try:
+            return int(signal.Signals[name])
+        except KeyError:
+            pass
+    raise PydanticCustomError(
+        "signal", "expected a signal name (TERM, KILL, HUP…) or number, got {v!r}", {"v": value}
+    )
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+Signal = Annotated[
+    int,
+    BeforeValidator(parse_signal),
+    WithJsonSchema({"type": ["string", "integer"], "examples": ["TERM", "KILL", "HUP", 9]}),
+]
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ProcessKillParams(_Params):
+    signal: Signal = int(signal.SIGTERM)
+    all: bool = False  # a pattern may match several processes: signal every one
+
+
+class ProcessStopParams(_Params):
+    all: bool = False
+
+
+class ProcessRestartParams(_Params):
+    pass
+
+
+def _handle(found: list[ProcInfo]) -> Handle:
+    records: list[JsonValue] = [
+        {"pid": info.pid, "start": info.start, "command": info.command} for info in found
+    ]
+    return {"signal": "SIGCONT", "pids": records}
+
+
+class _ProcessInjector(Injector):
     target_kinds = ("process",)
 
+    @property
+    def _spec(self) -> ProcessTarget:
+        target = self.request.target
+        if target is None or target.process is None:
+            raise InjectionError(f"{self.request.kind} needs a process target")
+        return target.process
 
-class ProcessStop(NotBuiltInjector):
-    target_kinds = ("process",)
+    def _want_all(self) -> bool:
+        return bool(getattr(self.request.params, "all", False))
+
+    def _service_pid(self, name: str) -> int | None:
+        service = self.ctx.services.get(name)
+        return service.pid if service is not None else None
+
+    def _describe(self, spec: ProcessTarget) -> str:
+        if spec.service is not None:
+            return f"service {spec.service}"
+        if spec.pid_file is not None:
+            return f"pid file {spec.pid_file}"
+        return f"processes matching {spec.pattern!r}"
+
+    def _find(self) -> list[ProcInfo]:
+        """The processes the target names right now; raises when that is not exactly what
+        the scenario asked for (none, or several without ``all: true``)."""
+        spec = self._spec
+        if spec.service is not None:
+            pid = self._service_pid(spec.service)
+            if pid is None:
+                raise InjectionError(f"service {spec.service!r} is not running in this drill")
+            found = [info] if (info := procfs.alive(pid)) else []
+        elif spec.pid_file is not None:
+            found = self._from_pid_file(spec.pid_file)
+        else:
+            found = procfs.matching(spec.pattern or "")
+            if len(found) > 1 and not self._want_all():
+                listed = ", ".join(info.label for info in found[:5])
+                raise InjectionError(
+                    f"pattern {spec.pattern!r} matches {len(found)} processes ({listed}); "
+                    "narrow the pattern or set all: true"
+                )
+        if not found:
+            raise InjectionError(f"no running process for {self._describe(spec)}")
+        protected = procfs.ancestors(os.getpid())
+        for info in found:
+            if info.pid <= 1 or info.pid in protected:
+                raise GuardrailError(
+                    f"refusing to signal {info.label}: it is kunren itself or one of its parents"
+                )
+        return found
+
+    def _from_pid_file(self, pid_file: str) -> list[ProcInfo]:
+        path = self.ctx.resolve_path(pid_file)
+        try:
+            text = path.read_text().strip()
+        except OSError as exc:
+            raise InjectionError(f"cannot read pid file {path}: {exc.strerror or exc}") from exc
+        if not text.isdigit():
+            raise InjectionError(f"pid file {path} holds {text[:40]!r}, not a pid")
+        info = procfs.alive(int(text))
+        if info is None:
+            raise InjectionError(f"pid {text} from {path} is not running")
+        return [info]
+
+    def _send(self, found: list[ProcInfo], number: int) -> list[str]:
+        hit = []
+        for info in found:
+            try:
+                os.kill(info.pid, number)
+            except ProcessLookupError:
+                continue  # exited on its own between lookup and signal
+            except PermissionError as exc:
+                raise InjectionError(f"not allowed to signal {info.label}") from exc
+            hit.append(info.label)
+        if not hit:
+            raise InjectionError("every target exited before it could be signalled")
+        return hit
+
+    async def _planned_targets(self) -> list[str]:
+        # A plan may be made before the drill starts its services (--dry-run): describe
+        # what is there now rather than fail; inject() re-checks and refuses for real.
+        try:
+            return [info.label for info in self._find()]
+        except (InjectionError, GuardrailError) as exc:
+            return [f"{self._describe(self._spec)}: {exc}"]
 
 
-class ProcessRestart(NotBuiltInjector):
-    target_kinds = ("process",)
+class ProcessKill(_ProcessInjector):
+    """Send a signal (default TERM) to a local process."""
+
+    Params = ProcessKillParams
+    summary = "send a signal (TERM, KILL, any) to a local process"
+
+    @property
+    def _params(self) -> ProcessKillParams:
+        assert isinstance(self.request.params, ProcessKillParams)
+        return self.request.params
+
+    async def plan(self) -> Planned:
+        return Planned(targets=await self._planned_targets(), undo="")
+
+    async def inject(self) -> Injected:
+        number = self._params.signal
+        hit = self._send(self._find(), number)
+        return Injected(targets=hit, revert=None, detail=f"sent {signal_name(number)}")
+
+
+class ProcessStop(_ProcessInjector):
+    """Freeze a local process with SIGSTOP; revert continues it with SIGCONT."""
+
+    Params = ProcessStopParams
+    reversible = True
+    summary = "freeze a local process (SIGSTOP); revert sends SIGCONT"
+
+    async def plan(self) -> Planned:
+        # The handle is known before acting, so a crash right after SIGSTOP still leaves
+        # the log able to thaw exactly these processes.
+        try:
+            found = self._find()
+        except (InjectionError, GuardrailError):
+            found = []
+        return Planned(
+            targets=[info.label for info in found] or await self._planned_targets(),
+            undo="send SIGCONT to the frozen processes",
+            revert=_handle(found) if found else None,
+        )
+
+    async def inject(self) -> Injected:
+        found = self._find()
+        hit = self._send(found, signal.SIGSTOP)
+        return Injected(targets=hit, revert=_handle(found), detail="sent SIGSTOP")
+
+    async def revert(self, handle: Handle) -> str:
+        records = handle.get("pids")
+        if not isinstance(records, list):
+            raise RevertError(f"{self.request.id}: revert handle has no pids: {handle!r}")
+        done, gone, failed = [], [], []
+        for record in records:
+            if not isinstance(record, dict):
+                continue
+            pid, start = record.get("pid"), record.get("start")
+            if not isinstance(pid, int) or not isinstance(start, int):
+                continue
+            if procfs.alive(pid, start) is None:
+                gone.append(f"pid {pid}")
+                continue
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                gone.append(f"pid {pid}")
+            except PermissionError:
+                failed.append(f"pid {pid}")
+            else:
+                done.append(f"pid {pid}")
+        if failed:
+            raise RevertError(f"not allowed to send SIGCONT to {', '.join(failed)}")
+        parts = []
+        if done:
+            parts.append(f"sent SIGCONT to {', '.join(done)}")
+        if gone:
+            parts.append(f"{', '.join(gone)} no longer running")
+        return "; ".join(parts) or "nothing to continue"
+
+
+class ProcessRestart(_ProcessInjector):
+    """Restart a service the drill started and owns (``process: {service: NAME}``)."""
+
+    Params = ProcessRestartParams
+    summary = "restart a service the drill owns"
+
+    @classmethod
+    def check_target(cls, target: Target) -> str | None:
+        spec = target.process
+        if spec is not None and spec.service is None:
+            return (
+                "process.restart can only restart a service the drill owns "
+                "(target process: {service: NAME}); kunren cannot restart a process "
+                "it did not start"
+            )
+        return None
+
+    def _service_name(self) -> str:
+        spec = self._spec
+        if spec.service is None:
+            raise InjectionError(
+                f"{self.request.id}: process.restart can only restart a service the drill "
+                f"owns (process: {{service: NAME}}), not {self._describe(spec)}"
+            )
+        return spec.service
+
+    async def plan(self) -> Planned:
+        name = self._service_name()
+        pid = self._service_pid(name)
+        running = f" (pid {pid})" if pid is not None else " (not running now)"
+        return Planned(targets=[f"service {name}{running}"], undo="")
+
+    async def inject(self) -> Injected:
+        name = self._service_name()
+        service = self.ctx.services.get(name)
+        if service is None:
+            raise InjectionError(f"service {name!r} is not part of this drill")
+        old = service.pid
+        new = await service.restart()
+        before = f"pid {old}" if old is not None else "not running"
+        return Injected(targets=[f"service {name}"], revert=None, detail=f"{before} -> pid {new}")

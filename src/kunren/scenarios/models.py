@@ -76,7 +76,7 @@ def _identifier(value: object) -> object:
     if isinstance(value, str) and not _ID.match(value):
         raise PydanticCustomError(
             "identifier",
-            "expected an id of letters, digits, '-', '_' or '.', got {value!r}",
+            "expected an id of letters, digits, '-', '_' or '.', got '{value}'",
             {"value": value},
         )
     return value
@@ -187,6 +187,7 @@ class Target(Model):
     """A named thing faults and probes act on; exactly one kind key is given."""
 
     url: str | None = None
+    upstream: str | None = None  # with url: kunren's fault proxy serves url, forwarding here
     process: ProcessTarget | None = None
     aws_ec2: Ec2Target | None = Field(default=None, alias="aws.ec2")
     aws_asg: AsgTarget | None = Field(default=None, alias="aws.asg")
@@ -200,6 +201,8 @@ class Target(Model):
             raise PydanticCustomError(
                 "target", "give exactly one of: {kinds}", {"kinds": ", ".join(TARGET_KINDS)}
             )
+        if self.upstream is not None and self.url is None:
+            raise PydanticCustomError("target", "upstream goes with url")
         return self
 
     def spec(self, kind: str) -> Any:
@@ -443,7 +446,7 @@ def _time_range(value: object) -> object:
         if match and not value.upper().startswith("P"):
             lo, hi = (_duration(part) for part in match.groups())
             if hi < lo:
-                raise PydanticCustomError("range", "range ends before it starts: {v!r}", {"v": value})
+                raise PydanticCustomError("range", "range ends before it starts: '{v}'", {"v": value})
             return (lo, hi)
         single = _duration(value)
         return (single, single)

@@ -1,9 +1,165 @@
-"""Placeholder until the scorer work lands."""
+"""Milestone timings: who reached each milestone first, per role and per person, against objectives.
+
+This is the built-in scorer (entry point ``milestones``); ``score()`` always runs it, and its
+results are the heart of the Scorecard. A ``notification`` that was sent counts as
+``customer_notified`` for its sender, so a notice sent from the participant page needs no
+separate mark. A milestone nobody reached before the drill ended is censored: it has no
+seconds, shows the observed window with a plus ("60+ min") and fails its objective.
+"""
 
 from __future__ import annotations
 
-from kunren.plugins import Plugin
+from dataclasses import dataclass
+
+from kunren.drills.events import Milestone, Notification
+from kunren.scorers.base import Scorer, ScoringContext
+from kunren.scorers.card import MilestoneResult, ObjectiveResult, ScorerResult, Timing
+from kunren.scorers.display import format_timing
+from kunren.scorers.record import DrillRecord
+
+NOTIFIED = "customer_notified"
 
 
-class MilestoneScorer(Plugin):
-    available = False
+@dataclass(frozen=True)
+class Reach:
+    """Someone reached a milestone at drill time ``at``."""
+
+    name: str
+    at: float
+    actor: str
+    role: str | None
+    source: str
+    seq: int
+
+
+class MilestoneScorer(Scorer):
+    """Milestone timings per role and person, held against the scenario's objectives."""
+
+    name = "milestones"
+    summary = "Milestone timings per role and person against the objectives (built in)"
+
+    def score(self, ctx: ScoringContext) -> ScorerResult:
+        metrics = [
+            ctx.duration_metric(
+                m.name,
+                m.label,
+                Timing(
+                    seconds=m.seconds,
+                    censored=m.censored,
+                    bound_seconds=m.bound_seconds,
+                    display=m.display,
+                ),
+            )
+            for m in ctx.card.milestones.values()
+        ]
+        return ScorerResult(metrics=metrics)
+
+    def milestones(self, record: DrillRecord) -> dict[str, MilestoneResult]:
+        reaches = reaches_of(record)
+        names = list(record.scenario.milestone_names)
+        names += [r.name for r in reaches if r.name not in names]
+        names = list(dict.fromkeys(names))
+        return {
+            name: self._result(record, name, [r for r in reaches if r.name == name])
+            for name in names
+        }
+
+    def _result(self, record: DrillRecord, name: str, reaches: list[Reach]) -> MilestoneResult:
+        scenario = record.scenario
+        expected = expected_roles(record, name)
+        first = reaches[0] if reaches else None
+        timing = _timing(record, first)
+        per_role: dict[str, Timing] = {}
+        per_person: dict[str, Timing] = {}
+        for reach in reaches:
+            if reach.role and reach.role not in per_role:
+                per_role[reach.role] = _timing(record, reach)
+            if reach.actor not in per_person:
+                per_person[reach.actor] = _timing(record, reach)
+        for role in expected:
+            per_role.setdefault(role, _timing(record, None))
+        return MilestoneResult(
+            name=name,
+            label=scenario.milestone_label(name, "en"),
+            label_ja=scenario.milestone_label(name, "ja"),
+            seconds=timing.seconds,
+            censored=timing.censored,
+            bound_seconds=timing.bound_seconds,
+            display=timing.display,
+            at=timing.at,
+            by=timing.by,
+            role=timing.role,
+            source=first.source if first else None,
+            recorded_seconds=timing.recorded_seconds,
+            objective=_objective(record, name, reaches),
+            expected_roles=expected,
+            per_role=per_role,
+            per_person=per_person,
+        )
+
+
+def reaches_of(record: DrillRecord) -> list[Reach]:
+    """Every milestone reached before the drill ended, in drill-time order."""
+    reaches: list[Reach] = []
+    for event in record.events:
+        if record.ended != "running" and event.at > record.end:
+            continue  # marked after the end: a late mark is not a time the drill achieved
+        if isinstance(event, Milestone):
+            role = record.role_of(event.actor, event.role)
+            reaches.append(Reach(event.name, event.at, event.actor, role, event.source, event.seq))
+        elif isinstance(event, Notification) and event.status == "sent":
+            actor = event.sender or "unknown"
+            role = record.role_of(actor, event.role)
+            reaches.append(Reach(NOTIFIED, event.at, actor, role, "notification", event.seq))
+    return reaches
+
+
+def expected_roles(record: DrillRecord, name: str) -> list[str]:
+    """Roles the scenario expects to reach ``name``: named by its objective or the roles."""
+    scenario = record.scenario
+    wanted: set[str] = set()
+    objective = scenario.objectives.get(name)
+    if objective is not None:
+        wanted.update(objective.by)
+    for role, spec in scenario.roles.items():
+        if spec.milestones is not None and name in spec.milestones:
+            wanted.add(role)
+    custom = scenario.milestones.get(name)
+    if custom is not None:
+        wanted.update(custom.roles)
+    order = list(scenario.roles)
+    return sorted(wanted, key=lambda r: (order.index(r) if r in order else len(order), r))
+
+
+def _timing(record: DrillRecord, reach: Reach | None) -> Timing:
+    if reach is None:
+        return Timing(
+            seconds=None,
+            censored=True,
+            bound_seconds=record.window,
+            display=record.censored_display(),
+        )
+    seconds = record.since_t0(reach.at)
+    recorded = record.recorded_at.get(reach.seq)
+    return Timing(
+        seconds=seconds,
+        display=format_timing(seconds),
+        at=reach.at,
+        by=reach.actor,
+        role=reach.role,
+        recorded_seconds=record.since_t0(recorded) if recorded is not None else None,
+    )
+
+
+def _objective(record: DrillRecord, name: str, reaches: list[Reach]) -> ObjectiveResult | None:
+    objective = record.scenario.objectives.get(name)
+    if objective is None:
+        return None
+    counted = [r for r in reaches if not objective.by or r.role in objective.by]
+    seconds = record.since_t0(counted[0].at) if counted else None
+    return ObjectiveResult(
+        within_seconds=objective.within,
+        by=list(objective.by),
+        seconds=seconds,
+        met=seconds is not None and seconds <= objective.within,
+    )

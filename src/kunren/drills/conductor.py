@@ -1,0 +1,382 @@
+"""The conductor: runs one drill on one clock, in one asyncio loop.
+
+It starts the scenario's services, fires every scheduled step (faults, load stages, injects,
+simulated people, the drill end) at its drill time, runs the probes, holds the stop
+conditions, serves the participant page when asked, and at the end (or on abort) reverts every
+fault still active, stops load and services, and records how the drill ended. Each concern
+lives in its own module (faults, probing, services, schedule); this one only orchestrates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kunren.drills.clock import Clock, VirtualClock
+from kunren.drills.context import DrillContext
+from kunren.drills.eventlog import EventLog
+from kunren.drills.events import (
+    DrillAborted,
+    DrillEnded,
+    DrillResumed,
+    DrillStarted,
+    Event,
+    Inject,
+    LoadStage,
+    Milestone,
+    Note,
+    Runbook,
+    ServiceStarted,
+    ServiceStopped,
+)
+from kunren.drills.faults import FaultManager
+from kunren.drills.probing import ProbeRunner
+from kunren.drills.recorder import Recorder
+from kunren.drills.schedule import Step, StepKind, build_schedule
+from kunren.drills.services import ManagedService
+from kunren.errors import KunrenError, RevertError
+from kunren.scenarios.loader import LoadedScenario
+
+PID_FILE = "conductor.pid"
+Observer = Callable[[Event, "Conductor"], None]
+
+
+@dataclass
+class ConductorOptions:
+    drill_id: str
+    clock_kind: str = "real"  # real | scaled | virtual
+    speed: float = 1.0
+    profile: str | None = None
+    seed: int = 0
+    resume_at: float | None = None  # set by `kunren resume`
+    done_keys: frozenset[str] = frozenset()  # steps the record shows done (resume)
+    web: Any = None  # kunren.drills.web options, when the participant page is served
+
+
+@dataclass
+class Outcome:
+    status: str  # ended | aborted
+    reason: str
+    revert_failures: list[str] = field(default_factory=list)
+
+
+class Conductor:
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        log: EventLog,
+        clock: Clock,
+        options: ConductorOptions,
+        observer: Observer | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.scenario = loaded.scenario
+        self.log = log
+        self.clock = clock
+        self.options = options
+        self.observer = observer
+        self.recorder = Recorder(log, clock)
+        self.ctx = DrillContext(
+            scenario=self.scenario,
+            scenario_dir=loaded.dir,
+            drill_dir=log.drill_dir,
+            clock=clock,
+            profile=options.profile,
+            seed=options.seed,
+        )
+        self.faults = FaultManager(self.ctx, self.record)
+        self.probes = ProbeRunner(self.ctx, self.record, self.abort)
+        self.services: dict[str, ManagedService] = {}
+        self.schedule: list[Step] = build_schedule(self.scenario)
+        self.next_step: Step | None = None
+        self.milestones: list[Milestone] = []
+        self.load_driver: Any = None
+        self.web: Any = None
+        self._abort_reason: str | None = None
+        self._aborted = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------------ recording
+
+    def record(self, event: Event, at: float | None = None) -> Event:
+        written = self.recorder.record(event, at)
+        if isinstance(written, Milestone):
+            self.milestones.append(written)
+        if self.observer is not None:
+            self.observer(written, self)
+        return written
+
+    # ------------------------------------------------------------------ control
+
+    def abort(self, reason: str) -> None:
+        """Stop the drill: revert, stop load and services, record drill.aborted."""
+        if self._abort_reason is None:
+            self._abort_reason = reason
+        self._aborted.set()
+
+    @property
+    def aborting(self) -> bool:
+        return self._abort_reason is not None
+
+    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
+        """A participant's runbook: act through its injector, record the result."""
+        runbook = self.scenario.runbook(runbook_id)
+        if runbook is None:
+            return self._runbook_event(runbook_id, actor, role, "refused", "unknown runbook")
+        if runbook.roles and role not in runbook.roles:
+            return self._runbook_event(
+                runbook_id, actor, role, "refused", f"role {role} may not run it"
+            )
+        try:
+            injector = self.faults.runbook_injector(runbook)
+            injected = await self.faults.inject(injector.request.id, runbook=runbook_id)
+        except KunrenError as exc:
+            return self._runbook_event(runbook_id, actor, role, "failed", str(exc))
+        if injected is None:
+            return self._runbook_event(runbook_id, actor, role, "failed", "see fault.failed")
+        detail = injected.detail or ", ".join(injected.targets)
+        return self._runbook_event(runbook_id, actor, role, "ok", detail)
+
+    def _runbook_event(
+        self, runbook_id: str, actor: str, role: str, result: str, detail: str
+    ) -> Runbook:
+        event = Runbook(runbook=runbook_id, actor=actor, role=role, result=result, detail=detail)  # type: ignore[arg-type]
+        written = self.record(event)
+        assert isinstance(written, Runbook)
+        return written
+
+    # ------------------------------------------------------------------ the run
+
+    async def run(self) -> Outcome:
+        """Run the drill to its end or abort; raises RevertError when a revert failed."""
+        self._write_pid()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.abort, f"{signal.Signals(sig).name} received")
+        try:
+            outcome = await self._run()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            self._remove_pid()
+        if outcome.revert_failures:
+            raise RevertError(
+                "revert failed for " + ", ".join(outcome.revert_failures)
+                + f": the environment may be left broken; see {self.log.path}"
+            )
+        return outcome
+
+    async def _run(self) -> Outcome:
+        start = self.options.resume_at or 0.0
+        self.faults.build()
+        self.probes.build()
+        try:
+            await self._start_services()
+            self._record_start()
+            await self.faults.setup_all()
+            await self._start_load()
+            await self._start_web()
+            self._tasks = self.probes.tasks(self._probe_start(start), self.scenario.duration)
+            self._tasks += self._load_tasks()
+            await self._run_steps(start)
+        except KunrenError as exc:
+            self.abort(f"error: {exc}")
+        except asyncio.CancelledError:
+            self.abort("cancelled")
+        return await self._finish()
+
+    def _probe_start(self, start: float) -> float:
+        return start
+
+    def _record_start(self) -> None:
+        if self.options.resume_at is None:
+            self.record(
+                DrillStarted(
+                    drill=self.options.drill_id,
+                    scenario_id=self.scenario.id,
+                    title=self.scenario.title,
+                    duration=self.scenario.duration,
+                    clock=self.options.clock_kind,
+                    speed=self.options.speed,
+                ),
+                at=0.0,
+            )
+        else:
+            self.record(DrillResumed())
+
+    async def _run_steps(self, start: float) -> None:
+        due = [
+            step
+            for step in self.schedule
+            if step.key not in self.options.done_keys
+            and (step.at >= start or self._still_due(step, start))
+        ]
+        for index, step in enumerate(due):
+            self.next_step = step
+            if await self._wait_until(step.at):
+                return  # aborted
+            if step.kind is StepKind.END:
+                return
+            self.next_step = due[index + 1] if index + 1 < len(due) else None
+            await self._fire(step)
+        self.next_step = None
+
+    def _still_due(self, step: Step, now: float) -> bool:
+        """On resume, a step whose time passed while the conductor was down."""
+        if step.kind is StepKind.FAULT and step.fault is not None and step.fault.for_:
+            return step.fault.at + step.fault.for_ > now
+        return step.kind in (StepKind.FAULT, StepKind.INJECT, StepKind.LOAD, StepKind.REVERT)
+
+    async def _wait_until(self, at: float) -> bool:
+        """Sleep on the drill clock until ``at``; True if an abort came first."""
+        if self._aborted.is_set():
+            return True
+        sleeper = asyncio.create_task(self.clock.sleep_until(at))
+        aborted = asyncio.create_task(self._aborted.wait())
+        done, pending = await asyncio.wait({sleeper, aborted}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return aborted in done
+
+    async def _fire(self, step: Step) -> None:
+        if step.kind is StepKind.FAULT and step.fault is not None:
+            until = step.fault.at + step.fault.for_ if step.fault.for_ else None
+            await self.faults.inject(step.fault.id, until=until)
+        elif step.kind is StepKind.REVERT and step.fault is not None:
+            if not await self.faults.revert(step.fault.id):
+                self.record(Note(text=f"revert of {step.fault.id} failed; will retry at the end"))
+        elif step.kind is StepKind.INJECT and step.inject is not None:
+            inject = step.inject
+            until = inject.at + inject.for_ if inject.for_ is not None else None
+            self.record(
+                Inject(kind=inject.kind, text=inject.text, who=inject.who, to=list(inject.to), until=until)
+            )
+        elif step.kind is StepKind.LOAD and step.stage is not None:
+            await self._set_stage(step.stage.users, step.stage.spawn_rate)
+        elif step.kind is StepKind.SIMULATED and step.mark is not None:
+            mark = step.mark
+            self.record(
+                Milestone(name=mark.milestone, actor=mark.person, role=mark.role, source="simulated")
+            )
+
+    # ------------------------------------------------------------------ services
+
+    async def _start_services(self) -> None:
+        for name, spec in self.scenario.services.items():
+            service = ManagedService(name, spec, self.loaded.dir)
+            self.services[name] = service
+            self.ctx.services[name] = service
+            with self.clock.busy():
+                pid = await service.start()
+            self.record(ServiceStarted(name=name, pid=pid, command=service.command))
+
+    async def _stop_services(self) -> None:
+        for name, service in reversed(list(self.services.items())):
+            if service.pid is None and service._process is None:
+                continue
+            with self.clock.busy():
+                await service.stop()
+            self.record(ServiceStopped(name=name))
+
+    # ------------------------------------------------------------------ load
+
+    @property
+    def generates_load(self) -> bool:
+        return self.scenario.load is not None and not isinstance(self.clock, VirtualClock)
+
+    async def _start_load(self) -> None:
+        if not self.generates_load:
+            return
+        from kunren.injectors.locust_load import LoadDriver  # noqa: PLC0415 - heavy, optional
+
+        assert self.scenario.load is not None
+        self.load_driver = LoadDriver(self.ctx, self.scenario.load, self.log.drill_dir / "load")
+        with self.clock.busy():
+            await self.load_driver.start()
+        resume_at = self.options.resume_at
+        if resume_at is not None:  # carry on with the stage the drill was in
+            past = [s for s in self.scenario.load.stages if s.at <= resume_at]
+            if past:
+                await self._set_stage(past[-1].users, past[-1].spawn_rate)
+
+    async def _set_stage(self, users: int, spawn_rate: float) -> None:
+        if self.load_driver is not None:
+            with self.clock.busy():
+                await self.load_driver.set_stage(users, spawn_rate)
+        self.record(LoadStage(users=users, spawn_rate=spawn_rate, planned=self.load_driver is None))
+
+    def _load_tasks(self) -> list[asyncio.Task[None]]:
+        if self.load_driver is None or self.scenario.load is None:
+            return []
+        return [asyncio.create_task(self._poll_load(self.scenario.load.stats_every), name="load-stats")]
+
+    async def _poll_load(self, every: float) -> None:
+        next_at = self.clock.now() + every
+        for _ in range(int(self.scenario.duration / every) + 2):
+            await self.clock.sleep_until(next_at)
+            stats = await self.load_driver.poll_stats()
+            if stats is not None:
+                self.record(stats)
+            next_at += every
+
+    async def _stop_load(self) -> None:
+        if self.load_driver is None:
+            return
+        driver, self.load_driver = self.load_driver, None
+        try:
+            stats = await driver.stop()
+        except KunrenError as exc:
+            self.record(Note(text=f"stopping load failed: {exc}"))
+            return
+        if stats is not None:
+            self.record(stats)
+
+    # ------------------------------------------------------------------ web
+
+    async def _start_web(self) -> None:
+        if self.options.web is None:
+            return
+        from kunren.drills.web.conductor_link import start_web  # noqa: PLC0415
+
+        self.web = await start_web(self, self.options.web)
+
+    async def _stop_web(self) -> None:
+        if self.web is not None:
+            web, self.web = self.web, None
+            await web.stop()
+
+    # ------------------------------------------------------------------ the end
+
+    async def _finish(self) -> Outcome:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, KunrenError):
+                await task
+        failures = await self.faults.revert_all()
+        await self._stop_load()
+        await self._stop_web()
+        await self.probes.close()
+        await self.faults.close_all()
+        await self._stop_services()
+        if self._abort_reason is not None:
+            self.record(DrillAborted(reason=self._abort_reason))
+            return Outcome("aborted", self._abort_reason, failures)
+        self.record(DrillEnded())
+        return Outcome("ended", "duration reached", failures)
+
+    # ------------------------------------------------------------------ pid file
+
+    def _write_pid(self) -> None:
+        (self.log.drill_dir / PID_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
+
+    def _remove_pid(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.log.drill_dir / PID_FILE).unlink()

@@ -1,0 +1,112 @@
+"""Watching the system: each probe on its interval, state changes logged, stop conditions held.
+
+Only changes are recorded (``probe.failed`` / ``probe.recovered``), which keeps the record small
+and makes the first failure the moment impact started. A stop condition turns a probe failing
+for too long into an abort: the drill itself must never become the outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kunren import plugins
+from kunren.drills.context import DrillContext
+from kunren.drills.events import Event, ProbeFailed, ProbeRecovered
+from kunren.durations import format_duration
+from kunren.errors import KunrenError
+from kunren.probes.base import Probe, ProbeResult
+from kunren.scenarios.loader import plugin_params
+from kunren.scenarios.models import ProbeSpec
+
+Record = Callable[[Event], Event]
+Abort = Callable[[str], None]
+
+CHECK_TIMEOUT = 30.0  # real seconds: a probe that hangs longer counts as failed
+
+
+@dataclass
+class ProbeState:
+    ok: bool | None = None  # None: not checked yet
+    failing_since: float | None = None
+    detail: str = ""
+    checks: int = 0
+
+
+@dataclass
+class ProbeRunner:
+    ctx: DrillContext
+    record: Record
+    abort: Abort
+    probes: dict[str, Probe] = field(default_factory=dict)
+    states: dict[str, ProbeState] = field(default_factory=dict)
+
+    def build(self) -> None:
+        for spec in self.ctx.scenario.probes:
+            cls = plugins.load(plugins.PROBES, spec.kind)
+            cls.ensure_installed(spec.kind)
+            params = plugin_params(plugins.PROBES, spec.kind, dict(spec.params))
+            self.probes[spec.id] = cls(self.ctx, spec, params)
+            self.states[spec.id] = ProbeState()
+
+    def tasks(self, start: float, end: float) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(self._loop(spec, start, end), name=f"probe:{spec.id}")
+            for spec in self.ctx.scenario.probes
+        ]
+
+    async def _loop(self, spec: ProbeSpec, start: float, end: float) -> None:
+        # Align to the probe's own grid from drill start, so a resumed drill keeps the rhythm.
+        next_at = start
+        max_checks = int((end - start) / spec.every) + 2
+        for _ in range(max_checks):
+            if next_at > end:
+                return
+            await self.ctx.clock.sleep_until(next_at)
+            await self.check_once(spec)
+            next_at += spec.every
+
+    async def check_once(self, spec: ProbeSpec) -> ProbeResult:
+        probe = self.probes[spec.id]
+        with self.ctx.clock.busy():
+            try:
+                result = await asyncio.wait_for(probe.check(), CHECK_TIMEOUT)
+            except TimeoutError:
+                result = ProbeResult(False, f"no answer within {CHECK_TIMEOUT:g}s")
+            except KunrenError as exc:
+                result = ProbeResult(False, str(exc))
+        self._observe(spec, result)
+        return result
+
+    def _observe(self, spec: ProbeSpec, result: ProbeResult) -> None:
+        state = self.states[spec.id]
+        now = self.ctx.clock.now()
+        state.checks += 1
+        state.detail = result.detail
+        if result.ok and state.ok is False:
+            self.record(ProbeRecovered(probe=spec.id, detail=result.detail))
+            state.failing_since = None
+        elif not result.ok and state.ok is not False:
+            self.record(ProbeFailed(probe=spec.id, detail=result.detail))
+            state.failing_since = now
+        state.ok = result.ok
+        self._hold_stop_conditions(spec.id, now)
+
+    def _hold_stop_conditions(self, probe_id: str, now: float) -> None:
+        state = self.states[probe_id]
+        if state.failing_since is None:
+            return
+        for stop in self.ctx.scenario.stop_conditions:
+            if stop.probe == probe_id and now - state.failing_since >= stop.failing_for:
+                self.abort(
+                    f"stop condition: probe {probe_id} failing for "
+                    f"{format_duration(now - state.failing_since)} ({state.detail})"
+                )
+
+    async def close(self) -> None:
+        for probe in self.probes.values():
+            try:
+                await probe.close()
+            except KunrenError:
+                pass

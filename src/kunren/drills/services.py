@@ -1,0 +1,136 @@
+"""Local processes the drill starts and owns (``scenario.services``): demo apps, rehearsal stacks.
+
+The conductor starts each service before the drill, waits until its ``ready`` URL answers, and
+stops it at the end. Services are started with a parent-death signal so a conductor killed
+with SIGKILL does not leave them running; ``kunren revert`` also stops any that survive, using
+the pids recorded in ``service.started`` events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from kunren.drills.clock import monotonic
+from kunren.errors import KunrenError
+from kunren.scenarios.models import Service
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """preexec_fn: ask Linux to SIGTERM the child when the conductor dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class ManagedService:
+    def __init__(self, name: str, spec: Service, base_dir: Path) -> None:
+        self.name = name
+        self.spec = spec
+        self.base_dir = base_dir
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        if self._process is None or self._process.returncode is not None:
+            return None
+        return self._process.pid
+
+    @property
+    def command(self) -> list[str]:
+        command = list(self.spec.command)
+        if command and command[0] in ("python", "python3"):
+            command[0] = sys.executable  # the interpreter kunren runs in, with its packages
+        return command
+
+    async def start(self) -> int:
+        cwd = self.base_dir / self.spec.cwd if self.spec.cwd else None
+        env = {**os.environ, **self.spec.env}
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.command,
+                cwd=cwd,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
+        except OSError as exc:
+            raise KunrenError(f"service {self.name}: cannot start {self.command[0]}: {exc}") from exc
+        await self.wait_ready()
+        return self._process.pid
+
+    async def wait_ready(self) -> None:
+        if not self.spec.ready:
+            return
+        deadline = monotonic() + self.spec.ready_timeout
+        last = "no answer"
+        for _ in range(10_000):
+            if self._process is not None and self._process.returncode is not None:
+                raise KunrenError(
+                    f"service {self.name} exited with code {self._process.returncode} before ready"
+                )
+            ok, last = await asyncio.to_thread(_answers, self.spec.ready)
+            if ok:
+                return
+            if monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        await self.stop()
+        raise KunrenError(
+            f"service {self.name} not ready at {self.spec.ready} after "
+            f"{self.spec.ready_timeout:g}s ({last})"
+        )
+
+    async def stop(self, grace: float = 5.0) -> None:
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGCONT)  # a frozen (SIGSTOPped) service cannot exit
+            process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), grace)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+
+    async def restart(self) -> int:
+        await self.stop()
+        return await self.start()
+
+
+def _answers(url: str) -> tuple[bool, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 - scenario URL
+            return 200 <= response.status < 400, f"status {response.status}"
+    except urllib.error.HTTPError as exc:
+        return False, f"status {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        return False, str(getattr(exc, "reason", exc))
+
+
+def stop_orphan(pid: int, command: list[str]) -> bool:
+    """Stop a service left by a crashed conductor, only if the pid still runs that command."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if [part.decode(errors="replace") for part in cmdline if part] != command:
+        return False  # the pid was reused by something else: leave it alone
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGCONT)
+        os.kill(pid, signal.SIGTERM)
+        return True
+    return False

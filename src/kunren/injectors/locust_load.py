@@ -1,0 +1,292 @@
+"""The load driver: a scenario's ``load`` section, run by Locust on the drill clock.
+
+The conductor owns the schedule (which stage at which drill time, how often to poll) and the
+event log; this driver owns Locust: it starts the processes (or finds an existing master),
+moves the user count when told, turns Locust's cumulative numbers into per-interval
+``load.stats`` and, on stop or abort, ends the load within seconds while keeping the last
+interval's numbers.
+
+Three shapes of the same thing, all driven through the master's web API (``locust_api``):
+
+- ``distributed.workers: 0``: one standalone Locust process, web API on 127.0.0.1.
+- ``distributed.workers: N``: a master bound to 127.0.0.1 and N local worker processes.
+- ``master: {host, port, web_port}``: an existing master whose workers run elsewhere (another
+  host, a Kubernetes deployment); kunren starts and ends nothing, it only drives and reads.
+
+Locust never runs inside the conductor's process (see ``locust_process``). With the virtual
+clock no load is generated at all: the conductor records the stages as planned instead
+(``load_is_generated``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib.util
+import json
+from pathlib import Path
+from types import TracebackType
+
+from kunren.drills.clock import Clock, monotonic
+from kunren.drills.context import DrillContext
+from kunren.drills.events import LoadStats
+from kunren.errors import KunrenError, PluginError
+from kunren.injectors.locust_api import MasterApi
+from kunren.injectors.locust_process import LocustProcess, free_port, locust_env
+from kunren.injectors.locust_stats import Snapshot, interval_stats
+from kunren.scenarios.models import Load
+
+LOCUSTFILES = Path(__file__).parent / "locustfiles"
+URLS_LOCUSTFILE = LOCUSTFILES / "urls.py"
+STATS_EXTENSION = LOCUSTFILES / "kunren_stats.py"
+
+WORKER_REPORT_INTERVAL = 3.0  # Locust workers send their numbers to the master this often
+_POLL = 0.2  # real seconds between readiness checks (Locust starts in real time)
+
+
+def load_is_generated(clock: Clock) -> bool:
+    """False on the virtual clock: no real time passes, so stages are only recorded."""
+    return clock.real_seconds(1.0) > 0
+
+
+class LoadDriver:
+    """Runs one drill's Locust load: ``start``, ``set_stage``…, ``poll_stats``…, ``stop``.
+
+    Also an async context manager (``async with LoadDriver(...) as load:``) that always stops.
+    """
+
+    def __init__(
+        self,
+        ctx: DrillContext,
+        load: Load,
+        workdir: Path,
+        *,
+        ready_timeout: float = 30.0,
+        stop_grace: float = 5.0,
+    ) -> None:
+        self._ctx = ctx
+        self._load = load
+        self._workdir = workdir
+        self._ready_timeout = ready_timeout
+        self._stop_grace = stop_grace
+        self._api: MasterApi | None = None
+        self._processes: list[LocustProcess] = []
+        self._last: Snapshot | None = None
+        self._state = "new"  # new -> running -> stopped
+
+    # ------------------------------------------------------------------ what callers may read
+
+    @property
+    def web_url(self) -> str | None:
+        """The master's web UI, where a facilitator can watch the load live."""
+        return self._api.base_url if self._api else None
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the Locust processes this driver started (none for an existing master)."""
+        return [p.pid for p in self._processes if p.pid is not None]
+
+    @property
+    def exact(self) -> bool:
+        """True when p50/p95 are exact per interval and endpoint (kunren's stats route)."""
+        return self._api.exact if self._api else False
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Start Locust (or reach the existing master) and wait, bounded, until it is ready."""
+        if self._state != "new":
+            raise KunrenError("load: this load driver was already started")
+        self._state = "running"
+        try:
+            if self._load.master is not None:
+                master = self._load.master
+                self._api = MasterApi(f"http://{master.host}:{master.web_port}")
+                self._last = await self._wait_ready(workers=1)
+            else:
+                self._api = await self._spawn()
+                self._last = await self._wait_ready(self._load.distributed.workers)
+        except BaseException:
+            self._state = "stopped"
+            await self._terminate_all()
+            raise
+
+    async def set_stage(self, users: int, spawn_rate: float) -> None:
+        """Move the load to ``users`` users, spawned (or stopped) at ``spawn_rate`` per second."""
+        api = self._running_api("set a load stage")
+        self._check_processes()
+        await api.swarm(users, spawn_rate, self._load.host)
+
+    async def poll_stats(self) -> LoadStats | None:
+        """The numbers for the interval since the previous poll (None once stopped).
+
+        Unstamped: the caller stamps and records it. ``users`` is the count at the poll.
+        """
+        if self._state != "running" or self._api is None or self._last is None:
+            return None
+        self._check_processes()
+        snapshot = await self._api.snapshot()
+        stats = interval_stats(self._last, snapshot)
+        self._last = snapshot
+        return stats
+
+    async def stop(self) -> LoadStats | None:
+        """Stop the load within seconds and return the final interval's numbers.
+
+        Idempotent: later calls return None. Processes this driver started are always ended
+        (SIGTERM, then SIGKILL after the grace). An existing master that cannot be told to stop
+        raises, because its load may still be running.
+        """
+        if self._state != "running":
+            self._state = "stopped"
+            return None
+        self._state = "stopped"
+        try:
+            return await self._stop_and_collect()
+        except KunrenError:
+            if self._load.master is not None:
+                raise
+            return None  # our own processes end below either way; earlier polls are recorded
+        finally:
+            await self._terminate_all()
+
+    async def __aenter__(self) -> LoadDriver:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ starting
+
+    async def _spawn(self) -> MasterApi:
+        if importlib.util.find_spec("locust") is None:
+            raise PluginError("load: Locust is not installed: pip install 'kunren[load]'")
+        self._workdir.mkdir(parents=True, exist_ok=True)
+        files = f"{self._user_locustfile()},{STATS_EXTENSION}"
+        env = locust_env(self._extra_env())
+        web_port = free_port()
+        workers = self._load.distributed.workers
+        head = ["-f", files, "--host", self._load.host]
+        head += ["--web-host", "127.0.0.1", "--web-port", str(web_port)]
+        if workers:
+            master_port = free_port()
+            head += ["--master", "--master-bind-host", "127.0.0.1"]
+            head += ["--master-bind-port", str(master_port)]
+        name = "master" if workers else "process"
+        self._processes.append(self._process(name, head, env))
+        for n in range(1, workers + 1):
+            args = ["-f", files, "--worker", "--master-host", "127.0.0.1"]
+            args += ["--master-port", str(master_port)]
+            self._processes.append(self._process(f"worker {n}", args, env))
+        for process in self._processes:
+            await process.start()
+        return MasterApi(f"http://127.0.0.1:{web_port}")
+
+    def _process(self, name: str, args: list[str], env: dict[str, str]) -> LocustProcess:
+        log = self._workdir / f"locust-{name.replace(' ', '-')}.log"
+        return LocustProcess(name, args, log, env, cwd=self._workdir)
+
+    def _user_locustfile(self) -> Path:
+        if self._load.locustfile is None:
+            return URLS_LOCUSTFILE
+        path = self._ctx.resolve_path(self._load.locustfile).resolve()
+        if not path.is_file():
+            raise KunrenError(f"load.locustfile: {path} does not exist")
+        return path
+
+    def _extra_env(self) -> dict[str, str]:
+        if not self._load.urls:
+            return {}
+        urls_file = self._workdir / "load-urls.json"
+        urls_file.write_text(json.dumps(self._load.urls), encoding="utf-8")
+        return {"KUNREN_LOAD_URLS_FILE": str(urls_file)}
+
+    async def _wait_ready(self, workers: int) -> Snapshot:
+        """Poll until the master answers with ``workers`` workers connected, or fail clearly."""
+        api = self._running_api("wait for Locust")
+        deadline = monotonic() + self._ready_timeout
+        while True:
+            self._check_processes(before_ready=True)
+            try:
+                snapshot: Snapshot | None = await api.snapshot()
+                error = ""
+            except KunrenError as exc:
+                snapshot, error = None, str(exc)
+            if snapshot is not None and snapshot.workers >= workers:
+                return snapshot
+            if monotonic() >= deadline:
+                raise self._not_ready(snapshot, workers, error)
+            await asyncio.sleep(_POLL)  # real time: Locust starts in real time, whatever the clock
+
+    def _not_ready(self, snapshot: Snapshot | None, workers: int, error: str) -> KunrenError:
+        waited = f"{self._ready_timeout:g}s"
+        if snapshot is None:
+            logs = "".join(f" (log: {p.log_path})" for p in self._processes[:1])
+            return KunrenError(f"{error}; not ready within {waited}{logs}")
+        return KunrenError(
+            f"load: Locust master at {self.web_url} has {snapshot.workers} of {workers} "
+            f"workers connected after {waited}"
+        )
+
+    # ------------------------------------------------------------------ running and stopping
+
+    def _running_api(self, action: str) -> MasterApi:
+        if self._state != "running" or self._api is None:
+            raise KunrenError(f"load: cannot {action}: the load is not running")
+        return self._api
+
+    def _check_processes(self, before_ready: bool = False) -> None:
+        for process in self._processes:
+            if process.returncode is not None:
+                when = "before it was ready" if before_ready else "during the drill"
+                raise KunrenError(
+                    f"load: the Locust {process.name} exited {when}: {process.failure()}"
+                )
+
+    async def _stop_and_collect(self) -> LoadStats | None:
+        api, last = self._api, self._last
+        if api is None or last is None:
+            return None
+        await api.stop()
+        stopped_at = monotonic()
+        final = await self._final_snapshot(api)
+        # The load ended at stopped_at; waiting for the workers' last report is not load time.
+        return interval_stats(last, dataclasses.replace(final, taken=stopped_at))
+
+    async def _final_snapshot(self, api: MasterApi) -> Snapshot:
+        """The master's numbers once every worker's last report has arrived (bounded wait)."""
+        first = await api.snapshot()
+        if first.workers == 0:
+            return first  # standalone: the numbers are already complete
+        deadline = monotonic() + WORKER_REPORT_INTERVAL + 2.0
+        while monotonic() < deadline:
+            await asyncio.sleep(_POLL)
+            latest = await api.snapshot()
+            if latest.exact and _all_reported_since(first, latest):
+                return latest
+        return await api.snapshot()
+
+    async def _terminate_all(self) -> None:
+        # Workers first would make the master wait for them; ending the master first makes it
+        # tell the workers to quit, and then each is ended by its own id in turn.
+        errors: list[str] = []
+        for process in self._processes:
+            try:
+                await process.terminate(self._stop_grace)
+            except KunrenError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise KunrenError("; ".join(errors))
+
+
+def _all_reported_since(before: Snapshot, now: Snapshot) -> bool:
+    reporters = set(before.worker_reports) | set(now.worker_reports)
+    if len(reporters) < before.workers:
+        return False
+    return all(now.worker_reports.get(w, 0) > before.worker_reports.get(w, 0) for w in reporters)

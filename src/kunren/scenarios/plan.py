@@ -1,0 +1,324 @@
+"""A drill's timeline, worked out from the scenario alone, for ``kunren plan``.
+
+Before a game day the facilitator wants to read what will happen and when, in one table, in
+time order: services started, load stages, probes, every fault and when it is reverted,
+injects, objective deadlines and the drill end. Building that touches nothing (no plugin acts,
+no AWS call), so it is safe to run against a production scenario; ``--resolve`` is the one
+opt-in that asks AWS which resources the targets match, and it arrives here as plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import JsonValue
+
+from kunren import plugins
+from kunren.durations import format_clock, format_duration
+from kunren.errors import PluginError
+from kunren.scenarios.models import Scenario, Target
+
+# Rows at the same time read best in the order a drill brings them up.
+_ORDER = {
+    "service": 0,
+    "probe": 1,
+    "stop": 2,
+    "load": 3,
+    "fault": 4,
+    "revert": 5,
+    "inject": 6,
+    "simulated": 7,
+    "objective": 8,
+    "end": 9,
+}
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One line of the timeline: what happens at drill time ``at`` (seconds)."""
+
+    at: float
+    what: str
+    id: str
+    detail: str
+    until: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    title: str
+    rows: list[PlanRow]
+    t0_note: str
+    targets: list[tuple[str, str]] = field(default_factory=list)
+    runbooks: list[tuple[str, str]] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)
+
+
+def build_plan(scenario: Scenario, resolved: Mapping[str, list[str]] | None = None) -> Plan:
+    """The timeline of ``scenario``; ``resolved`` maps a target name to the resources it hit."""
+    t0, t0_note = _t0(scenario)
+    rows = [
+        *_service_rows(scenario),
+        *_probe_rows(scenario),
+        *_load_rows(scenario),
+        *_fault_rows(scenario),
+        *_inject_rows(scenario),
+        *_simulated_rows(scenario),
+        *_objective_rows(scenario, t0),
+        PlanRow(
+            scenario.duration,
+            "end",
+            "",
+            f"drill ends; milestones not reached are censored ({_mins(scenario.duration)}+ min)",
+        ),
+    ]
+    rows.sort(key=lambda row: (row.at, _ORDER[row.what]))
+    return Plan(
+        title=f"{scenario.id}: {scenario.title}",
+        rows=rows,
+        t0_note=t0_note,
+        targets=_targets(scenario, resolved or {}),
+        runbooks=_runbooks(scenario),
+        notifications=_notifications(scenario),
+    )
+
+
+def render_plan(plan: Plan) -> str:
+    """The plan as the text ``kunren plan`` prints."""
+    out = [plan.title, plan.t0_note, ""]
+    table = [("TIME", "UNTIL", "WHAT", "ID", "DETAIL")]
+    for row in plan.rows:
+        until = format_clock(row.until) if row.until is not None else ""
+        table.append((format_clock(row.at), until, row.what, row.id, row.detail))
+    out += _columns(table)
+    for heading, pairs in (("Targets", plan.targets), ("Runbooks", plan.runbooks)):
+        if pairs:
+            out += ["", heading, *_columns(pairs, indent="  ")]
+    if plan.notifications:
+        out += ["", "Notifications", *(f"  {line}" for line in plan.notifications)]
+    out += ["", "Nothing was touched: this is the plan only."]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- rows
+
+
+def _t0(scenario: Scenario) -> tuple[float, str]:
+    if not scenario.faults:
+        return 0.0, "T0 (objectives count from here): drill start, as there are no faults"
+    first = min(scenario.faults, key=lambda f: f.at)
+    where = f"the first fault ({first.id} at {format_duration(first.at)})"
+    if scenario.t0 == "impact":
+        return first.at, (
+            "T0 (objectives count from here): impact, the first probe failure; "
+            f"deadlines below assume {where}"
+        )
+    return first.at, f"T0 (objectives count from here): {where}"
+
+
+def _service_rows(scenario: Scenario) -> list[PlanRow]:
+    rows = []
+    for name, service in scenario.services.items():
+        detail = " ".join(service.command)
+        if service.ready:
+            detail += f" (ready: {service.ready})"
+        rows.append(PlanRow(0.0, "service", name, f"start {detail}"))
+    return rows
+
+
+def _probe_rows(scenario: Scenario) -> list[PlanRow]:
+    rows = [
+        PlanRow(
+            0.0,
+            "probe",
+            probe.id,
+            f"{probe.kind} every {format_duration(probe.every)}{_params(probe.params)}"
+            f"{_availability(plugins.PROBES, probe.kind)}",
+        )
+        for probe in scenario.probes
+    ]
+    for stop in scenario.stop_conditions:
+        how_long = f" for {format_duration(stop.failing_for)}" if stop.failing_for else ""
+        rows.append(PlanRow(0.0, "stop", stop.probe, f"abort and revert all if it fails{how_long}"))
+    return rows
+
+
+def _load_rows(scenario: Scenario) -> list[PlanRow]:
+    load = scenario.load
+    if load is None:
+        return []
+    source = f"locustfile {load.locustfile}" if load.locustfile else "GET " + ", ".join(load.urls)
+    workers = f", {load.distributed.workers} workers" if load.distributed.workers else ""
+    master = f", master {load.master.host}:{load.master.port}" if load.master else ""
+    rows = []
+    for index, stage in enumerate(load.stages):
+        until = load.stages[index + 1].at if index + 1 < len(load.stages) else scenario.duration
+        detail = f"{stage.users} users (spawn {stage.spawn_rate:g}/s)"
+        if index == 0:
+            detail += f": {source} on {load.host}{workers}{master}"
+        rows.append(PlanRow(stage.at, "load", f"stage {index + 1}", detail, until))
+    return rows
+
+
+def _fault_rows(scenario: Scenario) -> list[PlanRow]:
+    rows = []
+    for fault in scenario.faults:
+        on = f" on {fault.target}" if fault.target else ""
+        detail = f"{fault.kind}{on}{_params(fault.params)}"
+        detail += _availability(plugins.INJECTORS, fault.kind)
+        end = fault.at + fault.for_ if fault.for_ is not None else None
+        rows.append(PlanRow(fault.at, "fault", fault.id, detail, end))
+        if end is not None:
+            rows.append(
+                PlanRow(end, "revert", fault.id, f"undo {fault.kind} after {_dur(fault.for_)}")
+            )
+    return rows
+
+
+def _inject_rows(scenario: Scenario) -> list[PlanRow]:
+    rows = []
+    for inject in scenario.injects:
+        end = inject.at + inject.for_ if inject.for_ is not None else None
+        if inject.kind == "unavailable":
+            away = f" for {_dur(inject.for_)}" if inject.for_ is not None else ""
+            detail = f"unavailable: {inject.who} is away{away}"
+            if inject.text:
+                detail += f": {inject.text}"
+        else:
+            detail = f"{inject.kind}: {inject.text.strip()}"
+        if inject.to:
+            detail += f" (to {', '.join(inject.to)})"
+        rows.append(PlanRow(inject.at, "inject", "", detail, end))
+    return rows
+
+
+def _simulated_rows(scenario: Scenario) -> list[PlanRow]:
+    if scenario.simulate is None:
+        return []
+    rows = []
+    for person in scenario.simulate.people:
+        for milestone, (lo, hi) in person.milestones.items():
+            window = format_duration(lo) if lo == hi else f"{_dur(lo)}-{_dur(hi)}"
+            rows.append(
+                PlanRow(
+                    lo,
+                    "simulated",
+                    person.person,
+                    f"{milestone} ({person.role}) at {window}",
+                    hi if hi != lo else None,
+                )
+            )
+    return rows
+
+
+def _objective_rows(scenario: Scenario, t0: float) -> list[PlanRow]:
+    rows = []
+    for name, objective in scenario.objectives.items():
+        by = f" by {', '.join(objective.by)}" if objective.by else ""
+        detail = f"{scenario.milestone_label(name, scenario.lang)}{by} within "
+        detail += f"{_dur(objective.within)} of T0"
+        rows.append(PlanRow(t0 + objective.within, "objective", name, detail))
+    return rows
+
+
+# ---------------------------------------------------------------- sections below the table
+
+
+def _targets(scenario: Scenario, resolved: Mapping[str, list[str]]) -> list[tuple[str, str]]:
+    pairs = []
+    for name, target in scenario.targets.items():
+        pairs.append((name, f"{target.kind}: {describe_target(target)}"))
+        for resource in resolved.get(name, []):
+            pairs.append(("", f"  -> {resource}"))
+    return pairs
+
+
+def describe_target(target: Target) -> str:
+    """A target in one line, as written in the scenario (nothing is looked up)."""
+    if target.url is not None:
+        via = f" (fault proxy, forwards to {target.upstream})" if target.upstream else ""
+        return f"{target.url}{via}"
+    spec = target.spec(target.kind)
+    data = spec.model_dump(exclude_none=True, exclude_defaults=True)
+    return _flow(data) if data else "(no filters)"
+
+
+def _runbooks(scenario: Scenario) -> list[tuple[str, str]]:
+    pairs = []
+    for runbook in scenario.runbooks:
+        on = f" on {runbook.target}" if runbook.target else ""
+        roles = ", ".join(runbook.roles) if runbook.roles else "every role"
+        detail = f"{runbook.kind}{on}{_params(runbook.params)}; roles: {roles}: {runbook.title}"
+        pairs.append((runbook.id, detail + _availability(plugins.INJECTORS, runbook.kind)))
+    return pairs
+
+
+def _notifications(scenario: Scenario) -> list[str]:
+    notes = scenario.notifications
+    if notes is None:
+        return []
+    lines = []
+    if notes.templates:
+        templates = [
+            name if isinstance(ref, str) else f"{name} ({', '.join(ref)})"
+            for name, ref in notes.templates.items()
+        ]
+        lines.append("templates: " + ", ".join(templates))
+    if notes.audiences:
+        audiences = [f"{name} ({spec.file})" for name, spec in notes.audiences.items()]
+        lines.append("audiences: " + ", ".join(audiences))
+    lines.append("channels: " + ", ".join(channel.name for channel in notes.channels))
+    if notes.approval is not None:
+        lines.append("approval by: " + ", ".join(notes.approval.by))
+    return lines
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def _availability(group: str, kind: str) -> str:
+    try:
+        cls = plugins.load(group, kind)
+    except PluginError:
+        return " (not installed)"
+    return "" if getattr(cls, "available", True) else " (not available yet)"
+
+
+def _params(params: Mapping[str, JsonValue]) -> str:
+    if not params:
+        return ""
+    return ": " + " ".join(f"{key}={_flow(value)}" for key, value in params.items())
+
+
+def _flow(value: object) -> str:
+    """YAML-flow-like text for a parameter value: ``{path: /search}``, ``[a, b]``."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _dur(seconds: float | None) -> str:
+    return format_duration(seconds or 0.0)
+
+
+def _mins(seconds: float) -> str:
+    return f"{seconds / 60:g}"
+
+
+def _columns(rows: Sequence[tuple[str, ...]], indent: str = "") -> list[str]:
+    """Left-aligned columns; the last one is free text and is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append((indent + "  ".join([*cells, row[-1]])).rstrip())
+    return lines

@@ -1,0 +1,320 @@
+"""The Scorecard: everything the retro reads about one drill, as one frozen, typed value.
+
+``score()`` builds it from the record alone, so a live drill, a resumed one and one typed in
+with ``kunren import`` are scored alike. Its JSON (``kunren score --json`` and the JSON report)
+is a public format: fields are added, never renamed. Times named ``at`` are drill time (seconds
+since drill start); times named ``seconds`` are measured from T0 (see ``T0``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CardModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Timing(CardModel):
+    """How long something took from T0; censored when it never happened before the drill ended.
+
+    A censored timing's ``seconds`` is null: the observed window is kept in ``bound_seconds``
+    and shown as "60+ min", never as a number that looks measured.
+    """
+
+    seconds: float | None
+    censored: bool = False
+    bound_seconds: float | None = None
+    display: str
+    at: float | None = None
+    by: str | None = None
+    role: str | None = None
+    recorded_seconds: float | None = None  # before a facilitator's amendment, if amended
+
+
+class ObjectiveResult(CardModel):
+    within_seconds: float
+    by: list[str] = Field(default_factory=list)  # roles that count; empty: anyone
+    seconds: float | None  # the time that was held against it (null: never reached)
+    met: bool
+
+
+class MilestoneResult(CardModel):
+    name: str
+    label: str
+    label_ja: str
+    seconds: float | None
+    censored: bool
+    bound_seconds: float | None = None
+    display: str
+    at: float | None = None
+    by: str | None = None
+    role: str | None = None
+    source: str | None = None
+    recorded_seconds: float | None = None
+    objective: ObjectiveResult | None = None
+    expected_roles: list[str] = Field(default_factory=list)
+    per_role: dict[str, Timing] = Field(default_factory=dict)
+    per_person: dict[str, Timing] = Field(default_factory=dict)
+
+
+class T0(CardModel):
+    """Where the clock of every timing starts."""
+
+    at: float
+    basis: Literal["first_fault", "impact", "drill_start"]
+
+
+class MachineTimings(CardModel):
+    """What the system did, beside what the people did (all from T0)."""
+
+    impact: Timing  # first probe failure
+    first_alert: Timing
+    recovery: Timing | None  # every failing probe recovered again; None when nothing failed
+
+
+class FaultRun(CardModel):
+    """A planned fault against what the record says happened to it."""
+
+    fault: str
+    kind: str
+    target: str | None = None
+    planned_at: float | None = None  # from the scenario; None: not in the scenario
+    injected_at: float | None = None
+    reverted_at: float | None = None
+    targets: list[str] = Field(default_factory=list)
+    failed: str | None = None
+    revert_failed: str | None = None
+
+
+class Notice(CardModel):
+    """One customer notice through its life: drafted, approved, sent."""
+
+    notice: str
+    status: str
+    channel: str
+    audience: str = ""
+    template: str = ""
+    recipients: int = 0
+    delivered: int = 0
+    failed: int = 0
+    captured: int = 0
+    sender: str = ""
+    role: str | None = None
+    approver: str | None = None
+    drafted_at: float | None = None
+    approved_at: float | None = None
+    sent_at: float | None = None
+    sent_seconds: float | None = None  # from T0
+    approval_wait_seconds: float | None = None
+    subject: str = ""
+
+
+class ApprovalWait(CardModel):
+    notice: str
+    seconds: float
+    display: str
+    approver: str | None = None
+
+
+class SenderShare(CardModel):
+    sender: str
+    notices: int
+    share: float
+
+
+class RoleMiss(CardModel):
+    role: str
+    milestone: str
+
+
+class TeamHealth(CardModel):
+    """Whether the work was spread: one person sending every notice is a finding."""
+
+    notice_senders: int
+    notices_sent: int
+    top_sender: SenderShare | None = None
+    senders: list[SenderShare] = Field(default_factory=list)
+    people: dict[str, list[str]] = Field(default_factory=dict)  # role -> people seen in it
+    roles_missed: list[RoleMiss] = Field(default_factory=list)
+
+
+class ReadinessItem(CardModel):
+    actor: str
+    role: str
+    tool: str
+    ok: bool
+    note: str = ""
+    at: float
+    wall: str = ""
+
+
+class NoteItem(CardModel):
+    at: float
+    actor: str = ""
+    text: str
+
+
+GapKind = Literal[
+    "objective_missed",
+    "role_missed",
+    "single_sender",
+    "lacked_access",
+    "understaffed",
+    "fault_failed",
+    "revert_failed",
+    "runbook_failed",
+]
+
+
+class Gap(CardModel):
+    """A finding for the retro; ``text`` is English, the other fields let a report translate."""
+
+    kind: GapKind
+    text: str
+    milestone: str | None = None
+    role: str | None = None
+    actor: str | None = None
+    tool: str | None = None
+    seconds: float | None = None
+    limit: float | None = None
+
+
+class AmendmentItem(CardModel):
+    """A facilitator's correction: both times are kept and shown."""
+
+    seq: int
+    target_seq: int
+    what: str
+    recorded_at: float | None
+    amended_at: float
+    actor: str = ""
+    reason: str = ""
+
+
+class TimelineEntry(CardModel):
+    at: float
+    lane: Literal["fault", "load", "probe", "alert", "inject", "people", "drill"]
+    kind: str  # the event type
+    text: str  # English; a report in another language rebuilds it from kind and subject
+    subject: str = ""  # the fault, probe, alert, milestone… it is about
+    actor: str | None = None
+    role: str | None = None
+    until: float | None = None  # a span: fault active, probe failing
+    recorded_at: float | None = None  # before an amendment
+    seq: int = 0
+
+
+class LoadPoint(CardModel):
+    at: float
+    users: int
+    rps: float | None = None
+    failures_per_s: float | None = None
+    p95_ms: float | None = None
+
+
+class InjectItem(CardModel):
+    at: float
+    kind: str
+    text: str = ""
+    who: str | None = None
+    planned_at: float | None = None
+
+
+class ScenarioSummary(CardModel):
+    id: str
+    title: str
+    description: str = ""
+    duration: float
+    tags: list[str] = Field(default_factory=list)
+    roles: dict[str, int] = Field(default_factory=dict)  # role -> min people
+
+
+class Metric(CardModel):
+    """One number a scorer plugin adds; durations carry ``unit`` "s" and a ``display``."""
+
+    name: str
+    label: str = ""
+    value: float | None
+    unit: str = ""
+    display: str = ""
+    censored: bool = False
+
+
+class ScorerResult(CardModel):
+    """What a scorer plugin returns: numbers and findings, shown in their own report section."""
+
+    metrics: list[Metric] = Field(default_factory=list)
+    findings: list[str] = Field(default_factory=list)
+
+
+class PluginScore(ScorerResult):
+    scorer: str
+
+
+class TrendPoint(CardModel):
+    drill: str
+    started: str
+    seconds: float | None
+    censored: bool
+    bound_seconds: float | None = None
+    display: str
+
+
+Change = Literal["improved", "worse", "same", "unknown", "first"]
+
+
+class TrendLine(CardModel):
+    milestone: str
+    label: str
+    label_ja: str
+    points: list[TrendPoint]
+    display: str  # "60+ min → 44 min → 31 min"
+    change: Change
+    improved: bool | None
+    within_seconds: float | None = None
+
+
+class Trend(CardModel):
+    """Drills of one series (scenario id) in the order they were run."""
+
+    series: str
+    drills: list[str]
+    lines: list[TrendLine]
+    notices: list[str] = Field(default_factory=list)  # earlier drills that could not be read
+
+
+class Scorecard(CardModel):
+    drill: str
+    series: str
+    title: str
+    started: str
+    source: str
+    duration: float
+    ended_at: float
+    ended: Literal["ended", "aborted", "running"]
+    end_reason: str = ""
+    t0: T0
+    objectives_met: bool
+    objectives_missed: list[str] = Field(default_factory=list)
+    milestones: dict[str, MilestoneResult]
+    machine: MachineTimings
+    team_health: TeamHealth
+    scenario: ScenarioSummary
+    faults: list[FaultRun] = Field(default_factory=list)
+    injects: list[InjectItem] = Field(default_factory=list)
+    notices: list[Notice] = Field(default_factory=list)
+    approval_waits: list[ApprovalWait] = Field(default_factory=list)
+    readiness: list[ReadinessItem] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=list)
+    notes: list[NoteItem] = Field(default_factory=list)
+    action_items: list[NoteItem] = Field(default_factory=list)
+    amendments: list[AmendmentItem] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    load: list[LoadPoint] = Field(default_factory=list)
+    scorers: list[PluginScore] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    trend: Trend | None = None  # set by the report, which knows the earlier drills
+    record: str | None = None  # where the raw record lives; set by whoever read it

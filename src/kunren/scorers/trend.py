@@ -1,0 +1,108 @@
+"""Drills of one series compared in the order they were run: "60+ min → 44 min → 31 min".
+
+The series is the scenario id; the order is each drill's ``drill.started`` wall time. A
+censored time is only a lower bound, so "improved" is claimed only when the bound proves it
+(55+ min then 31 min), and left unknown when it cannot (20+ min then 31 min).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from kunren.errors import UsageError
+from kunren.scorers.card import Change, Scorecard, Trend, TrendLine, TrendPoint
+from kunren.scorers.display import format_timing, join_trend
+
+
+def started_key(card: Scorecard) -> tuple[float, str]:
+    """Sort key: wall time of drill.started (drills without one sort first), then the drill id."""
+    try:
+        return datetime.fromisoformat(card.started).timestamp(), card.drill
+    except ValueError:
+        return float("-inf"), card.drill
+
+
+def trend(cards: Sequence[Scorecard], notices: Sequence[str] = ()) -> Trend:
+    """The trend of every milestone across ``cards`` (all of one series), oldest first."""
+    if not cards:
+        raise UsageError("no drills to compare")
+    series = {card.series for card in cards}
+    if len(series) > 1:
+        raise UsageError(
+            f"drills of different series cannot be compared: {', '.join(sorted(series))}"
+        )
+    ordered = sorted(cards, key=started_key)
+    return Trend(
+        series=ordered[0].series,
+        drills=[card.drill for card in ordered],
+        lines=[_line(ordered, name) for name in _milestones(ordered)],
+        notices=list(notices),
+    )
+
+
+def _milestones(cards: list[Scorecard]) -> list[str]:
+    """Milestones worth a trend: held to an objective, or reached in at least one drill."""
+    names: list[str] = []
+    for card in cards:
+        for name, m in card.milestones.items():
+            if name not in names and (m.objective is not None or not m.censored):
+                names.append(name)
+    return names
+
+
+def _line(cards: list[Scorecard], name: str) -> TrendLine:
+    points = []
+    latest = next(c.milestones[name] for c in reversed(cards) if name in c.milestones)
+    within = None
+    for card in cards:
+        m = card.milestones.get(name)
+        if m is None:
+            points.append(
+                TrendPoint(
+                    drill=card.drill,
+                    started=card.started,
+                    seconds=None,
+                    censored=False,
+                    display="–",
+                )
+            )
+            continue
+        if m.objective is not None:
+            within = m.objective.within_seconds
+        points.append(
+            TrendPoint(
+                drill=card.drill,
+                started=card.started,
+                seconds=m.seconds,
+                censored=m.censored,
+                bound_seconds=m.bound_seconds,
+                display=m.display,
+            )
+        )
+    change = _change(points)
+    return TrendLine(
+        milestone=name,
+        label=latest.label,
+        label_ja=latest.label_ja,
+        points=points,
+        display=join_trend([p.display for p in points]),
+        change=change,
+        improved={"improved": True, "worse": False, "same": False}.get(change),
+        within_seconds=within,
+    )
+
+
+def _change(points: list[TrendPoint]) -> Change:
+    if len(points) < 2:
+        return "first"
+    before, last = points[-2], points[-1]
+    if last.seconds is not None and before.seconds is not None:
+        if format_timing(last.seconds) == format_timing(before.seconds):
+            return "same"
+        return "improved" if last.seconds < before.seconds else "worse"
+    if last.seconds is not None and before.censored and before.bound_seconds is not None:
+        return "improved" if last.seconds < before.bound_seconds else "unknown"
+    if last.censored and last.bound_seconds is not None and before.seconds is not None:
+        return "worse" if last.bound_seconds >= before.seconds else "unknown"
+    return "unknown"
