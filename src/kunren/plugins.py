@@ -61,6 +61,7 @@ class PluginInfo:
     installed: bool
     available: bool
     extra: str | None
+    error: str = ""  # why the plugin failed to load, if it did
 
 
 @cache
@@ -90,7 +91,9 @@ def describe(group: str) -> list[PluginInfo]:
         try:
             cls = load(group, name)
         except PluginError as exc:
-            infos.append(PluginInfo(group, name, point.value, str(exc), False, False, None))
+            infos.append(
+                PluginInfo(group, name, point.value, str(exc), False, False, None, error=str(exc))
+            )
             continue
         summary = getattr(cls, "summary", "") or (cls.__doc__ or "").strip().split("\n")[0]
         missing = cls.missing_requirements() if hasattr(cls, "missing_requirements") else []

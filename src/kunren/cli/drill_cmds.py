@@ -105,6 +105,8 @@ def run(
     click.echo(f"Record: {log.drill_dir}")
     if report:
         _write_report(log.drill_dir, drills_root)
+    if outcome.status == "aborted":
+        raise KunrenError(f"the drill was aborted ({outcome.reason}); everything was reverted")
 
 
 def _write_report(drill_dir: Path, drills_root: Path) -> None:
@@ -191,6 +193,8 @@ def resume(
     log, outcome = asyncio.run(runner.resume(_drill_dir(drill, drills_root), settings, _console(quiet)))
     click.echo(f"Drill {outcome.status}: {outcome.reason}")
     click.echo(f"Record: {log.drill_dir}")
+    if outcome.status == "aborted":
+        raise KunrenError(f"the drill was aborted ({outcome.reason}); everything was reverted")
 
 
 def _record_now(

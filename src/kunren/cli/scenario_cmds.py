@@ -1,7 +1,204 @@
-"""Commands of this area (see kunren.cli for the error boundary)."""
+"""Commands on scenarios and the workspace: validate, plan, schema, init, plugins.
+
+None of these touch a system: they read files, check them and print. The scenario modules are
+imported inside each command so that ``kunren --help`` loads none of them (and, through the
+plugins a scenario names, nothing heavy such as boto3).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import click
 
-COMMANDS: list[click.Command] = []
+from kunren.errors import KunrenError, Problem, ScenarioError, UsageError
+
+if TYPE_CHECKING:
+    from kunren.scenarios.loader import LoadedScenario
+
+AWS_EXTRA_HINT = "--resolve needs kunren[aws]"
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check scenario files (or every *.yaml in folders) without running anything.
+
+    Prints "ok: FILE" for each valid file; every problem of every file is printed on stderr,
+    one a line as FILE:LINE: KEY.PATH: message, and the exit code is 2.
+    """
+    from kunren.scenarios.loader import find_scenarios, load_scenario
+
+    problems: list[Problem] = []
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            problems.append(Problem(str(path), None, "", "no such file or folder"))
+            continue
+        found = find_scenarios([path])
+        if not found:
+            problems.append(Problem(str(path), None, "", "no scenario files (*.yaml, *.yml) here"))
+        files += found
+    for file in files:
+        try:
+            load_scenario(file)
+        except ScenarioError as exc:
+            problems += exc.problems
+        else:
+            click.echo(f"ok: {file}")
+    if problems:
+        raise ScenarioError(problems)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option(
+    "--resolve",
+    is_flag=True,
+    help="Ask AWS (read-only calls) which resources each AWS target matches now.",
+)
+@click.option("--profile", default=None, help="AWS profile for --resolve.")
+def plan(scenario: Path, resolve: bool, profile: str | None) -> None:
+    """Show the drill's timeline in time order; nothing is touched.
+
+    Every service, probe, load stage, fault (and when it is reverted), inject, objective
+    deadline and the drill end, with the targets, runbooks and notifications below.
+    """
+    from kunren.scenarios.loader import load_scenario
+    from kunren.scenarios.plan import build_plan, render_plan
+
+    loaded = load_scenario(scenario)
+    resolved = _resolve(loaded, profile) if resolve else {}
+    click.echo(render_plan(build_plan(loaded.scenario, resolved)))
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the schema to this file instead of printing it.",
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the scenario format, for editors.
+
+    It includes the parameters of every installed plugin kind, so an editor checks
+    `match:` under an `http.fault` the way `kunren validate` does.
+    """
+    from kunren.scenarios.schema import scenario_schema
+
+    text = json.dumps(scenario_schema(), indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {output}: {exc.strerror}") from exc
+    click.echo(f"wrote {output}")
+
+
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
+def init(directory: Path, force: bool) -> None:
+    """Create a game-day workspace in DIRECTORY with working example scenarios.
+
+    scenarios/ gets the examples with their notice templates and a drill-only audience;
+    drills/, scorers/ and reports/ get a README line each.
+    """
+    from kunren.scenarios.workspace import init_workspace
+
+    written = init_workspace(directory, force=force)
+    scenarios = sorted(p for p in written if p.suffix == ".yaml")
+    click.echo(f"Created a kunren workspace in {directory} ({len(written)} files):")
+    for path in scenarios:
+        click.echo(f"  {path}")
+    click.echo("Next:")
+    click.echo(f"  kunren validate {directory / 'scenarios'}")
+    if scenarios:
+        click.echo(f"  kunren plan {scenarios[0]}")
+
+
+@click.command(name="plugins")
+def plugins_command() -> None:
+    """List the fault kinds, probes, channels and scorers that are registered."""
+    from kunren import plugins
+    from kunren.scenarios.plan import columns
+
+    nouns = {
+        plugins.INJECTORS: "injector",
+        plugins.PROBES: "probe",
+        plugins.CHANNELS: "channel",
+        plugins.SCORERS: "scorer",
+    }
+    rows = [("GROUP", "KIND", "EXTRA", "INSTALLED", "STATUS", "SUMMARY")]
+    for group in plugins.GROUPS:
+        for info in plugins.describe(group):
+            rows.append(
+                (
+                    nouns[group],
+                    info.name,
+                    info.extra or "-",
+                    "yes" if info.installed else "no",
+                    "load-error" if info.error else "available" if info.available else "not-yet",
+                    info.summary,
+                )
+            )
+    for line in columns(rows):
+        click.echo(line)
+
+
+COMMANDS: list[click.Command] = [validate, plan, schema, init, plugins_command]
+
+
+def _resolve(loaded: LoadedScenario, profile: str | None) -> dict[str, list[str]]:
+    """Target name -> the resources it matches now (AWS targets only, read-only calls)."""
+    scenario = loaded.scenario
+    aws_targets = [name for name, target in scenario.targets.items() if target.is_aws]
+    if not aws_targets:
+        return {}
+    resolver = _aws_resolver()
+    if resolver is None:
+        return {name: [f"not resolved: {AWS_EXTRA_HINT}"] for name in aws_targets}
+    from kunren.drills.context import DrillContext
+
+    ctx = DrillContext(scenario, scenario_dir=loaded.dir, profile=profile, dry_run=True)
+    result = resolver(ctx)
+    if inspect.isawaitable(result):
+        result = asyncio.run(_awaited(result))
+    if not isinstance(result, Mapping):
+        raise KunrenError("the AWS resolver gave no target list")
+    return {str(name): [str(r) for r in _as_list(found)] for name, found in result.items()}
+
+
+def _aws_resolver() -> Callable[..., object] | None:
+    """``kunren.injectors.aws.resolve_targets`` when the AWS extra provides it."""
+    import importlib.util
+
+    if importlib.util.find_spec("boto3") is None:
+        return None
+    try:
+        from kunren.injectors import aws
+    except ImportError:
+        return None
+    resolver = getattr(aws, "resolve_targets", None)
+    return resolver if callable(resolver) else None
+
+
+async def _awaited(value: Awaitable[object]) -> object:
+    return await value
+
+
+def _as_list(found: object) -> Sequence[object]:
+    if isinstance(found, str):
+        return [found]
+    if isinstance(found, Sequence):
+        return found
+    return [found]

@@ -212,6 +212,8 @@ class Notification(_Event):
     approver: str | None = None
     subject: str = ""
     marker: str = "[DRILL]"
+    live: bool = False  # sent to the real audience (--live-notifications), not the allowlist
+    note: str = ""  # why a notice was rejected, or why a channel failed
 
 
 class Runbook(_Event):

@@ -120,8 +120,9 @@ class FaultProxy:
             rule.ended.set()  # lets held ("hang") requests go
         return rule
 
-    def is_active(self, rule_id: str) -> bool:
-        return rule_id in self._rules
+    def rule(self, rule_id: str) -> Rule | None:
+        """The active rule ``rule_id`` (its ``matched`` count tells how often it fired)."""
+        return self._rules.get(rule_id)
 
     def _pick(self, request: _Request) -> Rule | None:
         for rule in list(self._rules.values()):

@@ -32,16 +32,24 @@ from kunren.drills.context import DrillContext
 from kunren.drills.events import LoadStats
 from kunren.errors import KunrenError, PluginError
 from kunren.injectors.locust_api import MasterApi
-from kunren.injectors.locust_process import LocustProcess, free_port, locust_env
-from kunren.injectors.locust_stats import Snapshot, interval_stats
+from kunren.injectors.locust_process import (
+    FINAL_STATS_ENV,
+    REPORT_INTERVAL_ENV,
+    LocustProcess,
+    free_port,
+    locust_env,
+)
+from kunren.injectors.locust_stats import Snapshot, interval_stats, parse_kunren_stats
 from kunren.scenarios.models import Load
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
 URLS_LOCUSTFILE = LOCUSTFILES / "urls.py"
 STATS_EXTENSION = LOCUSTFILES / "kunren_stats.py"
 
-WORKER_REPORT_INTERVAL = 3.0  # Locust workers send their numbers to the master this often
+WORKER_REPORT_INTERVAL = 1.0  # how often our own workers report (Locust's default: 3 s)
+LOCUST_REPORT_INTERVAL = 3.0  # how often workers of an existing master report
 _POLL = 0.2  # real seconds between readiness checks (Locust starts in real time)
+_WORKER_QUIT = 2.0  # real seconds a worker gets to follow its master's quit before SIGTERM
 
 
 def load_is_generated(clock: Clock) -> bool:
@@ -73,6 +81,7 @@ class LoadDriver:
         self._processes: list[LocustProcess] = []
         self._last: Snapshot | None = None
         self._state = "new"  # new -> running -> stopped
+        self._final_file = workdir / "locust-final-stats.json"
 
     # ------------------------------------------------------------------ what callers may read
 
@@ -142,11 +151,9 @@ class LoadDriver:
             return None
         self._state = "stopped"
         try:
-            return await self._stop_and_collect()
-        except KunrenError:
             if self._load.master is not None:
-                raise
-            return None  # our own processes end below either way; earlier polls are recorded
+                return await self._stop_existing_master()
+            return await self._stop_own_processes()
         finally:
             await self._terminate_all()
 
@@ -170,6 +177,8 @@ class LoadDriver:
         self._workdir.mkdir(parents=True, exist_ok=True)
         files = f"{self._user_locustfile()},{STATS_EXTENSION}"
         env = locust_env(self._extra_env())
+        self._final_file.unlink(missing_ok=True)  # left by an earlier run in this folder
+        master_env = {**env, FINAL_STATS_ENV: str(self._final_file)}
         web_port = free_port()
         workers = self._load.distributed.workers
         head = ["-f", files, "--host", self._load.host]
@@ -179,11 +188,12 @@ class LoadDriver:
             head += ["--master", "--master-bind-host", "127.0.0.1"]
             head += ["--master-bind-port", str(master_port)]
         name = "master" if workers else "process"
-        self._processes.append(self._process(name, head, env))
+        self._processes.append(self._process(name, head, master_env))
+        worker_env = {**env, REPORT_INTERVAL_ENV: str(WORKER_REPORT_INTERVAL)}
         for n in range(1, workers + 1):
             args = ["-f", files, "--worker", "--master-host", "127.0.0.1"]
             args += ["--master-port", str(master_port)]
-            self._processes.append(self._process(f"worker {n}", args, env))
+            self._processes.append(self._process(f"worker {n}", args, worker_env))
         for process in self._processes:
             await process.start()
         return MasterApi(f"http://127.0.0.1:{web_port}")
@@ -249,7 +259,20 @@ class LoadDriver:
                     f"load: the Locust {process.name} exited {when}: {process.failure()}"
                 )
 
-    async def _stop_and_collect(self) -> LoadStats | None:
+    async def _stop_own_processes(self) -> LoadStats | None:
+        # SIGTERM makes the master quit its workers, wait for their final reports and write
+        # the final numbers (kunren_stats extension): about a second, and nothing is lost.
+        await self._processes[0].terminate(self._stop_grace)
+        # Users stop somewhere between the signal and the exit; counting the interval up to
+        # the exit keeps a stop just after a poll from dividing by almost nothing.
+        ended_at = monotonic()
+        await self._terminate_all()
+        if self._last is None or not self._final_file.is_file():
+            return None  # the master had to be killed: the polls so far are all there is
+        final = parse_kunren_stats(self._final_file.read_bytes(), taken=ended_at)
+        return interval_stats(self._last, final)
+
+    async def _stop_existing_master(self) -> LoadStats | None:
         api, last = self._api, self._last
         if api is None or last is None:
             return None
@@ -264,7 +287,7 @@ class LoadDriver:
         first = await api.snapshot()
         if first.workers == 0:
             return first  # standalone: the numbers are already complete
-        deadline = monotonic() + WORKER_REPORT_INTERVAL + 2.0
+        deadline = monotonic() + LOCUST_REPORT_INTERVAL + 2.0
         while monotonic() < deadline:
             await asyncio.sleep(_POLL)
             latest = await api.snapshot()
@@ -273,10 +296,11 @@ class LoadDriver:
         return await api.snapshot()
 
     async def _terminate_all(self) -> None:
-        # Workers first would make the master wait for them; ending the master first makes it
-        # tell the workers to quit, and then each is ended by its own id in turn.
+        """End every process this driver started; the master first, so it quits its workers."""
         errors: list[str] = []
-        for process in self._processes:
+        for n, process in enumerate(self._processes):
+            if n > 0:
+                await process.wait(_WORKER_QUIT)  # told to quit by the master just now
             try:
                 await process.terminate(self._stop_grace)
             except KunrenError as exc:

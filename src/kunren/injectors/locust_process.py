@@ -20,7 +20,10 @@ from pathlib import Path
 
 from kunren.errors import KunrenError
 
-PARENT_PID_ENV = "KUNREN_PARENT_PID"  # read by locustfiles/kunren_stats.py
+# Read by locustfiles/kunren_stats.py inside the Locust process.
+PARENT_PID_ENV = "KUNREN_PARENT_PID"
+FINAL_STATS_ENV = "KUNREN_FINAL_STATS_FILE"
+REPORT_INTERVAL_ENV = "KUNREN_WORKER_REPORT_INTERVAL"
 
 
 def free_port() -> int:
@@ -83,22 +86,29 @@ class LocustProcess:
         """Why the process ended, in one line: its last meaningful log line and the log's path."""
         return f"{last_log_line(self.log_path)} (exit code {self.returncode}; log: {self.log_path})"
 
+    async def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the process to end by itself; True if it has."""
+        process = self._process
+        if process is None or process.returncode is not None:
+            return True
+        try:
+            await asyncio.wait_for(process.wait(), timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def terminate(self, grace: float) -> None:
         """SIGTERM, wait up to ``grace`` seconds, then SIGKILL; the whole process group."""
         process = self._process
         if process is None or process.returncode is not None:
             return
         self._signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), timeout=grace)
-        except TimeoutError:
+        if not await self.wait(grace):
             self._signal(signal.SIGKILL)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=grace)
-            except TimeoutError as exc:
+            if not await self.wait(grace):
                 raise KunrenError(
                     f"load: the Locust {self.name} (pid {process.pid}) did not end after SIGKILL"
-                ) from exc
+                )
         # Anything it forked itself (Locust's --processes) lives in its session.
         self._signal(signal.SIGKILL)
 

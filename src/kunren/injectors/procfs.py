@@ -29,7 +29,8 @@ class ProcInfo:
 
     @property
     def label(self) -> str:
-        command = self.command if len(self.command) <= 80 else self.command[:77] + "..."
+        command = " ".join(self.command.split())  # one line, even for `python -c` scripts
+        command = command if len(command) <= 80 else command[:77] + "..."
         return f"pid {self.pid} ({command})" if command else f"pid {self.pid}"
 
 

@@ -26,8 +26,13 @@ from kunren.notify.safety import Allowlist
 from kunren.scenarios.models import AudienceSpec, Notifications
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-_COLUMNS = {"email": "email", "name": "name", "segment": "segment", "language": "language",
-            "lang": "language"}  # fmt: skip
+_COLUMNS = {
+    "email": "email",
+    "name": "name",
+    "segment": "segment",
+    "language": "language",
+    "lang": "language",
+}
 
 
 class Audience(BaseModel):

@@ -37,6 +37,10 @@ class Channel(Plugin, ABC):
         """A broadcast channel's target (webhook URL, topic ARN), checked on the allowlist."""
         return ""
 
+    def captured_form(self, notice: OutgoingNotice) -> str:
+        """What a broadcast channel would have sent, written to the drill folder instead."""
+        return notice.model_dump_json(indent=2)
+
     @property
     def drill_dir(self) -> Path:
         if self.ctx.drill_dir is None:

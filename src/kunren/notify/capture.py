@@ -95,12 +95,19 @@ class CaptureSink:
 
     def record_results(self, notice: OutgoingNotice, channel: str, delivery: Delivery) -> None:
         lines = [
-            DeliveryLine(notice=notice.notice, channel=channel, recipient=r, ok=True,
-                         wall=notice.wall)  # fmt: skip
+            DeliveryLine(
+                notice=notice.notice, channel=channel, recipient=r, ok=True, wall=notice.wall
+            )
             for r in delivery.delivered
         ] + [
-            DeliveryLine(notice=notice.notice, channel=channel, recipient=f.recipient, ok=False,
-                         reason=f.reason, wall=notice.wall)  # fmt: skip
+            DeliveryLine(
+                notice=notice.notice,
+                channel=channel,
+                recipient=f.recipient,
+                ok=False,
+                reason=f.reason,
+                wall=notice.wall,
+            )
             for f in delivery.failed
         ]
         self._append(DELIVERIES_FILE, [line.model_dump_json() for line in lines])

@@ -1,34 +1,24 @@
-"""Notification channels. Placeholder until the notification work lands."""
+"""The built-in channels, at the module path their entry points name (pyproject.toml).
+
+Each lives in its own module; this one only gathers them so ``kunren.channels`` entry points
+stay ``kunren.notify.channels:<Class>`` like a third-party plugin's would.
+"""
 
 from __future__ import annotations
 
-from kunren.plugins import Plugin
+from kunren.notify.base import Channel
+from kunren.notify.capture import CaptureChannel
+from kunren.notify.smtp import EmailChannel
+from kunren.notify.sns import SnsChannel
+from kunren.notify.statuspage import StatusPageChannel
+from kunren.notify.webhooks import SlackChannel, WebhookChannel
 
-
-class _NotBuilt(Plugin):
-    available = False
-
-
-class CaptureChannel(_NotBuilt):
-    pass
-
-
-class EmailChannel(_NotBuilt):
-    pass
-
-
-class SlackChannel(_NotBuilt):
-    pass
-
-
-class WebhookChannel(_NotBuilt):
-    pass
-
-
-class SnsChannel(_NotBuilt):
-    extra = "aws"
-    requires = ("boto3",)
-
-
-class StatusPageChannel(_NotBuilt):
-    pass
+__all__ = [
+    "CaptureChannel",
+    "Channel",
+    "EmailChannel",
+    "SlackChannel",
+    "SnsChannel",
+    "StatusPageChannel",
+    "WebhookChannel",
+]

@@ -27,8 +27,13 @@ from kunren.notify.base import Channel, from_env
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
 from kunren.scenarios.models import Duration
 
-_CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPAuthenticationError,
-                      smtplib.SMTPNotSupportedError, smtplib.SMTPHeloError)  # fmt: skip
+_CONNECTION_ERRORS = (
+    OSError,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPNotSupportedError,
+    smtplib.SMTPHeloError,
+)
 
 
 class EmailParams(BaseModel):
@@ -108,9 +113,7 @@ class EmailChannel(Channel):
             error=run.broken if not run.delivered else "",
         )
 
-    def _worker(
-        self, notice: OutgoingNotice, run: _Run, login: tuple[str, str] | None
-    ) -> None:
+    def _worker(self, notice: OutgoingNotice, run: _Run, login: tuple[str, str] | None) -> None:
         smtp: smtplib.SMTP | None = None
         try:
             while (recipient := run.next()) is not None:

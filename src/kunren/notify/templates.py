@@ -234,8 +234,10 @@ def render_file(path: Path, values: Mapping[str, str], strict: bool = True) -> R
     missing = sorted(holes.missing)
     if missing and strict:
         raise InputError(
-            [Problem(str(path), None, "", f"undefined variable: {name} (give --var {name}=…)")
-             for name in missing]
+            [
+                Problem(str(path), None, "", f"undefined variable: {name} (give --var {name}=…)")
+                for name in missing
+            ]
         )
     subject, body = split_subject(text, path)
     return Rendered(subject=subject, body=body, missing=missing, used=sorted(variables_of(path)))

@@ -186,7 +186,7 @@ class _CrossCheck:
             cls = plugins.load(group, kind)
         except PluginError as exc:
             known = plugins.names(group)
-            close = _close(kind, known)
+            close = "" if kind in known else _close(kind, known)
             yield self.problem(path, f"{exc}{close}")
             return
         missing = cls.missing_requirements()

@@ -91,10 +91,10 @@ def render_plan(plan: Plan) -> str:
     for row in plan.rows:
         until = format_clock(row.until) if row.until is not None else ""
         table.append((format_clock(row.at), until, row.what, row.id, row.detail))
-    out += _columns(table)
+    out += columns(table)
     for heading, pairs in (("Targets", plan.targets), ("Runbooks", plan.runbooks)):
         if pairs:
-            out += ["", heading, *_columns(pairs, indent="  ")]
+            out += ["", heading, *columns(pairs, indent="  ")]
     if plan.notifications:
         out += ["", "Notifications", *(f"  {line}" for line in plan.notifications)]
     out += ["", "Nothing was touched: this is the plan only."]
@@ -314,7 +314,7 @@ def _mins(seconds: float) -> str:
     return f"{seconds / 60:g}"
 
 
-def _columns(rows: Sequence[tuple[str, ...]], indent: str = "") -> list[str]:
+def columns(rows: Sequence[tuple[str, ...]], indent: str = "") -> list[str]:
     """Left-aligned columns; the last one is free text and is not padded."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = []

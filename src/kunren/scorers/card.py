@@ -180,6 +180,8 @@ class Gap(CardModel):
     tool: str | None = None
     seconds: float | None = None
     limit: float | None = None
+    count: int | None = None
+    needed: int | None = None
 
 
 class AmendmentItem(CardModel):

@@ -178,6 +178,7 @@ def gaps(
             Gap(
                 kind="single_sender",
                 actor=who,
+                count=health.notices_sent,
                 text=f"{who} sent all {health.notices_sent} customer notices; nobody else did",
             )
         )
@@ -268,6 +269,8 @@ def _staffing_gaps(record: DrillRecord) -> list[Gap]:
                 Gap(
                     kind="understaffed",
                     role=role,
+                    count=count,
+                    needed=spec.min,
                     text=f"{role}: {count} joined, the scenario needs at least {spec.min}",
                 )
             )

@@ -42,13 +42,20 @@ def trend(cards: Sequence[Scorecard], notices: Sequence[str] = ()) -> Trend:
 
 
 def _milestones(cards: list[Scorecard]) -> list[str]:
-    """Milestones worth a trend: held to an objective, or reached in at least one drill."""
-    names: list[str] = []
-    for card in cards:
-        for name, m in card.milestones.items():
-            if name not in names and (m.objective is not None or not m.censored):
-                names.append(name)
-    return names
+    """Milestones worth a trend: held to an objective, or reached in at least one drill.
+
+    They keep the latest drill's order (the scenario's), then any only earlier drills had.
+    """
+    order = list(dict.fromkeys(name for card in reversed(cards) for name in card.milestones))
+    return [
+        name
+        for name in order
+        if any(
+            m.objective is not None or not m.censored
+            for m in (card.milestones.get(name) for card in cards)
+            if m is not None
+        )
+    ]
 
 
 def _line(cards: list[Scorecard], name: str) -> TrendLine:

@@ -4,7 +4,7 @@ The conductor owns the drill: the clock, the event log, the injectors, abort and
 app only asks it for a few things, written down here as ``DrillControl`` so the app can be
 built, tested and run without the conductor (``LocalDrillControl``: a tabletop drill, a demo,
 the tests). The app records participants' own events (joins, milestones, readiness, notes,
-alerts, amendments) through ``control.recorder``; anything that acts on the system (a runbook,
+alerts, amendments) through ``control.record``; anything that acts on the system (a runbook,
 an abort) goes back to the control, which records the result.
 """
 
@@ -33,7 +33,7 @@ RunbookResult = Literal["ok", "failed", "refused"]
 
 
 class DrillControl(Protocol):
-    """The conductor's side of the participant web app (the lead implements it)."""
+    """The conductor's side of the participant web app (``Conductor`` + ``conductor_link``)."""
 
     @property
     def scenario(self) -> Scenario: ...
@@ -42,8 +42,8 @@ class DrillControl(Protocol):
     def drill_id(self) -> str: ...
 
     @property
-    def recorder(self) -> Recorder:
-        """Stamps events with the drill clock and appends them (fsync'd) to the drill's log."""
+    def clock(self) -> Clock:
+        """The drill clock: the page shows ``now()`` and ticks at ``speed``."""
         ...
 
     @property
@@ -52,14 +52,19 @@ class DrillControl(Protocol):
     @property
     def facilitator_token(self) -> str: ...
 
+    def record(self, event: Event) -> Event:
+        """Stamp ``event`` with the drill clock, append it (fsync'd) and return it with its
+        seq; it must be visible to ``events()`` as soon as this returns."""
+        ...
+
     def events(self, after: int = 0) -> list[Event]:
-        """Every recorded event with ``seq > after``, in order (the app polls with the last
-        seq it has seen, so this should be cheap: an in-memory list or an incremental read)."""
+        """Every recorded event with ``seq > after``, in order. The app polls with the last
+        seq it has seen, so this should be cheap (an in-memory list, an incremental read)."""
         ...
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
         """Run the scenario's runbook for ``actor`` in ``role`` and record the ``runbook``
-        event with its result (ok / failed / refused); returns that recorded event. The app
+        event with its result (ok / failed / refused); return that recorded event. The app
         has already checked that ``role`` may run it; failures are results, not exceptions."""
         ...
 
@@ -130,6 +135,7 @@ class LocalDrillControl:
     ) -> None:
         self.scenario = scenario
         self.drill_id = drill_id or log.drill_dir.name
+        self.clock = clock
         self.recorder = Recorder(log, clock)
         self.participant_token = participant_token
         self.facilitator_token = facilitator_token
@@ -137,7 +143,10 @@ class LocalDrillControl:
             DrillContext(scenario=scenario, drill_dir=log.drill_dir, clock=clock)
         )
         self._on_abort = on_abort
-        self._mirror = _LogMirror(log.path)
+        self._mirror = LogMirror(log.path)
+
+    def record(self, event: Event) -> Event:
+        return self.recorder.record(event)
 
     def events(self, after: int = 0) -> list[Event]:
         events = self._mirror.refresh()
@@ -151,7 +160,7 @@ class LocalDrillControl:
             outcome = RunbookOutcome("refused", f"role {role} may not run {spec.id}")
         else:
             outcome = await self._run(spec)
-        return self.recorder.record(
+        written = self.recorder.record(
             Runbook(
                 runbook=runbook_id,
                 actor=actor,
@@ -160,6 +169,7 @@ class LocalDrillControl:
                 detail=outcome.detail,
             )
         )
+        return written
 
     async def _run(self, spec: RunbookSpec) -> RunbookOutcome:
         try:
@@ -175,7 +185,7 @@ class LocalDrillControl:
             await self._on_abort(reason, actor)
 
 
-class _LogMirror:
+class LogMirror:
     """The log's events in memory, reading only what was appended since the last look.
 
     Other writers (``kunren mark`` in another terminal) append to the same file, so the

@@ -142,6 +142,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Notes are limited to {limit} characters.",
         "ja": "メモは{limit}文字までです。",
     },
+    "err_text": {
+        "en": "Write 1 to {limit} characters.",
+        "ja": "1〜{limit}文字で入力してください。",
+    },
     "err_reason": {
         "en": "Give a reason of 1 to {limit} characters.",
         "ja": "理由を1〜{limit}文字で入力してください。",

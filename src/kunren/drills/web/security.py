@@ -128,11 +128,14 @@ def clean_name(raw: str | None, limit: int = MAX_NAME) -> str:
     return name
 
 
-def clean_note(raw: str | None, limit: int = MAX_NOTE, *, required: bool = False) -> str:
-    """A free-text note: trimmed, at most ``limit`` characters, empty allowed unless required."""
-    note = _printable(unicodedata.normalize("NFC", raw or "")).replace("\r\n", "\n").strip()
+def clean_note(
+    raw: str | None, limit: int = MAX_NOTE, *, required: bool = False, error: str = "err_note"
+) -> str:
+    """A free-text note: trimmed, at most ``limit`` characters, empty allowed unless required.
+    ``error`` names the message shown when it breaks the rule."""
+    note = _printable(unicodedata.normalize("NFC", (raw or "").replace("\r\n", "\n"))).strip()
     if len(note) > limit or (required and not note):
-        raise FieldError("err_reason" if required else "err_note", limit)
+        raise FieldError(error, limit)
     return note
 
 

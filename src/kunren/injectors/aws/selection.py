@@ -91,7 +91,9 @@ def tag_text(required: dict[str, str]) -> str:
     return ", ".join(f"{key}={value}" for key, value in required.items())
 
 
-def tags_from(items: Iterable[object] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
+def tags_from(
+    items: Iterable[object] | None, key: str = "Key", value: str = "Value"
+) -> dict[str, str]:
     """AWS tag lists (``[{Key, Value}]``; ECS uses lower-case keys) as a dict."""
     found: dict[str, str] = {}
     for item in items or ():
@@ -149,9 +151,7 @@ def pick(
     if tag_filter:
         pool = [resource for resource in candidates if has_tags(resource.tags, required_tag)]
         untagged = len(candidates) - len(pool)
-    chosen, rule = choose(
-        pool, select, seed=seed_for(seed, fault_id), default_count=default_count
-    )
+    chosen, rule = choose(pool, select, seed=seed_for(seed, fault_id), default_count=default_count)
     return ResolvedTargets(
         fault_id=fault_id,
         kind=kind,

@@ -16,9 +16,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import gevent  # type: ignore[import-untyped]
 from locust import HttpUser, constant_pacing, task
 
 
@@ -42,6 +44,11 @@ class UrlsUser(HttpUser):
     """Requests the listed URLs one after another, about once per second per user."""
 
     wait_time = constant_pacing(1.0)
+
+    def on_start(self) -> None:
+        # Users spawned together would otherwise fire in step, once a second: spread them
+        # over the second so a short polling interval sees an even rate.
+        gevent.sleep(random.random())
 
     @task
     def get_next_url(self) -> None:

@@ -1,0 +1,124 @@
+"""Handing one rendered notice to its channels, with the drill's safety rules applied once.
+
+The channels themselves know nothing about drills: this module decides, per channel, who is
+really reached (allowlisted addresses, allowlisted broadcast destinations, or everyone when
+the drill is live) and captures the rest into the drill folder. Channels are set up before
+anything is sent, so a configuration mistake sends nothing; once sending starts, a channel
+that fails becomes failed recipients and never stops the other channels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from kunren import plugins
+from kunren.drills.context import DrillContext
+from kunren.errors import KunrenError, NotAvailableError, Problem, ScenarioError
+from kunren.notify.base import Channel
+from kunren.notify.capture import CaptureSink
+from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
+from kunren.notify.safety import Allowlist
+from kunren.scenarios.models import ChannelSpec, Notifications
+
+HELD_REASON = "not on the drill allowlist"
+
+
+def make_channel(ctx: DrillContext, notifications: Notifications, name: str) -> Channel:
+    """The channel ``name`` with its parameters from the scenario (validated here)."""
+    specs = notifications.channels
+    index = next((i for i, spec in enumerate(specs) if spec.name == name), None)
+    spec = specs[index] if index is not None else ChannelSpec(name=name)
+    cls = plugins.load(plugins.CHANNELS, name)
+    if not getattr(cls, "available", True):
+        raise NotAvailableError(f"channel {name} is not available yet")
+    cls.ensure_installed(name)
+    try:
+        params = cls.Params.model_validate(spec.params)
+    except ValidationError as exc:
+        where = (
+            f"notifications.channels[{index}].{name}"
+            if index is not None
+            else f"notifications.channels ({name} is not configured in this scenario)"
+        )
+        raise ScenarioError(
+            [
+                Problem("scenario.yaml", None, ".".join([where, *map(str, e["loc"])]), e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc
+    channel: Channel = cls(ctx, params)
+    return channel
+
+
+class Dispatcher:
+    def __init__(
+        self, ctx: DrillContext, allowlist: Allowlist, sink: CaptureSink, live: bool
+    ) -> None:
+        self.ctx = ctx
+        self.allowlist = allowlist
+        self.sink = sink
+        self.live = live
+
+    async def dispatch(
+        self, channels: Sequence[Channel], notice: OutgoingNotice, recipients: list[Recipient]
+    ) -> list[tuple[int, Delivery]]:
+        """(recipient count, delivery) per channel, in the order given."""
+        try:
+            with self.ctx.clock.busy():
+                return list(
+                    await asyncio.gather(
+                        *(self._one(channel, notice, recipients) for channel in channels)
+                    )
+                )
+        finally:
+            for channel in channels:
+                await channel.close()
+
+    async def _one(
+        self, channel: Channel, notice: OutgoingNotice, recipients: list[Recipient]
+    ) -> tuple[int, Delivery]:
+        captured: list[str]
+        if channel.per_recipient:
+            if channel.drill_folder_only:
+                reached, held = recipients, []
+            else:
+                reached, held = self.allowlist.split(recipients, self.live)
+            delivery = await _guarded(channel, notice, reached)
+            captured = self.sink.write_messages(notice, held, channel.name, HELD_REASON)
+            count = len(recipients)
+        else:
+            destination = channel.destination()
+            if (
+                channel.drill_folder_only
+                or self.live
+                or self.allowlist.allows_destination(destination)
+            ):
+                delivery = await _guarded(channel, notice, recipients, destination)
+                captured = []
+            else:
+                form = channel.captured_form(notice)
+                self.sink.write_payload(notice, channel.name, destination, form, HELD_REASON)
+                delivery, captured = Delivery(), [destination]
+            count = 1
+        if not channel.drill_folder_only:
+            self.sink.record_results(notice, channel.name, delivery)
+        return count, delivery.model_copy(update={"captured": delivery.captured + captured})
+
+
+async def _guarded(
+    channel: Channel, notice: OutgoingNotice, recipients: list[Recipient], destination: str = ""
+) -> Delivery:
+    """A channel's own failure becomes failed recipients, never an exception for the others."""
+    if channel.per_recipient and not recipients:
+        return Delivery()
+    try:
+        return await channel.deliver(notice, recipients)
+    except (KunrenError, OSError) as exc:
+        reason = exc.message if isinstance(exc, KunrenError) else str(exc)
+        targets = [r.email for r in recipients] if channel.per_recipient else [destination]
+        return Delivery(
+            failed=[RecipientFailure(recipient=t, reason=reason) for t in targets], error=reason
+        )

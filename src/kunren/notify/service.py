@@ -1,0 +1,376 @@
+"""The notice flow, one class used by the terminal (``kunren notify``) and the participant page.
+
+    preview  ->  draft  ->  approve | reject  ->  send
+                 (or send directly when the scenario asks for no approval)
+
+Each step is recorded as a ``notification`` event sharing the notice id (statuses drafted,
+approved, rejected, sent, failed), so the scorer can time the first notice and the approval
+wait from the log alone. Safety is applied here, once, for every channel: the ``[DRILL]``
+marker, and the drill allowlist deciding who is really reached and who is captured instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kunren.drills.context import DrillContext
+from kunren.drills.events import Event, Notification
+from kunren.drills.recorder import Recorder
+from kunren.errors import GuardrailError, UsageError
+from kunren.notify import variables
+from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo
+from kunren.notify.base import Channel
+from kunren.notify.capture import NOTICES_DIR, CaptureSink
+from kunren.notify.dispatch import Dispatcher, make_channel
+from kunren.notify.drafts import (
+    DraftStore,
+    NoticeDraft,
+    NoticeRequest,
+    NoticeState,
+    new_notice_id,
+    notice_states,
+)
+from kunren.notify.message import DRILL_MARKER, OutgoingNotice, RecipientFailure
+from kunren.notify.safety import Allowlist, mark_body, mark_subject
+from kunren.notify.templates import TemplateInfo, TemplateSet, TemplateWarning, check_notice
+from kunren.scenarios.models import Notifications
+
+
+class NoticeService:
+    """Templates, audiences, preview, approval and sending for one drill."""
+
+    def __init__(self, ctx: DrillContext, recorder: Recorder, live: bool = False) -> None:
+        if ctx.drill_dir is None:
+            raise UsageError("notices need a drill folder (DrillContext.drill_dir)")
+        self.ctx = ctx
+        self.recorder = recorder
+        self.live = live
+        self.drill_dir: Path = ctx.drill_dir
+        self.notifications: Notifications = ctx.scenario.notifications or Notifications()
+        lang = ctx.scenario.lang
+        self._templates = TemplateSet(self.notifications, self._resolve, lang)
+        self._audiences = AudienceBook(self.notifications, self._resolve, lang)
+        self.allowlist = Allowlist.of(self.notifications.drill_allowlist)
+        self.drafts = DraftStore(self.drill_dir / NOTICES_DIR)
+        self.dispatcher = Dispatcher(ctx, self.allowlist, CaptureSink(self.drill_dir), live)
+
+    # ------------------------------------------------------------ what there is
+
+    @property
+    def needs_approval(self) -> bool:
+        return self.notifications.approval is not None
+
+    @property
+    def approvers(self) -> list[str]:
+        approval = self.notifications.approval
+        return list(approval.by) if approval is not None else []
+
+    def templates(self) -> list[TemplateInfo]:
+        return self._templates.info()
+
+    def audiences(self) -> list[AudienceInfo]:
+        return self._audiences.info(self.allowlist, self.live)
+
+    def channels(self) -> list[str]:
+        """The scenario's channels: used when a notice names none."""
+        return [spec.name for spec in self.notifications.channels]
+
+    def variables(self, given: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every value a template may use right now (drill < scenario < ``given``)."""
+        return variables.gather(
+            self.ctx.scenario, self._events(), self.recorder.clock.wall(), given
+        )
+
+    def notices(self) -> list[NoticeState]:
+        return list(notice_states(self._events()).values())
+
+    def notice(self, notice_id: str) -> NoticeState:
+        state = notice_states(self._events()).get(notice_id)
+        if state is None:
+            raise UsageError(f"unknown notice {notice_id!r}")
+        return state
+
+    # ------------------------------------------------------------ preview and draft
+
+    def preview(
+        self,
+        template: str,
+        lang: str | None = None,
+        audience: str | None = None,
+        vars: Mapping[str, str] | None = None,
+        channels: Sequence[str] | None = None,
+    ) -> Preview:
+        request = NoticeRequest(
+            template=template,
+            lang=lang,
+            audience=audience,
+            vars=dict(vars or {}),
+            channels=list(channels or []),
+        )
+        values = self.variables(request.vars)
+        lang, rendered = self._templates.render(template, lang, values, strict=False)
+        group = self._audience(request)
+        allowed, held = self.allowlist.split(group.recipients, self.live)
+        warnings = check_notice(template, rendered, values)
+        warnings += _audience_warnings(group, lang, self._audiences.default_lang)
+        return Preview(
+            template=template,
+            lang=lang,
+            audience=group.name,
+            subject=mark_subject(rendered.subject),
+            body=mark_body(rendered.body, lang),
+            warnings=warnings,
+            missing=rendered.missing,
+            recipient_count=group.count,
+            allowed_count=len(allowed),
+            captured_count=len(held),
+            languages=group.languages(self._audiences.default_lang),
+            channels=self._channel_names(request),
+            needs_approval=self.needs_approval,
+            approvers=self.approvers,
+            live=self.live,
+            vars=values,
+        )
+
+    def draft(
+        self,
+        template: str,
+        lang: str | None = None,
+        audience: str | None = None,
+        vars: Mapping[str, str] | None = None,
+        *,
+        author: str,
+        role: str | None = None,
+        channels: Sequence[str] | None = None,
+    ) -> Notification:
+        """Render strictly, store the wording and record ``drafted``; returns the event."""
+        request = NoticeRequest(
+            template=template,
+            lang=lang,
+            audience=audience,
+            vars=dict(vars or {}),
+            channels=list(channels or []),
+        )
+        draft = self._make_draft(request, author, role)
+        count = self._audiences.load(draft.audience).count
+        return self.recorder.record(
+            self._event(
+                draft,
+                "drafted",
+                sender=author,
+                role=role,
+                recipients=count,
+                channel=",".join(draft.channels),
+            )
+        )
+
+    def approve(self, notice_id: str, approver: str, role: str | None) -> Notification:
+        draft, _ = self._decidable(notice_id, approver, role)
+        return self.recorder.record(
+            self._event(draft, "approved", sender=draft.author, role=role, approver=approver)
+        )
+
+    def reject(
+        self, notice_id: str, approver: str, role: str | None, reason: str = ""
+    ) -> Notification:
+        draft, _ = self._decidable(notice_id, approver, role)
+        return self.recorder.record(
+            self._event(
+                draft, "rejected", sender=draft.author, role=role, approver=approver, note=reason
+            )
+        )
+
+    # ------------------------------------------------------------ send
+
+    def send(
+        self,
+        notice: str | NoticeRequest,
+        *,
+        sender: str,
+        role: str | None = None,
+        channels: Sequence[str] | None = None,
+    ) -> SendResult:
+        """Blocking form of ``send_async`` (not from inside a running event loop)."""
+        return asyncio.run(self.send_async(notice, sender=sender, role=role, channels=channels))
+
+    async def send_async(
+        self,
+        notice: str | NoticeRequest,
+        *,
+        sender: str,
+        role: str | None = None,
+        channels: Sequence[str] | None = None,
+    ) -> SendResult:
+        """Send a drafted (and, if required, approved) notice, or a new one from a request.
+
+        Every channel is set up before anything is sent, so a configuration mistake sends
+        nothing; after that, a failing channel or recipient never stops the others.
+        """
+        draft, approver = self._sendable(notice, sender, role)
+        names = list(channels) if channels else draft.channels
+        prepared = [self._channel(name) for name in names]
+        for channel in prepared:
+            channel.destination()  # a missing secret fails here, before anything is sent
+        recipients = self._audiences.load(draft.audience).recipients
+        outgoing = OutgoingNotice(
+            notice=draft.notice,
+            drill=variables.drill_id(self._events()),
+            scenario_title=self.ctx.scenario.title,
+            template=draft.template,
+            lang=draft.lang,
+            audience=draft.audience,
+            subject=draft.subject,
+            body=draft.body,
+            sender=sender,
+            role=role,
+            approver=approver,
+            at=round(self.recorder.clock.now(), 3),
+            wall=self.recorder.clock.wall().isoformat(),
+        )
+        deliveries = await self.dispatcher.dispatch(prepared, outgoing, recipients)
+        results = []
+        for channel, (count, delivery) in zip(prepared, deliveries, strict=True):
+            status = "failed" if delivery.failed and not delivery.delivered else "sent"
+            event = self.recorder.record(
+                self._event(
+                    draft,
+                    status,
+                    sender=sender,
+                    role=role,
+                    approver=approver,
+                    recipients=count,
+                    channel=channel.name,
+                    delivered=len(delivery.delivered),
+                    failed=[f.recipient for f in delivery.failed],
+                    captured=len(delivery.captured),
+                    live=self.live,
+                    note=delivery.error,
+                )
+            )
+            results.append(
+                ChannelResult(
+                    channel=channel.name,
+                    event=event,
+                    failures=delivery.failed,
+                    error=delivery.error,
+                )
+            )
+        return SendResult(notice=draft.notice, results=results)
+
+    # ------------------------------------------------------------ helpers
+
+    def _events(self) -> list[Event]:
+        return self.recorder.log.read()
+
+    def _resolve(self, relative: str) -> Path:
+        """Scenario paths are relative to the scenario folder, else to the workspace (cwd)."""
+        path = Path(relative)
+        if path.is_absolute():
+            return path
+        candidates = [self.ctx.resolve_path(relative), Path.cwd() / path]
+        return next((c for c in candidates if c.exists()), candidates[0])
+
+    def _audience(self, request: NoticeRequest) -> Audience:
+        return self._audiences.load(request.audience or self._audiences.default_name())
+
+    def _channel_names(self, request: NoticeRequest) -> list[str]:
+        return list(request.channels) or self.channels()
+
+    def _channel(self, name: str) -> Channel:
+        return make_channel(self.ctx, self.notifications, name)
+
+    def _make_draft(self, request: NoticeRequest, author: str, role: str | None) -> NoticeDraft:
+        values = self.variables(request.vars)
+        lang, rendered = self._templates.render(request.template, request.lang, values)
+        group = self._audience(request)
+        draft = NoticeDraft(
+            notice=new_notice_id(self.drafts.root),
+            template=request.template,
+            lang=lang,
+            audience=group.name,
+            vars=dict(request.vars),
+            channels=self._channel_names(request),
+            subject=mark_subject(rendered.subject),
+            body=mark_body(rendered.body, lang),
+            author=author,
+            role=role,
+        )
+        for name in draft.channels:
+            self._channel(name)  # an unknown or misconfigured channel fails at drafting
+        self.drafts.save(draft)
+        return draft
+
+    def _decidable(
+        self, notice_id: str, approver: str, role: str | None
+    ) -> tuple[NoticeDraft, NoticeState]:
+        state = self.notice(notice_id)
+        if self.approvers and role not in self.approvers:
+            raise GuardrailError(
+                f"{approver} ({role or 'no role'}) may not decide on notices: "
+                f"approval is by {', '.join(self.approvers)}"
+            )
+        if state.status != "drafted":
+            raise GuardrailError(f"notice {notice_id} is {state.status} already")
+        draft = self.drafts.load(notice_id)
+        if approver == draft.author:
+            raise GuardrailError(f"{approver} drafted notice {notice_id}: someone else approves")
+        return draft, state
+
+    def _sendable(
+        self, notice: str | NoticeRequest, sender: str, role: str | None
+    ) -> tuple[NoticeDraft, str | None]:
+        if isinstance(notice, NoticeRequest):
+            if self.needs_approval:
+                raise GuardrailError(
+                    f"notices in this drill need approval by {', '.join(self.approvers)}: "
+                    "draft the notice first"
+                )
+            return self._make_draft(notice, sender, role), None
+        state = self.notice(notice)
+        if state.status == "sent":
+            raise GuardrailError(f"notice {notice} was sent already")
+        if state.status == "rejected":
+            raise GuardrailError(f"notice {notice} was rejected by {state.approver}")
+        if self.needs_approval and state.approved_at is None:
+            raise GuardrailError(
+                f"notice {notice} waits for approval by {', '.join(self.approvers)}"
+            )
+        return self.drafts.load(notice), state.approver
+
+    def _event(self, draft: NoticeDraft, status: str, **fields: object) -> Notification:
+        base: dict[str, object] = {
+            "notice": draft.notice,
+            "status": status,
+            "template": draft.template,
+            "lang": draft.lang,
+            "audience": draft.audience,
+            "subject": draft.subject,
+            "marker": DRILL_MARKER,
+        }
+        base.update(fields)
+        return Notification.model_validate(base)
+
+
+def _audience_warnings(audience: Audience, lang: str, default: str) -> list[TemplateWarning]:
+    warnings = []
+    other = {k: v for k, v in audience.languages(default).items() if k != lang}
+    if other:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(other.items()))
+        warnings.append(
+            TemplateWarning(
+                code="language-mismatch",
+                message=f"this notice is in {lang}; {counts} recipient(s) prefer another language",
+            )
+        )
+    if audience.duplicates:
+        warnings.append(
+            TemplateWarning(
+                code="duplicates",
+                message=f"{audience.duplicates} duplicate address(es) in {audience.file} merged",
+            )
+        )
+    return warnings

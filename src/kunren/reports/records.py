@@ -1,0 +1,120 @@
+"""Reading drill folders for scoring: the scenario snapshot, the events, and the series around them.
+
+This is the I/O side of scoring (``score()`` itself is pure). A drill folder holds
+``events.jsonl`` and the ``scenario.yaml`` snapshot taken when it started, so a drill is always
+scored against the scenario it actually ran, even after the file in ``scenarios/`` changed.
+A series is every drill whose ``drill.started`` names the same scenario id, in start order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from kunren.drills.eventlog import EVENTS_FILE, SCENARIO_FILE, EventLog
+from kunren.drills.events import DrillStarted, Event, parse_event
+from kunren.errors import KunrenError, UsageError
+from kunren.scenarios.loader import load_scenario
+from kunren.scenarios.models import Scenario
+from kunren.scorers import Scorecard, Scorer, Trend, score, trend
+from kunren.scorers.trend import started_key
+
+
+@dataclass(frozen=True)
+class DrillData:
+    path: Path
+    scenario: Scenario
+    events: list[Event]
+
+
+def is_drill(path: Path) -> bool:
+    return (path / EVENTS_FILE).is_file()
+
+
+def read_drill(drill_dir: Path) -> DrillData:
+    """A drill folder's scenario snapshot and events; KunrenError naming what is wrong."""
+    if not drill_dir.is_dir():
+        raise UsageError(f"{drill_dir}: no such drill folder")
+    if not is_drill(drill_dir):
+        raise UsageError(f"{drill_dir}: not a drill folder (no {EVENTS_FILE})")
+    loaded = load_scenario(drill_dir / SCENARIO_FILE, check_plugins=False, check_files=False)
+    return DrillData(path=drill_dir, scenario=loaded.scenario, events=EventLog(drill_dir).read())
+
+
+def score_drill(drill_dir: Path, plugins: Sequence[type[Scorer]] = ()) -> Scorecard:
+    """The Scorecard of one drill folder; its id is the folder name."""
+    data = read_drill(drill_dir)
+    card = score(data.scenario, data.events, plugins)
+    return card.model_copy(update={"drill": drill_dir.name, "record": str(drill_dir / EVENTS_FILE)})
+
+
+def series_of(drill_dir: Path) -> str | None:
+    """The scenario id in a drill's first event, reading only that line."""
+    try:
+        with open(drill_dir / EVENTS_FILE, "rb") as log:
+            first = log.readline()
+        event = parse_event(first)
+    except (OSError, ValueError):
+        return None
+    return event.scenario_id if isinstance(event, DrillStarted) else None
+
+
+def find_series(drills_root: Path, series: str) -> list[Path]:
+    """Every drill folder under ``drills_root`` of ``series`` (unordered)."""
+    if not drills_root.is_dir():
+        return []
+    return [
+        child
+        for child in sorted(drills_root.iterdir())
+        if child.is_dir() and is_drill(child) and series_of(child) == series
+    ]
+
+
+@dataclass(frozen=True)
+class Series:
+    cards: list[Scorecard]  # oldest first
+    notices: list[str]
+
+    def trend(self) -> Trend:
+        return trend(self.cards, self.notices)
+
+
+def drill_dir_of(card: Scorecard) -> Path:
+    if card.record is None:
+        raise UsageError(f"drill {card.drill}: scorecard does not say where its record is")
+    return Path(card.record).parent
+
+
+def series_cards(
+    known: Sequence[Scorecard], drills_root: Path | None, until: Scorecard | None = None
+) -> Series:
+    """``known`` and the other drills of their series in ``drills_root``, oldest first.
+
+    ``drills_root`` defaults to the folders ``known`` drills are in. With ``until``, only
+    drills started no later than it count: a report speaks as of its own drill. A damaged
+    drill found by the search is skipped with a notice; one named by the user is an error.
+    """
+    if not known:
+        raise UsageError("no drills given")
+    series = {card.series for card in known}
+    if len(series) > 1:
+        raise UsageError(
+            f"drills of different series cannot be compared: {', '.join(sorted(series))}"
+        )
+    cards = {drill_dir_of(card).resolve(): card for card in known}
+    roots = [drills_root] if drills_root is not None else [drill_dir_of(c).parent for c in known]
+    notices: list[str] = []
+    for root in dict.fromkeys(roots):
+        for path in find_series(root, next(iter(series))):
+            if path.resolve() in cards:
+                continue
+            try:
+                cards[path.resolve()] = score_drill(path)
+            except KunrenError as exc:
+                notices.append(f"skipped {path}: {exc.message.splitlines()[0]}")
+    ordered = sorted(cards.values(), key=started_key)
+    if until is not None:
+        limit = started_key(until)
+        ordered = [card for card in ordered if started_key(card) <= limit]
+    return Series(cards=ordered, notices=notices)

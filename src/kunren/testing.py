@@ -1,0 +1,95 @@
+"""Test helpers shipped for plugin authors and for kunren's own tests.
+
+- ``VirtualClock``: drive a drill with no waiting at all.
+- ``MarkerInjector`` (kind ``testing.marker``): a real, reversible fault whose effect is a file
+  on disk: injecting writes it, reverting removes it. It survives a crashed conductor exactly
+  like a real fault would, so crash, revert and resume can be tested end to end.
+- ``run_virtual``: run a scenario to its end on the virtual clock and return its record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from kunren.drills.clock import VirtualClock
+from kunren.drills.events import Event
+from kunren.errors import InjectionError
+from kunren.injectors.base import Handle, Injected, Injector, Planned
+from kunren.probes.base import Probe, ProbeResult
+
+__all__ = ["FileProbe", "MarkerInjector", "VirtualClock", "run_virtual"]
+
+
+class MarkerParams(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    fail: bool = False  # make inject() fail, to test fault.failed
+
+
+class MarkerInjector(Injector):
+    """A reversible fault that writes a marker file (for tests and rehearsing the tooling)."""
+
+    Params: ClassVar[type[BaseModel]] = MarkerParams
+    reversible = True
+    summary = "test double: writes a marker file; revert removes it"
+
+    @property
+    def _path(self) -> Path:
+        params = self.request.params
+        assert isinstance(params, MarkerParams)
+        return self.ctx.resolve_path(params.path)
+
+    async def plan(self) -> Planned:
+        path = str(self._path)
+        return Planned([path], undo=f"remove {path}", revert={"path": path})
+
+    async def inject(self) -> Injected:
+        params = self.request.params
+        assert isinstance(params, MarkerParams)
+        if params.fail:
+            raise InjectionError(f"{self.request.id}: told to fail")
+        self._path.write_text(f"{self.request.id}\n", encoding="utf-8")
+        return Injected([str(self._path)], revert={"path": str(self._path)})
+
+    async def revert(self, handle: Handle) -> str:
+        path = Path(str(handle["path"]))
+        existed = path.exists()
+        path.unlink(missing_ok=True)
+        return f"removed {path}" if existed else f"{path} was already gone"
+
+
+def run_virtual(scenario: Path, drills_root: Path) -> tuple[Path, list[Event]]:
+    """Run ``scenario`` on the virtual clock; returns its drill folder and record."""
+    from kunren.drills.runner import RunSettings, start_drill
+    from kunren.scenarios.loader import load_scenario
+
+    loaded = load_scenario(scenario)
+    settings = RunSettings(drills_root=drills_root, clock_kind="virtual")
+    log, _ = asyncio.run(start_drill(loaded, settings))
+    return log.drill_dir, log.read()
+
+
+class FileProbeParams(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    ok_when: str = "missing"  # "missing" or "exists"
+
+
+class FileProbe(Probe):
+    """A probe that looks at a file: pairs with ``testing.marker`` to test stop conditions."""
+
+    Params: ClassVar[type[BaseModel]] = FileProbeParams
+    summary = "test double: ok while a file is missing (or exists)"
+
+    async def check(self) -> ProbeResult:
+        params = self.params
+        assert isinstance(params, FileProbeParams)
+        exists = self.ctx.resolve_path(params.path).exists()
+        ok = exists if params.ok_when == "exists" else not exists
+        return ProbeResult(ok, f"{params.path} {'exists' if exists else 'is missing'}")

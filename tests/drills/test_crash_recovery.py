@@ -1,0 +1,105 @@
+"""The conductor killed with SIGKILL, then `kunren revert` and `kunren resume`.
+
+Acknowledged events (printed by the live console after the fsync'd append returned) must all be
+in the record exactly once, and every reversible fault must end reverted.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kunren.drills.eventlog import EventLog
+
+from .proc import Child, run
+
+SCENARIO = """
+version: 1
+id: crashy
+title: Crash and recover
+duration: 10m
+roles:
+  sre: {}
+faults:
+  - {id: windowed, at: 1m, kind: testing.marker, path: windowed.marker, for: 6m}
+  - {id: lasting, at: 3m, kind: testing.marker, path: lasting.marker}
+injects:
+  - {at: 2m, kind: announcement, text: "Search is failing"}
+simulate:
+  seed: 1
+  people:
+    - {role: sre, person: bob, detected: 2m, triaged: 4m, resolved: 8m}
+"""
+
+
+def _drill_dir(root: Path) -> Path:
+    (drill,) = list((root / "drills").iterdir())
+    return drill
+
+
+def _kill_after(tmp_path: Path, scenario: Path, marker: str) -> tuple[Child, list[int]]:
+    child = Child(
+        ["run", str(scenario), "--speed", "120", "--no-web", "--no-report"], cwd=tmp_path
+    )
+    child.wait_for(lambda lines: any(marker in line for line in lines))
+    child.kill(signal.SIGKILL)
+    child.finish()
+    return child, child.acknowledged()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("kill_at", ["injected windowed", "announcement", "injected lasting"])
+def test_kill_revert_resume_keeps_every_acknowledged_event_once(
+    tmp_path: Path, write_scenario: Callable[[str], Path], kill_at: str
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    _, acked = _kill_after(tmp_path, scenario, kill_at)
+    drill = _drill_dir(tmp_path)
+
+    reverted = run(["revert", str(drill)], cwd=tmp_path)
+    assert reverted.returncode == 0, reverted.stdout + reverted.stderr
+    assert not (tmp_path / "windowed.marker").exists()
+    assert not (tmp_path / "lasting.marker").exists()
+
+    resumed = run(["resume", str(drill), "--no-web"], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+
+    events = EventLog(drill).read()
+    seqs = [e.seq for e in events]
+    assert seqs == sorted(set(seqs))
+    assert set(acked) <= set(seqs)
+    assert events[-1].type == "drill.ended"
+    assert any(e.type == "drill.resumed" for e in events)
+    assert not (tmp_path / "windowed.marker").exists()
+    assert not (tmp_path / "lasting.marker").exists()
+    injected = [e for e in events if e.type == "fault.injected"]
+    reverted_faults = [e for e in events if e.type == "fault.reverted"]
+    assert {getattr(e, "fault", None) for e in injected} <= {
+        getattr(e, "fault", None) for e in reverted_faults
+    }
+    lines = (drill / "events.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["seq"] for line in lines)  # every line whole
+
+
+@pytest.mark.integration
+def test_a_torn_tail_is_set_aside_and_noted_by_revert(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    _kill_after(tmp_path, scenario, "injected windowed")
+    drill = _drill_dir(tmp_path)
+    with open(drill / "events.jsonl", "ab") as log:
+        log.write(b'{"seq": 999, "type": "milest')  # a write the crash interrupted
+    shown = run(["log", str(drill)], cwd=tmp_path)
+    assert "is torn" in shown.stderr
+
+    reverted = run(["revert", str(drill)], cwd=tmp_path)
+    assert reverted.returncode == 0, reverted.stderr
+    assert "Torn line" in reverted.stdout
+    assert (drill / "events.torn").read_bytes().startswith(b'{"seq": 999')
+    notes = [e for e in EventLog(drill).read() if e.type == "note"]
+    assert any("torn by a crash" in getattr(n, "text", "") for n in notes)
