@@ -43,7 +43,7 @@ def _types(events: list[ev.Event]) -> list[str]:
 def test_steps_fire_in_time_order_at_their_drill_times(
     write_scenario: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    drill_dir, events = run_virtual(write_scenario(BASIC), tmp_path / "drills")
+    _drill_dir, events = run_virtual(write_scenario(BASIC), tmp_path / "drills")
     timeline = [(e.at, e.type, getattr(e, "fault", "") or getattr(e, "name", "")) for e in events]
     assert timeline[0] == (0.0, "drill.started", "")
     assert (300.0, "fault.injecting", "first") in timeline
@@ -59,7 +59,7 @@ def test_steps_fire_in_time_order_at_their_drill_times(
 def test_intent_is_logged_before_the_injector_acts_and_reverts_at_the_end(
     write_scenario: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    drill_dir, events = run_virtual(write_scenario(BASIC), tmp_path / "drills")
+    _drill_dir, events = run_virtual(write_scenario(BASIC), tmp_path / "drills")
     kinds = [(e.type, getattr(e, "fault", None)) for e in events if e.type.startswith("fault.")]
     assert kinds.index(("fault.injecting", "second")) < kinds.index(("fault.injected", "second"))
     # second has no `for`: it stays until the drill ends, then is reverted

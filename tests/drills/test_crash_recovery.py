@@ -42,9 +42,7 @@ def _drill_dir(root: Path) -> Path:
 
 
 def _kill_after(tmp_path: Path, scenario: Path, marker: str) -> tuple[Child, list[int]]:
-    child = Child(
-        ["run", str(scenario), "--speed", "120", "--no-web", "--no-report"], cwd=tmp_path
-    )
+    child = Child(["run", str(scenario), "--speed", "120", "--no-web", "--no-report"], cwd=tmp_path)
     child.wait_for(lambda lines: any(marker in line for line in lines))
     child.kill(signal.SIGKILL)
     child.finish()

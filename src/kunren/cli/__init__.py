@@ -36,7 +36,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from kunren.cli import (  # noqa: PLC0415 - command modules register on import
+    from kunren.cli import (
         aws_cmds,
         drill_cmds,
         notify_cmds,

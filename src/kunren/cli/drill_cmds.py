@@ -14,8 +14,12 @@ import click
 from kunren.errors import KunrenError, UsageError
 
 DRILLS_OPTION = click.option(
-    "--drills", "drills_root", type=click.Path(path_type=Path), default=Path("drills"),
-    show_default=True, help="Folder holding the drill folders.",
+    "--drills",
+    "drills_root",
+    type=click.Path(path_type=Path),
+    default=Path("drills"),
+    show_default=True,
+    help="Folder holding the drill folders.",
 )
 
 
@@ -54,27 +58,61 @@ def _web_options(web: bool, bind: str, port: int, allow_remote: bool) -> Any:
 
 @click.command()
 @click.argument("scenario", type=click.Path(path_type=Path))
-@click.option("--speed", type=float, default=1.0, show_default=True,
-              help="Run drill time this many times faster than real time (rehearsals, demo).")
-@click.option("--clock", "clock_kind", type=click.Choice(["real", "virtual"]), default="real",
-              show_default=True, help="virtual: no waiting at all (tests, simulations).")
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Run drill time this many times faster than real time (rehearsals, demo).",
+)
+@click.option(
+    "--clock",
+    "clock_kind",
+    type=click.Choice(["real", "virtual"]),
+    default="real",
+    show_default=True,
+    help="virtual: no waiting at all (tests, simulations).",
+)
 @DRILLS_OPTION
-@click.option("--dry-run", is_flag=True, help="Print the plan with resolved targets; touch nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan with resolved targets; touch nothing."
+)
 @click.option("--yes", is_flag=True, help="Do not ask before touching real systems.")
 @click.option("--profile", help="AWS profile for AWS faults and probes.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for random selections.")
-@click.option("--web/--no-web", default=True, show_default=True,
-              help="Serve the participant page while the drill runs.")
+@click.option(
+    "--web/--no-web",
+    default=True,
+    show_default=True,
+    help="Serve the participant page while the drill runs.",
+)
 @click.option("--bind", default="127.0.0.1", show_default=True, help="Participant page address.")
-@click.option("--port", type=int, default=8765, show_default=True, help="Participant page port (0: any).")
+@click.option(
+    "--port", type=int, default=8765, show_default=True, help="Participant page port (0: any)."
+)
 @click.option("--allow-remote", is_flag=True, help="Allow binding the page beyond loopback.")
-@click.option("--report/--no-report", default=True, show_default=True,
-              help="Write the retro report when the drill ends.")
+@click.option(
+    "--report/--no-report",
+    default=True,
+    show_default=True,
+    help="Write the retro report when the drill ends.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No live console; print only the drill folder.")
 def run(
-    scenario: Path, speed: float, clock_kind: str, drills_root: Path, dry_run: bool, yes: bool,
-    profile: str | None, seed: int, web: bool, bind: str, port: int, allow_remote: bool,
-    report: bool, quiet: bool,
+    scenario: Path,
+    speed: float,
+    clock_kind: str,
+    drills_root: Path,
+    dry_run: bool,
+    yes: bool,
+    profile: str | None,
+    seed: int,
+    web: bool,
+    bind: str,
+    port: int,
+    allow_remote: bool,
+    report: bool,
+    quiet: bool,
 ) -> None:
     """Run the drill in SCENARIO: inject, watch, record; revert everything at the end."""
     from kunren.drills import runner
@@ -84,7 +122,11 @@ def run(
         raise UsageError("--speed must be positive")
     loaded = load_scenario(scenario)
     settings = runner.RunSettings(
-        drills_root=drills_root, clock_kind=clock_kind, speed=speed, profile=profile, seed=seed,
+        drills_root=drills_root,
+        clock_kind=clock_kind,
+        speed=speed,
+        profile=profile,
+        seed=seed,
         web=_web_options(web and clock_kind != "virtual", bind, port, allow_remote),
     )
     if dry_run:
@@ -97,7 +139,9 @@ def run(
     touched = runner.real_systems(loaded)
     if touched and not yes:
         if not sys.stdin.isatty():
-            raise UsageError("this drill touches real systems (" + "; ".join(touched) + "): pass --yes")
+            raise UsageError(
+                "this drill touches real systems (" + "; ".join(touched) + "): pass --yes"
+            )
         click.echo("This drill touches real systems:\n  " + "\n  ".join(touched))
         click.confirm("Run it?", abort=True)
     log, outcome = asyncio.run(runner.start_drill(loaded, settings, _console(quiet)))
@@ -122,8 +166,14 @@ def _write_report(drill_dir: Path, drills_root: Path) -> None:
 @click.argument("drill")
 @DRILLS_OPTION
 @click.option("--reason", default="aborted by the facilitator", show_default=True)
-@click.option("--wait", "wait_seconds", type=float, default=60.0, show_default=True,
-              help="Seconds to wait for the conductor to finish reverting.")
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the conductor to finish reverting.",
+)
 def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> None:
     """Abort a running DRILL: its conductor reverts every fault and stops load and services.
 
@@ -182,15 +232,24 @@ def revert(drill: str, drills_root: Path) -> None:
 @click.option("--allow-remote", is_flag=True)
 @click.option("-q", "--quiet", is_flag=True)
 def resume(
-    drill: str, drills_root: Path, profile: str | None, web: bool, bind: str, port: int,
-    allow_remote: bool, quiet: bool,
+    drill: str,
+    drills_root: Path,
+    profile: str | None,
+    web: bool,
+    bind: str,
+    port: int,
+    allow_remote: bool,
+    quiet: bool,
 ) -> None:
     """Continue a DRILL whose conductor stopped, at the drill time it has reached."""
     from kunren.drills import runner
 
-    settings = runner.RunSettings(drills_root=drills_root, profile=profile,
-                                  web=_web_options(web, bind, port, allow_remote))
-    log, outcome = asyncio.run(runner.resume(_drill_dir(drill, drills_root), settings, _console(quiet)))
+    settings = runner.RunSettings(
+        drills_root=drills_root, profile=profile, web=_web_options(web, bind, port, allow_remote)
+    )
+    log, outcome = asyncio.run(
+        runner.resume(_drill_dir(drill, drills_root), settings, _console(quiet))
+    )
     click.echo(f"Drill {outcome.status}: {outcome.reason}")
     click.echo(f"Record: {log.drill_dir}")
     if outcome.status == "aborted":
@@ -233,8 +292,14 @@ def _record_now(
 @click.option("--at", help="Drill time (12:30, 1:02:03 or 5m) instead of now.")
 @click.option("--facilitator", is_flag=True, help="Recorded by the facilitator for someone.")
 def mark(
-    milestone: str, drill: str, drills_root: Path, actor: str, role: str, note: str,
-    at: str | None, facilitator: bool,
+    milestone: str,
+    drill: str,
+    drills_root: Path,
+    actor: str,
+    role: str,
+    note: str,
+    at: str | None,
+    facilitator: bool,
 ) -> None:
     """Record that ACTOR reached MILESTONE (detected, triaged, customer_notified, …)."""
     from kunren.drills.console import line
@@ -244,7 +309,8 @@ def mark(
     scenario = load_snapshot(_drill_dir(drill, drills_root)).scenario
     if milestone not in scenario.milestone_names:
         raise UsageError(
-            f"unknown milestone {milestone!r}; this drill knows: {', '.join(scenario.milestone_names)}"
+            f"unknown milestone {milestone!r}; "
+            f"this drill knows: {', '.join(scenario.milestone_names)}"
         )
     if scenario.roles and role not in scenario.roles:
         raise UsageError(f"unknown role {role!r}; this drill has: {', '.join(scenario.roles)}")

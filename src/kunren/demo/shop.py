@@ -46,6 +46,8 @@ CATALOGUE: tuple[Item, ...] = (
     Item("hak-01", "Hakone onsen ryokan", "Hakone", 38000),
     Item("oki-01", "Okinawa snorkelling day", "Okinawa", 11000),
     Item("sap-01", "Sapporo snow festival hotel", "Sapporo", 18000),
+    Item("uji-01", "Uji matcha tea ceremony", "Uji", 5000),
+    Item("shz-01", "Shizuoka green tea farm visit", "Shizuoka", 6500),
 )
 
 _PAGE = """<!doctype html>
@@ -107,6 +109,10 @@ class ShopHandler(BaseHTTPRequestHandler):
     """One request; HTTP/1.1 keep-alive so a load generator can reuse connections."""
 
     protocol_version = "HTTP/1.1"
+    # One packet per response: headers and body leave together, with no Nagle delay, or
+    # keep-alive clients wait for delayed ACKs (~40 ms a request) and load tests crawl.
+    wbufsize = -1
+    disable_nagle_algorithm = True
     server_version = "kunren-demo-shop"
     bookings = itertools.count(1)
     bookings_lock = threading.Lock()

@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from kunren.drills.clock import Clock, VirtualClock
 from kunren.drills.context import DrillContext
@@ -43,6 +43,7 @@ from kunren.errors import KunrenError, RevertError
 from kunren.scenarios.loader import LoadedScenario
 
 PID_FILE = "conductor.pid"
+RunbookResult = Literal["ok", "failed", "refused"]
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -143,9 +144,9 @@ class Conductor:
         return self._runbook_event(runbook_id, actor, role, "ok", detail)
 
     def _runbook_event(
-        self, runbook_id: str, actor: str, role: str, result: str, detail: str
+        self, runbook_id: str, actor: str, role: str, result: RunbookResult, detail: str
     ) -> Runbook:
-        event = Runbook(runbook=runbook_id, actor=actor, role=role, result=result, detail=detail)  # type: ignore[arg-type]
+        event = Runbook(runbook=runbook_id, actor=actor, role=role, result=result, detail=detail)
         written = self.record(event)
         assert isinstance(written, Runbook)
         return written
@@ -166,7 +167,8 @@ class Conductor:
             self._remove_pid()
         if outcome.revert_failures:
             raise RevertError(
-                "revert failed for " + ", ".join(outcome.revert_failures)
+                "revert failed for "
+                + ", ".join(outcome.revert_failures)
                 + f": the environment may be left broken; see {self.log.path}"
             )
         return outcome
@@ -256,14 +258,22 @@ class Conductor:
             inject = step.inject
             until = inject.at + inject.for_ if inject.for_ is not None else None
             self.record(
-                Inject(kind=inject.kind, text=inject.text, who=inject.who, to=list(inject.to), until=until)
+                Inject(
+                    kind=inject.kind,
+                    text=inject.text,
+                    who=inject.who,
+                    to=list(inject.to),
+                    until=until,
+                )
             )
         elif step.kind is StepKind.LOAD and step.stage is not None:
             await self._set_stage(step.stage.users, step.stage.spawn_rate)
         elif step.kind is StepKind.SIMULATED and step.mark is not None:
             mark = step.mark
             self.record(
-                Milestone(name=mark.milestone, actor=mark.person, role=mark.role, source="simulated")
+                Milestone(
+                    name=mark.milestone, actor=mark.person, role=mark.role, source="simulated"
+                )
             )
 
     # ------------------------------------------------------------------ services
@@ -294,7 +304,7 @@ class Conductor:
     async def _start_load(self) -> None:
         if not self.generates_load:
             return
-        from kunren.injectors.locust_load import LoadDriver  # noqa: PLC0415 - heavy, optional
+        from kunren.injectors.locust_load import LoadDriver
 
         assert self.scenario.load is not None
         self.load_driver = LoadDriver(self.ctx, self.scenario.load, self.log.drill_dir / "load")
@@ -315,7 +325,9 @@ class Conductor:
     def _load_tasks(self) -> list[asyncio.Task[None]]:
         if self.load_driver is None or self.scenario.load is None:
             return []
-        return [asyncio.create_task(self._poll_load(self.scenario.load.stats_every), name="load-stats")]
+        return [
+            asyncio.create_task(self._poll_load(self.scenario.load.stats_every), name="load-stats")
+        ]
 
     async def _poll_load(self, every: float) -> None:
         next_at = self.clock.now() + every
@@ -343,7 +355,7 @@ class Conductor:
     async def _start_web(self) -> None:
         if self.options.web is None:
             return
-        from kunren.drills.web.conductor_link import start_web  # noqa: PLC0415
+        from kunren.drills.web.conductor_link import start_web
 
         self.web = await start_web(self, self.options.web)
 

@@ -9,10 +9,11 @@ from kunren.drills import events as ev
 from kunren.durations import format_clock
 
 
-def describe(event: ev.Event) -> str:  # noqa: PLR0911 - one branch per event type
+def describe(event: ev.Event) -> str:
     match event:
         case ev.DrillStarted():
-            return f"drill {event.drill} started ({event.title}; {event.clock} clock, speed {event.speed:g})"
+            clock = f"{event.clock} clock, speed {event.speed:g}"
+            return f"drill {event.drill} started ({event.title}; {clock})"
         case ev.DrillEnded():
             return f"drill ended: {event.reason}"
         case ev.DrillAborted():
@@ -60,7 +61,9 @@ def describe(event: ev.Event) -> str:  # noqa: PLR0911 - one branch per event ty
                 f"({event.recipients} recipients)"
             )
         case ev.Runbook():
-            return f"runbook {event.runbook} by {event.actor}: {event.result} {event.detail}".rstrip()
+            return (
+                f"runbook {event.runbook} by {event.actor}: {event.result} {event.detail}".rstrip()
+            )
         case ev.Readiness():
             state = "can open" if event.ok else "CANNOT open"
             return f"readiness: {event.actor} ({event.role}) {state} {event.tool}"

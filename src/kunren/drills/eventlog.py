@@ -218,9 +218,7 @@ def read_record(path: Path) -> Record:
         except ValidationError as exc:
             raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
         if event.seq <= previous_seq:
-            raise EventLogError(
-                f"{path}:{number}: seq {event.seq} does not follow {previous_seq}"
-            )
+            raise EventLogError(f"{path}:{number}: seq {event.seq} does not follow {previous_seq}")
         previous_seq = event.seq
         events.append(event)
     return Record(events=events, torn=torn)

@@ -286,8 +286,7 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 EVENT_TYPES: tuple[str, ...] = tuple(
-    cls.model_fields["type"].default
-    for cls in _Event.__subclasses__()
+    cls.model_fields["type"].default for cls in _Event.__subclasses__()
 )
 
 

@@ -184,7 +184,7 @@ async def revert_with(
         except KunrenError as exc:
             record(FaultRevertFailed(fault=key, error=str(exc)))
             return False
-        except Exception as exc:  # noqa: BLE001 - a revert must be reported, never swallowed
+        except Exception as exc:
             record(FaultRevertFailed(fault=key, error=f"{type(exc).__name__}: {exc}"))
             return False
         record(FaultReverted(fault=key, detail=detail))

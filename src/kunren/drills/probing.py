@@ -8,6 +8,7 @@ for too long into an abort: the drill itself must never become the outage.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -106,7 +107,5 @@ class ProbeRunner:
 
     async def close(self) -> None:
         for probe in self.probes.values():
-            try:
+            with contextlib.suppress(KunrenError):
                 await probe.close()
-            except KunrenError:
-                pass

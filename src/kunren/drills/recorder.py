@@ -7,7 +7,7 @@ and appends through the ``EventLog``, which assigns ``seq`` and fsyncs.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from kunren.drills.clock import Clock
 from kunren.drills.eventlog import EventLog
@@ -23,11 +23,11 @@ class Recorder:
 
     def stamp(self, event: E, at: float | None = None) -> E:
         drill_time = self.clock.now() if at is None else at
-        return event.model_copy(
+        stamped = event.model_copy(
             update={"at": round(drill_time, 3), "wall": self.clock.wall().isoformat()}
         )
+        return cast(E, stamped)
 
     def record(self, event: E, at: float | None = None) -> E:
         """Append ``event`` stamped now (or at drill time ``at``); returns it with its seq."""
-        written = self.log.append(self.stamp(event, at))
-        return written  # type: ignore[return-value]
+        return cast(E, self.log.append(self.stamp(event, at)))  # append keeps the class

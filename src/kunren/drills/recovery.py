@@ -79,7 +79,9 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
     """Undo every fault the record shows active, and stop orphaned services."""
     pid = conductor_alive(drill_dir)
     if pid is not None:
-        raise UsageError(f"the conductor (pid {pid}) is still running this drill; use `kunren abort`")
+        raise UsageError(
+            f"the conductor (pid {pid}) is still running this drill; use `kunren abort`"
+        )
     log = EventLog(drill_dir)
     report = RevertReport()
     torn = log.repair_torn_tail()
@@ -89,15 +91,22 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
     if torn is not None:
         report.torn_line = torn.line
         recorder.record(
-            Note(text=f"line {torn.line} was torn by a crash (never acknowledged); set aside in events.torn")
+            Note(
+                text=f"line {torn.line} was torn by a crash (never acknowledged); "
+                "set aside in events.torn"
+            )
         )
     loaded = load_snapshot(drill_dir)
-    ctx = DrillContext(scenario=loaded.scenario, scenario_dir=loaded.dir, drill_dir=drill_dir, clock=clock)
+    ctx = DrillContext(
+        scenario=loaded.scenario, scenario_dir=loaded.dir, drill_dir=drill_dir, clock=clock
+    )
     for item in outstanding_faults(events):
         if item.handle is None:
             recorder.record(
-                Note(text=f"{item.key}: the conductor stopped while injecting it and recorded no "
-                     "way to undo it; check its target by hand")
+                Note(
+                    text=f"{item.key}: the conductor stopped while injecting it and recorded no "
+                    "way to undo it; check its target by hand"
+                )
             )
             report.failed.append(item.key)
             continue
@@ -193,9 +202,12 @@ def _done_keys(loaded: LoadedScenario, events: list[Event], now: float) -> set[s
             seen_stages += 1
             if seen_stages <= stage_count:
                 done.add(step.key)
-        elif step.kind is StepKind.SIMULATED and step.mark is not None:
-            if marks[(step.mark.person, step.mark.milestone)]:
-                done.add(step.key)
+        elif (
+            step.kind is StepKind.SIMULATED
+            and step.mark is not None
+            and marks[(step.mark.person, step.mark.milestone)]
+        ):
+            done.add(step.key)
     return done
 
 

@@ -64,10 +64,12 @@ async def _preflight_aws(ctx: DrillContext) -> None:
     if not any(f.kind.startswith("aws.") for f in ctx.scenario.faults):
         return
     try:
-        from kunren.injectors.aws import preflight  # noqa: PLC0415
+        from kunren.injectors.aws import preflight
     except ImportError:
         return
-    requests = [request_for_fault(ctx.scenario, f) for f in ctx.scenario.faults if f.kind.startswith("aws.")]
+    requests = [
+        request_for_fault(ctx.scenario, f) for f in ctx.scenario.faults if f.kind.startswith("aws.")
+    ]
     await preflight(ctx, requests)
 
 
@@ -75,8 +77,13 @@ async def start_drill(
     loaded: LoadedScenario, settings: RunSettings, observer: Observer | None = None
 ) -> tuple[EventLog, Outcome]:
     clock, kind = clock_for(settings)
-    probe_ctx = DrillContext(scenario=loaded.scenario, scenario_dir=loaded.dir, clock=clock,
-                             profile=settings.profile, seed=settings.seed)
+    probe_ctx = DrillContext(
+        scenario=loaded.scenario,
+        scenario_dir=loaded.dir,
+        clock=clock,
+        profile=settings.profile,
+        seed=settings.seed,
+    )
     await _preflight_aws(probe_ctx)
     log = create_drill(loaded, settings.drills_root, clock.wall())
     options = ConductorOptions(
@@ -100,7 +107,9 @@ async def resume(
     log = EventLog(drill_dir)
     clock = resume_clock(plan)
     if plan.finished:
-        Recorder(log, clock).record(DrillEnded(reason="the duration passed while the conductor was down"))
+        Recorder(log, clock).record(
+            DrillEnded(reason="the duration passed while the conductor was down")
+        )
         return log, Outcome("ended", "duration passed", report.failed)
     options = ConductorOptions(
         drill_id=plan.drill_id,
@@ -116,11 +125,19 @@ async def resume(
     return log, await conductor.run()
 
 
-async def dry_run(loaded: LoadedScenario, settings: RunSettings) -> list[tuple[str, str, list[str], str]]:
+async def dry_run(
+    loaded: LoadedScenario, settings: RunSettings
+) -> list[tuple[str, str, list[str], str]]:
     """(fault id, kind, resolved targets, undo) for every fault; touches nothing."""
     clock, _ = clock_for(settings)
-    ctx = DrillContext(scenario=loaded.scenario, scenario_dir=loaded.dir, clock=clock,
-                       profile=settings.profile, seed=settings.seed, dry_run=True)
+    ctx = DrillContext(
+        scenario=loaded.scenario,
+        scenario_dir=loaded.dir,
+        clock=clock,
+        profile=settings.profile,
+        seed=settings.seed,
+        dry_run=True,
+    )
     rows = []
     for fault in loaded.scenario.faults:
         try:

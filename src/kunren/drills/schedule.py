@@ -43,13 +43,31 @@ class Step:
 def build_schedule(scenario: Scenario) -> list[Step]:
     steps: list[Step] = []
     for fault in scenario.faults:
-        steps.append(Step(fault.at, StepKind.FAULT, f"fault:{fault.id}", f"fault {fault.id} ({fault.kind})", fault=fault))
+        steps.append(
+            Step(
+                fault.at,
+                StepKind.FAULT,
+                f"fault:{fault.id}",
+                f"fault {fault.id} ({fault.kind})",
+                fault=fault,
+            )
+        )
         if fault.for_ is not None:
             end = min(fault.at + fault.for_, scenario.duration)
-            steps.append(Step(end, StepKind.REVERT, f"revert:{fault.id}", f"revert {fault.id}", fault=fault))
+            steps.append(
+                Step(end, StepKind.REVERT, f"revert:{fault.id}", f"revert {fault.id}", fault=fault)
+            )
     for index, inject in enumerate(scenario.injects):
         text = inject.text or f"{inject.who} unavailable"
-        steps.append(Step(inject.at, StepKind.INJECT, f"inject:{index}", f"{inject.kind}: {text}", inject=inject))
+        steps.append(
+            Step(
+                inject.at,
+                StepKind.INJECT,
+                f"inject:{index}",
+                f"{inject.kind}: {text}",
+                inject=inject,
+            )
+        )
     if scenario.load is not None:
         for index, stage in enumerate(scenario.load.stages):
             label = f"load stage: {stage.users} users (spawn {stage.spawn_rate:g}/s)"
@@ -57,7 +75,9 @@ def build_schedule(scenario: Scenario) -> list[Step]:
     for mark in draw_marks(scenario):
         label = f"{mark.person} ({mark.role}): {mark.milestone}"
         steps.append(
-            Step(mark.at, StepKind.SIMULATED, f"sim:{mark.person}:{mark.milestone}", label, mark=mark)
+            Step(
+                mark.at, StepKind.SIMULATED, f"sim:{mark.person}:{mark.milestone}", label, mark=mark
+            )
         )
     steps.append(Step(scenario.duration, StepKind.END, "end", "drill ends"))
     return sorted(steps, key=lambda s: s.sort_key)

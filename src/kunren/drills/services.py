@@ -66,7 +66,9 @@ class ManagedService:
                 preexec_fn=die_with_parent,
             )
         except OSError as exc:
-            raise KunrenError(f"service {self.name}: cannot start {self.command[0]}: {exc}") from exc
+            raise KunrenError(
+                f"service {self.name}: cannot start {self.command[0]}: {exc}"
+            ) from exc
         await self.wait_ready()
         return self._process.pid
 
@@ -113,7 +115,7 @@ class ManagedService:
 
 def _answers(url: str) -> tuple[bool, str]:
     try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 - scenario URL
+        with urllib.request.urlopen(url, timeout=1.0) as response:
             return 200 <= response.status < 400, f"status {response.status}"
     except urllib.error.HTTPError as exc:
         return False, f"status {exc.code}"

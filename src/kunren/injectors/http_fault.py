@@ -62,12 +62,22 @@ class HttpFaultParams(_Model):
 
     @model_validator(mode="after")
     def _one_action(self) -> HttpFaultParams:
-        slow_or_answer = self.respond is not None or self.latency is not None
-        chosen = sum((slow_or_answer, self.hang, self.close))
-        if chosen != 1:
+        given = [
+            name
+            for name, value in (
+                ("respond", self.respond is not None),
+                ("latency", self.latency is not None),
+                ("hang", self.hang),
+                ("close", self.close),
+            )
+            if value
+        ]
+        if not given or (len(given) > 1 and set(given) != {"respond", "latency"}):
             raise PydanticCustomError(
                 "http_fault",
-                "give one of respond (with or without latency), latency, hang: true or close: true",
+                "give one of respond (with or without latency), latency, hang: true "
+                "or close: true; got {given}",
+                {"given": " and ".join(given) or "none"},
             )
         return self
 
@@ -107,7 +117,7 @@ class HttpFault(Injector):
     Params = HttpFaultParams
     target_kinds = ("url",)
     reversible = True
-    summary = "make matching HTTP requests fail, slow down, hang or drop (fault proxy)"
+    summary = "Fault proxy: matching requests get a status, latency, a hang or a drop."
 
     @classmethod
     def check_target(cls, target: Target) -> str | None:

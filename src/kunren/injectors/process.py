@@ -178,7 +178,7 @@ class ProcessKill(_ProcessInjector):
     """Send a signal (default TERM) to a local process."""
 
     Params = ProcessKillParams
-    summary = "send a signal (TERM, KILL, any) to a local process"
+    summary = "Send a signal (TERM by default, KILL, HUP, any) to a local process."
 
     @property
     def _params(self) -> ProcessKillParams:
@@ -199,7 +199,7 @@ class ProcessStop(_ProcessInjector):
 
     Params = ProcessStopParams
     reversible = True
-    summary = "freeze a local process (SIGSTOP); revert sends SIGCONT"
+    summary = "Freeze a local process with SIGSTOP; reverted by SIGCONT."
 
     async def plan(self) -> Planned:
         # The handle is known before acting, so a crash right after SIGSTOP still leaves
@@ -255,7 +255,7 @@ class ProcessRestart(_ProcessInjector):
     """Restart a service the drill started and owns (``process: {service: NAME}``)."""
 
     Params = ProcessRestartParams
-    summary = "restart a service the drill owns"
+    summary = "Restart a service the drill started and owns (nothing to undo)."
 
     @classmethod
     def check_target(cls, target: Target) -> str | None:

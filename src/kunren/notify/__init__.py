@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from kunren.notify.audiences import Audience, AudienceInfo
 from kunren.notify.base import Channel
-from kunren.notify.drafts import NoticeDraft, NoticeRequest, NoticeState
+from kunren.notify.drafts import (
+    ChannelResult,
+    NoticeDraft,
+    NoticeRequest,
+    NoticeState,
+    Preview,
+    SendResult,
+)
 from kunren.notify.message import (
     DRILL_MARKER,
     Delivery,
@@ -18,7 +25,7 @@ from kunren.notify.message import (
     RecipientFailure,
 )
 from kunren.notify.safety import Allowlist
-from kunren.notify.service import ChannelResult, NoticeService, Preview, SendResult
+from kunren.notify.service import NoticeService
 from kunren.notify.templates import TemplateInfo, TemplateWarning
 
 __all__ = [

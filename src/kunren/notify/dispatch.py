@@ -81,6 +81,7 @@ class Dispatcher:
         self, channel: Channel, notice: OutgoingNotice, recipients: list[Recipient]
     ) -> tuple[int, Delivery]:
         captured: list[str]
+        held: list[Recipient]
         if channel.per_recipient:
             if channel.drill_folder_only:
                 reached, held = recipients, []

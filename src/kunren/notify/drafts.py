@@ -1,4 +1,5 @@
-"""Notices between drafting and sending: the stored wording, and each notice's state.
+"""Notices between drafting and sending: the stored wording, each notice's state, and the
+values the notice flow hands back (preview, send result).
 
 The wording of a drafted notice is stored in the drill folder (``notices/<id>/notice.json``)
 so the approver in another process (the page, a terminal) approves exactly that text, and the
@@ -17,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kunren.drills.events import Event, Notification
 from kunren.errors import EventLogError, UsageError
+from kunren.notify.message import RecipientFailure
+from kunren.notify.templates import TemplateWarning
 
 DRAFT_FILE = "notice.json"
 
@@ -48,6 +51,7 @@ class NoticeDraft(BaseModel):
     body: str
     author: str
     role: str | None = None
+    warnings: list[TemplateWarning] = Field(default_factory=list)
 
 
 class NoticeState(BaseModel):

@@ -15,26 +15,27 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from kunren.drills.context import DrillContext
 from kunren.drills.events import Event, Notification
 from kunren.drills.recorder import Recorder
 from kunren.errors import GuardrailError, UsageError
-from kunren.notify import variables
+from kunren.notify import variables as notice_vars
 from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo
 from kunren.notify.base import Channel
 from kunren.notify.capture import NOTICES_DIR, CaptureSink
 from kunren.notify.dispatch import Dispatcher, make_channel
 from kunren.notify.drafts import (
+    ChannelResult,
     DraftStore,
     NoticeDraft,
     NoticeRequest,
     NoticeState,
+    Preview,
+    SendResult,
     new_notice_id,
     notice_states,
 )
-from kunren.notify.message import DRILL_MARKER, OutgoingNotice, RecipientFailure
+from kunren.notify.message import DRILL_MARKER, OutgoingNotice
 from kunren.notify.safety import Allowlist, mark_body, mark_subject
 from kunren.notify.templates import TemplateInfo, TemplateSet, TemplateWarning, check_notice
 from kunren.scenarios.models import Notifications
@@ -81,7 +82,7 @@ class NoticeService:
 
     def variables(self, given: Mapping[str, str] | None = None) -> dict[str, str]:
         """Every value a template may use right now (drill < scenario < ``given``)."""
-        return variables.gather(
+        return notice_vars.gather(
             self.ctx.scenario, self._events(), self.recorder.clock.wall(), given
         )
 
@@ -218,7 +219,7 @@ class NoticeService:
         recipients = self._audiences.load(draft.audience).recipients
         outgoing = OutgoingNotice(
             notice=draft.notice,
-            drill=variables.drill_id(self._events()),
+            drill=notice_vars.drill_id(self._events()),
             scenario_title=self.ctx.scenario.title,
             template=draft.template,
             lang=draft.lang,

@@ -80,7 +80,7 @@ class Rendered(_Frozen):
 
 
 def language_of(path: Path) -> tuple[str, str | None, str]:
-    """(stem, language or None, rest) of ``investigating.ja.md.j2`` -> (investigating, ja, md.j2)."""
+    """``investigating.ja.md.j2`` -> (investigating, ja, md.j2); no language part -> None."""
     parts = path.name.split(".")
     if len(parts) >= 3 and _LANG.match(parts[1]) and parts[1] not in _NOT_LANGS:
         return parts[0], parts[1], ".".join(parts[2:])
@@ -199,10 +199,10 @@ class _Holes(jinja2.StrictUndefined):
         self.missing.add(name)
         return name
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # type: ignore[override]
         return "{{ " + self._note() + " }}"
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]
         self._note()
         return False
 
@@ -210,14 +210,14 @@ class _Holes(jinja2.StrictUndefined):
         self._note()
         return iter(())
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # type: ignore[override]
         self._note()
         return 0
 
 
 def render_file(path: Path, values: Mapping[str, str], strict: bool = True) -> Rendered:
     """Render one template file; strict: every missing variable is one InputError."""
-    holes = type("_TheseHoles", (_Holes,), {"__slots__": (), "missing": set()})
+    holes: type[_Holes] = type("_TheseHoles", (_Holes,), {"__slots__": (), "missing": set()})
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(path.parent)),
         undefined=holes,

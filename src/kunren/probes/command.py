@@ -14,6 +14,7 @@ import signal
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from kunren.probes.base import Probe, ProbeResult
 from kunren.probes.http import seconds_text
@@ -24,10 +25,22 @@ def _codes(value: object) -> object:
     return [value] if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _command(value: object) -> object:
+    if isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(part, str) for part in value)
+    ):
+        return value
+    raise PydanticCustomError(
+        "command",
+        "expected a command: a list of arguments or a string for /bin/sh, got {value!r}",
+        {"value": value},
+    )
+
+
 class CommandProbeParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    run: list[str] | str  # a list runs as is; a string runs through /bin/sh -c
+    run: Annotated[list[str] | str, BeforeValidator(_command)]  # a string runs via /bin/sh -c
     expect_exit: Annotated[list[int], BeforeValidator(_codes)] = Field(default_factory=lambda: [0])
     timeout: Duration = 10.0
     cwd: str | None = None  # relative to the scenario's folder
@@ -68,7 +81,7 @@ class CommandProbe(Probe):
     """Run a command; ok when it exits with an expected code within the timeout."""
 
     Params = CommandProbeParams
-    summary = "run a command; ok when its exit code is expected"
+    summary = "Runs a command; ok when it exits with an expected code in time."
 
     @property
     def _params(self) -> CommandProbeParams:

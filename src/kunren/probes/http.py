@@ -132,7 +132,7 @@ class HttpProbe(Probe):
     """Request a URL; fail on a wrong status, missing body text, slowness or no answer."""
 
     Params = HttpProbeParams
-    summary = "HTTP check: status, body match, latency threshold, timeout"
+    summary = "HTTP check: expected status, body text or regex, latency limit, timeout."
 
     @property
     def _params(self) -> HttpProbeParams:

@@ -25,7 +25,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "t0": ("T0 (timings count from here)", "T0（計測の起点）"),
     "t0_first_fault": ("first fault injected", "最初の障害注入"),
     "t0_impact": ("impact started (first probe failure)", "影響開始（最初のプローブ失敗）"),
-    "t0_drill_start": ("drill start (no fault or impact recorded)", "訓練開始（障害・影響の記録なし）"),
+    "t0_drill_start": (
+        "drill start (no fault or impact recorded)",
+        "訓練開始（障害・影響の記録なし）",
+    ),
     "ended_ended": ("ended", "終了"),
     "ended_aborted": ("aborted", "中止"),
     "ended_running": ("still running or interrupted", "実施中または中断"),
@@ -106,7 +109,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "none": ("none", "なし"),
     "readiness": ("Readiness", "準備状況"),
-    "no_readiness": ("Nobody answered the readiness check.", "準備状況の確認への回答はありません。"),
+    "no_readiness": (
+        "Nobody answered the readiness check.",
+        "準備状況の確認への回答はありません。",
+    ),
     "tool": ("Tool", "ツール"),
     "access": ("Could open it", "開けたか"),
     "yes": ("yes", "はい"),
@@ -183,7 +189,9 @@ class Texts:
     def timing(self, seconds: float | None, censored: bool = False) -> str:
         return format_timing(seconds, censored, self.lang)
 
-    def shown(self, display: str, seconds: float | None, bound: float | None, censored: bool) -> str:
+    def shown(
+        self, display: str, seconds: float | None, bound: float | None, censored: bool
+    ) -> str:
         """A Scorecard display, re-worded for this language."""
         if not self._ja:
             return display
@@ -212,11 +220,7 @@ class Texts:
         by = ""
         if objective is not None and objective.objective is not None and objective.objective.by:
             by = "、" + self("by_roles", roles=self.roles(objective.objective.by))
-        took = (
-            self.timing(gap.seconds)
-            if gap.seconds is not None
-            else self("not_reached")
-        )
+        took = self.timing(gap.seconds) if gap.seconds is not None else self("not_reached")
         return template.format(
             milestone=self.milestone(gap.milestone or ""),
             took=took,

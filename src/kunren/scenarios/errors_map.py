@@ -77,19 +77,19 @@ def _message(
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return f"unknown key{hint}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"expected a whole number, got {value!r}"
+        return f"expected a whole number, got {_got(value)}"
     if kind in ("float_parsing", "float_type"):
-        return f"expected a number, got {value!r}"
+        return f"expected a number, got {_got(value)}"
     if kind in ("string_type",):
-        return f"expected text, got {value!r}"
+        return f"expected text, got {_got(value)}"
     if kind in ("bool_parsing", "bool_type"):
-        return f"expected true or false, got {value!r}"
+        return f"expected true or false, got {_got(value)}"
     if kind in ("list_type", "tuple_type"):
-        return f"expected a list, got {_short(value)}"
+        return f"expected a list, got {_got(value)}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping of keys, got {_short(value)}"
+        return f"expected a mapping of keys, got {_got(value)}"
     if kind == "literal_error":
-        return f"expected {ctx.get('expected')}, got {value!r}"
+        return f"expected {ctx.get('expected')}, got {_got(value)}"
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         words = {
             "greater_than_equal": "at least",
@@ -98,7 +98,7 @@ def _message(
             "less_than": "less than",
         }[kind]
         limit = next(iter(ctx.values()), "?")
-        return f"must be {words} {limit}, got {value!r}"
+        return f"must be {words} {limit}, got {_got(value)}"
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length')} item(s)"
     msg = _render_repr_fields(str(error["msg"]), ctx)
@@ -114,7 +114,14 @@ def _render_repr_fields(msg: str, ctx: dict[str, Any]) -> str:
     return msg
 
 
-def _short(value: object) -> str:
+def _got(value: object) -> str:
+    """What was written instead, short: containers by their shape, values as written."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -446,7 +446,9 @@ def _time_range(value: object) -> object:
         if match and not value.upper().startswith("P"):
             lo, hi = (_duration(part) for part in match.groups())
             if hi < lo:
-                raise PydanticCustomError("range", "range ends before it starts: '{v}'", {"v": value})
+                raise PydanticCustomError(
+                    "range", "range ends before it starts: '{v}'", {"v": value}
+                )
             return (lo, hi)
         single = _duration(value)
         return (single, single)
@@ -519,7 +521,9 @@ class Scenario(Model):
 
     @property
     def milestone_names(self) -> list[str]:
-        return list(BUILTIN_MILESTONES) + [m for m in self.milestones if m not in BUILTIN_MILESTONES]
+        return list(BUILTIN_MILESTONES) + [
+            m for m in self.milestones if m not in BUILTIN_MILESTONES
+        ]
 
     def milestones_for_role(self, role: str) -> list[str]:
         spec = self.roles.get(role)

@@ -71,7 +71,7 @@ def load_yaml(text: str, file: str) -> tuple[object, SourceMap, list[Problem]]:
         source.lines[()] = node.start_mark.line + 1
         data = _build(loader, node, (), source, problems)
     except yaml.MarkedYAMLError as exc:
-        return None, source, [_syntax_problem(file, exc)]
+        return None, source, [_syntax_problem(file, exc, len(text.splitlines()))]
     except yaml.YAMLError as exc:
         return None, source, [Problem(file, None, "", f"invalid YAML: {exc}")]
     finally:
@@ -120,11 +120,15 @@ def _build(
     return loader.construct_object(node, deep=True)
 
 
-def _syntax_problem(file: str, exc: yaml.MarkedYAMLError) -> Problem:
+def _syntax_problem(file: str, exc: yaml.MarkedYAMLError, last_line: int) -> Problem:
     """One located line for a YAML syntax error, naming where an unclosed block began."""
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
-    what = exc.problem or exc.context or "not valid YAML"
+    if line is not None and last_line and line > last_line:
+        line = last_line  # "end of stream" is after the final newline: name the last line
+    what = (exc.problem or exc.context or "not valid YAML").replace(
+        "'<stream end>'", "the end of the file"
+    )
     started = exc.context_mark.line + 1 if exc.context_mark is not None else None
     if exc.context and started is not None and started != line:
         block = exc.context.split(" ", 2)[-1].removeprefix("a ").removeprefix("an ")

@@ -53,7 +53,7 @@ LANG_COOKIE = "kunren_lang"
 
 
 @dataclass(frozen=True)
-class WebOptions:
+class AppOptions:
     """How the app behaves; the defaults suit a drill on one machine."""
 
     pagerduty_secret: str | None = None  # also require PagerDuty's signature on its intake
@@ -98,7 +98,7 @@ Handler = Callable[["WebApp", Req], Awaitable[Response]]
 class WebApp:
     """The state behind the routes: control, tokens, sessions, the record's view, templates."""
 
-    def __init__(self, control: DrillControl, options: WebOptions) -> None:
+    def __init__(self, control: DrillControl, options: AppOptions) -> None:
         self.control = control
         self.options = options
         self.tokens = Tokens(control.participant_token, control.facilitator_token)
@@ -392,11 +392,11 @@ def error_handlers(web: WebApp) -> dict[Any, Callable[[Request, Exception], Awai
     return {WebError: on_web_error, HTTPException: on_http_error, Exception: on_crash}
 
 
-def build_app(control: DrillControl, options: WebOptions | None = None) -> Starlette:
+def build_app(control: DrillControl, options: AppOptions | None = None) -> Starlette:
     """The Starlette app serving one drill's participant page, facilitator view and intake."""
     from kunren.drills.web import facilitator, pages  # noqa: PLC0415 - they import this module
 
-    web = WebApp(control, options or WebOptions())
+    web = WebApp(control, options or AppOptions())
 
     async def intake_route(request: Request) -> Response:
         return await intake_endpoint(web, request)

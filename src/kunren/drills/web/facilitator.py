@@ -39,7 +39,12 @@ def row(web: WebApp, req: Req, event: Event) -> dict[str, Any]:
         "actor": actor_of(event),
         "role": getattr(event, "role", None) or "",
         "detail": describe(event),
-        "target": getattr(event, "target_seq", None),
+        "target": event.target_seq if isinstance(event, Amendment) else None,
+        "target_amended": (
+            req.t("amended_to", at=format_clock(event.new_at))
+            if isinstance(event, Amendment)
+            else ""
+        ),
     }
 
 

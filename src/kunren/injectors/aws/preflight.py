@@ -31,26 +31,40 @@ def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector | None
     return cls(ctx, request)
 
 
+def scenario_requests(ctx: DrillContext) -> list[FaultRequest]:
+    """A request for every AWS fault of the scenario (the default for both functions)."""
+    from kunren.drills.faults import request_for_fault  # the drills package imports us back
+
+    scenario = ctx.scenario
+    return [request_for_fault(scenario, f) for f in scenario.faults if f.kind.startswith("aws.")]
+
+
 async def resolve_targets(
-    ctx: DrillContext, requests: Sequence[FaultRequest]
+    ctx: DrillContext, requests: Sequence[FaultRequest] | None = None
 ) -> list[ResolvedTargets]:
-    """The exact resources each AWS fault would hit now; read-only AWS calls only."""
+    """The exact resources each AWS fault would hit now; read-only AWS calls only.
+
+    ``requests`` defaults to every AWS fault of ``ctx.scenario``.
+    """
     resolved: list[ResolvedTargets] = []
-    for request in requests:
+    for request in scenario_requests(ctx) if requests is None else requests:
         injector = aws_injector(ctx, request)
         if injector is not None:
             resolved.append(await injector.resolve())
     return resolved
 
 
-async def preflight(ctx: DrillContext, requests: Sequence[FaultRequest]) -> list[ResolvedTargets]:
+async def preflight(
+    ctx: DrillContext, requests: Sequence[FaultRequest] | None = None
+) -> list[ResolvedTargets]:
     """Every guardrail for every AWS fault, before any mutating call of the drill.
 
     Raises ``GuardrailError`` (exit 2) at the first refusal; returns the resolved targets when
     all pass. Makes read-only calls, STS GetCallerIdentity and EC2 ``DryRun=True`` calls only.
+    ``requests`` defaults to every AWS fault of ``ctx.scenario``.
     """
     resolved: list[ResolvedTargets] = []
-    for request in requests:
+    for request in scenario_requests(ctx) if requests is None else requests:
         injector = aws_injector(ctx, request)
         if injector is not None:
             resolved.append(await guard(injector))

@@ -1,0 +1,141 @@
+"""Serving the participant page from a running ``Conductor`` (what ``kunren run`` uses).
+
+The conductor calls ``start_web(self, options)`` once the drill has started and ``stop()`` on
+the result at the end. ``ConductorControl`` adapts the conductor to ``DrillControl``: events
+are recorded through the conductor (so its observer sees participants' clicks too) and read
+back from the log file (so marks from ``kunren mark`` in another terminal show as well).
+
+The drill's tokens are kept in ``drills/<id>/.web-tokens.json`` (mode 0600): after
+``kunren resume`` the links people already have keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from kunren.drills.clock import Clock
+from kunren.drills.eventlog import EventLog
+from kunren.drills.events import Event, Runbook
+from kunren.drills.web.control import LogMirror
+from kunren.drills.web.security import Tokens, new_token
+from kunren.drills.web.server import RunningServer, WebLinks, serve
+from kunren.errors import KunrenError
+from kunren.scenarios.models import Scenario
+
+TOKENS_FILE = ".web-tokens.json"
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """``kunren run --bind/--port/--allow-remote``; ``announce`` prints the links."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    allow_remote: bool = False
+    announce: Callable[[str], Any] | None = None
+    pagerduty_secret: str | None = None
+
+
+class ConductorLike(Protocol):
+    """What this module uses of ``kunren.drills.conductor.Conductor``."""
+
+    scenario: Scenario
+    clock: Clock
+    log: EventLog
+
+    @property
+    def options(self) -> Any: ...  # ConductorOptions: .drill_id
+
+    def record(self, event: Event, at: float | None = None) -> Event: ...
+
+    def abort(self, reason: str) -> None: ...
+
+    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook: ...
+
+
+class ConductorControl:
+    """``DrillControl`` over a running conductor."""
+
+    def __init__(self, conductor: ConductorLike, tokens: Tokens) -> None:
+        self.conductor = conductor
+        self.tokens = tokens
+        self._mirror = LogMirror(conductor.log.path)
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.conductor.scenario
+
+    @property
+    def drill_id(self) -> str:
+        return str(self.conductor.options.drill_id)
+
+    @property
+    def clock(self) -> Clock:
+        return self.conductor.clock
+
+    @property
+    def participant_token(self) -> str:
+        return self.tokens.participant
+
+    @property
+    def facilitator_token(self) -> str:
+        return self.tokens.facilitator
+
+    def record(self, event: Event) -> Event:
+        return self.conductor.record(event)
+
+    def events(self, after: int = 0) -> list[Event]:
+        return [event for event in self._mirror.refresh() if event.seq > after]
+
+    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
+        return await self.conductor.run_runbook(runbook_id, actor, role)
+
+    async def abort(self, reason: str, actor: str) -> None:
+        self.conductor.abort(f"{reason} (aborted by {actor} from the facilitator view)")
+
+
+def drill_tokens(drill_dir: Path) -> Tokens:
+    """The drill's participant and facilitator tokens, made once and kept beside the log."""
+    path = drill_dir / TOKENS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Tokens(participant=str(data["participant"]), facilitator=str(data["facilitator"]))
+    except FileNotFoundError:
+        pass
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KunrenError(f"{path}: unreadable; delete it to make new drill links") from exc
+    tokens = Tokens(participant=new_token(), facilitator=new_token())
+    text = json.dumps({"participant": tokens.participant, "facilitator": tokens.facilitator})
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+    except OSError as exc:
+        raise KunrenError(f"{path}: cannot write the drill's tokens: {exc.strerror}") from exc
+    return tokens
+
+
+def announcement(links: WebLinks) -> list[str]:
+    return [
+        f"Participants join at: {links.join}",
+        f"Facilitator view:     {links.facilitator}",
+        f"Alert intake:         {links.alertmanager}  (also /intake/pagerduty, /intake/generic)",
+    ]
+
+
+async def start_web(conductor: ConductorLike, options: WebOptions) -> RunningServer:
+    """Serve the participant page for ``conductor``'s drill; announce the links."""
+    from kunren.drills.web.app import AppOptions, build_app  # noqa: PLC0415 - starlette
+
+    control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
+    app = build_app(control, AppOptions(pagerduty_secret=options.pagerduty_secret))
+    server = await serve(app, options.host, options.port, allow_remote=options.allow_remote)
+    if options.announce is not None:
+        for line in announcement(server.links(control)):
+            options.announce(line)
+    return server
