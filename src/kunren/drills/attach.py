@@ -42,6 +42,9 @@ class AttachedClock:
     def real_seconds(self, drill_seconds: float) -> float:
         return drill_seconds / self.speed
 
+    def rezero(self) -> None:
+        """An attached clock follows the record; it cannot be re-zeroed."""
+
     @contextmanager
     def busy(self) -> Iterator[None]:
         yield

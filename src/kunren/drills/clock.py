@@ -58,6 +58,9 @@ class Clock(Protocol):
     def real_seconds(self, drill_seconds: float) -> float:
         """How many real seconds ``drill_seconds`` of drill time take (0 for virtual)."""
 
+    def rezero(self) -> None:
+        """Restart counting from the start time now (after services took their time to start)."""
+
     @contextmanager
     def busy(self) -> Iterator[None]:
         """Hold drill time still while real work (an injection, a probe) is in flight."""
@@ -76,6 +79,9 @@ class ScaledClock:
 
     def now(self) -> float:
         return self._start + (time.monotonic() - self._mono0) * self.speed
+
+    def rezero(self) -> None:
+        self._mono0 = time.monotonic()
 
     def wall(self) -> datetime:
         return wall_now()
@@ -127,6 +133,9 @@ class VirtualClock:
 
     def wall(self) -> datetime:
         return self._wall_start + timedelta(seconds=self._now - self._origin)
+
+    def rezero(self) -> None:
+        """Virtual time does not pass while nothing waits on it: nothing to do."""
 
     def advance(self, seconds: float) -> None:
         """Move time forward by hand (synchronous tests)."""

@@ -178,8 +178,11 @@ class Conductor:
         self.faults.build()
         self.probes.build()
         try:
-            await self._start_services()
+            started = await self._start_services()
+            self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
             self._record_start()
+            for event in started:
+                self.record(event)
             await self.faults.setup_all()
             await self._start_load()
             await self._start_web()
@@ -278,14 +281,17 @@ class Conductor:
 
     # ------------------------------------------------------------------ services
 
-    async def _start_services(self) -> None:
+    async def _start_services(self) -> list[ServiceStarted]:
+        """Start every service and wait until ready; recorded once the drill has started."""
+        started = []
         for name, spec in self.scenario.services.items():
             service = ManagedService(name, spec, self.loaded.dir)
             self.services[name] = service
             self.ctx.services[name] = service
             with self.clock.busy():
                 pid = await service.start()
-            self.record(ServiceStarted(name=name, pid=pid, command=service.command))
+            started.append(ServiceStarted(name=name, pid=pid, command=service.command))
+        return started
 
     async def _stop_services(self) -> None:
         for name, service in reversed(list(self.services.items())):
