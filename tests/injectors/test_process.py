@@ -347,3 +347,15 @@ def test_restart_refuses_targets_the_drill_does_not_own(tmp_path: Path) -> None:
     )
     with pytest.raises(InjectionError, match="only restart a service the drill owns"):
         asyncio.run(restart.inject())
+
+
+def test_a_bad_pattern_is_caught_at_load_time_and_at_inject(tmp_path: Path) -> None:
+    bad = Target.model_validate({"process": {"pattern": "shop("}})
+    assert "is not a valid regular expression" in (ProcessKill.check_target(bad) or "")
+    assert ProcessStop.check_target(Target.model_validate({"process": {"pattern": "a+"}})) is None
+    injector = ProcessKill(
+        context(tmp_path),
+        request("process.kill", {"process": {"pattern": "shop("}}, ProcessKillParams()),
+    )
+    with pytest.raises(InjectionError, match="is not a valid regex"):
+        asyncio.run(injector.inject())

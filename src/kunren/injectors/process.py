@@ -10,6 +10,7 @@ start times, so ``kunren revert`` in a new process continues exactly the process
 from __future__ import annotations
 
 import os
+import re
 import signal
 from typing import Annotated
 
@@ -88,6 +89,17 @@ def _handle(found: list[ProcInfo]) -> Handle:
 class _ProcessInjector(Injector):
     target_kinds = ("process",)
 
+    @classmethod
+    def check_target(cls, target: Target) -> str | None:
+        """A load-time check of the target (called by the scenario loader)."""
+        pattern = target.process.pattern if target.process is not None else None
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                return f"process.pattern {pattern!r} is not a valid regular expression: {exc}"
+        return None
+
     @property
     def _spec(self) -> ProcessTarget:
         target = self.request.target
@@ -121,7 +133,12 @@ class _ProcessInjector(Injector):
         elif spec.pid_file is not None:
             found = self._from_pid_file(spec.pid_file)
         else:
-            found = procfs.matching(spec.pattern or "")
+            try:
+                found = procfs.matching(spec.pattern or "")
+            except re.error as exc:
+                raise InjectionError(
+                    f"pattern {spec.pattern!r} is not a valid regex: {exc}"
+                ) from exc
             if len(found) > 1 and not self._want_all():
                 listed = ", ".join(info.label for info in found[:5])
                 raise InjectionError(
@@ -165,13 +182,15 @@ class _ProcessInjector(Injector):
             raise InjectionError("every target exited before it could be signalled")
         return hit
 
-    async def _planned_targets(self) -> list[str]:
+    def _plan_find(self) -> tuple[list[ProcInfo], list[str]]:
+        """The processes a plan would hit now, and how to show them."""
         # A plan may be made before the drill starts its services (--dry-run): describe
         # what is there now rather than fail; inject() re-checks and refuses for real.
         try:
-            return [info.label for info in self._find()]
+            found = self._find()
         except (InjectionError, GuardrailError) as exc:
-            return [f"{self._describe(self._spec)}: {exc}"]
+            return [], [f"{self._describe(self._spec)}: {exc}"]
+        return found, [info.label for info in found]
 
 
 class ProcessKill(_ProcessInjector):
@@ -186,7 +205,7 @@ class ProcessKill(_ProcessInjector):
         return self.request.params
 
     async def plan(self) -> Planned:
-        return Planned(targets=await self._planned_targets(), undo="")
+        return Planned(targets=self._plan_find()[1], undo="")
 
     async def inject(self) -> Injected:
         number = self._params.signal
@@ -204,12 +223,9 @@ class ProcessStop(_ProcessInjector):
     async def plan(self) -> Planned:
         # The handle is known before acting, so a crash right after SIGSTOP still leaves
         # the log able to thaw exactly these processes.
-        try:
-            found = self._find()
-        except (InjectionError, GuardrailError):
-            found = []
+        found, targets = self._plan_find()
         return Planned(
-            targets=[info.label for info in found] or await self._planned_targets(),
+            targets=targets,
             undo="send SIGCONT to the frozen processes",
             revert=_handle(found) if found else None,
         )
