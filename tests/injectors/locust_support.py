@@ -81,7 +81,7 @@ async def poll_until(
     timeout: float = 15.0,
     every: float = 0.5,
 ) -> LoadStats:
-    """Poll every ``every`` s until ``ok(stats)`` holds; fail with the last stats at the deadline."""
+    """Poll every ``every`` s until ``ok(stats)``; at the deadline fail with the last stats."""
     deadline = monotonic() + timeout
     while True:
         stats = await poll_after(driver, every)

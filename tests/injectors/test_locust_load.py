@@ -29,7 +29,6 @@ from kunren.injectors.locust_stats import (
 from tests.injectors.locust_support import (
     context,
     poll_after,
-    poll_until,
     process_gone,
     running_shop,
 )
@@ -38,11 +37,17 @@ from tests.injectors.locust_support import (
 
 
 def snap(
-    taken: float, requests: int, failures: int, hist: dict[int, int], **kw: object
+    taken: float,
+    requests: int,
+    failures: int,
+    hist: dict[int, int],
+    entries: tuple[EntrySnapshot, ...] | None = None,
 ) -> Snapshot:
+    """A running master's snapshot; by default one endpoint /a carries all the requests."""
     total = EntrySnapshot("Aggregated", "", requests, failures, hist)
-    entries = kw.pop("entries", (EntrySnapshot("/a", "GET", requests, failures, hist),))
-    return Snapshot(taken=taken, state="running", users=5, workers=0, total=total, entries=entries)  # type: ignore[arg-type]
+    if entries is None:
+        entries = (EntrySnapshot("/a", "GET", requests, failures, hist),)
+    return Snapshot(taken, "running", users=5, workers=0, total=total, entries=entries)
 
 
 def test_percentile_follows_locusts_rule() -> None:
@@ -55,13 +60,13 @@ def test_percentile_follows_locusts_rule() -> None:
 
 def test_interval_is_the_difference_of_two_snapshots() -> None:
     before = snap(100.0, 10, 0, {5: 10})
-    now = snap(102.0, 30, 4, {5: 10, 50: 19, 900: 1})
+    now = snap(102.0, 50, 4, {5: 10, 50: 39, 900: 1})
     stats = interval_stats(before, now)
-    assert (stats.users, stats.rps, stats.failures_per_s) == (5, 10.0, 2.0)
-    # Only the 20 requests of this interval count: 19 at 50 ms, 1 at 900 ms.
+    assert (stats.users, stats.rps, stats.failures_per_s) == (5, 20.0, 2.0)
+    # Only the 40 requests of this interval count: 39 at 50 ms, 1 at 900 ms.
     assert (stats.p50_ms, stats.p95_ms) == (50.0, 50.0)
     [endpoint] = stats.endpoints
-    assert (endpoint.name, endpoint.method, endpoint.rps) == ("/a", "GET", 10.0)
+    assert (endpoint.name, endpoint.method, endpoint.rps) == ("/a", "GET", 20.0)
 
 
 def test_endpoints_not_requested_in_the_interval_are_left_out() -> None:
@@ -240,7 +245,13 @@ from kunren.injectors.locust_load import LoadDriver
 
 async def main():
     tmp = Path(sys.argv[1])
-    ctx, load = context(tmp, {"urls": ["/"], "host": "http://127.0.0.1:9", "stages": [{"at": 0, "users": 1, "spawn_rate": 1}], "distributed": {"workers": 1}})
+    load = {
+        "urls": ["/"],
+        "host": "http://127.0.0.1:9",
+        "stages": [{"at": 0, "users": 1, "spawn_rate": 1}],
+        "distributed": {"workers": 1},
+    }
+    ctx, load = context(tmp, load)
     driver = LoadDriver(ctx, load, tmp / "load")
     await driver.start()
     print(" ".join(map(str, driver.pids)), flush=True)

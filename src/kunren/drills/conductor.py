@@ -179,12 +179,13 @@ class Conductor:
         self.probes.build()
         try:
             started = await self._start_services()
+            await self._start_load()
             self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
             self._record_start()
             for event in started:
                 self.record(event)
+            await self._resume_stage()
             await self.faults.setup_all()
-            await self._start_load()
             await self._start_web()
             self._tasks = self.probes.tasks(self._probe_start(start), self.scenario.duration)
             self._tasks += self._load_tasks()
@@ -316,11 +317,15 @@ class Conductor:
         self.load_driver = LoadDriver(self.ctx, self.scenario.load, self.log.drill_dir / "load")
         with self.clock.busy():
             await self.load_driver.start()
+
+    async def _resume_stage(self) -> None:
+        """On resume, carry on with the load stage the drill was in."""
         resume_at = self.options.resume_at
-        if resume_at is not None:  # carry on with the stage the drill was in
-            past = [s for s in self.scenario.load.stages if s.at <= resume_at]
-            if past:
-                await self._set_stage(past[-1].users, past[-1].spawn_rate)
+        if resume_at is None or self.scenario.load is None:
+            return
+        past = [s for s in self.scenario.load.stages if s.at <= resume_at]
+        if past:
+            await self._set_stage(past[-1].users, past[-1].spawn_rate)
 
     async def _set_stage(self, users: int, spawn_rate: float) -> None:
         if self.load_driver is not None:
@@ -339,7 +344,14 @@ class Conductor:
         next_at = self.clock.now() + every
         for _ in range(int(self.scenario.duration / every) + 2):
             await self.clock.sleep_until(next_at)
-            stats = await self.load_driver.poll_stats()
+            if self.load_driver is None:
+                return
+            try:
+                stats = await self.load_driver.poll_stats()
+            except KunrenError as exc:
+                # The drill goes on without load rather than stopping: say so in the record.
+                self.record(Note(text=f"load statistics unavailable, load may have stopped: {exc}"))
+                return
             if stats is not None:
                 self.record(stats)
             next_at += every

@@ -74,14 +74,15 @@ class LoadDriver:
     ) -> None:
         self._ctx = ctx
         self._load = load
-        self._workdir = workdir
+        # Absolute: Locust runs with this folder as its working directory.
+        self._workdir = workdir.absolute()
         self._ready_timeout = ready_timeout
         self._stop_grace = stop_grace
         self._api: MasterApi | None = None
         self._processes: list[LocustProcess] = []
         self._last: Snapshot | None = None
         self._state = "new"  # new -> running -> stopped
-        self._final_file = workdir / "locust-final-stats.json"
+        self._final_file = self._workdir / "locust-final-stats.json"
 
     # ------------------------------------------------------------------ what callers may read
 
@@ -134,7 +135,12 @@ class LoadDriver:
         if self._state != "running" or self._api is None or self._last is None:
             return None
         self._check_processes()
-        snapshot = await self._api.snapshot()
+        try:
+            snapshot = await self._api.snapshot()
+        except KunrenError:
+            if self._state != "running":
+                return None  # stop() ended Locust while this poll was in flight
+            raise
         stats = interval_stats(self._last, snapshot)
         self._last = snapshot
         return stats
@@ -262,7 +268,7 @@ class LoadDriver:
     async def _stop_own_processes(self) -> LoadStats | None:
         # SIGTERM makes the master quit its workers, wait for their final reports and write
         # the final numbers (kunren_stats extension): about a second, and nothing is lost.
-        await self._processes[0].terminate(self._stop_grace)
+        await self._processes[0].terminate(self._stop_grace)  # raises if it will not end
         # Users stop somewhere between the signal and the exit; counting the interval up to
         # the exit keeps a stop just after a poll from dividing by almost nothing.
         ended_at = monotonic()
@@ -298,13 +304,19 @@ class LoadDriver:
     async def _terminate_all(self) -> None:
         """End every process this driver started; the master first, so it quits its workers."""
         errors: list[str] = []
-        for n, process in enumerate(self._processes):
-            if n > 0:
-                await process.wait(_WORKER_QUIT)  # told to quit by the master just now
+
+        async def end(process: LocustProcess) -> None:
             try:
                 await process.terminate(self._stop_grace)
             except KunrenError as exc:
                 errors.append(str(exc))
+
+        if self._processes:
+            master, *workers = self._processes
+            await end(master)
+            # The workers were just told to quit by their master: give them a moment.
+            await asyncio.gather(*(w.wait(_WORKER_QUIT) for w in workers))
+            await asyncio.gather(*(end(w) for w in workers))
         if errors:
             raise KunrenError("; ".join(errors))
 
