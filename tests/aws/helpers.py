@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from kunren import plugins
 from kunren.drills.context import DrillContext
+from kunren.injectors.aws.session import RESOURCE_KEY, AwsSessions
 from kunren.injectors.base import FaultRequest, Injector
 from kunren.scenarios.models import Scenario
 
@@ -25,14 +27,36 @@ SAFE: dict[str, Any] = {
 T = TypeVar("T")
 
 
+# boto3 takes ~0.3 s to build a session and its first client; reuse them across tests (the
+# endpoint and credentials are the same for the whole test session).
+_CLIENTS: dict[tuple[str, str, str], Any] = {}
+_SESSIONS: dict[str, AwsSessions] = {}
+
+
 def client(service: str, region: str = REGION) -> Any:
     """A plain boto3 client for setting up and checking resources (not kunren's sessions)."""
     import boto3
     from botocore.config import Config
 
-    return boto3.session.Session().client(
-        service, region_name=region, config=Config(retries={"max_attempts": 1})
-    )
+    key = (service, region, os.environ["AWS_ENDPOINT_URL"])
+    if key not in _CLIENTS:
+        _CLIENTS[key] = boto3.session.Session().client(
+            service, region_name=region, config=Config(retries={"max_attempts": 1})
+        )
+    return _CLIENTS[key]
+
+
+def context(scn: Scenario, *, fresh: bool = False, **settings: Any) -> DrillContext:
+    """A drill context; unless ``fresh``, it shares boto3 sessions with the other tests.
+
+    ``fresh`` is for what must be shown from scratch: a revert in what could be a new process,
+    other credentials, a profile.
+    """
+    ctx = DrillContext(scenario=scn, **settings)
+    if not fresh:
+        endpoint = os.environ["AWS_ENDPOINT_URL"]
+        ctx.resources[RESOURCE_KEY] = _SESSIONS.setdefault(endpoint, AwsSessions())
+    return ctx
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -6,9 +6,18 @@ import json
 
 import pytest
 
-from kunren.drills.context import DrillContext
 from kunren.errors import GuardrailError, InjectionError
-from tests.aws.helpers import ALLOW, client, injector, launch, request, run, scenario, states
+from tests.aws.helpers import (
+    ALLOW,
+    client,
+    context,
+    injector,
+    launch,
+    request,
+    run,
+    scenario,
+    states,
+)
 
 pytestmark = pytest.mark.aws
 
@@ -29,7 +38,7 @@ def web(unique: str, **spec: object) -> dict[str, object]:
 def test_stop_hits_only_tagged_capped_selection_and_revert_starts_them(unique: str) -> None:
     tagged, untagged = fleet(unique)
     scn = scenario(web(unique, select={"count": 2}))
-    ctx = DrillContext(scenario=scn, seed=7)
+    ctx = context(scn, seed=7)
     stop = injector(ctx, request(scn, "aws.ec2.stop", "web", fault_id="stop-web"))
 
     planned = run(stop.plan())
@@ -46,7 +55,7 @@ def test_stop_hits_only_tagged_capped_selection_and_revert_starts_them(unique: s
     # The handle alone undoes it, in what could be a new process: a fresh context and injector.
     assert injected.revert is not None
     handle = json.loads(json.dumps(injected.revert))
-    fresh = injector(DrillContext(scenario=scn), request(scn, "aws.ec2.stop", "web"))
+    fresh = injector(context(scn, fresh=True), request(scn, "aws.ec2.stop", "web"))
     said = run(fresh.revert(handle))
 
     assert all(state == "running" for state in states(tagged + untagged).values())
@@ -59,7 +68,7 @@ def test_same_seed_chooses_same_instances_and_another_seed_may_differ(unique: st
     req = request(scn, "aws.ec2.stop", "web")
 
     def choice(seed: int) -> list[str]:
-        return run(injector(DrillContext(scenario=scn, seed=seed), req).plan()).targets
+        return run(injector(context(scn, seed=seed), req).plan()).targets
 
     assert choice(1) == choice(1)
     assert len({tuple(choice(seed)) for seed in range(8)}) > 1
@@ -69,9 +78,7 @@ def test_same_seed_chooses_same_instances_and_another_seed_may_differ(unique: st
 def test_percent_selection_rounds_up_within_tagged(unique: str) -> None:
     tagged, _ = fleet(unique, tagged=3, untagged=2)
     scn = scenario(web(unique, select={"percent": 50}))
-    planned = run(
-        injector(DrillContext(scenario=scn), request(scn, "aws.ec2.reboot", "web")).plan()
-    )
+    planned = run(injector(context(scn), request(scn, "aws.ec2.reboot", "web")).plan())
 
     assert len(planned.targets) == 2  # ceil(3 * 50%)
     assert set(planned.targets) <= set(tagged)
@@ -80,9 +87,7 @@ def test_percent_selection_rounds_up_within_tagged(unique: str) -> None:
 def test_reboot_acts_on_the_selection_and_has_nothing_to_undo(unique: str) -> None:
     tagged, untagged = fleet(unique, tagged=2, untagged=2)
     scn = scenario(web(unique))
-    injected = run(
-        injector(DrillContext(scenario=scn), request(scn, "aws.ec2.reboot", "web")).inject()
-    )
+    injected = run(injector(context(scn), request(scn, "aws.ec2.reboot", "web")).inject())
 
     assert sorted(injected.targets) == tagged
     assert injected.revert is None
@@ -92,9 +97,7 @@ def test_reboot_acts_on_the_selection_and_has_nothing_to_undo(unique: str) -> No
 def test_terminate_terminates_exactly_one_chosen_instance(unique: str) -> None:
     tagged, untagged = fleet(unique)
     scn = scenario(web(unique, select={"count": 1}))
-    injected = run(
-        injector(DrillContext(scenario=scn), request(scn, "aws.ec2.terminate", "web")).inject()
-    )
+    injected = run(injector(context(scn), request(scn, "aws.ec2.terminate", "web")).inject())
 
     after = states(tagged + untagged)
     assert [i for i, s in after.items() if s == "terminated"] == injected.targets
@@ -109,7 +112,7 @@ def test_more_tagged_matches_than_max_targets_is_refused_not_truncated(unique: s
     with pytest.raises(
         GuardrailError, match=r"3 resources chosen .* more than safety.max_targets=2"
     ):
-        run(injector(DrillContext(scenario=scn), request(scn, "aws.ec2.terminate", "web")).inject())
+        run(injector(context(scn), request(scn, "aws.ec2.terminate", "web")).inject())
 
     assert all(state == "running" for state in states(tagged + untagged).values())
 
@@ -121,7 +124,7 @@ def test_named_untagged_instance_is_refused(unique: str) -> None:
     with pytest.raises(
         GuardrailError, match=rf"{untagged[0]} in us-east-1 lacks the allow tag kunren:allow=true"
     ):
-        run(injector(DrillContext(scenario=scn), request(scn, "aws.ec2.stop", "web")).inject())
+        run(injector(context(scn), request(scn, "aws.ec2.stop", "web")).inject())
 
     assert all(state == "running" for state in states(tagged + untagged).values())
 
@@ -131,7 +134,7 @@ def test_filters_matching_only_untagged_instances_are_refused(unique: str) -> No
     scn = scenario(web(unique))
 
     with pytest.raises(GuardrailError, match="matched 2 resources in us-east-1, none tagged"):
-        run(injector(DrillContext(scenario=scn), request(scn, "aws.ec2.stop", "web")).inject())
+        run(injector(context(scn), request(scn, "aws.ec2.stop", "web")).inject())
     assert all(state == "running" for state in states(untagged).values())
 
 
@@ -139,9 +142,7 @@ def test_dry_run_context_resolves_and_guards_but_changes_nothing(unique: str) ->
     tagged, _ = fleet(unique, tagged=1, untagged=0)
     scn = scenario(web(unique))
     injected = run(
-        injector(
-            DrillContext(scenario=scn, dry_run=True), request(scn, "aws.ec2.terminate", "web")
-        ).inject()
+        injector(context(scn, dry_run=True), request(scn, "aws.ec2.terminate", "web")).inject()
     )
 
     assert injected.targets == tagged
@@ -153,7 +154,7 @@ def test_unknown_instance_id_is_one_readable_line(unique: str) -> None:
     scn = scenario({"web": {"aws.ec2": {"ids": ["i-0123456789abcdef0"]}}})
 
     with pytest.raises(InjectionError) as caught:
-        run(injector(DrillContext(scenario=scn), request(scn, "aws.ec2.stop", "web")).plan())
+        run(injector(context(scn), request(scn, "aws.ec2.stop", "web")).plan())
 
     message = str(caught.value)
     assert "\n" not in message
@@ -164,7 +165,7 @@ def test_unknown_instance_id_is_one_readable_line(unique: str) -> None:
 def test_revert_of_instances_terminated_meanwhile_says_so(unique: str) -> None:
     tagged, _ = fleet(unique, tagged=1, untagged=0)
     scn = scenario(web(unique))
-    stop = injector(DrillContext(scenario=scn), request(scn, "aws.ec2.stop", "web"))
+    stop = injector(context(scn), request(scn, "aws.ec2.stop", "web"))
     injected = run(stop.inject())
     client("ec2").terminate_instances(InstanceIds=tagged)
     assert injected.revert is not None

@@ -183,3 +183,31 @@ def test_a_runbook_runs_for_allowed_roles_and_is_reverted_at_the_end(
     events = log.read()
     assert any(isinstance(e, ev.FaultInjecting) and e.runbook == "flag" for e in events)
     assert not (tmp_path / "flag.marker").exists()
+
+
+BROKEN_SERVICE = """
+version: 1
+id: broken-service
+title: A service that cannot start
+duration: 10m
+services:
+  shop:
+    command: [python, -c, "import sys; print('boom: port taken', file=sys.stderr); sys.exit(1)"]
+    ready: http://127.0.0.1:9/health
+faults:
+  - {id: never, at: 1m, kind: testing.marker, path: never.marker}
+"""
+
+
+def test_a_service_that_cannot_start_aborts_before_anything_is_injected(
+    write_scenario: Callable[[str], Path], tmp_path: Path
+) -> None:
+    drill_dir, events = run_virtual(write_scenario(BROKEN_SERVICE), tmp_path / "drills")
+    assert [e.type for e in events] == ["drill.started", "drill.aborted"]
+    aborted = events[-1]
+    assert isinstance(aborted, ev.DrillAborted)
+    assert aborted.reason.startswith(
+        "could not start: service shop exited with code 1 before ready: boom: port taken"
+    )
+    assert (drill_dir / "services" / "shop.log").read_text().strip() == "boom: port taken"
+    assert not (tmp_path / "never.marker").exists()

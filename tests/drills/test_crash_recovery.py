@@ -21,18 +21,18 @@ SCENARIO = """
 version: 1
 id: crashy
 title: Crash and recover
-duration: 10m
+duration: 40m
 roles:
   sre: {}
 faults:
-  - {id: windowed, at: 1m, kind: testing.marker, path: windowed.marker, for: 6m}
+  - {id: windowed, at: 1m, kind: testing.marker, path: windowed.marker, for: 30m}
   - {id: lasting, at: 3m, kind: testing.marker, path: lasting.marker}
 injects:
   - {at: 2m, kind: announcement, text: "Search is failing"}
 simulate:
   seed: 1
   people:
-    - {role: sre, person: bob, detected: 2m, triaged: 4m, resolved: 8m}
+    - {role: sre, person: bob, detected: 2m, triaged: 4m, resolved: 35m}
 """
 
 
@@ -42,7 +42,8 @@ def _drill_dir(root: Path) -> Path:
 
 
 def _kill_after(tmp_path: Path, scenario: Path, marker: str) -> tuple[Child, list[int]]:
-    child = Child(["run", str(scenario), "--speed", "120", "--no-web", "--no-report"], cwd=tmp_path)
+    # 40 drill minutes take 10 s: the drill is still on when revert and resume run
+    child = Child(["run", str(scenario), "--speed", "240", "--no-web", "--no-report"], cwd=tmp_path)
     child.wait_for(lambda lines: any(marker in line for line in lines))
     child.kill(signal.SIGKILL)
     child.finish()

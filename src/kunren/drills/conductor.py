@@ -180,6 +180,15 @@ class Conductor:
         try:
             started = await self._start_services()
             await self._start_load()
+        except KunrenError as exc:
+            # Nothing was injected yet: record a drill that ended as it began, and why.
+            await self._stop_load()
+            await self._stop_services(record=False)
+            self.clock.rezero()
+            self._record_start()
+            self.record(DrillAborted(reason=f"could not start: {exc}"))
+            return Outcome("aborted", f"could not start: {exc}")
+        try:
             self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
             self._record_start()
             for event in started:
@@ -286,7 +295,7 @@ class Conductor:
         """Start every service and wait until ready; recorded once the drill has started."""
         started = []
         for name, spec in self.scenario.services.items():
-            service = ManagedService(name, spec, self.loaded.dir)
+            service = ManagedService(name, spec, self.loaded.dir, self.log.drill_dir / "services")
             self.services[name] = service
             self.ctx.services[name] = service
             with self.clock.busy():
@@ -294,13 +303,14 @@ class Conductor:
             started.append(ServiceStarted(name=name, pid=pid, command=service.command))
         return started
 
-    async def _stop_services(self) -> None:
+    async def _stop_services(self, record: bool = True) -> None:
         for name, service in reversed(list(self.services.items())):
-            if service.pid is None and service._process is None:
+            if service.pid is None:
                 continue
             with self.clock.busy():
                 await service.stop()
-            self.record(ServiceStopped(name=name))
+            if record:
+                self.record(ServiceStopped(name=name))
 
     # ------------------------------------------------------------------ load
 

@@ -88,6 +88,7 @@ class FaultInjected(_Event):
     targets: list[str] = Field(default_factory=list)
     revert: Json | None = None  # the injector's revert handle; None: nothing to undo
     until: float | None = None  # drill time at which it is scheduled to revert
+    detail: str = ""  # how the targets were chosen (selection rule, seed), what was done
 
 
 class FaultFailed(_Event):

@@ -145,6 +145,7 @@ class FaultManager:
                     targets=injected.targets,
                     revert=injected.revert,
                     until=until,
+                    detail=injected.detail,
                 )
             )
         if injected.revert is not None:

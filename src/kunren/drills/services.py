@@ -33,10 +33,13 @@ def die_with_parent() -> None:
 
 
 class ManagedService:
-    def __init__(self, name: str, spec: Service, base_dir: Path) -> None:
+    def __init__(
+        self, name: str, spec: Service, base_dir: Path, log_dir: Path | None = None
+    ) -> None:
         self.name = name
         self.spec = spec
         self.base_dir = base_dir
+        self.log_path = log_dir / f"{name}.log" if log_dir is not None else None
         self._process: asyncio.subprocess.Process | None = None
 
     @property
@@ -55,22 +58,39 @@ class ManagedService:
     async def start(self) -> int:
         cwd = self.base_dir / self.spec.cwd if self.spec.cwd else None
         env = {**os.environ, **self.spec.env}
+        output = self._open_log()
         try:
             self._process = await asyncio.create_subprocess_exec(
                 *self.command,
                 cwd=cwd,
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
                 preexec_fn=die_with_parent,
             )
         except OSError as exc:
             raise KunrenError(
                 f"service {self.name}: cannot start {self.command[0]}: {exc}"
             ) from exc
+        finally:
+            if output != asyncio.subprocess.DEVNULL:
+                os.close(output)
         await self.wait_ready()
         return self._process.pid
+
+    def _open_log(self) -> int:
+        """The service's output goes to drills/<id>/services/<name>.log (kept for the retro)."""
+        if self.log_path is None:
+            return asyncio.subprocess.DEVNULL
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def _last_output(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        lines = self.log_path.read_text(errors="replace").strip().splitlines()
+        return f": {lines[-1].strip()} (log: {self.log_path})" if lines else ""
 
     async def wait_ready(self) -> None:
         if not self.spec.ready:
@@ -80,7 +100,8 @@ class ManagedService:
         for _ in range(10_000):
             if self._process is not None and self._process.returncode is not None:
                 raise KunrenError(
-                    f"service {self.name} exited with code {self._process.returncode} before ready"
+                    f"service {self.name} exited with code {self._process.returncode} "
+                    f"before ready{self._last_output()}"
                 )
             ok, last = await asyncio.to_thread(_answers, self.spec.ready)
             if ok:

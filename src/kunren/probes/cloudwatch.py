@@ -38,7 +38,7 @@ class CloudWatchAlarmProbe(Probe):
             else CloudWatchAlarmParams.model_validate(self.params.model_dump())
         )
         sessions = aws_sessions(self.ctx)
-        scope = sessions.resolve(
+        scope = await sessions.resolve(
             scope_for(self.ctx, None, region=params.region, profile=params.profile)
         )
         answer = await sessions.call(

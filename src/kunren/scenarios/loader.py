@@ -92,11 +92,11 @@ def load_scenario_text(
     except ValidationError as exc:
         problems += errors_map.problems_from(exc, data, source, model=Scenario)
         raise ScenarioError(problems) from None
-    checker = _CrossCheck(scenario, data, source, base_dir, check_plugins)
+    checker = _CrossCheck(scenario, data, source, base_dir, check_plugins, check_files)
     problems += checker.run()
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(scenario, Path(name), text, source)
+    return LoadedScenario(scenario, Path(name), text, source, base_dir)
 
 
 def find_scenarios(paths: Iterable[Path]) -> list[Path]:

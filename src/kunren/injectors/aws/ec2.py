@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from pydantic import JsonValue
 
+from kunren.drills.clock import RealClock
 from kunren.errors import RevertError
 from kunren.injectors.aws.guardrails import ec2_dry_run
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
@@ -164,7 +165,8 @@ class Ec2Stop(_Ec2Kind):
             states = await self._states(scope, ids)
             if not any(state in ("stopping", "pending") for state in states.values()):
                 return states
-            await self.ctx.clock.sleep(STOP_WAIT_EVERY)
+            # AWS moves in real time whatever the drill's speed: wait on a real clock.
+            await RealClock().sleep(STOP_WAIT_EVERY)
         stuck = [i for i, state in states.items() if state in ("stopping", "pending")]
         raise RevertError(f"instances still stopping, not started: {', '.join(stuck)}")
 

@@ -64,7 +64,7 @@ def validate_request(service: str, shape_name: str, params: dict[str, Any]) -> N
     problems: list[str] = []
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
-        problems += [line.strip() for line in report.generate_report().splitlines()[1:]]
+        problems += [line.strip() for line in report.generate_report().splitlines() if line.strip()]
     problems += _constraints(params, shape, "")
     if problems:
         raise KunrenError(

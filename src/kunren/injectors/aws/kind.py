@@ -66,7 +66,7 @@ class AwsInjector(Injector):
         return scope_for(self.ctx, spec if isinstance(spec, AwsTarget) else None)
 
     async def resolved_scope(self) -> AwsScope:
-        return self.sessions.resolve(self.scope())
+        return await self.sessions.resolve(self.scope())
 
     @abstractmethod
     async def resolve(self) -> ResolvedTargets:

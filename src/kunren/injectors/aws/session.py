@@ -85,11 +85,17 @@ class AwsSessions:
             )
         return str(region)
 
-    def resolve(self, scope: AwsScope) -> AwsScope:
-        """The same scope with its region filled in from the profile when not given."""
+    def _resolve_now(self, scope: AwsScope) -> AwsScope:
+        with self._lock:
+            return AwsScope(scope.profile, self._region_locked(scope))
+
+    async def resolve(self, scope: AwsScope) -> AwsScope:
+        """The same scope with its region filled in from the profile when not given.
+
+        Runs in a thread: the first use of a profile reads the AWS config files.
+        """
         try:
-            with self._lock:
-                return AwsScope(scope.profile, self._region_locked(scope))
+            return await asyncio.to_thread(self._resolve_now, scope)
         except KunrenError:
             raise
         except Exception as exc:
