@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from kunren.errors import InputError, Problem, UsageError
 from kunren.notify.message import Recipient
 from kunren.notify.safety import Allowlist
+from kunren.notify.templates import TemplateWarning
 from kunren.scenarios.models import AudienceSpec, Notifications
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -210,3 +211,25 @@ class AudienceBook:
                 )
             )
         return infos
+
+
+def audience_warnings(audience: Audience, lang: str, default: str) -> list[TemplateWarning]:
+    """Warnings for the preview: recipients preferring another language, merged duplicates."""
+    warnings = []
+    other = {k: v for k, v in audience.languages(default).items() if k != lang}
+    if other:
+        counts = ", ".join(f"{n} {k}" for k, n in sorted(other.items()))
+        warnings.append(
+            TemplateWarning(
+                code="language-mismatch",
+                message=f"this notice is in {lang}; {counts} recipient(s) prefer another language",
+            )
+        )
+    if audience.duplicates:
+        warnings.append(
+            TemplateWarning(
+                code="duplicates",
+                message=f"{audience.duplicates} duplicate address(es) in {audience.file} merged",
+            )
+        )
+    return warnings

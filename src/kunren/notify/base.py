@@ -37,6 +37,14 @@ class Channel(Plugin, ABC):
         """A broadcast channel's target (webhook URL, topic ARN), checked on the allowlist."""
         return ""
 
+    def prepare(self) -> None:
+        """Resolve settings and secrets before anything is sent; raise PluginError if wrong.
+
+        Called for every channel of a notice first, so one misconfigured channel sends nothing
+        rather than leaving a notice half-sent.
+        """
+        self.destination()
+
     def captured_form(self, notice: OutgoingNotice) -> str:
         """What a broadcast channel would have sent, written to the drill folder instead."""
         return notice.model_dump_json(indent=2)

@@ -15,7 +15,6 @@ and a terminal can capture at the same time without interleaving.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -149,9 +148,3 @@ class CaptureChannel(Channel):
         sink = CaptureSink(self.drill_dir)
         captured = sink.write_messages(notice, recipients, self.name, "capture channel")
         return Delivery(captured=captured)
-
-
-def payload_json(data: BaseModel | dict[str, object]) -> str:
-    if isinstance(data, BaseModel):
-        return data.model_dump_json(indent=2)
-    return json.dumps(data, ensure_ascii=False, indent=2)

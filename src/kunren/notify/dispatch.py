@@ -38,19 +38,25 @@ def make_channel(ctx: DrillContext, notifications: Notifications, name: str) -> 
     try:
         params = cls.Params.model_validate(spec.params)
     except ValidationError as exc:
-        where = (
-            f"notifications.channels[{index}].{name}"
-            if index is not None
-            else f"notifications.channels ({name} is not configured in this scenario)"
-        )
         raise ScenarioError(
-            [
-                Problem("scenario.yaml", None, ".".join([where, *map(str, e["loc"])]), e["msg"])
-                for e in exc.errors()
-            ]
+            [_problem(name, index, error["loc"], error["msg"]) for error in exc.errors()]
         ) from exc
     channel: Channel = cls(ctx, params)
     return channel
+
+
+def _problem(name: str, index: int | None, loc: tuple[object, ...], message: str) -> Problem:
+    key = ".".join(str(part) for part in loc)
+    if index is None:
+        where = f"{key}: " if key else ""
+        return Problem(
+            "scenario.yaml",
+            None,
+            "notifications.channels",
+            f"{name} is not configured in this scenario ({where}{message})",
+        )
+    path = ".".join(part for part in (f"notifications.channels[{index}].{name}", key) if part)
+    return Problem("scenario.yaml", None, path, message)
 
 
 class Dispatcher:

@@ -45,7 +45,7 @@ class NoticeDraft(BaseModel):
     template: str
     lang: str
     audience: str
-    vars: dict[str, str]
+    vars: dict[str, str]  # every value the wording was rendered with
     channels: list[str]
     subject: str
     body: str
@@ -94,6 +94,7 @@ class Preview(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    notice: str | None  # set when previewing a stored draft
     template: str
     lang: str
     audience: str

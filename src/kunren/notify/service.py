@@ -5,8 +5,9 @@
 
 Each step is recorded as a ``notification`` event sharing the notice id (statuses drafted,
 approved, rejected, sent, failed), so the scorer can time the first notice and the approval
-wait from the log alone. Safety is applied here, once, for every channel: the ``[DRILL]``
-marker, and the drill allowlist deciding who is really reached and who is captured instead.
+wait from the log alone. Safety is applied on the way, once, for every channel: the
+``[DRILL]`` marker when the wording is rendered, and the drill allowlist (in ``dispatch``)
+deciding who is really reached and who is captured instead.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kunren.drills.events import Event, Notification
 from kunren.drills.recorder import Recorder
 from kunren.errors import GuardrailError, UsageError
 from kunren.notify import variables as notice_vars
-from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo
+from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo, audience_warnings
 from kunren.notify.base import Channel
 from kunren.notify.capture import NOTICES_DIR, CaptureSink
 from kunren.notify.dispatch import Dispatcher, make_channel
@@ -37,7 +38,7 @@ from kunren.notify.drafts import (
 )
 from kunren.notify.message import DRILL_MARKER, OutgoingNotice
 from kunren.notify.safety import Allowlist, mark_body, mark_subject
-from kunren.notify.templates import TemplateInfo, TemplateSet, TemplateWarning, check_notice
+from kunren.notify.templates import TemplateInfo, TemplateSet, check_notice
 from kunren.scenarios.models import Notifications
 
 
@@ -104,7 +105,11 @@ class NoticeService:
         audience: str | None = None,
         vars: Mapping[str, str] | None = None,
         channels: Sequence[str] | None = None,
+        *,
+        strict: bool = False,
     ) -> Preview:
+        """The notice as it would go out now. Missing variables are listed in ``missing`` and
+        shown as ``{{ name }}``; with ``strict`` they raise InputError instead."""
         request = NoticeRequest(
             template=template,
             lang=lang,
@@ -112,30 +117,13 @@ class NoticeService:
             vars=dict(vars or {}),
             channels=list(channels or []),
         )
-        values = self.variables(request.vars)
-        lang, rendered = self._templates.render(template, lang, values, strict=False)
-        group = self._audience(request)
-        allowed, held = self.allowlist.split(group.recipients, self.live)
-        warnings = check_notice(template, rendered, values)
-        warnings += _audience_warnings(group, lang, self._audiences.default_lang)
-        return Preview(
-            template=template,
-            lang=lang,
-            audience=group.name,
-            subject=mark_subject(rendered.subject),
-            body=mark_body(rendered.body, lang),
-            warnings=warnings,
-            missing=rendered.missing,
-            recipient_count=group.count,
-            allowed_count=len(allowed),
-            captured_count=len(held),
-            languages=group.languages(self._audiences.default_lang),
-            channels=self._channel_names(request),
-            needs_approval=self.needs_approval,
-            approvers=self.approvers,
-            live=self.live,
-            vars=values,
-        )
+        draft, missing = self._render(request, author="", role=None, strict=strict)
+        return self._preview(draft, missing)
+
+    def preview_notice(self, notice_id: str) -> Preview:
+        """A drafted notice exactly as stored (what the approver approves and the send uses)."""
+        self.notice(notice_id)
+        return self._preview(self.drafts.load(notice_id), [])
 
     def draft(
         self,
@@ -170,18 +158,35 @@ class NoticeService:
         )
 
     def approve(self, notice_id: str, approver: str, role: str | None) -> Notification:
-        draft, _ = self._decidable(notice_id, approver, role)
+        """Record ``approved``; ``role`` must be one of ``approval.by``, and the approver must
+        not be the author. As in every notification event, ``sender`` and ``role`` name who
+        acted in this step (here the approver, also in ``approver``)."""
+        draft = self._decidable(notice_id, approver, role)
         return self.recorder.record(
-            self._event(draft, "approved", sender=draft.author, role=role, approver=approver)
+            self._event(
+                draft,
+                "approved",
+                sender=approver,
+                role=role,
+                approver=approver,
+                recipients=self._audiences.load(draft.audience).count,
+            )
         )
 
     def reject(
         self, notice_id: str, approver: str, role: str | None, reason: str = ""
     ) -> Notification:
-        draft, _ = self._decidable(notice_id, approver, role)
+        """Record ``rejected`` with ``reason`` in ``note``; the notice can no longer be sent."""
+        draft = self._decidable(notice_id, approver, role)
         return self.recorder.record(
             self._event(
-                draft, "rejected", sender=draft.author, role=role, approver=approver, note=reason
+                draft,
+                "rejected",
+                sender=approver,
+                role=role,
+                approver=approver,
+                recipients=self._audiences.load(draft.audience).count,
+                note=reason,
             )
         )
 
@@ -215,7 +220,9 @@ class NoticeService:
         names = list(channels) if channels else draft.channels
         prepared = [self._channel(name) for name in names]
         for channel in prepared:
-            channel.destination()  # a missing secret fails here, before anything is sent
+            channel.prepare()  # a missing secret fails here, before anything is sent
+        if isinstance(notice, NoticeRequest):
+            self.drafts.save(draft)  # the wording of a direct send is kept like a draft's
         recipients = self._audiences.load(draft.audience).recipients
         outgoing = OutgoingNotice(
             notice=draft.notice,
@@ -284,30 +291,65 @@ class NoticeService:
     def _channel(self, name: str) -> Channel:
         return make_channel(self.ctx, self.notifications, name)
 
-    def _make_draft(self, request: NoticeRequest, author: str, role: str | None) -> NoticeDraft:
+    def _render(
+        self, request: NoticeRequest, author: str, role: str | None, strict: bool
+    ) -> tuple[NoticeDraft, list[str]]:
+        """The notice a request makes (not stored), and the variables nobody gave."""
         values = self.variables(request.vars)
-        lang, rendered = self._templates.render(request.template, request.lang, values)
+        lang, rendered = self._templates.render(request.template, request.lang, values, strict)
         group = self._audience(request)
+        warnings = check_notice(request.template, rendered, values)
+        warnings += audience_warnings(group, lang, self._audiences.default_lang)
         draft = NoticeDraft(
-            notice=new_notice_id(self.drafts.root),
+            notice="",
             template=request.template,
             lang=lang,
             audience=group.name,
-            vars=dict(request.vars),
+            vars=values,
             channels=self._channel_names(request),
             subject=mark_subject(rendered.subject),
             body=mark_body(rendered.body, lang),
             author=author,
             role=role,
+            warnings=warnings,
         )
+        return draft, rendered.missing
+
+    def _preview(self, draft: NoticeDraft, missing: list[str]) -> Preview:
+        group = self._audiences.load(draft.audience)
+        allowed, held = self.allowlist.split(group.recipients, self.live)
+        return Preview(
+            notice=draft.notice or None,
+            template=draft.template,
+            lang=draft.lang,
+            audience=draft.audience,
+            subject=draft.subject,
+            body=draft.body,
+            warnings=draft.warnings,
+            missing=missing,
+            recipient_count=group.count,
+            allowed_count=len(allowed),
+            captured_count=len(held),
+            languages=group.languages(self._audiences.default_lang),
+            channels=draft.channels,
+            needs_approval=self.needs_approval,
+            approvers=self.approvers,
+            live=self.live,
+            vars=draft.vars,
+        )
+
+    def _make_draft(
+        self, request: NoticeRequest, author: str, role: str | None, store: bool = True
+    ) -> NoticeDraft:
+        rendered, _ = self._render(request, author, role, strict=True)
+        draft = rendered.model_copy(update={"notice": new_notice_id(self.drafts.root)})
         for name in draft.channels:
             self._channel(name)  # an unknown or misconfigured channel fails at drafting
-        self.drafts.save(draft)
+        if store:
+            self.drafts.save(draft)
         return draft
 
-    def _decidable(
-        self, notice_id: str, approver: str, role: str | None
-    ) -> tuple[NoticeDraft, NoticeState]:
+    def _decidable(self, notice_id: str, approver: str, role: str | None) -> NoticeDraft:
         state = self.notice(notice_id)
         if self.approvers and role not in self.approvers:
             raise GuardrailError(
@@ -319,7 +361,7 @@ class NoticeService:
         draft = self.drafts.load(notice_id)
         if approver == draft.author:
             raise GuardrailError(f"{approver} drafted notice {notice_id}: someone else approves")
-        return draft, state
+        return draft
 
     def _sendable(
         self, notice: str | NoticeRequest, sender: str, role: str | None
@@ -330,7 +372,7 @@ class NoticeService:
                     f"notices in this drill need approval by {', '.join(self.approvers)}: "
                     "draft the notice first"
                 )
-            return self._make_draft(notice, sender, role), None
+            return self._make_draft(notice, sender, role, store=False), None
         state = self.notice(notice)
         if state.status == "sent":
             raise GuardrailError(f"notice {notice} was sent already")
@@ -354,24 +396,3 @@ class NoticeService:
         }
         base.update(fields)
         return Notification.model_validate(base)
-
-
-def _audience_warnings(audience: Audience, lang: str, default: str) -> list[TemplateWarning]:
-    warnings = []
-    other = {k: v for k, v in audience.languages(default).items() if k != lang}
-    if other:
-        counts = ", ".join(f"{n} {k}" for k, n in sorted(other.items()))
-        warnings.append(
-            TemplateWarning(
-                code="language-mismatch",
-                message=f"this notice is in {lang}; {counts} recipient(s) prefer another language",
-            )
-        )
-    if audience.duplicates:
-        warnings.append(
-            TemplateWarning(
-                code="duplicates",
-                message=f"{audience.duplicates} duplicate address(es) in {audience.file} merged",
-            )
-        )
-    return warnings

@@ -23,6 +23,7 @@ from threading import Lock
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunren.drills.context import DrillContext
 from kunren.notify.base import Channel, from_env
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
 from kunren.scenarios.models import Duration
@@ -89,13 +90,23 @@ class EmailChannel(Channel):
         assert isinstance(self.params, EmailParams)
         return self.params
 
+    def __init__(self, ctx: DrillContext, params: BaseModel) -> None:
+        super().__init__(ctx, params)
+        self._login: tuple[str, str] | None = None
+        self._prepared = False
+
+    def prepare(self) -> None:
+        username = from_env(self.settings.username_env, "email username")
+        password = from_env(self.settings.password_env, "email password")
+        self._login = (username, password or "") if username is not None else None
+        self._prepared = True
+
     async def deliver(self, notice: OutgoingNotice, recipients: list[Recipient]) -> Delivery:
         if not recipients:
             return Delivery()
-        username = from_env(self.settings.username_env, "email username")
-        password = from_env(self.settings.password_env, "email password")
-        login = (username, password or "") if username is not None else None
-        return await asyncio.to_thread(self._send_all, notice, recipients, login)
+        if not self._prepared:
+            self.prepare()
+        return await asyncio.to_thread(self._send_all, notice, recipients, self._login)
 
     def _send_all(
         self, notice: OutgoingNotice, recipients: list[Recipient], login: tuple[str, str] | None
