@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from kunren.drills.clock import wall_now
-from kunren.drills.eventlog import EventLog
 from kunren.drills.events import (
     Alert,
     DrillEnded,
@@ -33,6 +32,7 @@ from kunren.drills.events import (
     ProbeFailed,
     ProbeRecovered,
 )
+from kunren.drills.folders import create_drill
 from kunren.durations import format_clock, parse_clock_offset
 from kunren.errors import InputError, KunrenError, Problem
 from kunren.scenarios.loader import load_scenario
@@ -91,26 +91,13 @@ def import_timeline(
     began = start if start is not None else wall_now()
     if began.tzinfo is None:
         began = began.astimezone()  # a naive time is the importer's local time
-    folder = drills_root / free_drill_id(drills_root, scenario.id, began)
-    events = build_events(scenario, folder.name, rows, end, began)
-    log = EventLog.create(folder, loaded.text)
+    log = create_drill(loaded, drills_root, began)  # same folder naming as a live drill
     try:
-        log.append_many(events)
+        log.append_many(build_events(scenario, log.drill_dir.name, rows, end, began))
     except KunrenError:
-        shutil.rmtree(folder, ignore_errors=True)  # half a drill is worse than none
+        shutil.rmtree(log.drill_dir, ignore_errors=True)  # half a drill is worse than none
         raise
-    return folder
-
-
-def free_drill_id(drills_root: Path, scenario_id: str, began: datetime) -> str:
-    """``<scenario-id>-<YYYYmmdd-HHMM>``, with ``-2``, ``-3``… if that folder is taken."""
-    base = f"{scenario_id}-{began:%Y%m%d-%H%M}"
-    candidate = base
-    for number in range(2, 1000):
-        if not (drills_root / candidate).exists():
-            return candidate
-        candidate = f"{base}-{number}"
-    raise KunrenError(f"{drills_root}: too many drills named {base}")
+    return log.drill_dir
 
 
 def read_timeline(csv_path: Path, scenario: Scenario) -> tuple[list[Row], float]:
@@ -181,7 +168,7 @@ def _check_row(
 
     at = 0.0
     try:
-        at = parse_clock_offset(values.get("at", ""))
+        at = _offset(values.get("at", ""))
     except ValueError as exc:
         problem("at", str(exc))
     event = values.get("event", "")
@@ -220,6 +207,15 @@ def _check_row(
     if problems:
         return None, problems
     return Row(line, at, event, subject, actor, role, note), []
+
+
+def _offset(text: str) -> float:
+    """``MM:SS`` or ``H:MM:SS``; 9:99 is a typo, not 10:39."""
+    seconds = parse_clock_offset(text)
+    parts = text.strip().split(":")
+    if float(parts[-1]) >= 60 or (len(parts) == 3 and int(parts[1]) >= 60):
+        raise ValueError(f"expected an offset like 12:30 or 1:02:03, got {text!r}")
+    return seconds
 
 
 def _notice_problems(note: str) -> list[str]:

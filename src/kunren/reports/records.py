@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kunren.drills.eventlog import EVENTS_FILE, SCENARIO_FILE, EventLog
+from kunren.drills.eventlog import EVENTS_FILE, EventLog
 from kunren.drills.events import DrillStarted, Event, parse_event
+from kunren.drills.folders import load_snapshot
 from kunren.errors import KunrenError, UsageError
-from kunren.scenarios.loader import load_scenario
 from kunren.scenarios.models import Scenario
 from kunren.scorers import Scorecard, Scorer, Trend, score, trend
 from kunren.scorers.trend import started_key
@@ -38,7 +38,7 @@ def read_drill(drill_dir: Path) -> DrillData:
         raise UsageError(f"{drill_dir}: no such drill folder")
     if not is_drill(drill_dir):
         raise UsageError(f"{drill_dir}: not a drill folder (no {EVENTS_FILE})")
-    loaded = load_scenario(drill_dir / SCENARIO_FILE, check_plugins=False, check_files=False)
+    loaded = load_snapshot(drill_dir)
     return DrillData(path=drill_dir, scenario=loaded.scenario, events=EventLog(drill_dir).read())
 
 

@@ -38,7 +38,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "no_objectives": ("The scenario sets no objectives", "シナリオに目標はありません"),
     "met": ("met", "達成"),
     "missed": ("missed", "未達"),
-    "within": ("within {t}", "{t} 以内"),
+    "within": ("within {t}", "{t}以内"),
     "by_roles": ("by {roles}", "{roles} が"),
     "trend": ("Trend across the series", "シリーズの推移"),
     "trend_first": (
@@ -55,6 +55,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "first_alert": ("Time to first alert", "最初のアラートまで"),
     "recovery": ("Time to recovery", "復旧まで"),
     "no_impact": ("no probe failed", "プローブ失敗なし"),
+    "not_watched": (
+        "Nothing watched the system in this drill (no probes, no alerts).",
+        "この訓練ではシステムを監視していません（プローブ・アラートなし）。",
+    ),
     "scenario": ("Scenario and what was injected", "シナリオと注入内容"),
     "fault": ("Fault", "障害"),
     "kind": ("Kind", "種類"),
@@ -140,7 +144,6 @@ CATALOG: dict[str, tuple[str, str]] = {
 
 _GAPS_JA = {
     "objective_missed": "{milestone}: {took}（目標 {limit}{by}）",
-    "role_missed": "{role} は「{milestone}」に到達しませんでした",
     "single_sender": "{actor} が告知 {count} 件をすべて送信しました（ほかに送った人はいません）",
     "lacked_access": "{actor}（{role}）は {tool} を開けませんでした",
     "understaffed": "{role}: 参加 {count} 人（必要 {needed} 人）",
@@ -197,6 +200,13 @@ class Texts:
             return display
         return self.timing(bound if censored else seconds, censored)
 
+    def minutes(self, whole: int) -> str:
+        """An axis label: always minutes, so 0 reads "0 min" and not "0 s"."""
+        return f"{whole}分" if self._ja else f"{whole} min"
+
+    def notice(self, status: str) -> str:
+        return _NOTICE_JA.get(status, status) if self._ja else f"notice {status}"
+
     def clock(self, at: float | None) -> str:
         return "–" if at is None else format_clock(at)
 
@@ -235,16 +245,21 @@ class Texts:
 
     def entry(self, entry: TimelineEntry) -> str:
         """What a timeline entry says; English keeps the recorded wording."""
+        if entry.kind == "milestone":
+            return self.milestone(entry.subject) + entry.text[len(entry.subject) :]
         if not self._ja:
             return entry.text
-        if entry.kind == "milestone":
-            return self.milestone(entry.subject)
         if entry.kind == "notification":
             return _NOTICE_JA.get(entry.subject, entry.text)
         if entry.kind in ("note", "inject"):
             return entry.text
         template = _TIMELINE_JA.get(entry.kind)
-        return template.format(s=entry.subject) if template else entry.text
+        if template is None:
+            return entry.text
+        text = template.format(s=entry.subject)
+        if entry.lane == "drill" and ": " in entry.text:
+            text += "：" + entry.text.split(": ", 1)[1]  # the reason, as recorded
+        return text
 
     def lane(self, lane: str) -> str:
         return self(f"lane_{lane}")

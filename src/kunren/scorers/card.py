@@ -55,7 +55,8 @@ class MilestoneResult(CardModel):
     source: str | None = None
     recorded_seconds: float | None = None
     objective: ObjectiveResult | None = None
-    expected_roles: list[str] = Field(default_factory=list)
+    expected_roles: list[str] = Field(default_factory=list)  # the objective's by: roles
+    roles_missed: list[str] = Field(default_factory=list)  # by: roles when none of them reached it
     per_role: dict[str, Timing] = Field(default_factory=dict)
     per_person: dict[str, Timing] = Field(default_factory=dict)
 
@@ -68,11 +69,15 @@ class T0(CardModel):
 
 
 class MachineTimings(CardModel):
-    """What the system did, beside what the people did (all from T0)."""
+    """What the system did, beside what the people did (all from T0).
 
-    impact: Timing  # first probe failure
-    first_alert: Timing
-    recovery: Timing | None  # every failing probe recovered again; None when nothing failed
+    All three are None when nothing watched the system (no probes, no alerts: a tabletop
+    drill); ``recovery`` is None when no probe failed.
+    """
+
+    impact: Timing | None  # first probe failure
+    first_alert: Timing | None
+    recovery: Timing | None  # every failing probe well again
 
 
 class FaultRun(CardModel):
@@ -85,6 +90,7 @@ class FaultRun(CardModel):
     injected_at: float | None = None
     reverted_at: float | None = None
     targets: list[str] = Field(default_factory=list)
+    detail: str = ""  # how the targets were chosen and what was done, as the injector said
     failed: str | None = None
     revert_failed: str | None = None
 
@@ -159,7 +165,6 @@ class NoteItem(CardModel):
 
 GapKind = Literal[
     "objective_missed",
-    "role_missed",
     "single_sender",
     "lacked_access",
     "understaffed",

@@ -68,6 +68,7 @@ class MilestoneScorer(Scorer):
         scenario = record.scenario
         expected = expected_roles(record, name)
         first = reaches[0] if reaches else None
+        reached_roles = {r.role for r in reaches if r.role}
         timing = _timing(record, first)
         per_role: dict[str, Timing] = {}
         per_person: dict[str, Timing] = {}
@@ -93,6 +94,7 @@ class MilestoneScorer(Scorer):
             recorded_seconds=timing.recorded_seconds,
             objective=_objective(record, name, reaches),
             expected_roles=expected,
+            roles_missed=[r for r in expected if _missed(record, name, r, reached_roles)],
             per_role=per_role,
             per_person=per_person,
         )
@@ -115,20 +117,19 @@ def reaches_of(record: DrillRecord) -> list[Reach]:
 
 
 def expected_roles(record: DrillRecord, name: str) -> list[str]:
-    """Roles the scenario expects to reach ``name``: named by its objective or the roles."""
-    scenario = record.scenario
-    wanted: set[str] = set()
-    objective = scenario.objectives.get(name)
-    if objective is not None:
-        wanted.update(objective.by)
-    for role, spec in scenario.roles.items():
-        if spec.milestones is not None and name in spec.milestones:
-            wanted.add(role)
-    custom = scenario.milestones.get(name)
-    if custom is not None:
-        wanted.update(custom.roles)
-    order = list(scenario.roles)
-    return sorted(wanted, key=lambda r: (order.index(r) if r in order else len(order), r))
+    """The roles an objective names for ``name`` (``by:``): the only expectation a scenario states.
+
+    A role's ``milestones:`` list and a custom milestone's ``roles:`` say who may mark it on the
+    page, not who must; they are not expectations.
+    """
+    objective = record.scenario.objectives.get(name)
+    return list(objective.by) if objective is not None else []
+
+
+def _missed(record: DrillRecord, name: str, role: str, reached: set[str]) -> bool:
+    """Did ``role`` miss ``name``? The roles of one objective share it: any one of them will do."""
+    objective = record.scenario.objectives.get(name)
+    return objective is not None and not reached.intersection(objective.by)
 
 
 def _timing(record: DrillRecord, reach: Reach | None) -> Timing:

@@ -107,8 +107,7 @@ def team_health(
         roles_missed=[
             RoleMiss(role=role, milestone=m.name)
             for m in milestones.values()
-            for role, timing in m.per_role.items()
-            if role in m.expected_roles and timing.censored
+            for role in m.roles_missed
         ],
     )
 
@@ -220,38 +219,26 @@ def gaps(
 
 
 def _milestone_gaps(m: MilestoneResult) -> list[Gap]:
-    found: list[Gap] = []
     objective = m.objective
-    if objective is not None and not objective.met:
-        by = f" by {', '.join(objective.by)}" if objective.by else ""
-        took = (
-            format_timing(objective.seconds)
-            if objective.seconds is not None
-            else f"not reached ({m.display})"
+    if objective is None or objective.met:
+        return []
+    by = f" by {', '.join(objective.by)}" if objective.by else ""
+    if objective.seconds is not None:
+        took = format_timing(objective.seconds)
+    else:
+        # Someone outside the objective's roles may have reached it: show their bound, not it.
+        bound = next((t.display for t in m.per_role.values() if t.censored), m.display)
+        took = f"not reached ({bound})"
+    limit = format_timing(objective.within_seconds)
+    return [
+        Gap(
+            kind="objective_missed",
+            milestone=m.name,
+            seconds=objective.seconds,
+            limit=objective.within_seconds,
+            text=f"{m.name}{by}: {took}, objective {limit}",
         )
-        found.append(
-            Gap(
-                kind="objective_missed",
-                milestone=m.name,
-                seconds=objective.seconds,
-                limit=objective.within_seconds,
-                text=f"{m.name}{by}: {took}, objective {format_timing(objective.within_seconds)}",
-            )
-        )
-    covered = set(objective.by) if objective is not None and not objective.met else set()
-    for role in m.expected_roles:
-        timing = m.per_role.get(role)
-        if timing is None or not timing.censored or role in covered:
-            continue
-        found.append(
-            Gap(
-                kind="role_missed",
-                milestone=m.name,
-                role=role,
-                text=f"{role} never reached {m.name}",
-            )
-        )
-    return found
+    ]
 
 
 def _staffing_gaps(record: DrillRecord) -> list[Gap]:

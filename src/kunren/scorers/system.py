@@ -44,10 +44,14 @@ from kunren.scorers.record import DrillRecord
 
 
 def machine_timings(record: DrillRecord) -> MachineTimings:
+    """Impact, first alert and recovery; all None when nothing watched the system (tabletop)."""
     impact = next((e.at for e in record.events if isinstance(e, ProbeFailed)), None)
     alert = next(
         (e.at for e in record.events if isinstance(e, Alert) and e.status != "resolved"), None
     )
+    watched = bool(record.scenario.probes) or impact is not None or alert is not None
+    if not watched:
+        return MachineTimings(impact=None, first_alert=None, recovery=None)
     return MachineTimings(
         impact=_timing(record, impact),
         first_alert=_timing(record, alert),
@@ -56,18 +60,18 @@ def machine_timings(record: DrillRecord) -> MachineTimings:
 
 
 def _recovered_at(events: list[Event]) -> float | None:
-    """The first time after the first failure at which no probe was failing."""
+    """When every probe was well again for good: the last recovery with no failure after it."""
     failing: set[str] = set()
-    seen_failure = False
+    well_since: float | None = None
     for event in events:
         if isinstance(event, ProbeFailed):
             failing.add(event.probe)
-            seen_failure = True
+            well_since = None
         elif isinstance(event, ProbeRecovered) and event.probe in failing:
             failing.discard(event.probe)
-            if seen_failure and not failing:
-                return event.at
-    return None
+            if not failing:
+                well_since = event.at
+    return well_since if not failing else None
 
 
 def _timing(record: DrillRecord, at: float | None) -> Timing:
@@ -106,6 +110,7 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
                 injected_at=injected.at if injected else None,
                 reverted_at=reverted.at if reverted else None,
                 targets=list(injected.targets) if injected else [],
+                detail=injected.detail if injected else "",
                 failed=failed.error if failed else None,
                 revert_failed=revert_failed.error if revert_failed else None,
             )

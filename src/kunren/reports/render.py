@@ -1,0 +1,111 @@
+"""Turning a Scorecard into the retro report: HTML (one self-contained file), Markdown or JSON.
+
+Renderers read only the Scorecard (with its trend), never the record, so every format says
+the same thing. Templates live beside this module in ``templates/``; the HTML inlines its CSS
+and SVG so it opens offline, mails as one attachment and prints.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import jinja2
+from markupsafe import Markup
+
+from kunren import __version__
+from kunren.errors import UsageError
+from kunren.reports.swimlanes import timeline_svg
+from kunren.reports.texts import LANGS, Texts
+from kunren.reports.trendchart import trend_svg
+from kunren.scorers.card import MilestoneResult, Scorecard, Timing, TrendLine
+from kunren.scorers.display import join_trend
+
+FORMATS: dict[str, str] = {"html": "html", "md": "md", "json": "json"}  # format -> file suffix
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kunren.reports", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["cell"] = markdown_cell
+    return env
+
+
+def markdown_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, one line."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _css() -> Markup:
+    # Trusted text from our own package; escaping would turn its quotes into &#34;.
+    css = resources.files("kunren.reports").joinpath("templates/report.css").read_text("utf-8")
+    return Markup(css)
+
+
+def render(card: Scorecard, fmt: str = "html", lang: str = "en") -> str:
+    """The report text for ``card`` in ``fmt`` (html, md, json) and ``lang`` (en, ja)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown report format {fmt!r}; one of: {', '.join(FORMATS)}")
+    if lang not in LANGS:
+        raise UsageError(f"unknown language {lang!r}; one of: {', '.join(LANGS)}")
+    if fmt == "json":
+        return card.model_dump_json(indent=2) + "\n"
+    tx = Texts(lang, card)
+    context = _context(card, tx)
+    if fmt == "html":
+        context.update(
+            css=_css(),
+            timeline_svg=timeline_svg(card, tx),
+            trend_svg=trend_svg(card.trend, tx) if card.trend else "",
+        )
+    template = _environment().get_template(f"report.{fmt}.j2")
+    return template.render(context)
+
+
+def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
+    milestones = list(card.milestones.values())
+    objectives = [m for m in milestones if m.objective is not None]
+    shown_milestones = [m for m in milestones if _worth_showing(m)]
+
+    def shown(timing: Timing) -> str:
+        return tx.shown(timing.display, timing.seconds, timing.bound_seconds, timing.censored)
+
+    def trend_text(line: TrendLine) -> str:
+        return join_trend(
+            [tx.shown(p.display, p.seconds, p.bound_seconds, p.censored) for p in line.points]
+        )
+
+    return {
+        "card": card,
+        "tx": tx,
+        "version": __version__,
+        "objectives": objectives,
+        "objectives_met_count": sum(1 for m in objectives if m.objective and m.objective.met),
+        "headline": objectives or [m for m in milestones if not m.censored],
+        "trend_by": {line.milestone: line for line in card.trend.lines} if card.trend else {},
+        "shown_milestones": shown_milestones,
+        "roles": _roles(card, shown_milestones),
+        "people": [
+            (person, role) for role, names in card.team_health.people.items() for person in names
+        ],
+        "shown": shown,
+        "trend_text": trend_text,
+    }
+
+
+def _worth_showing(m: MilestoneResult) -> bool:
+    return m.objective is not None or not m.censored or bool(m.expected_roles)
+
+
+def _roles(card: Scorecard, milestones: list[MilestoneResult]) -> list[str]:
+    roles = list(card.scenario.roles)
+    for m in milestones:
+        roles += [role for role in m.per_role if role not in roles]
+    return roles

@@ -1,0 +1,66 @@
+"""The HTML report in a real browser: it renders, draws its SVG, logs no errors, and prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from kunren.reports import write_report
+from tests.fixtures.timelines.records import DRILLS, Q3
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Chromium at /usr/bin/chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_html_report_renders_in_chromium_without_console_errors(
+    browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    report = write_report([DRILLS / Q3], "html", tmp_path / "report.html", lang=lang)
+    shot = tmp_path / f"report-{lang}.png"
+    problems: list[str] = []
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    try:
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.on("requestfailed", lambda r: problems.append(f"request {r.url}"))
+        page.goto(report.resolve().as_uri())
+        page.screenshot(path=str(shot), full_page=True)
+        swimlanes = page.locator("svg.swimlanes").bounding_box()
+        chart = page.locator("svg.trendchart").bounding_box()
+        sections = page.locator("main > section h2").all_inner_texts()
+        title = page.title()
+        page.emulate_media(media="print")
+        pdf = page.pdf(format="A4")
+    finally:
+        page.close()
+    assert problems == []
+    assert shot.stat().st_size > 10_000
+    assert swimlanes is not None and swimlanes["width"] > 800 and swimlanes["height"] > 150
+    assert chart is not None and chart["height"] > 150
+    assert len(sections) == 12
+    assert Q3 in title
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
