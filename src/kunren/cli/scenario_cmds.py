@@ -8,15 +8,14 @@ plugins a scenario names, nothing heavy such as boto3).
 from __future__ import annotations
 
 import asyncio
-import inspect
+import importlib.util
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from kunren.errors import KunrenError, Problem, ScenarioError, UsageError
+from kunren.errors import Problem, ScenarioError, UsageError
 
 if TYPE_CHECKING:
     from kunren.scenarios.loader import LoadedScenario
@@ -44,7 +43,7 @@ def validate(paths: tuple[Path, ...]) -> None:
         if not found:
             problems.append(Problem(str(path), None, "", "no scenario files (*.yaml, *.yml) here"))
         files += found
-    for file in files:
+    for file in dict.fromkeys(files):  # a file named twice (or inside a folder given) once
         try:
             load_scenario(file)
         except ScenarioError as exc:
@@ -60,7 +59,7 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option(
     "--resolve",
     is_flag=True,
-    help="Ask AWS (read-only calls) which resources each AWS target matches now.",
+    help="Ask AWS (read-only calls) which resources each AWS fault would hit now.",
 )
 @click.option("--profile", default=None, help="AWS profile for --resolve.")
 def plan(scenario: Path, resolve: bool, profile: str | None) -> None:
@@ -73,7 +72,7 @@ def plan(scenario: Path, resolve: bool, profile: str | None) -> None:
     from kunren.scenarios.plan import build_plan, render_plan
 
     loaded = load_scenario(scenario)
-    resolved = _resolve(loaded, profile) if resolve else {}
+    resolved = _resolve(loaded, profile) if resolve else []
     click.echo(render_plan(build_plan(loaded.scenario, resolved)))
 
 
@@ -105,7 +104,7 @@ def schema(output: Path | None) -> None:
 
 
 @click.command()
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directory", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Write into a folder that is not empty.")
 def init(directory: Path, force: bool) -> None:
     """Create a game-day workspace in DIRECTORY with working example scenarios.
@@ -122,8 +121,10 @@ def init(directory: Path, force: bool) -> None:
         click.echo(f"  {path}")
     click.echo("Next:")
     click.echo(f"  kunren validate {directory / 'scenarios'}")
-    if scenarios:
-        click.echo(f"  kunren plan {scenarios[0]}")
+    demo = directory / "scenarios" / "demo-shop.yaml"
+    if demo in scenarios:
+        click.echo(f"  kunren plan {demo}")
+        click.echo(f"  kunren run {demo} --speed 10")
 
 
 @click.command(name="plugins")
@@ -158,47 +159,18 @@ def plugins_command() -> None:
 COMMANDS: list[click.Command] = [validate, plan, schema, init, plugins_command]
 
 
-def _resolve(loaded: LoadedScenario, profile: str | None) -> dict[str, list[str]]:
-    """Target name -> the resources it matches now (AWS targets only, read-only calls)."""
+def _resolve(loaded: LoadedScenario, profile: str | None) -> list[str]:
+    """One line per AWS fault: the resources it would hit now (read-only AWS calls)."""
     scenario = loaded.scenario
-    aws_targets = [name for name, target in scenario.targets.items() if target.is_aws]
-    if not aws_targets:
-        return {}
-    resolver = _aws_resolver()
-    if resolver is None:
-        return {name: [f"not resolved: {AWS_EXTRA_HINT}"] for name in aws_targets}
+    if not any(fault.kind.startswith("aws.") for fault in scenario.faults):
+        return []
+    if importlib.util.find_spec("boto3") is None:
+        return [AWS_EXTRA_HINT]
+    try:
+        from kunren.injectors.aws import resolve_targets
+    except ImportError:
+        return [AWS_EXTRA_HINT]
     from kunren.drills.context import DrillContext
 
     ctx = DrillContext(scenario, scenario_dir=loaded.dir, profile=profile, dry_run=True)
-    result = resolver(ctx)
-    if inspect.isawaitable(result):
-        result = asyncio.run(_awaited(result))
-    if not isinstance(result, Mapping):
-        raise KunrenError("the AWS resolver gave no target list")
-    return {str(name): [str(r) for r in _as_list(found)] for name, found in result.items()}
-
-
-def _aws_resolver() -> Callable[..., object] | None:
-    """``kunren.injectors.aws.resolve_targets`` when the AWS extra provides it."""
-    import importlib.util
-
-    if importlib.util.find_spec("boto3") is None:
-        return None
-    try:
-        from kunren.injectors import aws
-    except ImportError:
-        return None
-    resolver = getattr(aws, "resolve_targets", None)
-    return resolver if callable(resolver) else None
-
-
-async def _awaited(value: Awaitable[object]) -> object:
-    return await value
-
-
-def _as_list(found: object) -> Sequence[object]:
-    if isinstance(found, str):
-        return [found]
-    if isinstance(found, Sequence):
-        return found
-    return [found]
+    return [resolved.summary() for resolved in asyncio.run(resolve_targets(ctx))]

@@ -401,16 +401,16 @@ class _CrossCheck:
                 )
             return
         allowed = self.s.safety.allowed_regions
-        if allowed:
-            for name, target in self.s.targets.items():
-                if target.is_aws:
-                    region = target.spec(target.kind).region
-                    if region and region not in allowed:
-                        yield self.problem(
-                            ("targets", name, target.kind, "region"),
-                            f"region {region!r} is not in safety.allowed_regions"
-                            f" ({', '.join(allowed)})",
-                        )
+        for name, target in self.s.targets.items():
+            if not target.is_aws:
+                continue
+            spec = target.spec(target.kind)
+            if allowed and spec.region and spec.region not in allowed:
+                yield self.problem(
+                    ("targets", name, target.kind, "region"),
+                    f"region {spec.region!r} is not in safety.allowed_regions"
+                    f" ({', '.join(allowed)})",
+                )
 
 
 def _allowed_extra(path: KeyPath) -> set[str]:

@@ -4,7 +4,8 @@ Before a game day the facilitator wants to read what will happen and when, in on
 time order: services started, load stages, probes, every fault and when it is reverted,
 injects, objective deadlines and the drill end. Building that touches nothing (no plugin acts,
 no AWS call), so it is safe to run against a production scenario; ``--resolve`` is the one
-opt-in that asks AWS which resources the targets match, and it arrives here as plain text.
+opt-in that asks AWS (read-only) which resources each fault would hit, and its answer arrives
+here as plain lines.
 """
 
 from __future__ import annotations
@@ -53,10 +54,11 @@ class Plan:
     targets: list[tuple[str, str]] = field(default_factory=list)
     runbooks: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
 
 
-def build_plan(scenario: Scenario, resolved: Mapping[str, list[str]] | None = None) -> Plan:
-    """The timeline of ``scenario``; ``resolved`` maps a target name to the resources it hit."""
+def build_plan(scenario: Scenario, resolved: Sequence[str] = ()) -> Plan:
+    """The timeline of ``scenario``; ``resolved``: one line per fault from ``--resolve``."""
     t0, t0_note = _t0(scenario)
     rows = [
         *_service_rows(scenario),
@@ -78,9 +80,10 @@ def build_plan(scenario: Scenario, resolved: Mapping[str, list[str]] | None = No
         title=f"{scenario.id}: {scenario.title}",
         rows=rows,
         t0_note=t0_note,
-        targets=_targets(scenario, resolved or {}),
+        targets=_targets(scenario),
         runbooks=_runbooks(scenario),
         notifications=_notifications(scenario),
+        resolved=list(resolved),
     )
 
 
@@ -97,6 +100,8 @@ def render_plan(plan: Plan) -> str:
             out += ["", heading, *columns(pairs, indent="  ")]
     if plan.notifications:
         out += ["", "Notifications", *(f"  {line}" for line in plan.notifications)]
+    if plan.resolved:
+        out += ["", "Resolved now (read-only calls)", *(f"  {line}" for line in plan.resolved)]
     out += ["", "Nothing was touched: this is the plan only."]
     return "\n".join(out)
 
@@ -215,9 +220,10 @@ def _simulated_rows(scenario: Scenario) -> list[PlanRow]:
 def _objective_rows(scenario: Scenario, t0: float) -> list[PlanRow]:
     rows = []
     for name, objective in scenario.objectives.items():
-        by = f" by {', '.join(objective.by)}" if objective.by else ""
-        detail = f"{scenario.milestone_label(name, scenario.lang)}{by} within "
-        detail += f"{_dur(objective.within)} of T0"
+        custom = scenario.milestones.get(name)
+        label = f"{custom.label}: " if custom is not None and custom.label else ""
+        by = f", by {', '.join(objective.by)}" if objective.by else ""
+        detail = f"{label}reached within {_dur(objective.within)} of T0{by}"
         rows.append(PlanRow(t0 + objective.within, "objective", name, detail))
     return rows
 
@@ -225,13 +231,11 @@ def _objective_rows(scenario: Scenario, t0: float) -> list[PlanRow]:
 # ---------------------------------------------------------------- sections below the table
 
 
-def _targets(scenario: Scenario, resolved: Mapping[str, list[str]]) -> list[tuple[str, str]]:
-    pairs = []
-    for name, target in scenario.targets.items():
-        pairs.append((name, f"{target.kind}: {describe_target(target)}"))
-        for resource in resolved.get(name, []):
-            pairs.append(("", f"  -> {resource}"))
-    return pairs
+def _targets(scenario: Scenario) -> list[tuple[str, str]]:
+    return [
+        (name, f"{target.kind}: {describe_target(target)}")
+        for name, target in scenario.targets.items()
+    ]
 
 
 def describe_target(target: Target) -> str:

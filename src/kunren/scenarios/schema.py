@@ -11,9 +11,10 @@ plugin's own parameter model, so an editor completes and checks ``match:`` under
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 from pydantic.errors import PydanticInvalidForJsonSchema, PydanticUserError
 
 from kunren import plugins
@@ -89,7 +90,67 @@ def _model_schema(model: type[BaseModel], prefix: str, defs: dict[str, JsonSchem
         return {"type": "object"}  # a parameter type with no JSON form: accept any mapping
     for name, sub in schema.pop("$defs", {}).items():
         defs[f"{prefix}{name}"] = sub
+    for cls in _models_in(model):
+        spec = schema if cls is model else defs.get(f"{prefix}{cls.__name__}")
+        if spec is not None:
+            _accept_one_for_many(cls, spec)
     return schema
+
+
+def _models_in(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """``model`` and every model its fields use, however deeply nested."""
+    found: list[type[BaseModel]] = []
+    pending: list[object] = [model]
+    while pending:
+        tp = pending.pop()
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in found:
+                continue
+            found.append(tp)
+            pending += [info.annotation for info in tp.model_fields.values()]
+        else:
+            pending += list(typing.get_args(tp))
+    return found
+
+
+def _accept_one_for_many(model: type[BaseModel], spec: JsonSchema) -> None:
+    """A list field with a before-validator (kunren's convention for "one or a list", as in
+    ``expect_status: 200``) also accepts a single item; the generated schema cannot know."""
+    props = spec.get("properties", {})
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key not in props:
+            continue
+        plain = _is_list(info.annotation) and _has_before_validator(info.metadata)
+        if plain or _has_one_or_many(info.annotation):
+            props[key] = _with_single_item(props[key])
+
+
+def _has_before_validator(metadata: list[Any] | tuple[Any, ...]) -> bool:
+    return any(isinstance(item, BeforeValidator) for item in metadata)
+
+
+def _is_list(tp: object) -> bool:
+    return typing.get_origin(tp) in (list, tuple)
+
+
+def _has_one_or_many(tp: object) -> bool:
+    if typing.get_origin(tp) is typing.Annotated:
+        base, *metadata = typing.get_args(tp)
+        return (_is_list(base) and _has_before_validator(metadata)) or _has_one_or_many(base)
+    return any(_has_one_or_many(arg) for arg in typing.get_args(tp))
+
+
+def _with_single_item(prop: JsonSchema) -> JsonSchema:
+    arms = prop.get("anyOf")
+    if isinstance(arms, list):
+        singles = [arm["items"] for arm in arms if isinstance(arm, dict) and "items" in arm]
+        return {**prop, "anyOf": [*arms, *singles]}
+    if prop.get("type") == "array" and "items" in prop:
+        outer = {k: v for k, v in prop.items() if k in ("title", "description", "default")}
+        inner = {k: v for k, v in prop.items() if k not in outer}
+        return {**outer, "anyOf": [inner, prop["items"]]}
+    return prop
 
 
 def _kind_keyed(spec: JsonSchema, kinds: dict[str, JsonSchema], common: set[str]) -> None:
