@@ -44,6 +44,7 @@ from kunren.scenarios.loader import LoadedScenario
 
 PID_FILE = "conductor.pid"
 RunbookResult = Literal["ok", "failed", "refused"]
+MIN_STATS_REAL_SECONDS = 2.0
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -346,9 +347,9 @@ class Conductor:
     def _load_tasks(self) -> list[asyncio.Task[None]]:
         if self.load_driver is None or self.scenario.load is None:
             return []
-        return [
-            asyncio.create_task(self._poll_load(self.scenario.load.stats_every), name="load-stats")
-        ]
+        # Locust's numbers move about once a real second: polling faster only records noise.
+        every = max(self.scenario.load.stats_every, MIN_STATS_REAL_SECONDS * self.clock.speed)
+        return [asyncio.create_task(self._poll_load(every), name="load-stats")]
 
     async def _poll_load(self, every: float) -> None:
         next_at = self.clock.now() + every
@@ -395,6 +396,7 @@ class Conductor:
     # ------------------------------------------------------------------ the end
 
     async def _finish(self) -> Outcome:
+        self.next_step = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
