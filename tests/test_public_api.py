@@ -1,0 +1,33 @@
+"""The public surface: ``__all__`` sorted, complete, and every name importable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import kunren
+
+
+def test_all_is_sorted_and_matches_the_exports() -> None:
+    assert kunren.__all__ == sorted(kunren.__all__)
+    assert set(kunren.__all__) == set(kunren._EXPORTS) | {"__version__"}
+
+
+def test_every_public_name_resolves() -> None:
+    for name in kunren.__all__:
+        assert getattr(kunren, name) is not None, name
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    try:
+        kunren.NoSuchThing  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_importing_kunren_loads_no_submodule() -> None:
+    code = "import sys, kunren; print(sorted(m for m in sys.modules if m.startswith('kunren.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
