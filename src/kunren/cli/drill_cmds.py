@@ -46,14 +46,20 @@ def _console(quiet: bool) -> Any:
     return observer
 
 
-def _web_options(web: bool, bind: str, port: int, allow_remote: bool) -> Any:
+def _web_options(
+    web: bool, bind: str, port: int, allow_remote: bool, live_notices: bool = False
+) -> Any:
     if not web:
         return None
-    try:
-        from kunren.drills.web.conductor_link import WebOptions
-    except ImportError:
-        return None
-    return WebOptions(host=bind, port=port, allow_remote=allow_remote, announce=click.echo)
+    from kunren.drills.web.conductor_link import WebOptions
+
+    return WebOptions(
+        host=bind,
+        port=port,
+        allow_remote=allow_remote,
+        announce=click.echo,
+        live_notices=live_notices,
+    )
 
 
 @click.command()
@@ -92,6 +98,11 @@ def _web_options(web: bool, bind: str, port: int, allow_remote: bool) -> Any:
 )
 @click.option("--allow-remote", is_flag=True, help="Allow binding the page beyond loopback.")
 @click.option(
+    "--live-notifications",
+    is_flag=True,
+    help="Notices sent from the page reach real audiences (asks first); else captured.",
+)
+@click.option(
     "--report/--no-report",
     default=True,
     show_default=True,
@@ -111,6 +122,7 @@ def run(
     bind: str,
     port: int,
     allow_remote: bool,
+    live_notifications: bool,
     report: bool,
     quiet: bool,
 ) -> None:
@@ -127,7 +139,9 @@ def run(
         speed=speed,
         profile=profile,
         seed=seed,
-        web=_web_options(web and clock_kind != "virtual", bind, port, allow_remote),
+        web=_web_options(
+            web and clock_kind != "virtual", bind, port, allow_remote, live_notifications
+        ),
     )
     if dry_run:
         rows = asyncio.run(runner.dry_run(loaded, settings))
@@ -137,6 +151,8 @@ def run(
             click.echo(f"  {fault_id} ({kind}): {', '.join(targets)}{undo_text}")
         return
     touched = runner.real_systems(loaded)
+    if live_notifications:
+        touched.append("notices from the page go to real audiences (--live-notifications)")
     if touched and not yes:
         if not sys.stdin.isatty():
             raise UsageError(

@@ -82,7 +82,9 @@ class Conductor:
         self.clock = clock
         self.options = options
         self.observer = observer
-        self.recorder = Recorder(log, clock)
+        # Everything recorded during the drill, whoever records it (participant page, notices),
+        # goes through this recorder, so the console and the milestone list see it all.
+        self.recorder = Recorder(log, clock, self._observe)
         self.ctx = DrillContext(
             scenario=self.scenario,
             scenario_dir=loaded.dir,
@@ -106,12 +108,13 @@ class Conductor:
     # ------------------------------------------------------------------ recording
 
     def record(self, event: Event, at: float | None = None) -> Event:
-        written = self.recorder.record(event, at)
+        return self.recorder.record(event, at)
+
+    def _observe(self, written: Event) -> None:
         if isinstance(written, Milestone):
             self.milestones.append(written)
         if self.observer is not None:
             self.observer(written, self)
-        return written
 
     # ------------------------------------------------------------------ control
 

@@ -7,6 +7,7 @@ and appends through the ``EventLog``, which assigns ``seq`` and fsyncs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TypeVar, cast
 
 from kunren.drills.clock import Clock
@@ -17,9 +18,12 @@ E = TypeVar("E", bound=Event)
 
 
 class Recorder:
-    def __init__(self, log: EventLog, clock: Clock) -> None:
+    def __init__(
+        self, log: EventLog, clock: Clock, on_record: Callable[[Event], None] | None = None
+    ) -> None:
         self.log = log
         self.clock = clock
+        self.on_record = on_record  # e.g. the conductor's live console
 
     def stamp(self, event: E, at: float | None = None) -> E:
         drill_time = self.clock.now() if at is None else at
@@ -30,4 +34,7 @@ class Recorder:
 
     def record(self, event: E, at: float | None = None) -> E:
         """Append ``event`` stamped now (or at drill time ``at``); returns it with its seq."""
-        return cast(E, self.log.append(self.stamp(event, at)))  # append keeps the class
+        written = cast(E, self.log.append(self.stamp(event, at)))  # append keeps the class
+        if self.on_record is not None:
+            self.on_record(written)
+        return written

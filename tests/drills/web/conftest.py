@@ -257,9 +257,11 @@ def expect(locator: Any) -> Any:
     return playwright_expect(locator)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser). Module-scoped:
+    Playwright's sync API holds an event loop in this thread while it runs, which would
+    break later tests that call asyncio.run()."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")

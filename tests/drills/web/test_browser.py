@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from kunren.drills.events import Inject
+from kunren.scorers.score import score
 from tests.drills.web.conftest import PHONE, LiveDrill, expect, join, open_page
 
 pytestmark = pytest.mark.browser
@@ -78,6 +79,13 @@ def test_two_participants_click_and_the_facilitator_sees_it(
     assert runbooks == [("stop-worker", "Ben", "sre", "ok", 420.0)]
     readiness = [(e.actor, e.tool, e.ok) for e in events if e.type == "readiness"]
     assert readiness == [("Aiko", "Status page admin", True), ("Aiko", "Customer mail tool", False)]
+
+    card = score(drill.control.scenario, events)  # the scorer counts the clicks
+    assert card.milestones["detected"].per_person["Aiko"].seconds == 300.0
+    assert card.milestones["triaged"].per_role["sre"].seconds == 420.0
+    assert card.team_health.people == {"support": ["Aiko"], "sre": ["Ben"]}
+    lacking = [(r.actor, r.tool) for r in card.readiness if not r.ok]
+    assert lacking == [("Aiko", "Customer mail tool")]
 
     facilitator = open_page(browser, drill.server.link("/facilitator", drill.ftoken))
     people = facilitator.locator("#participants")

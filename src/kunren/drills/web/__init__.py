@@ -31,13 +31,19 @@ from kunren.drills.web.server import RunningServer, WebLinks, serve
 
 if TYPE_CHECKING:
     from kunren.drills.web.app import AppOptions
+    from kunren.notify import NoticeService
 
 
-def create_app(control: DrillControl, options: AppOptions | None = None) -> Any:
-    """The ASGI (Starlette) app for one drill; see ``kunren.drills.web.app.AppOptions``."""
-    from kunren.drills.web.app import build_app  # noqa: PLC0415 - starlette only when serving
+def create_app(
+    control: DrillControl,
+    options: AppOptions | None = None,
+    notices: NoticeService | None = None,
+) -> Any:
+    """The ASGI (Starlette) app for one drill; see ``kunren.drills.web.app.AppOptions``.
+    With ``notices`` the page offers the customer-notice form."""
+    from kunren.drills.web.app import build_app  # starlette only when serving
 
-    return build_app(control, options)
+    return build_app(control, options, notices)
 
 
 __all__ = [

@@ -3,7 +3,7 @@
 Each route is declared with the access it needs; ``WebApp.route`` wraps it so that, before the
 handler runs, the token is checked, the session found, a cross-site or oversized request
 refused, the CSRF token checked and the record refreshed. Handlers (``pages``,
-``facilitator``, and the alert intake here) only decide what to record and show.
+``facilitator``, ``notices``, ``alerts``) only decide what to record and show.
 
 Imported only by ``kunren.drills.web.create_app``: starlette stays out of ``kunren --help``.
 """
@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -27,7 +27,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from kunren.drills.web import intake
 from kunren.drills.web.control import DrillControl
 from kunren.drills.web.i18n import Translator, pick_lang
 from kunren.drills.web.security import (
@@ -45,6 +44,9 @@ from kunren.drills.web.security import (
 )
 from kunren.drills.web.state import DrillView
 from kunren.durations import format_clock
+
+if TYPE_CHECKING:
+    from kunren.notify import NoticeService
 
 log = logging.getLogger("kunren.web")
 
@@ -98,13 +100,16 @@ Handler = Callable[["WebApp", Req], Awaitable[Response]]
 class WebApp:
     """The state behind the routes: control, tokens, sessions, the record's view, templates."""
 
-    def __init__(self, control: DrillControl, options: AppOptions) -> None:
+    def __init__(
+        self, control: DrillControl, options: AppOptions, notices: NoticeService | None = None
+    ) -> None:
         self.control = control
         self.options = options
+        self.notices = notices
         self.tokens = Tokens(control.participant_token, control.facilitator_token)
         self.sessions = SessionStore()
         self.view = DrillView(control)
-        self.running: set[str] = set()  # runbooks in flight: a second click waits its turn
+        self.running: set[str] = set()  # runbooks and notices in flight: one at a time
         suffix = cookie_suffix(control.drill_id)
         self.cookie = {
             Access.PARTICIPANT: f"kunren_p_{suffix}",
@@ -119,12 +124,45 @@ class WebApp:
 
     def route(self, path: str, handler: Handler, level: Access, method: str = "GET") -> Route:
         async def endpoint(request: Request) -> Response:
-            req = await self._prepare(request, level)
-            if isinstance(req, Response):
-                return req
-            return self.finish(req, await handler(self, req))
+            return await self.guard(request, lambda: self._handle(request, handler, level))
 
         return Route(path, endpoint, methods=[method], name=handler.__name__)
+
+    async def _handle(self, request: Request, handler: Handler, level: Access) -> Response:
+        req = await self._prepare(request, level)
+        if isinstance(req, Response):
+            return req
+        return self.finish(req, await handler(self, req))
+
+    async def guard(self, request: Request, call: Callable[[], Awaitable[Response]]) -> Response:
+        """The error boundary: a refusal becomes its page, anything else a generic 500.
+
+        Errors are answered here rather than re-raised to the server, so the connection
+        stays usable and the traceback goes to the log only.
+        """
+        try:
+            return await call()
+        except WebError as exc:
+            return self.error_response(request, exc.status, exc.key, exc.values)
+        except Exception:
+            log.exception("error serving %s %s", request.method, request.url.path)
+            return self.error_response(request, 500, "err_internal", {})
+
+    def error_response(
+        self, request: Request, status: int, key: str, values: dict[str, object]
+    ) -> Response:
+        t = self.translator(request)
+        message = t(key, **values)
+        nonce = secrets.token_urlsafe(16)
+        wants_json = "application/json" in request.headers.get("accept", "")
+        if wants_json or request.url.path.startswith(("/api/", "/intake/")):
+            return self.secure(
+                JSONResponse({"ok": False, "error": message}, status_code=status), nonce
+            )
+        html = self.env.get_template("error.html").render(
+            t=t, lang=t.lang, nonce=nonce, message=message, status=status
+        )
+        return self.secure(HTMLResponse(html, status_code=status), nonce)
 
     def translator(self, request: Request) -> Translator:
         return Translator(
@@ -165,7 +203,9 @@ class WebApp:
         if request.method == "POST":
             reason = cross_site_reason(request.headers, request.url.scheme)
             if reason is not None:
-                log.warning("refused a cross-site %s %s: %s", request.method, request.url.path, reason)
+                log.warning(
+                    "refused a cross-site %s %s: %s", request.method, request.url.path, reason
+                )
                 raise WebError(403, "err_cross_site")
             req.form = parse_form(await read_body(request, self.options.max_body), request)
             presented_csrf = req.form.get("csrf") or request.headers.get("x-csrf-token")
@@ -205,7 +245,7 @@ class WebApp:
             nonce=req.nonce,
             csrf=req.session.csrf,
             scenario=self.control.scenario,
-            clock=self.clock_state(),
+            clock=self.clock_state(req.t),
             poll_ms=int(self.options.poll_seconds * 1000),
             fmt=format_clock,
             new_key=lambda: secrets.token_urlsafe(12),
@@ -213,11 +253,11 @@ class WebApp:
         )
         return HTMLResponse(html, status_code=status)
 
-    def clock_state(self) -> dict[str, Any]:
+    def clock_state(self, t: Translator | None = None) -> dict[str, Any]:
         """Drill time now and how fast it runs (0: it does not tick, e.g. virtual or ended)."""
         ended = self.view.ended
         if ended is not None:
-            return {"now": ended.at, "speed": 0.0, "ended": self.ended_text(None)}
+            return {"now": ended.at, "speed": 0.0, "ended": self.ended_text(t)}
         speed = self.control.clock.speed
         return {
             "now": round(self.control.clock.now(), 3),
@@ -234,7 +274,9 @@ class WebApp:
             return t("drill_aborted", reason=ended.reason)
         return t("drill_ended")
 
-    def done(self, req: Req, message: str, key: str = "", redirect: str = "/", **data: Any) -> Response:
+    def done(
+        self, req: Req, message: str, key: str = "", redirect: str = "/", **data: Any
+    ) -> Response:
         """An action's success: JSON for the page's script, a redirect for a plain form."""
         payload = {"ok": True, "message": message, **data}
         req.session.remember(key, json.dumps(payload))
@@ -291,120 +333,41 @@ def field_error(exc: FieldError) -> WebError:
     return WebError(400, exc.key, limit=exc.limit)
 
 
-# ---------------------------------------------------------------------- alert intake
-
-
-async def intake_endpoint(web: WebApp, request: Request) -> Response:
-    """Alertmanager / PagerDuty / generic JSON: a token in the query or a header, never a
-    cookie (a cross-site page could otherwise post alerts with the participant's cookie)."""
-    source = str(request.path_params["source"])
-    if source not in intake.SOURCES:
-        return _json_error(404, "unknown alert source; use " + ", ".join(intake.SOURCES))
-    token = request.query_params.get("token") or bearer_token(request.headers)
-    if web.tokens.access(token) is Access.NONE:
-        return _json_error(401, "a drill token is required (?token= or Authorization: Bearer)")
-    try:
-        body = await read_body(request, web.options.max_body)
-    except WebError as exc:
-        return _json_error(exc.status, "body too large" if exc.status == 413 else "bad body")
-    if source == "pagerduty" and web.options.pagerduty_secret:
-        signature = request.headers.get("x-pagerduty-signature")
-        if not intake.verify_pagerduty_signature(body, signature, web.options.pagerduty_secret):
-            return _json_error(401, "X-PagerDuty-Signature does not match")
-    try:
-        items = intake.parse(source, body)
-    except intake.IntakeError as exc:
-        return _json_error(400, str(exc))
-    web.view.refresh()
-    if web.view.ended is not None:
-        return web.secure(JSONResponse({"recorded": 0, "ignored": "the drill has ended"}), "-")
-    recorded = record_alerts(web, items)
-    skipped = len(items) - recorded
-    return web.secure(JSONResponse({"recorded": recorded, "unchanged": skipped}), "-")
-
-
-def record_alerts(web: WebApp, items: list[intake.IntakeItem]) -> int:
-    """Record each alert whose state changed (tools repeat themselves), and an
-    acknowledgement as that person's ``acknowledged`` milestone."""
-    from kunren.drills.events import Alert, Milestone  # noqa: PLC0415 - keeps the top light
-
-    recorded = 0
-    for item in items:
-        if web.view.alert_status(item.source, item.name) == item.status:
-            continue
-        web.control.record(
-            Alert(source=item.source, name=item.name, status=item.status, actor=item.actor)
-        )
-        recorded += 1
-        web.view.refresh()
-        if item.status == "acknowledged":
-            actor = item.actor or item.source
-            if web.view.milestone(actor, "acknowledged") is None:
-                web.control.record(
-                    Milestone(
-                        name="acknowledged",
-                        actor=actor,
-                        role=web.view.role_of(actor),
-                        source="alert",
-                        note=f"{item.source}: {item.name}",
-                    )
-                )
-                web.view.refresh()
-    return recorded
-
-
-def _json_error(status: int, message: str) -> Response:
-    return WebApp.secure(JSONResponse({"error": message}, status_code=status), "-")
-
-
 # ---------------------------------------------------------------------- errors
 
 
 def error_handlers(web: WebApp) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
-    def respond(request: Request, status: int, key: str, values: dict[str, object]) -> Response:
-        t = web.translator(request)
-        message = t(key, **values)
-        nonce = secrets.token_urlsafe(16)
-        if "application/json" in request.headers.get("accept", "") or request.url.path.startswith(
-            ("/api/", "/intake/")
-        ):
-            return web.secure(JSONResponse({"ok": False, "error": message}, status_code=status), nonce)
-        html = web.env.get_template("error.html").render(
-            t=t, lang=t.lang, nonce=nonce, message=message, status=status,
-            scenario=web.control.scenario,
-        )
-        return web.secure(HTMLResponse(html, status_code=status), nonce)
-
-    async def on_web_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, WebError)
-        return respond(request, exc.status, exc.key, exc.values)
+    """Starlette's own refusals (unknown path, wrong method) and a last resort."""
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         key = {404: "err_not_found", 405: "err_method"}.get(exc.status_code, "err_bad_request")
-        return respond(request, exc.status_code, key, {})
+        return web.error_response(request, exc.status_code, key, {})
 
     async def on_crash(request: Request, exc: Exception) -> Response:
-        # The traceback goes to the conductor's log, never to the page.
         log.error("error serving %s %s", request.method, request.url.path, exc_info=exc)
-        return respond(request, 500, "err_internal", {})
+        return web.error_response(request, 500, "err_internal", {})
 
-    return {WebError: on_web_error, HTTPException: on_http_error, Exception: on_crash}
+    return {HTTPException: on_http_error, Exception: on_crash}
 
 
-def build_app(control: DrillControl, options: AppOptions | None = None) -> Starlette:
-    """The Starlette app serving one drill's participant page, facilitator view and intake."""
-    from kunren.drills.web import facilitator, pages  # noqa: PLC0415 - they import this module
+def build_app(
+    control: DrillControl,
+    options: AppOptions | None = None,
+    notices: NoticeService | None = None,
+) -> Starlette:
+    """The Starlette app serving one drill's participant page, facilitator view and intake;
+    with ``notices``, participants can also send customer notices from the page."""
+    from kunren.drills.web import alerts, facilitator, pages  # they import this module
+    from kunren.drills.web import notices as notice_routes
 
-    web = WebApp(control, options or AppOptions())
-
-    async def intake_route(request: Request) -> Response:
-        return await intake_endpoint(web, request)
+    web = WebApp(control, options or AppOptions(), notices)
 
     routes = [
         *pages.routes(web),
         *facilitator.routes(web),
-        Route("/intake/{source}", intake_route, methods=["POST"], name="intake"),
+        *notice_routes.routes(web),
+        *alerts.routes(web),
     ]
     app = Starlette(routes=routes, exception_handlers=error_handlers(web))
     app.state.web = web

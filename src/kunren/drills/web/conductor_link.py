@@ -16,16 +16,21 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kunren.drills.clock import Clock
+from kunren.drills.context import DrillContext
 from kunren.drills.eventlog import EventLog
 from kunren.drills.events import Event, Runbook
+from kunren.drills.recorder import Recorder
 from kunren.drills.web.control import LogMirror
 from kunren.drills.web.security import Tokens, new_token
 from kunren.drills.web.server import RunningServer, WebLinks, serve
 from kunren.errors import KunrenError
 from kunren.scenarios.models import Scenario
+
+if TYPE_CHECKING:
+    from kunren.notify import NoticeService
 
 TOKENS_FILE = ".web-tokens.json"
 
@@ -38,7 +43,8 @@ class WebOptions:
     port: int = 8765
     allow_remote: bool = False
     announce: Callable[[str], Any] | None = None
-    pagerduty_secret: str | None = None
+    pagerduty_secret: str | None = None  # else $KUNREN_PAGERDUTY_SECRET, if set
+    live_notices: bool = False  # notices from the page reach real audiences (else captured)
 
 
 class ConductorLike(Protocol):
@@ -47,6 +53,8 @@ class ConductorLike(Protocol):
     scenario: Scenario
     clock: Clock
     log: EventLog
+    ctx: DrillContext
+    recorder: Recorder
 
     @property
     def options(self) -> Any: ...  # ConductorOptions: .drill_id
@@ -90,7 +98,7 @@ class ConductorControl:
         return self.conductor.record(event)
 
     def events(self, after: int = 0) -> list[Event]:
-        return [event for event in self._mirror.refresh() if event.seq > after]
+        return self._mirror.since(after)
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
         return await self.conductor.run_runbook(runbook_id, actor, role)
@@ -129,13 +137,25 @@ def announcement(links: WebLinks) -> list[str]:
 
 
 async def start_web(conductor: ConductorLike, options: WebOptions) -> RunningServer:
-    """Serve the participant page for ``conductor``'s drill; announce the links."""
-    from kunren.drills.web.app import AppOptions, build_app  # noqa: PLC0415 - starlette
+    """Serve the participant page for ``conductor``'s drill; announce the links. When the
+    scenario has ``notifications``, the page also sends customer notices."""
+    from kunren.drills.web.app import AppOptions, build_app  # starlette, only when serving
 
     control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
-    app = build_app(control, AppOptions(pagerduty_secret=options.pagerduty_secret))
+    secret = options.pagerduty_secret or os.environ.get("KUNREN_PAGERDUTY_SECRET") or None
+    app = build_app(
+        control, AppOptions(pagerduty_secret=secret), notice_service(conductor, options)
+    )
     server = await serve(app, options.host, options.port, allow_remote=options.allow_remote)
     if options.announce is not None:
         for line in announcement(server.links(control)):
             options.announce(line)
     return server
+
+
+def notice_service(conductor: ConductorLike, options: WebOptions) -> NoticeService | None:
+    if conductor.scenario.notifications is None:
+        return None
+    from kunren.notify import NoticeService  # jinja templates, audiences: only when used
+
+    return NoticeService(conductor.ctx, conductor.recorder, live=options.live_notices)

@@ -149,8 +149,7 @@ class LocalDrillControl:
         return self.recorder.record(event)
 
     def events(self, after: int = 0) -> list[Event]:
-        events = self._mirror.refresh()
-        return events[bisect.bisect_right(events, after, key=lambda event: event.seq) :]
+        return self._mirror.since(after)
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
         spec = self.scenario.runbook(runbook_id)
@@ -196,6 +195,11 @@ class LogMirror:
         self.path = path
         self._offset = 0
         self._events: list[Event] = []
+
+    def since(self, after: int) -> list[Event]:
+        """Events with ``seq > after``, after reading what was appended."""
+        events = self.refresh()
+        return events[bisect.bisect_right(events, after, key=lambda event: event.seq) :]
 
     def refresh(self) -> list[Event]:
         try:

@@ -23,7 +23,10 @@ STRINGS: dict[str, dict[str, str]] = {
     # -- page
     "drill_time": {"en": "Drill time", "ja": "訓練時間"},
     "drill_ended": {"en": "The drill has ended.", "ja": "訓練は終了しました。"},
-    "drill_aborted": {"en": "The drill was aborted: {reason}", "ja": "訓練は中止されました: {reason}"},
+    "drill_aborted": {
+        "en": "The drill was aborted: {reason}",
+        "ja": "訓練は中止されました: {reason}",
+    },
     "messages": {"en": "Messages for you", "ja": "あなた宛てのお知らせ"},
     "no_messages": {"en": "Nothing yet.", "ja": "まだありません。"},
     "inject_announcement": {"en": "Announcement", "ja": "お知らせ"},
@@ -74,9 +77,59 @@ STRINGS: dict[str, dict[str, str]] = {
     "add_note": {"en": "Add a note to the record", "ja": "記録にメモを残す"},
     "note_button": {"en": "Add note", "ja": "メモを残す"},
     "note_recorded": {"en": "Note recorded", "ja": "メモを記録しました"},
-    "notices_pending": {
-        "en": "Customer notices are sent from the notice tool for this drill.",
-        "ja": "この訓練ではお客様への告知は告知ツールから送信します。",
+    # -- customer notices
+    "notices": {"en": "Customer notice", "ja": "お客様への告知"},
+    "notice_template": {"en": "Template", "ja": "テンプレート"},
+    "notice_lang": {"en": "Language", "ja": "言語"},
+    "notice_audience": {"en": "Send to", "ja": "送信先"},
+    "notice_audience_size": {
+        "en": "{count} people ({allowed} really reached in this drill)",
+        "ja": "{count} 名(この訓練で実際に届くのは {allowed} 名)",
+    },
+    "notice_variables": {"en": "Details to fill in", "ja": "差し込む内容"},
+    "notice_preview": {"en": "Preview", "ja": "プレビュー"},
+    "notice_previewed": {"en": "Preview below.", "ja": "下にプレビューを表示しました。"},
+    "notice_request_approval": {
+        "en": "Request approval ({roles})",
+        "ja": "承認を依頼({roles})",
+    },
+    "notice_send": {"en": "Send to customers", "ja": "お客様に送信"},
+    "notice_recipients": {
+        "en": "{count} recipients: {allowed} delivered, {captured} captured (drill)",
+        "ja": "送信先 {count} 名: 実際に送信 {allowed} 名、記録のみ {captured} 名(訓練)",
+    },
+    "notice_missing": {"en": "Still to fill in: {names}", "ja": "未入力: {names}"},
+    "notice_drafted": {
+        "en": "Notice {notice} waits for approval by {roles}.",
+        "ja": "告知 {notice} は {roles} の承認待ちです。",
+    },
+    "notice_sent": {
+        "en": "Notice {notice} sent: {delivered} delivered, {captured} captured.",
+        "ja": "告知 {notice} を送信しました: 送信 {delivered} 名、記録のみ {captured} 名。",
+    },
+    "notice_failed": {
+        "en": "{failed} could not be delivered.",
+        "ja": "{failed} 名に届きませんでした。",
+    },
+    "notices_pending": {"en": "Waiting for your approval", "ja": "あなたの承認待ち"},
+    "notice_by": {"en": "Drafted by {author}", "ja": "作成: {author}"},
+    "notice_approve": {"en": "Approve", "ja": "承認する"},
+    "notice_reject": {"en": "Send back", "ja": "差し戻す"},
+    "notice_approved": {"en": "Notice {notice} approved.", "ja": "告知 {notice} を承認しました。"},
+    "notice_rejected": {
+        "en": "Notice {notice} sent back.",
+        "ja": "告知 {notice} を差し戻しました。",
+    },
+    "notices_ready": {"en": "Approved, ready to send", "ja": "承認済み(送信できます)"},
+    "notices_sent": {"en": "Sent notices", "ja": "送信済みの告知"},
+    "notice_busy": {
+        "en": "This notice is being sent already.",
+        "ja": "この告知はすでに送信中です。",
+    },
+    "err_notice": {"en": "{message}", "ja": "{message}"},
+    "err_notice_role": {
+        "en": "Your role does not send customer notices in this drill.",
+        "ja": "この訓練ではあなたの役割はお客様への告知を送りません。",
     },
     # -- facilitator
     "facilitator": {"en": "Facilitator", "ja": "ファシリテーター"},
@@ -101,7 +154,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "amend_time": {"en": "New drill time (12:30 or 5m)", "ja": "新しい訓練時刻(12:30 や 5m)"},
     "reason": {"en": "Reason", "ja": "理由"},
     "amend_button": {"en": "Amend", "ja": "修正する"},
-    "amended": {"en": "Event #{seq} amended to T+{at}", "ja": "イベント #{seq} を T+{at} に修正しました"},
+    "amended": {
+        "en": "Event #{seq} amended to T+{at}",
+        "ja": "イベント #{seq} を T+{at} に修正しました",
+    },
     "abort": {"en": "Abort the drill", "ja": "訓練の中止"},
     "abort_confirm": {
         "en": "Yes, abort the drill and undo every fault",

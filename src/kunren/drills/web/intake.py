@@ -56,7 +56,7 @@ class AlertmanagerPayload(_Loose):
     version: str = "4"
     status: str = "firing"
     receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815 - their name
+    groupLabels: dict[str, str] = Field(default_factory=dict)  # Alertmanager spells it so
     alerts: list[AlertmanagerAlert]
 
 

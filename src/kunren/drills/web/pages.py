@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from kunren.drills.events import Milestone, Note, ParticipantJoined, Readiness
+from kunren.drills.web import notices
 from kunren.drills.web.app import Req, WebApp, WebError, field_error
 from kunren.drills.web.security import Access, FieldError, clean_name, clean_note
 from kunren.durations import format_clock
@@ -116,7 +117,7 @@ async def home(web: WebApp, req: Req) -> Response:
         milestones=milestones,
         tools=tools,
         runbooks=runbooks,
-        notices=None,  # hook: the customer-notice form goes here (kunren.notify)
+        notices=notices.context(web, req, role),
     )
 
 

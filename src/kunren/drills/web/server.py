@@ -22,8 +22,6 @@ from kunren.errors import GuardrailError, KunrenError
 if TYPE_CHECKING:
     from kunren.drills.web.control import DrillControl
 
-STARTUP_TIMEOUT = 10.0
-
 
 @dataclass(frozen=True)
 class WebLinks:
@@ -34,13 +32,18 @@ class WebLinks:
     alertmanager: str  # alert intake endpoints (participant token in the query)
     pagerduty: str
     generic: str
+
+
+STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 
 
 class RunningServer:
     """The participant page being served: its base ``url``, and ``stop()``."""
 
-    def __init__(self, server: Any, task: asyncio.Task[None], sock: socket.socket, url: str) -> None:
+    def __init__(
+        self, server: Any, task: asyncio.Task[None], sock: socket.socket, url: str
+    ) -> None:
         self._server = server
         self._task = task
         self._sock = sock
@@ -78,7 +81,9 @@ class RunningServer:
         self._sock.close()
 
 
-async def serve(app: Any, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False) -> RunningServer:
+async def serve(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
+) -> RunningServer:
     """Start serving ``app`` on ``host:port`` (0: any free port) in the running loop.
 
     A ``host`` reachable from other machines (``0.0.0.0``, a LAN address) is refused unless
@@ -89,7 +94,7 @@ async def serve(app: Any, host: str = "127.0.0.1", port: int = 0, *, allow_remot
             f"refusing to serve the participant page on {host}: it is reachable beyond this "
             "machine; bind 127.0.0.1, or allow it explicitly (--allow-remote)"
         )
-    import uvicorn  # noqa: PLC0415 - heavy, and only needed while a drill is served
+    import uvicorn  # heavy, and only needed while a drill is served
 
     sock = _bind(host, port)
     config = uvicorn.Config(
@@ -117,9 +122,9 @@ class _QuietServer:
     """uvicorn's Server without its signal handlers (created lazily: uvicorn is optional)."""
 
     def __new__(cls, config: Any) -> Any:
-        import uvicorn  # noqa: PLC0415
+        import uvicorn
 
-        class Server(uvicorn.Server):  # type: ignore[misc]
+        class Server(uvicorn.Server):
             @contextlib.contextmanager
             def capture_signals(self) -> Iterator[None]:
                 yield
@@ -132,8 +137,10 @@ def _bind(host: str, port: int) -> socket.socket:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
         raise KunrenError(f"cannot serve on {host}: {exc.strerror}") from exc
-    family, _, _, _, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    family, kind, proto, _, address = infos[0]
+    # proto must say TCP: asyncio only sets TCP_NODELAY on accepted sockets that do, and
+    # without it every keep-alive response body waits out a delayed ACK (~40 ms).
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
