@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kunren import plugins
+from kunren.drills.clock import VirtualClock
 from kunren.drills.context import DrillContext
 from kunren.drills.events import Event, ProbeFailed, ProbeRecovered
 from kunren.durations import format_duration
@@ -25,6 +26,9 @@ Record = Callable[[Event], Event]
 Abort = Callable[[str], None]
 
 CHECK_TIMEOUT = 30.0  # real seconds: a probe that hangs longer counts as failed
+# On the virtual clock a whole drill takes a second or two, so a check that hangs (a frozen
+# service) must not hold it for its full timeout: a healthy local service answers in ms.
+VIRTUAL_CHECK_TIMEOUT = 0.25
 
 
 @dataclass
@@ -70,11 +74,12 @@ class ProbeRunner:
 
     async def check_once(self, spec: ProbeSpec) -> ProbeResult:
         probe = self.probes[spec.id]
+        limit = VIRTUAL_CHECK_TIMEOUT if isinstance(self.ctx.clock, VirtualClock) else CHECK_TIMEOUT
         with self.ctx.clock.busy():
             try:
-                result = await asyncio.wait_for(probe.check(), CHECK_TIMEOUT)
+                result = await asyncio.wait_for(probe.check(), limit)
             except TimeoutError:
-                result = ProbeResult(False, f"no answer within {CHECK_TIMEOUT:g}s")
+                result = ProbeResult(False, f"no answer within {limit:g}s")
             except KunrenError as exc:
                 result = ProbeResult(False, str(exc))
         self._observe(spec, result)
