@@ -57,9 +57,22 @@ def _web_options(
         host=bind,
         port=port,
         allow_remote=allow_remote,
-        announce=click.echo,
+        announce=_announce,
         live_notices=live_notices,
     )
+
+
+def _announce(line: str) -> None:
+    """Print the page's links; in a terminal, the join link also as a QR code for phones."""
+    click.echo(line)
+    if not line.startswith("Participants join at:") or not sys.stdout.isatty():
+        return
+    try:
+        import segno
+    except ImportError:
+        return
+    url = line.split(":", 1)[1].strip()
+    segno.make(url, error="l").terminal(compact=True)
 
 
 @click.command()
