@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kunren.drills.clock import Clock, VirtualClock
+from kunren.drills.clock import Clock
 from kunren.drills.context import DrillContext
 from kunren.drills.eventlog import EventLog
 from kunren.drills.events import (
@@ -27,7 +27,6 @@ from kunren.drills.events import (
     DrillStarted,
     Event,
     Inject,
-    LoadStage,
     Milestone,
     Note,
     Runbook,
@@ -35,6 +34,7 @@ from kunren.drills.events import (
     ServiceStopped,
 )
 from kunren.drills.faults import FaultManager
+from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
 from kunren.drills.recorder import Recorder
 from kunren.drills.schedule import Step, StepKind, build_schedule
@@ -44,7 +44,6 @@ from kunren.scenarios.loader import LoadedScenario
 
 PID_FILE = "conductor.pid"
 RunbookResult = Literal["ok", "failed", "refused"]
-MIN_STATS_REAL_SECONDS = 2.0
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -99,7 +98,7 @@ class Conductor:
         self.schedule: list[Step] = build_schedule(self.scenario)
         self.next_step: Step | None = None
         self.milestones: list[Milestone] = []
-        self.load_driver: Any = None
+        self.load = LoadRun(self.ctx, self.scenario.load, self.record)
         self.web: Any = None
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
@@ -183,10 +182,10 @@ class Conductor:
         self.probes.build()
         try:
             started = await self._start_services()
-            await self._start_load()
+            await self.load.start()
         except KunrenError as exc:
             # Nothing was injected yet: record a drill that ended as it began, and why.
-            await self._stop_load()
+            await self.load.stop()
             await self._stop_services(record=False)
             self.clock.rezero()
             self._record_start()
@@ -197,11 +196,11 @@ class Conductor:
             self._record_start()
             for event in started:
                 self.record(event)
-            await self._resume_stage()
+            await self.load.resume_stage(self.options.resume_at)
             await self.faults.setup_all()
             await self._start_web()
             self._tasks = self.probes.tasks(self._probe_start(start), self.scenario.duration)
-            self._tasks += self._load_tasks()
+            self._tasks += self.load.tasks(self.scenario.duration)
             await self._run_steps(start)
         except KunrenError as exc:
             self.abort(f"error: {exc}")
@@ -284,7 +283,7 @@ class Conductor:
                 )
             )
         elif step.kind is StepKind.LOAD and step.stage is not None:
-            await self._set_stage(step.stage.users, step.stage.spawn_rate)
+            await self.load.set_stage(step.stage.users, step.stage.spawn_rate)
         elif step.kind is StepKind.SIMULATED and step.mark is not None:
             mark = step.mark
             self.record(
@@ -316,72 +315,6 @@ class Conductor:
             if record:
                 self.record(ServiceStopped(name=name))
 
-    # ------------------------------------------------------------------ load
-
-    @property
-    def generates_load(self) -> bool:
-        return self.scenario.load is not None and not isinstance(self.clock, VirtualClock)
-
-    async def _start_load(self) -> None:
-        if not self.generates_load:
-            return
-        from kunren.injectors.locust_load import LoadDriver
-
-        assert self.scenario.load is not None
-        self.load_driver = LoadDriver(self.ctx, self.scenario.load, self.log.drill_dir / "load")
-        with self.clock.busy():
-            await self.load_driver.start()
-
-    async def _resume_stage(self) -> None:
-        """On resume, carry on with the load stage the drill was in."""
-        resume_at = self.options.resume_at
-        if resume_at is None or self.scenario.load is None:
-            return
-        past = [s for s in self.scenario.load.stages if s.at <= resume_at]
-        if past:
-            await self._set_stage(past[-1].users, past[-1].spawn_rate)
-
-    async def _set_stage(self, users: int, spawn_rate: float) -> None:
-        if self.load_driver is not None:
-            with self.clock.busy():
-                await self.load_driver.set_stage(users, spawn_rate)
-        self.record(LoadStage(users=users, spawn_rate=spawn_rate, planned=self.load_driver is None))
-
-    def _load_tasks(self) -> list[asyncio.Task[None]]:
-        if self.load_driver is None or self.scenario.load is None:
-            return []
-        # Locust's numbers move about once a real second: polling faster only records noise.
-        every = max(self.scenario.load.stats_every, MIN_STATS_REAL_SECONDS * self.clock.speed)
-        return [asyncio.create_task(self._poll_load(every), name="load-stats")]
-
-    async def _poll_load(self, every: float) -> None:
-        next_at = self.clock.now() + every
-        for _ in range(int(self.scenario.duration / every) + 2):
-            await self.clock.sleep_until(next_at)
-            if self.load_driver is None:
-                return
-            try:
-                stats = await self.load_driver.poll_stats()
-            except KunrenError as exc:
-                # The drill goes on without load rather than stopping: say so in the record.
-                self.record(Note(text=f"load statistics unavailable, load may have stopped: {exc}"))
-                return
-            if stats is not None:
-                self.record(stats)
-            next_at += every
-
-    async def _stop_load(self) -> None:
-        if self.load_driver is None:
-            return
-        driver, self.load_driver = self.load_driver, None
-        try:
-            stats = await driver.stop()
-        except KunrenError as exc:
-            self.record(Note(text=f"stopping load failed: {exc}"))
-            return
-        if stats is not None:
-            self.record(stats)
-
     # ------------------------------------------------------------------ web
 
     async def _start_web(self) -> None:
@@ -406,7 +339,7 @@ class Conductor:
             with contextlib.suppress(asyncio.CancelledError, KunrenError):
                 await task
         failures = await self.faults.revert_all()
-        await self._stop_load()
+        await self.load.stop()
         await self._stop_web()
         await self.probes.close()
         await self.faults.close_all()

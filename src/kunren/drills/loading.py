@@ -1,0 +1,93 @@
+"""The drill's load: Locust driven on the drill clock, its numbers recorded as events.
+
+On a real or scaled clock this starts Locust (in its own processes, see
+``kunren.injectors.locust_load``), moves it through the scenario's stages and records
+``load.stats`` for each interval. On the virtual clock no load is generated: the stages are
+recorded as planned, so a rehearsal still shows when the spike would come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from kunren.drills.clock import VirtualClock
+from kunren.drills.context import DrillContext
+from kunren.drills.events import Event, LoadStage, Note
+from kunren.errors import KunrenError
+from kunren.scenarios.models import Load
+
+# Locust's numbers move about once a real second: polling faster only records noise.
+MIN_STATS_REAL_SECONDS = 2.0
+
+Record = Callable[[Event], Event]
+
+
+class LoadRun:
+    def __init__(self, ctx: DrillContext, load: Load | None, record: Record) -> None:
+        self.ctx = ctx
+        self.load = load
+        self.record = record
+        self.driver: Any = None
+
+    @property
+    def generates_load(self) -> bool:
+        return self.load is not None and not isinstance(self.ctx.clock, VirtualClock)
+
+    async def start(self) -> None:
+        if not self.generates_load or self.load is None or self.ctx.drill_dir is None:
+            return
+        from kunren.injectors.locust_load import LoadDriver
+
+        self.driver = LoadDriver(self.ctx, self.load, self.ctx.drill_dir / "load")
+        with self.ctx.clock.busy():
+            await self.driver.start()
+
+    async def resume_stage(self, resume_at: float | None) -> None:
+        """On resume, carry on with the load stage the drill was in."""
+        if resume_at is None or self.load is None:
+            return
+        past = [s for s in self.load.stages if s.at <= resume_at]
+        if past:
+            await self.set_stage(past[-1].users, past[-1].spawn_rate)
+
+    async def set_stage(self, users: int, spawn_rate: float) -> None:
+        if self.driver is not None:
+            with self.ctx.clock.busy():
+                await self.driver.set_stage(users, spawn_rate)
+        self.record(LoadStage(users=users, spawn_rate=spawn_rate, planned=self.driver is None))
+
+    def tasks(self, duration: float) -> list[asyncio.Task[None]]:
+        if self.driver is None or self.load is None:
+            return []
+        every = max(self.load.stats_every, MIN_STATS_REAL_SECONDS * self.ctx.clock.speed)
+        return [asyncio.create_task(self._poll(every, duration), name="load-stats")]
+
+    async def _poll(self, every: float, duration: float) -> None:
+        next_at = self.ctx.clock.now() + every
+        for _ in range(int(duration / every) + 2):
+            await self.ctx.clock.sleep_until(next_at)
+            if self.driver is None:
+                return
+            try:
+                stats = await self.driver.poll_stats()
+            except KunrenError as exc:
+                # The drill goes on without load rather than stopping: say so in the record.
+                self.record(Note(text=f"load statistics unavailable, load may have stopped: {exc}"))
+                return
+            if stats is not None:
+                self.record(stats)
+            next_at += every
+
+    async def stop(self) -> None:
+        if self.driver is None:
+            return
+        driver, self.driver = self.driver, None
+        try:
+            stats = await driver.stop()
+        except KunrenError as exc:
+            self.record(Note(text=f"stopping load failed: {exc}"))
+            return
+        if stats is not None:
+            self.record(stats)
