@@ -71,12 +71,18 @@ def test_a_milestone_never_reached_is_censored_at_the_drill_length_and_fails_its
     assert card.objectives_missed == ["detected", "customer_notified"]
 
 
-def test_censoring_uses_the_time_actually_observed_after_t0() -> None:
+def test_a_drill_stopped_early_is_censored_at_how_long_it_ran() -> None:
     events = record(DrillAborted(at=1500, reason="stop condition"), end=None, fault_at=300)
     card = score(scenario(), events)
     assert card.ended == "aborted"
-    assert card.milestones["detected"].display == "20+ min"
-    assert card.milestones["detected"].bound_seconds == 1200
+    assert card.milestones["detected"].display == "25+ min"
+    assert card.milestones["detected"].bound_seconds == 1500
+
+
+def test_censoring_shows_the_drill_length_even_when_t0_is_later() -> None:
+    card = score(scenario(), record(fault_at=300))
+    assert card.milestones["customer_notified"].display == "60+ min"
+    assert card.milestones["customer_notified"].seconds is None
 
 
 def test_a_sent_notification_counts_as_customer_notified_for_its_sender() -> None:

@@ -4,7 +4,7 @@ This is the built-in scorer (entry point ``milestones``); ``score()`` always run
 results are the heart of the Scorecard. A ``notification`` that was sent counts as
 ``customer_notified`` for its sender, so a notice sent from the participant page needs no
 separate mark. A milestone nobody reached before the drill ended is censored: it has no
-seconds, shows the observed window with a plus ("60+ min") and fails its objective.
+seconds, shows the drill's length with a plus ("60+ min") and fails its objective.
 """
 
 from __future__ import annotations

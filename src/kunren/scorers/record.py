@@ -60,8 +60,9 @@ class DrillRecord:
 
     @property
     def window(self) -> float:
-        """How long after T0 the drill was observed: the bound of a censored timing."""
-        return max(0.0, round(self.end - self.t0.at, 3))
+        """The drill's length, the bound shown for a censored timing ("60+ min" for a
+        60-minute drill); a drill stopped early shows how long it ran."""
+        return max(0.0, round(min(self.end, self.scenario.duration), 3))
 
     def role_of(self, actor: str, role: str | None) -> str | None:
         return role or self.roles_of.get(actor)
