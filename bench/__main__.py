@@ -1,0 +1,95 @@
+"""``python -m bench [--quick] [--only NAME…] [--json FILE]``: run the benchmarks, print one table.
+
+Each benchmark runs in turn (they would disturb each other's timings if run together), under a
+time limit; one that fails or overruns shows as ``error`` with the reason and the others still
+run. The exit code is 0 when every row passed or is informational, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import signal
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from types import FrameType
+
+from bench.common import Row, error_row, machine, render_table
+
+# name -> module; each module has ``run(quick: bool) -> list[Row]``
+BENCHMARKS = {
+    "record": "bench.record",
+    "startup": "bench.startup",
+    "rehearsal": "bench.rehearsal",
+    "history": "bench.history",
+    "timing": "bench.timing",
+    "load": "bench.load",
+    "page": "bench.page",
+    "campaign": "bench.campaign",
+}
+LIMIT = {True: 180, False: 900}  # seconds per benchmark, quick / full
+
+
+class Overrun(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise Overrun("time limit reached")
+
+
+def run_one(name: str, quick: bool) -> tuple[list[Row], float]:
+    start = time.perf_counter()
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(LIMIT[quick])
+    try:
+        module = importlib.import_module(BENCHMARKS[name])
+        rows: list[Row] = module.run(quick)
+    except Exception as exc:  # a benchmark that breaks must not hide the others' numbers
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        print(traceback.format_exc(), file=sys.stderr)
+        rows = [error_row(name, detail)]
+    finally:
+        signal.alarm(0)
+    return rows, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(BENCHMARKS), help="run only these benchmarks"
+    )
+    parser.add_argument("--json", dest="json_path", help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    names = args.only or list(BENCHMARKS)
+    print("\n".join(machine()), flush=True)
+    print(f"mode: {'quick' if args.quick else 'full'}\n", flush=True)
+    rows: list[Row] = []
+    for name in names:
+        print(f"running {name} …", end=" ", flush=True)
+        got, took = run_one(name, args.quick)
+        print(f"{took:.1f}s", flush=True)
+        rows += got
+    print()
+    print(render_table(rows))
+    print()
+    for row in rows:
+        for line in row.details:
+            print(f"- {row.name}: {line}")
+    if args.json_path:
+        payload = {
+            "machine": machine(),
+            "mode": "quick" if args.quick else "full",
+            "rows": [{**asdict(row), "verdict": row.verdict} for row in rows],
+        }
+        with open(args.json_path, "w", encoding="utf-8") as out:
+            json.dump(payload, out, indent=2, ensure_ascii=False)
+    return 0 if all(row.verdict in ("pass", "info") for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""What every benchmark shares: result rows, the table, percentiles, child processes, scratch dirs.
+
+The machines kunren is measured on are shared and noisy, so every benchmark measures its own
+baseline in the same run and is judged on the ratio, never on an absolute time. A process a
+benchmark keeps running (a shop, a conductor, a baseline loop) goes through ``Child``, stopped
+with its whole process group in a ``finally`` even when the benchmark fails half-way; short
+commands run through ``subprocess.run`` with a timeout, which kills them when it expires.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+KUNREN = [PYTHON, "-m", "kunren"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound on the ratio: ``ratio >= value`` (``at_least``) or ``ratio <= value``."""
+
+    value: float
+    at_least: bool
+    shown: str  # how the target reads in the table ("≥ 95%", "≤ 1.5×")
+
+    def met(self, ratio: float) -> bool:
+        return ratio >= self.value if self.at_least else ratio <= self.value
+
+
+def at_least(value: float, shown: str) -> Target:
+    return Target(value, True, shown)
+
+
+def at_most(value: float, shown: str) -> Target:
+    return Target(value, False, shown)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the results table; ``details`` are printed under the table."""
+
+    name: str
+    measured: str
+    baseline: str
+    ratio: float | None
+    ratio_text: str
+    target: Target | None
+    details: list[str] = field(default_factory=list)
+    failed: str | None = None  # the benchmark could not run: why
+    holds: bool | None = None  # a yes/no expectation beside (or instead of) the ratio target
+    expect: str = ""  # how that expectation reads in the target column
+
+    @property
+    def verdict(self) -> str:
+        if self.failed is not None:
+            return "error"
+        if self.holds is False:
+            return "MISS"
+        if self.target is None or self.ratio is None:
+            return "pass" if self.holds else "info"
+        return "pass" if self.target.met(self.ratio) else "MISS"
+
+
+def error_row(name: str, reason: str) -> Row:
+    return Row(name, "-", "-", None, "-", None, [reason], failed=reason)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (0..1) by linear interpolation; values need not be sorted."""
+    if not values:
+        raise ValueError("no values")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def summary_ms(values: Sequence[float]) -> str:
+    """``median / p99 / max`` of seconds, shown in milliseconds."""
+    return (
+        f"median {statistics.median(values) * 1000:.2f} ms, "
+        f"p99 {percentile(values, 0.99) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms "
+        f"(n={len(values)})"
+    )
+
+
+def fmt_ratio(ratio: float) -> str:
+    if ratio >= 100:
+        return f"{ratio:,.0f}×"
+    return f"{ratio:.2f}×"
+
+
+def render_table(rows: Sequence[Row]) -> str:
+    head = ("benchmark", "measured", "baseline", "ratio", "target", "result")
+    body = [(r.name, r.measured, r.baseline, r.ratio_text, _target(r), r.verdict) for r in rows]
+    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
+
+    def fmt(line: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([fmt(head), rule, *(fmt(line) for line in body)])
+
+
+def _target(row: Row) -> str:
+    shown = [row.target.shown] if row.target is not None else []
+    shown += [row.expect] if row.expect else []
+    return "; ".join(shown) or "-"
+
+
+def machine() -> list[str]:
+    """What the numbers were measured on: cores, CPU model, Python, OS."""
+    model = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = ""
+    with contextlib.suppress(OSError):
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return [
+        f"nproc: {os.cpu_count()}",
+        f"CPU: {model}",
+        f"python: {platform.python_version()} ({platform.python_implementation()})",
+        f"os: {platform.platform()}",
+        f"load average at start: {load}",
+    ]
+
+
+# ---------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Child:
+    """A process in its own session; ``stop`` ends the whole group, TERM then KILL."""
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+    ) -> None:
+        self.args = list(args)
+        self._log = open(log, "wb") if log is not None else None  # noqa: SIM115
+        out = self._log if self._log is not None else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            self.args,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait(self, timeout: float) -> int:
+        return self.proc.wait(timeout)
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(grace)
+        else:
+            # the leader is gone; its group may not be (a Locust worker, a shop)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``condition`` until true; RuntimeError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    if not condition():
+        raise RuntimeError(f"{what} not ready within {timeout:g}s")
+
+
+def http_ok(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:
+            return bool(200 <= response.status < 300)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A scratch folder on the filesystem drills are written to (not tmpfs: fsync must count).
+
+    ``KUNREN_BENCH_TMP`` overrides where; by default a hidden folder in the current directory.
+    """
+    root = Path(os.environ.get("KUNREN_BENCH_TMP") or Path.cwd() / ".bench-tmp")
+    root.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            root.rmdir()  # only when empty: another run may be using it
