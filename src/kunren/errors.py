@@ -47,7 +47,15 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        path, message = _printable(self.path), _printable(self.message)
+        return f"{where}: {path}: {message}" if path else f"{where}: {message}"
+
+
+def _printable(text: str) -> str:
+    """One line per problem, always: control characters from the input are shown escaped."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class ProblemsError(KunrenError):
