@@ -16,8 +16,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,12 @@ class EventLog:
         self._lock_path = self.drill_dir / LOCK_FILE
         if not self.drill_dir.is_dir():
             raise EventLogError(f"{self.drill_dir}: no such drill folder")
+        # The lock and log files stay open between appends, and the log's size and last seq
+        # after our own append are remembered: if the size is unchanged when we next hold the
+        # lock, nobody else wrote, and the tail need not be read again.
+        self._fds: dict[str, int] = {}
+        self._known: tuple[int, int] | None = None  # (size, last seq) after our last append
+        self._finalizer = weakref.finalize(self, _close_all, self._fds)
 
     @classmethod
     def create(cls, drill_dir: Path | str, scenario_text: str) -> EventLog:
@@ -75,15 +82,25 @@ class EventLog:
     def scenario_path(self) -> Path:
         return self.drill_dir / SCENARIO_FILE
 
+    def close(self) -> None:
+        """Close the files kept open between appends (also done when garbage-collected)."""
+        _close_all(self._fds)
+
+    def _fd(self, name: str, path: Path, flags: int) -> int:
+        fd = self._fds.get(name)
+        if fd is None:
+            fd = os.open(path, flags, 0o644)
+            self._fds[name] = fd
+        return fd
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._fd("lock", self._lock_path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
 
     def append(self, event: Event) -> Event:
         """Write ``event`` with the next seq; returns it once it is on disk."""
@@ -92,7 +109,12 @@ class EventLog:
     def append_many(self, events: list[Event]) -> list[Event]:
         """Write several events under one lock and one fsync, in order."""
         with self._locked():
-            last_seq, torn = self._tail()
+            fd = self._fd("log", self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            size = os.fstat(fd).st_size
+            if self._known is not None and self._known[0] == size:
+                last_seq, torn = self._known[1], None
+            else:
+                last_seq, torn = self._tail()
             if torn is not None:
                 raise EventLogError(
                     f"{self.path}:{torn.line}: torn last line (a crash interrupted a write); "
@@ -106,12 +128,13 @@ class EventLog:
                 written.append(stamped)
                 lines.append(stamped.model_dump_json() + "\n")
             data = "".join(lines).encode("utf-8")
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 _write_all(fd, data)
                 os.fsync(fd)
-            finally:
-                os.close(fd)
+            except OSError:
+                self._known = None  # a partial write: read the tail next time
+                raise
+            self._known = (size + len(data), last_seq)
             return written
 
     def read(self) -> list[Event]:
@@ -142,6 +165,7 @@ class EventLog:
                 log.truncate(size - len(torn.data))
                 log.flush()
                 os.fsync(log.fileno())
+            self._known = None
             return torn
 
     def _tail(self) -> tuple[int, TornTail | None]:
@@ -228,6 +252,13 @@ def _first(exc: ValidationError) -> str:
     error = exc.errors()[0]
     loc = ".".join(str(part) for part in error["loc"])
     return f"{loc}: {error['msg']}" if loc else str(error["msg"])
+
+
+def _close_all(fds: dict[str, int]) -> None:
+    for fd in fds.values():
+        with suppress(OSError):
+            os.close(fd)
+    fds.clear()
 
 
 def _write_all(fd: int, data: bytes) -> None:
