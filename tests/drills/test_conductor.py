@@ -99,7 +99,7 @@ id: stop
 title: Stop condition
 duration: 60m
 faults:
-  - {id: break-it, at: 2m5s, kind: testing.marker, path: down.marker}
+  - {id: break-it, at: 2m, kind: testing.marker, path: down.marker}
 probes:
   - {id: health, testing.file: {path: down.marker}, every: 30s}
 stop_conditions:
@@ -114,8 +114,8 @@ def test_a_stop_condition_aborts_and_reverts(
     failed = next(e for e in events if isinstance(e, ev.ProbeFailed))
     aborted = events[-1]
     assert isinstance(aborted, ev.DrillAborted)
-    assert failed.at == 150.0  # the first check after the fault (probes run every 30s)
-    assert aborted.at == 450.0
+    assert failed.at == 121.0  # checks run 1 s after the step grid: they see the fault at once
+    assert aborted.at == 421.0
     assert aborted.reason.startswith("stop condition: probe health failing for 5m")
     assert any(isinstance(e, ev.FaultReverted) and e.fault == "break-it" for e in events)
     recovered = [e for e in events if isinstance(e, ev.ProbeRecovered)]
@@ -129,7 +129,7 @@ id: probes
 title: Probe state changes
 duration: 20m
 faults:
-  - {id: blip, at: 5m5s, kind: testing.marker, path: blip.marker, for: 2m}
+  - {id: blip, at: 5m, kind: testing.marker, path: blip.marker, for: 2m}
 probes:
   - {id: health, testing.file: {path: blip.marker}, every: 10s}
 """
@@ -140,7 +140,7 @@ def test_probes_log_only_state_changes(
 ) -> None:
     _, events = run_virtual(write_scenario(PROBES), tmp_path / "drills")
     changes = [(e.type, e.at) for e in events if e.type.startswith("probe.")]
-    assert changes == [("probe.failed", 310.0), ("probe.recovered", 430.0)]
+    assert changes == [("probe.failed", 301.0), ("probe.recovered", 421.0)]
 
 
 RUNBOOK = """

@@ -25,6 +25,7 @@ from kunren.scenarios.models import ProbeSpec
 Record = Callable[[Event], Event]
 Abort = Callable[[str], None]
 
+PROBE_OFFSET = 1.0  # drill seconds after a step grid point that checks run
 CHECK_TIMEOUT = 30.0  # real seconds: a probe that hangs longer counts as failed
 # On the virtual clock a whole drill takes a second or two, so a check that hangs (a frozen
 # service) must not hold it for its full timeout: a healthy local service answers in ms.
@@ -62,8 +63,10 @@ class ProbeRunner:
         ]
 
     async def _loop(self, spec: ProbeSpec, start: float, end: float) -> None:
-        # Align to the probe's own grid from drill start, so a resumed drill keeps the rhythm.
-        next_at = start
+        # Checks run a little after the whole seconds that scenario steps use, so a check never
+        # competes with a step due at the same instant: it sees the step's effect, and the step
+        # fires on time.
+        next_at = start + min(spec.every / 2, PROBE_OFFSET)
         max_checks = int((end - start) / spec.every) + 2
         for _ in range(max_checks):
             if next_at > end:

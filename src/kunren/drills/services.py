@@ -68,6 +68,9 @@ class ManagedService:
                 stdout=output,
                 stderr=output,
                 preexec_fn=die_with_parent,
+                # its own session: a busy service must not share the conductor's CPU group
+                # (Linux autogroup), or the drill clock's steps fire late under load
+                start_new_session=True,
             )
         except OSError as exc:
             raise KunrenError(
