@@ -105,7 +105,9 @@ async def serve(
         ws="none",
         server_header=False,
         timeout_graceful_shutdown=2,
-        limit_concurrency=200,
+        # every browser keeps its connection open between polls, so the limit counts people,
+        # not requests: far above any drill's crowd (300 people got 503s at 200)
+        limit_concurrency=2000,
     )
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="kunren-web")
