@@ -22,6 +22,7 @@ def test_signatures_the_conductor_and_cli_call() -> None:
         "scenario",
         "events",
         "plugins",
+        "timeline",
     ]
     assert list(inspect.signature(kunren.reports.write_report).parameters) == [
         "drill_dirs",

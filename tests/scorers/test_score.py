@@ -343,3 +343,13 @@ def test_recovery_is_when_the_system_was_well_again_for_good() -> None:
     )
     recovery = score(scenario(), events).machine.recovery
     assert recovery is not None and (recovery.seconds, recovery.display) == (1500, "25 min")
+
+
+def test_a_scorecard_without_timeline_keeps_every_timing() -> None:
+    events = record(fault_at=300)
+    full = score(scenario(), events)
+    light = score(scenario(), events, timeline=False)
+    assert light.timeline == []
+    assert full.timeline != []
+    assert light.milestones == full.milestones
+    assert light.machine == full.machine

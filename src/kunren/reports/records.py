@@ -42,10 +42,12 @@ def read_drill(drill_dir: Path) -> DrillData:
     return DrillData(path=drill_dir, scenario=loaded.scenario, events=EventLog(drill_dir).read())
 
 
-def score_drill(drill_dir: Path, plugins: Sequence[type[Scorer]] = ()) -> Scorecard:
+def score_drill(
+    drill_dir: Path, plugins: Sequence[type[Scorer]] = (), *, timeline: bool = True
+) -> Scorecard:
     """The Scorecard of one drill folder; its id is the folder name."""
     data = read_drill(drill_dir)
-    card = score(data.scenario, data.events, plugins)
+    card = score(data.scenario, data.events, plugins, timeline=timeline)
     return card.model_copy(update={"drill": drill_dir.name, "record": str(drill_dir / EVENTS_FILE)})
 
 
@@ -110,7 +112,8 @@ def series_cards(
             if path.resolve() in cards:
                 continue
             try:
-                cards[path.resolve()] = score_drill(path)
+                # earlier drills only feed the trend: their timelines are never shown
+                cards[path.resolve()] = score_drill(path, timeline=False)
             except KunrenError as exc:
                 notices.append(f"skipped {path}: {exc.message.splitlines()[0]}")
     ordered = sorted(cards.values(), key=started_key)

@@ -23,17 +23,23 @@ def score(
     scenario: Scenario,
     events: list[Event],
     plugins: Sequence[Scorer | type[Scorer]] = (),
+    *,
+    timeline: bool = True,
 ) -> Scorecard:
-    """Score one drill record against its scenario; ``plugins`` add their own sections."""
+    """Score one drill record against its scenario; ``plugins`` add their own sections.
+
+    ``timeline=False`` leaves out the merged timeline (the costly part of a long record),
+    for drills that only feed a trend.
+    """
     record = prepare(scenario, events)
-    card = _builtin(record)
+    card = _builtin(record, timeline)
     if not plugins:
         return card
     ctx = ScoringContext(record=record, card=card)
     return card.model_copy(update={"scorers": [_run(plugin, ctx) for plugin in plugins]})
 
 
-def _builtin(record: DrillRecord) -> Scorecard:
+def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
     scenario = record.scenario
     milestones = MilestoneScorer().milestones(record)
     notices = people.notices(record)
@@ -81,7 +87,7 @@ def _builtin(record: DrillRecord) -> Scorecard:
         notes=notes,
         action_items=actions,
         amendments=record.amendments,
-        timeline=system.timeline(record),
+        timeline=system.timeline(record) if with_timeline else [],
         load=system.load_points(record),
         warnings=warnings,
     )

@@ -6,6 +6,7 @@ These sit beside the people's milestones in the Scorecard, on the same clock: ti
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeVar
 
 from kunren.drills.events import (
@@ -17,8 +18,10 @@ from kunren.drills.events import (
     Event,
     FaultFailed,
     FaultInjected,
+    FaultInjecting,
     FaultReverted,
     FaultRevertFailed,
+    FaultReverting,
     Inject,
     LoadStage,
     LoadStats,
@@ -90,17 +93,19 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
     """Every planned fault with what happened to it, then faults the plan did not name."""
     planned = {f.id: f for f in record.scenario.faults}
     order = list(planned)
-    for event in record.events:
-        fault = getattr(event, "fault", None)
-        if isinstance(fault, str) and fault not in order:
-            order.append(fault)
+    # One pass over the record, looking only at fault events (a long record is mostly other
+    # kinds, and asking every event for a field it lacks is slow on pydantic models).
+    fault_events = [e for e in record.events if isinstance(e, _FAULT_EVENT_TYPES)]
+    for event in fault_events:
+        if event.fault not in order:
+            order.append(event.fault)
     runs = []
     for fault_id in order:
         spec = planned.get(fault_id)
-        injected = _first(record.events, FaultInjected, fault_id)
-        reverted = _first(record.events, FaultReverted, fault_id)
-        failed = _first(record.events, FaultFailed, fault_id)
-        revert_failed = _first(record.events, FaultRevertFailed, fault_id)
+        injected = _first(fault_events, FaultInjected, fault_id)
+        reverted = _first(fault_events, FaultReverted, fault_id)
+        failed = _first(fault_events, FaultFailed, fault_id)
+        revert_failed = _first(fault_events, FaultRevertFailed, fault_id)
         runs.append(
             FaultRun(
                 fault=fault_id,
@@ -119,9 +124,17 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
 
 
 _FaultEvent = TypeVar("_FaultEvent", FaultInjected, FaultReverted, FaultFailed, FaultRevertFailed)
+_FAULT_EVENT_TYPES = (
+    FaultInjecting,
+    FaultInjected,
+    FaultReverting,
+    FaultReverted,
+    FaultFailed,
+    FaultRevertFailed,
+)
 
 
-def _first(events: list[Event], kind: type[_FaultEvent], fault_id: str) -> _FaultEvent | None:
+def _first(events: Sequence[Event], kind: type[_FaultEvent], fault_id: str) -> _FaultEvent | None:
     return next((e for e in events if isinstance(e, kind) and e.fault == fault_id), None)
 
 
@@ -168,37 +181,50 @@ def load_points(record: DrillRecord) -> list[LoadPoint]:
 def timeline(record: DrillRecord) -> list[TimelineEntry]:
     """One merged, drill-time-ordered list of what the system and the people did."""
     entries = []
+    ends = _span_ends(record.events)
     for event in record.events:
-        entry = _entry(record, event)
+        entry = _entry(record, event, ends)
         if entry is not None:
             recorded = record.recorded_at.get(event.seq)
             entries.append(entry.model_copy(update={"seq": event.seq, "recorded_at": recorded}))
     return entries
 
 
-def _until(record: DrillRecord, event: Event) -> float:
+SpanEnds = dict[tuple[str, str], list[float]]
+
+
+def _span_ends(events: list[Event]) -> SpanEnds:
+    """The times each fault was reverted and each probe recovered, in record order.
+
+    Collected in one pass, so finding where each span ends costs a look at its own key's
+    ends, not a scan of the whole record per span (quadratic on long drills).
+    """
+    ends: SpanEnds = {}
+    for event in events:
+        if isinstance(event, FaultReverted):
+            ends.setdefault(("fault", event.fault), []).append(event.at)
+        elif isinstance(event, ProbeRecovered):
+            ends.setdefault(("probe", event.probe), []).append(event.at)
+    return ends
+
+
+def _until(record: DrillRecord, event: Event, ends: SpanEnds) -> float:
     """When a span that starts at ``event`` (a fault, a failing probe) ended."""
-    for later in record.events:
-        if later.at < event.at or later.seq == event.seq:
-            continue
-        ends_fault = (
-            isinstance(event, FaultInjected)
-            and isinstance(later, FaultReverted)
-            and later.fault == event.fault
-        )
-        ends_failure = (
-            isinstance(event, ProbeFailed)
-            and isinstance(later, ProbeRecovered)
-            and later.probe == event.probe
-        )
-        if ends_fault or ends_failure:
-            return later.at
+    if isinstance(event, FaultInjected):
+        key = ("fault", event.fault)
+    elif isinstance(event, ProbeFailed):
+        key = ("probe", event.probe)
+    else:
+        return record.end
+    for at in ends.get(key, ()):
+        if at >= event.at:
+            return at
     if isinstance(event, FaultInjected) and event.until is not None:
         return min(event.until, record.end)
     return record.end
 
 
-def _entry(record: DrillRecord, event: Event) -> TimelineEntry | None:
+def _entry(record: DrillRecord, event: Event, ends: SpanEnds) -> TimelineEntry | None:
     at = event.at
     if isinstance(event, DrillStarted):
         return TimelineEntry(at=at, lane="drill", kind=event.type, text="drill started")
@@ -215,7 +241,7 @@ def _entry(record: DrillRecord, event: Event) -> TimelineEntry | None:
             kind=event.type,
             text=f"fault {event.fault} injected{targets}",
             subject=event.fault,
-            until=_until(record, event),
+            until=_until(record, event, ends),
         )
     if isinstance(event, FaultFailed):
         return TimelineEntry(
@@ -258,7 +284,7 @@ def _entry(record: DrillRecord, event: Event) -> TimelineEntry | None:
             kind=event.type,
             text=f"probe {event.probe} failed{detail}",
             subject=event.probe,
-            until=_until(record, event),
+            until=_until(record, event, ends),
         )
     if isinstance(event, ProbeRecovered):
         return TimelineEntry(
