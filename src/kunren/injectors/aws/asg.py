@@ -12,7 +12,7 @@ from pydantic import Field, JsonValue
 
 from kunren.errors import InjectionError, KunrenError, RevertError
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
-from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, tags_from
+from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.aws.session import AwsResponse, AwsScope
 from kunren.injectors.base import Handle, Injected
 from kunren.scenarios.models import AsgTarget
@@ -40,16 +40,10 @@ class _AsgKind(AwsInjector):
     def _resolved(
         self, scope: AwsScope, candidates: list[Resource], spec: AsgTarget, count: int | None
     ) -> ResolvedTargets:
-        return pick(
-            fault_id=self.request.id,
-            kind=self.request.kind,
-            target_name=self.request.target_name,
-            profile=scope.profile,
-            region=scope.region or "",
-            candidates=candidates,
-            select=spec.select,
-            required_tag=self.safety.require_tag,
-            seed=self.ctx.seed,
+        return self.pick(
+            scope,
+            candidates,
+            spec.select,
             tag_filter=False,  # the tag that counts is the named group's
             default_count=count,
         )

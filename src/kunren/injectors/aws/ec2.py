@@ -15,7 +15,7 @@ from kunren.drills.clock import RealClock
 from kunren.errors import RevertError
 from kunren.injectors.aws.guardrails import ec2_dry_run
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
-from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, tags_from
+from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.aws.session import AwsResponse, AwsScope
 from kunren.injectors.base import Handle, Injected
 from kunren.scenarios.models import Ec2Target
@@ -70,16 +70,10 @@ class _Ec2Kind(AwsInjector):
             )
             for instance in _instances(pages)
         ]
-        return pick(
-            fault_id=self.request.id,
-            kind=self.request.kind,
-            target_name=self.request.target_name,
-            profile=scope.profile,
-            region=scope.region or "",
-            candidates=candidates,
-            select=spec.select,
-            required_tag=self.safety.require_tag,
-            seed=self.ctx.seed,
+        return self.pick(
+            scope,
+            candidates,
+            spec.select,
             # Named ids stay as named: an untagged one is refused, never swapped for another.
             tag_filter=not spec.ids,
         )

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
-from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, tags_from
+from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.aws.session import AwsScope
 from kunren.injectors.base import Injected
 from kunren.scenarios.models import EcsTarget
@@ -59,16 +59,10 @@ class EcsStopTask(AwsInjector):
                 )
                 for task in answer.get("tasks", [])
             )
-        return pick(
-            fault_id=self.request.id,
-            kind=self.request.kind,
-            target_name=self.request.target_name,
-            profile=scope.profile,
-            region=scope.region or "",
-            candidates=candidates,
-            select=spec.select,
-            required_tag=self.safety.require_tag,
-            seed=self.ctx.seed,
+        return self.pick(
+            scope,
+            candidates,
+            spec.select,
             tag_filter=True,
             default_count=1,
         )

@@ -9,16 +9,17 @@ what exists then, not what existed at the start.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from kunren.errors import UsageError
 from kunren.injectors.aws.guardrails import guard
-from kunren.injectors.aws.selection import ResolvedTargets, safety_of
+from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, safety_of
 from kunren.injectors.aws.session import AwsScope, AwsSessions, aws_sessions, scope_for
 from kunren.injectors.base import Injected, Injector, Planned
-from kunren.scenarios.models import AwsTarget, Safety
+from kunren.scenarios.models import AwsTarget, Safety, Select
 
 P = TypeVar("P", bound=BaseModel)
 T = TypeVar("T", bound=AwsTarget)
@@ -67,6 +68,30 @@ class AwsInjector(Injector):
 
     async def resolved_scope(self) -> AwsScope:
         return await self.sessions.resolve(self.scope())
+
+    def pick(
+        self,
+        scope: AwsScope,
+        candidates: Sequence[Resource],
+        select: Select | None,
+        *,
+        tag_filter: bool,
+        default_count: int | None = None,
+    ) -> ResolvedTargets:
+        """This fault's selection among ``candidates``: allow tag, ``select``, seeded choice."""
+        return pick(
+            fault_id=self.request.id,
+            kind=self.request.kind,
+            target_name=self.request.target_name,
+            profile=scope.profile,
+            region=scope.region or "",
+            candidates=candidates,
+            select=select,
+            required_tag=self.safety.require_tag,
+            seed=self.ctx.seed,
+            tag_filter=tag_filter,
+            default_count=default_count,
+        )
 
     @abstractmethod
     async def resolve(self) -> ResolvedTargets:

@@ -13,7 +13,7 @@ from typing import Any
 
 from kunren.errors import InjectionError
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
-from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, tags_from
+from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.aws.session import AwsResponse, AwsScope
 from kunren.injectors.base import Injected
 from kunren.scenarios.models import RdsTarget
@@ -45,16 +45,10 @@ class _RdsKind(AwsInjector):
         return found
 
     def _resolved(self, scope: AwsScope, resource: Resource) -> ResolvedTargets:
-        return pick(
-            fault_id=self.request.id,
-            kind=self.request.kind,
-            target_name=self.request.target_name,
-            profile=scope.profile,
-            region=scope.region or "",
-            candidates=[resource],
-            select=None,
-            required_tag=self.safety.require_tag,
-            seed=self.ctx.seed,
+        return self.pick(
+            scope,
+            [resource],
+            None,
             tag_filter=False,
         )
 
