@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -51,9 +50,8 @@ from kunren.drills.faults import outstanding_faults
 from kunren.drills.recorder import Recorder
 from kunren.errors import EventLogError
 from kunren.injectors import procfs
+from kunren.testing import KUNREN, KunrenProcess
 
-KUNREN = [sys.executable, "-m", "kunren"]
-ACK = re.compile(r"^\[[0-9:]+\] #(\d+)\s")
 MARKERS = ("m1", "m2", "m3")
 SLEEPER = "import time\nwhile True: time.sleep(1)"
 SCENARIO = """\
@@ -97,29 +95,8 @@ class Outcome:
     seconds: float = 0.0
 
 
-class Console:
+class Console(KunrenProcess):
     """A running kunren command whose console lines are collected as they arrive."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            [*KUNREN, *args],
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for text in self.proc.stdout:
-            self.lines.append(text.rstrip("\n"))
-
-    def acks(self) -> dict[int, str]:
-        return {int(m.group(1)): text for text in list(self.lines) if (m := ACK.match(text))}
 
     def wait_acks(self, count: int, timeout: float) -> bool:
         """True once ``count`` lines are acknowledged; False if the command ended first."""
@@ -131,15 +108,6 @@ class Console:
                 return False
             time.sleep(0.005)
         raise RuntimeError("no progress: " + " | ".join(self.lines[-5:]))
-
-    def finish(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            self._reader.join(5)
 
 
 class SecondWriter:

@@ -14,7 +14,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from kunren.ports import free_port as free_port  # the benchmarks import it from here
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -144,12 +145,6 @@ def machine() -> list[str]:
 
 
 # ---------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Child:

@@ -5,23 +5,46 @@
   on disk: injecting writes it, reverting removes it. It survives a crashed conductor exactly
   like a real fault would, so crash, revert and resume can be tested end to end.
 - ``run_virtual``: run a scenario to its end on the virtual clock and return its record.
+- ``KunrenProcess``: a real ``kunren`` command in a child process, its console lines collected
+  as they arrive, so a test can act when a line appears (kill it mid-drill, say) and knows
+  which events the command acknowledged. ``free_port`` for services a test starts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from kunren.drills.clock import VirtualClock
+from kunren.drills.clock import VirtualClock, monotonic
 from kunren.drills.events import Event
 from kunren.errors import InjectionError
 from kunren.injectors.base import Handle, Injected, Injector, Planned
+from kunren.ports import free_port
 from kunren.probes.base import Probe, ProbeResult
 
-__all__ = ["FileProbe", "MarkerInjector", "VirtualClock", "run_virtual"]
+__all__ = [
+    "ACK",
+    "KUNREN",
+    "FileProbe",
+    "KunrenProcess",
+    "MarkerInjector",
+    "VirtualClock",
+    "free_port",
+    "run_virtual",
+]
+
+KUNREN = [sys.executable, "-m", "kunren"]
+ACK = re.compile(r"^\[[0-9:]+\] #(\d+)\s")  # a console line: the event is on disk
 
 
 class MarkerParams(BaseModel):
@@ -93,3 +116,57 @@ class FileProbe(Probe):
         exists = self.ctx.resolve_path(params.path).exists()
         ok = exists if params.ok_when == "exists" else not exists
         return ProbeResult(ok, f"{params.path} {'exists' if exists else 'is missing'}")
+
+
+class KunrenProcess:
+    """A running ``kunren`` command whose output lines are collected as they arrive."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        self.proc = subprocess.Popen(
+            [*KUNREN, *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, condition: Callable[[list[str]], bool], timeout: float = 30.0) -> None:
+        """Poll the lines until ``condition`` holds; AssertionError with the output if not."""
+        deadline = monotonic() + timeout
+        while monotonic() < deadline:
+            if condition(list(self.lines)):
+                return
+            if self.proc.poll() is not None and not self._reader.is_alive():
+                break
+            threading.Event().wait(0.01)
+        if not condition(list(self.lines)):
+            raise AssertionError("condition not met; output:\n" + "\n".join(self.lines))
+
+    def acks(self) -> dict[int, str]:
+        """The console lines of acknowledged events, by seq, in the order they came."""
+        return {int(m.group(1)): text for text in list(self.lines) if (m := ACK.match(text))}
+
+    def acknowledged(self) -> list[int]:
+        return list(self.acks())
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        self.proc.send_signal(sig)
+
+    def finish(self, timeout: float = 60.0) -> int:
+        """Wait for the command to end (killing it after ``timeout``); its exit code."""
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            self._reader.join(5)

@@ -15,7 +15,7 @@ from kunren.drills.clock import RealClock, monotonic
 from kunren.drills.context import DrillContext
 from kunren.drills.events import LoadStats
 from kunren.injectors.locust_load import LoadDriver
-from kunren.injectors.locust_process import free_port
+from kunren.ports import free_port
 from kunren.scenarios.models import Load, Scenario
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from kunren.errors import PluginError
 from kunren.notify import NoticeRequest
+from kunren.ports import free_port
 from tests.notify.conftest import Drill, customers, shipped_templates, write_audience
 
 pytestmark = pytest.mark.integration
@@ -141,11 +142,7 @@ def test_an_unreachable_server_fails_the_email_channel_but_not_capture(
 
 
 def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()  # nothing listens there once the probe socket is closed
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:

@@ -36,10 +36,10 @@ from kunren.injectors.locust_process import (
     FINAL_STATS_ENV,
     REPORT_INTERVAL_ENV,
     LocustProcess,
-    free_port,
     locust_env,
 )
 from kunren.injectors.locust_stats import Snapshot, interval_stats, parse_kunren_stats
+from kunren.ports import free_port
 from kunren.scenarios.models import Load
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"

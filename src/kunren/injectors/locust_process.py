@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
@@ -24,13 +23,6 @@ from kunren.errors import KunrenError
 PARENT_PID_ENV = "KUNREN_PARENT_PID"
 FINAL_STATS_ENV = "KUNREN_FINAL_STATS_FILE"
 REPORT_INTERVAL_ENV = "KUNREN_WORKER_REPORT_INTERVAL"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (Locust binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def locust_env(extra: dict[str, str]) -> dict[str, str]:
