@@ -97,7 +97,6 @@ class Conductor:
         self.services: dict[str, ManagedService] = {}
         self.schedule: list[Step] = build_schedule(self.scenario)
         self.next_step: Step | None = None
-        self.milestones: list[Milestone] = []
         self.load = LoadRun(self.ctx, self.scenario.load, self.record)
         self.web: Any = None
         self._abort_reason: str | None = None
@@ -110,8 +109,6 @@ class Conductor:
         return self.recorder.record(event, at)
 
     def _observe(self, written: Event) -> None:
-        if isinstance(written, Milestone):
-            self.milestones.append(written)
         if self.observer is not None:
             self.observer(written, self)
 
@@ -199,7 +196,7 @@ class Conductor:
             await self.load.resume_stage(self.options.resume_at)
             await self.faults.setup_all()
             await self._start_web()
-            self._tasks = self.probes.tasks(self._probe_start(start), self.scenario.duration)
+            self._tasks = self.probes.tasks(start, self.scenario.duration)
             self._tasks += self.load.tasks(self.scenario.duration)
             await self._run_steps(start)
         except KunrenError as exc:
@@ -207,9 +204,6 @@ class Conductor:
         except asyncio.CancelledError:
             self.abort("cancelled")
         return await self._finish()
-
-    def _probe_start(self, start: float) -> float:
-        return start
 
     def _record_start(self) -> None:
         if self.options.resume_at is None:

@@ -7,7 +7,6 @@ the conductor.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,7 +146,3 @@ async def dry_run(
         except KunrenError as exc:
             rows.append((fault.id, fault.kind, [f"(not resolved: {exc})"], ""))
     return rows
-
-
-def run_sync(coro: Any) -> Any:
-    return asyncio.run(coro)
