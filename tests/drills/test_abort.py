@@ -10,6 +10,7 @@ import pytest
 
 from kunren.drills.eventlog import EventLog
 from kunren.drills.events import DrillAborted, ServiceStarted
+from kunren.injectors import procfs
 
 from .proc import Child, free_port, run
 
@@ -27,14 +28,6 @@ services:
 faults:
   - {{id: flag, at: 1m, kind: testing.marker, path: flag.marker}}
 """
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 @pytest.mark.integration
@@ -62,7 +55,7 @@ def test_abort_reverts_faults_and_stops_services(
     assert isinstance(events[-1], DrillAborted)
     assert not (tmp_path / "flag.marker").exists()
     service = next(e for e in events if isinstance(e, ServiceStarted))
-    assert not _pid_alive(service.pid)
+    assert procfs.alive(service.pid) is None
     assert [e.type for e in events[-4:]] == [
         "fault.reverting",
         "fault.reverted",

@@ -10,6 +10,7 @@ import pytest
 
 from kunren.drills.eventlog import EventLog
 from kunren.drills.events import LoadStage, LoadStats
+from kunren.injectors import procfs
 
 from .proc import Child, free_port
 
@@ -34,26 +35,8 @@ load:
 
 def _locust_pids(conductor: int) -> list[int]:
     """Live Locust processes started by the conductor (its children)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        state, ppid = stat[0], int(stat[1])
-        if "locust" in cmdline and ppid == conductor and state != "Z":
-            pids.append(int(proc.name))
-    return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    found = (procfs.alive(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit())
+    return [p.pid for p in found if p and p.ppid == conductor and "locust" in p.command]
 
 
 @pytest.mark.load
@@ -76,7 +59,7 @@ def test_a_spike_raises_the_request_rate_and_abort_stops_locust(
         if child.proc.poll() is None:
             child.proc.kill()
     assert code == 1  # aborted
-    assert [pid for pid in locusts if _alive(pid)] == []
+    assert [pid for pid in locusts if procfs.alive(pid)] == []
     events = EventLog(drill).read()
     stages = [(e.users, e.planned) for e in events if isinstance(e, LoadStage)]
     assert stages == [(2, False), (24, False)]

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kunren.drills.clock import monotonic
 from kunren.errors import KunrenError
+from kunren.injectors import procfs
 from kunren.scenarios.models import Service
 
 _PR_SET_PDEATHSIG = 1
@@ -149,12 +150,9 @@ def _answers(url: str) -> tuple[bool, str]:
 
 def stop_orphan(pid: int, command: list[str]) -> bool:
     """Stop a service left by a crashed conductor, only if the pid still runs that command."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    if [part.decode(errors="replace") for part in cmdline if part] != command:
-        return False  # the pid was reused by something else: leave it alone
+    running = procfs.alive(pid)
+    if running is None or running.command != " ".join(command):
+        return False  # gone, or the pid was reused by something else: leave it alone
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGCONT)
         os.kill(pid, signal.SIGTERM)
