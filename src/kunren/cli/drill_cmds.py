@@ -11,16 +11,8 @@ from typing import Any
 
 import click
 
+from kunren.cli.options import drills_option
 from kunren.errors import KunrenError, UsageError
-
-DRILLS_OPTION = click.option(
-    "--drills",
-    "drills_root",
-    type=click.Path(path_type=Path),
-    default=Path("drills"),
-    show_default=True,
-    help="Folder holding the drill folders.",
-)
 
 
 def _drill_dir(drill: str, drills_root: Path) -> Path:
@@ -92,7 +84,7 @@ def _announce(line: str) -> None:
     show_default=True,
     help="virtual: no waiting at all (tests, simulations).",
 )
-@DRILLS_OPTION
+@drills_option()
 @click.option(
     "--dry-run", is_flag=True, help="Print the plan with resolved targets; touch nothing."
 )
@@ -193,7 +185,7 @@ def _write_report(drill_dir: Path, drills_root: Path) -> None:
 
 @click.command()
 @click.argument("drill")
-@DRILLS_OPTION
+@drills_option()
 @click.option("--reason", default="aborted by the facilitator", show_default=True)
 @click.option(
     "--wait",
@@ -243,7 +235,7 @@ def _print_revert(report: Any) -> None:
 
 @click.command()
 @click.argument("drill")
-@DRILLS_OPTION
+@drills_option()
 def revert(drill: str, drills_root: Path) -> None:
     """Undo every fault the record of DRILL shows injected and not reverted (after a crash)."""
     from kunren.drills.recovery import revert_drill
@@ -253,7 +245,7 @@ def revert(drill: str, drills_root: Path) -> None:
 
 @click.command()
 @click.argument("drill")
-@DRILLS_OPTION
+@drills_option()
 @click.option("--profile", help="AWS profile for AWS faults and probes.")
 @click.option("--web/--no-web", default=True, show_default=True)
 @click.option("--bind", default="127.0.0.1", show_default=True)
@@ -314,7 +306,7 @@ def _record_now(
 @click.command()
 @click.argument("milestone")
 @click.option("--drill", required=True, help="Drill folder or drill id.")
-@DRILLS_OPTION
+@drills_option()
 @click.option("--actor", required=True, help="Who reached it.")
 @click.option("--role", required=True, help="Their role in the drill.")
 @click.option("--note", default="", help="Optional note.")
@@ -351,7 +343,7 @@ def mark(
 @click.command()
 @click.argument("text")
 @click.option("--drill", required=True, help="Drill folder or drill id.")
-@DRILLS_OPTION
+@drills_option()
 @click.option("--actor", default="", help="Who wrote it.")
 @click.option("--at", help="Drill time instead of now.")
 def note(text: str, drill: str, drills_root: Path, actor: str, at: str | None) -> None:
@@ -367,7 +359,7 @@ def note(text: str, drill: str, drills_root: Path, actor: str, at: str | None) -
 @click.argument("seq", type=int)
 @click.argument("new_time")
 @click.option("--drill", required=True, help="Drill folder or drill id.")
-@DRILLS_OPTION
+@drills_option()
 @click.option("--reason", required=True, help="Why the recorded time is wrong.")
 @click.option("--actor", default="facilitator", show_default=True)
 def amend(seq: int, new_time: str, drill: str, drills_root: Path, reason: str, actor: str) -> None:
@@ -390,7 +382,7 @@ def amend(seq: int, new_time: str, drill: str, drills_root: Path, reason: str, a
 
 @click.command(name="log")
 @click.argument("drill")
-@DRILLS_OPTION
+@drills_option()
 def show_log(drill: str, drills_root: Path) -> None:
     """Print a drill's record, one event a line."""
     from kunren.drills.attach import open_drill

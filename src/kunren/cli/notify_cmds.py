@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kunren.cli.options import drills_option
 from kunren.errors import GuardrailError, KunrenError, UsageError
 
 if TYPE_CHECKING:
@@ -166,14 +167,7 @@ def _mode(template: str | None, modes: Mapping[str, object]) -> str:
 @click.command()
 @click.argument("template", required=False)
 @click.option("--drill", required=True, help="Drill folder or drill id.")
-@click.option(
-    "--drills",
-    "drills_root",
-    type=click.Path(path_type=Path),
-    default=Path("drills"),
-    show_default=True,
-    help="Folder holding the drill folders.",
-)
+@drills_option()
 @click.option("--audience", help="Audience name (default: the scenario's only audience).")
 @click.option("--as", "person", help="Who is acting (drafting, approving or sending).")
 @click.option("--role", help="Their role in the drill.")

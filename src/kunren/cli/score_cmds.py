@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kunren.cli.options import drills_option
 from kunren.errors import ObjectivesMissed, UsageError
 
 if TYPE_CHECKING:
     from kunren.scorers import Scorecard, Trend
 
-DRILLS_DIR = Path("drills")
 
 _plugins_dir = click.option(
     "--plugins-dir",
@@ -75,11 +75,8 @@ def score_command(drill: Path, as_json: bool, check: bool, plugins_dir: Path | N
     help="Where to write it (default: reports/<drill-id>.<format>).",
 )
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
-@click.option(
-    "--drills",
-    "drills_root",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Where earlier drills of the series are (default: the drill's own folder).",
+@drills_option(
+    "Where earlier drills of the series are (default: the drill's own folder).", default=None
 )
 @_plugins_dir
 def report_command(
@@ -106,14 +103,7 @@ def report_command(
 
 @click.command("trend")
 @click.argument("items", metavar="SERIES-OR-DRILLS...", nargs=-1, required=True)
-@click.option(
-    "--drills",
-    "drills_root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DRILLS_DIR,
-    show_default=True,
-    help="Where to look for the drills of a series.",
-)
+@drills_option("Where to look for the drills of a series.")
 @click.option("--json", "as_json", is_flag=True, help="Print the trend as JSON.")
 def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> None:
     """Compare the drills of a series: "customer_notified: 60+ min → 44 min → 31 min".
@@ -153,14 +143,7 @@ def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> N
     help="The scenario the drill ran.",
 )
 @click.argument("timeline", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--drills",
-    "drills_root",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=DRILLS_DIR,
-    show_default=True,
-    help="Where to create the drill folder.",
-)
+@drills_option("Where to create the drill folder.")
 @click.option("--start", help="When the drill began, ISO 8601 (default: now).")
 def import_command(
     scenario_path: Path, timeline: Path, drills_root: Path, start: str | None
