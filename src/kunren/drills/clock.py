@@ -190,6 +190,12 @@ class VirtualClock:
                     future.set_result(None)
 
 
+def is_virtual(clock: Clock) -> bool:
+    """True when no real time passes on ``clock``: nothing real (load, a slow check) can keep
+    pace with it, so those parts record what was planned or give up early."""
+    return clock.real_seconds(1.0) == 0
+
+
 def make_clock(kind: str, speed: float = 1.0, start: float = 0.0) -> Clock:
     """The clock named on the command line: ``real``, ``scaled`` or ``virtual``."""
     if kind == "virtual":

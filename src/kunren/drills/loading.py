@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from kunren.drills.clock import VirtualClock
+from kunren.drills.clock import is_virtual
 from kunren.drills.context import DrillContext
 from kunren.drills.events import Event, LoadStage, Note
 from kunren.errors import KunrenError
@@ -33,7 +33,7 @@ class LoadRun:
 
     @property
     def generates_load(self) -> bool:
-        return self.load is not None and not isinstance(self.ctx.clock, VirtualClock)
+        return self.load is not None and not is_virtual(self.ctx.clock)
 
     async def start(self) -> None:
         if not self.generates_load or self.load is None or self.ctx.drill_dir is None:

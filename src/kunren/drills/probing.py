@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kunren import plugins
-from kunren.drills.clock import VirtualClock
+from kunren.drills.clock import is_virtual
 from kunren.drills.context import DrillContext
 from kunren.drills.events import Event, ProbeFailed, ProbeRecovered
 from kunren.durations import format_duration
@@ -77,7 +77,7 @@ class ProbeRunner:
 
     async def check_once(self, spec: ProbeSpec) -> ProbeResult:
         probe = self.probes[spec.id]
-        limit = VIRTUAL_CHECK_TIMEOUT if isinstance(self.ctx.clock, VirtualClock) else CHECK_TIMEOUT
+        limit = VIRTUAL_CHECK_TIMEOUT if is_virtual(self.ctx.clock) else CHECK_TIMEOUT
         with self.ctx.clock.busy():
             try:
                 result = await asyncio.wait_for(probe.check(), limit)

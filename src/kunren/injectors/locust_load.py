@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 from types import TracebackType
 
-from kunren.drills.clock import Clock, monotonic
+from kunren.drills.clock import Clock, is_virtual, monotonic
 from kunren.drills.context import DrillContext
 from kunren.drills.events import LoadStats
 from kunren.errors import KunrenError, PluginError
@@ -54,7 +54,7 @@ _WORKER_QUIT = 2.0  # real seconds a worker gets to follow its master's quit bef
 
 def load_is_generated(clock: Clock) -> bool:
     """False on the virtual clock: no real time passes, so stages are only recorded."""
-    return clock.real_seconds(1.0) > 0
+    return not is_virtual(clock)
 
 
 class LoadDriver:
