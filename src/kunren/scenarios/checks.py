@@ -90,7 +90,7 @@ class CrossCheck:
             cls = plugins.load(group, kind)
         except PluginError as exc:
             known = plugins.names(group)
-            close = "" if kind in known else _close(kind, known)
+            close = "" if kind in known else errors_map.did_you_mean(kind, known)
             yield self.problem(path, f"{exc}{close}")
             return
         missing = cls.missing_requirements()
@@ -336,17 +336,10 @@ def _known(names: Iterable[str]) -> str:
     return f" (known: {', '.join(names)})" if names else " (none are defined)"
 
 
-def _close(word: str, candidates: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _unknown_milestone(name: str, known: set[str]) -> str:
     builtin = ", ".join(BUILTIN_MILESTONES)
     return (
-        f"unknown milestone {name!r}{_close(name, known)}; built-in: {builtin}; "
+        f"unknown milestone {name!r}{errors_map.did_you_mean(name, known)}; built-in: {builtin}; "
         "declare others under milestones:"
     )
 

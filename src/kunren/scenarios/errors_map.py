@@ -39,6 +39,12 @@ def problems_from(
     return problems
 
 
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _data_path(loc: tuple[Any, ...], data: object) -> KeyPath:
     """Keep the parts of ``loc`` that exist in the data (dropping union tags and the like)."""
     kept: list[str | int] = []
@@ -73,9 +79,7 @@ def _message(
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
         allowed = set(also_allowed) | (_allowed_keys(model, loc[:-1]) if model else set())
-        close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"unknown key{hint}"
+        return f"unknown key{did_you_mean(key, sorted(allowed))}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"expected a whole number, got {_got(value)}"
     if kind in ("float_parsing", "float_type"):
