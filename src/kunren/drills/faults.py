@@ -43,27 +43,25 @@ class ActiveFault:
     handle: Handle
 
 
-def request_for_fault(scenario: Scenario, fault: Fault) -> FaultRequest:
-    params = plugin_params(plugins.INJECTORS, fault.kind, dict(fault.params))
+def _request(
+    scenario: Scenario, key: str, spec: Fault | RunbookSpec, duration: float | None = None
+) -> FaultRequest:
     return FaultRequest(
-        id=fault.id,
-        kind=fault.kind,
-        target_name=fault.target,
-        target=scenario.targets.get(fault.target) if fault.target else None,
-        params=params,
-        duration=fault.for_,
+        id=key,
+        kind=spec.kind,
+        target_name=spec.target,
+        target=scenario.targets.get(spec.target) if spec.target else None,
+        params=plugin_params(plugins.INJECTORS, spec.kind, dict(spec.params)),
+        duration=duration,
     )
+
+
+def request_for_fault(scenario: Scenario, fault: Fault) -> FaultRequest:
+    return _request(scenario, fault.id, fault, fault.for_)
 
 
 def request_for_runbook(scenario: Scenario, runbook: RunbookSpec) -> FaultRequest:
-    params = plugin_params(plugins.INJECTORS, runbook.kind, dict(runbook.params))
-    return FaultRequest(
-        id=RUNBOOK_PREFIX + runbook.id,
-        kind=runbook.kind,
-        target_name=runbook.target,
-        target=scenario.targets.get(runbook.target) if runbook.target else None,
-        params=params,
-    )
+    return _request(scenario, RUNBOOK_PREFIX + runbook.id, runbook)
 
 
 def request_for_key(scenario: Scenario, key: str) -> FaultRequest | None:
