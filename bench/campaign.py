@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import Row, scratch
-from kunren.drills.attach import attached_clock
-from kunren.drills.clock import VirtualClock
 from kunren.drills.console import line as console_line
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import (
+from kunren.drills.faults import outstanding_faults
+from kunren.errors import EventLogError
+from kunren.record.attach import attached_clock
+from kunren.record.eventlog import EventLog
+from kunren.record.events import (
     DrillEnded,
     DrillStarted,
     Event,
@@ -46,10 +47,9 @@ from kunren.drills.events import (
     Note,
     ServiceStarted,
 )
-from kunren.drills.faults import outstanding_faults
-from kunren.drills.recorder import Recorder
-from kunren.errors import EventLogError
-from kunren.injectors import procfs
+from kunren.record.recorder import Recorder
+from kunren.runtime import procfs
+from kunren.runtime.clock import VirtualClock
 from kunren.testing import KUNREN, KunrenProcess
 
 MARKERS = ("m1", "m2", "m3")

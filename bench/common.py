@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kunren.ports import free_port as free_port  # the benchmarks import it from here
+from kunren.runtime.ports import free_port as free_port  # the benchmarks import it from here
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

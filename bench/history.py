@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.common import Row, at_most, scratch
 from bench.synth import write_series
-from kunren.drills.eventlog import EVENTS_FILE, EventLog
+from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.reports import write_report
 
 NAME = "history: score+HTML of 40 drills"

@@ -22,8 +22,8 @@ import subprocess
 from pathlib import Path
 
 from bench.common import PYTHON, REPO, Child, Row, at_least, free_port, http_ok, scratch, wait_for
-from kunren.drills.events import LoadStage, LoadStats
 from kunren.drills.runner import RunSettings, start_drill
+from kunren.record.events import LoadStage, LoadStats
 from kunren.scenarios.loader import load_scenario
 
 NAME = "load: drill-driven Locust req/s"

@@ -30,8 +30,8 @@ from bench.common import (
     scratch,
     wait_for,
 )
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import Milestone, ParticipantJoined
+from kunren.record.eventlog import EventLog
+from kunren.record.events import Milestone, ParticipantJoined
 from kunren.scenarios.loader import load_scenario
 
 NAME = "page: 300 participants on a drill's page"

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from bench.common import Row, at_least, scratch
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import Milestone
+from kunren.record.eventlog import EventLog
+from kunren.record.events import Milestone
 
 NAME = "record: EventLog appends/s"
 

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from bench.common import KUNREN, Row, at_least, fmt_ratio, scratch
-from kunren.drills.eventlog import EventLog
 from kunren.drills.runner import RunSettings, start_drill
+from kunren.record.eventlog import EventLog
 from kunren.scenarios.loader import load_scenario
 
 NAME = "rehearsal: 60-min drill, virtual clock"
@@ -114,7 +114,7 @@ def _command(scenario: Path, drills: Path) -> float:
 
 def _fsync_floor(folder: Path, count: int) -> float:
     """Seconds to append ``count`` small events to a fresh EventLog: the record's own cost."""
-    from kunren.drills.events import Note
+    from kunren.record.events import Note
 
     log = EventLog.create(folder / "floor", "version: 1\n")
     start = time.perf_counter()

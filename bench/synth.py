@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from kunren.drills import events as ev
-from kunren.drills.eventlog import EVENTS_FILE, SCENARIO_FILE
+from kunren.record import events as ev
+from kunren.record.eventlog import EVENTS_FILE, SCENARIO_FILE
 
 SERIES = "history-bench"
 DURATION = 3600.0

@@ -31,11 +31,11 @@ from bench.common import (
     scratch,
     summary_ms,
 )
-from kunren.drills.clock import RealClock
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer
-from kunren.drills.events import DrillStarted, Event, Inject, LoadStats
-from kunren.drills.folders import create_drill
 from kunren.drills.schedule import Step, StepKind
+from kunren.record.events import DrillStarted, Event, Inject, LoadStats
+from kunren.record.folders import create_drill
+from kunren.runtime.clock import RealClock
 from kunren.scenarios.loader import LoadedScenario, load_scenario
 
 NAME = "timing: step lateness p99 under load"

@@ -25,12 +25,12 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from kunren.drills.clock import VirtualClock, monotonic
-from kunren.drills.events import Event
 from kunren.errors import InjectionError
 from kunren.injectors.base import Handle, Injected, Injector, Planned
-from kunren.ports import free_port
 from kunren.probes.base import Probe, ProbeResult
+from kunren.record.events import Event
+from kunren.runtime.clock import VirtualClock, monotonic
+from kunren.runtime.ports import free_port
 
 __all__ = [
     "ACK",

@@ -8,9 +8,9 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from kunren import plugins
-from kunren.drills.context import DrillContext
-from kunren.injectors.aws.session import RESOURCE_KEY, AwsSessions
 from kunren.injectors.base import FaultRequest, Injector
+from kunren.runtime.aws_session import RESOURCE_KEY, AwsSessions
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Scenario
 
 REGION = "us-east-1"

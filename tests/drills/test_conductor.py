@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from kunren.drills import events as ev
-from kunren.drills.clock import VirtualClock
 from kunren.drills.conductor import Conductor, ConductorOptions
-from kunren.drills.folders import create_drill
+from kunren.record import events as ev
+from kunren.record.folders import create_drill
+from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.loader import load_scenario
 from kunren.testing import run_virtual
 

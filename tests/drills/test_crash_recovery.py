@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kunren.drills.eventlog import EventLog
+from kunren.record.eventlog import EventLog
 
 from .proc import Child, run
 

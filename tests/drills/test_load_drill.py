@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import LoadStage, LoadStats
-from kunren.injectors import procfs
+from kunren.record.eventlog import EventLog
+from kunren.record.events import LoadStage, LoadStats
+from kunren.runtime import procfs
 
 from .proc import Child, free_port
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import Amendment, Milestone, Note
+from kunren.record.eventlog import EventLog
+from kunren.record.events import Amendment, Milestone, Note
 from kunren.testing import run_virtual
 
 from .proc import Child, run

@@ -23,8 +23,8 @@ from bench.campaign import (
     run_campaign,
 )
 
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import Note
+from kunren.record.eventlog import EventLog
+from kunren.record.events import Note
 
 
 @pytest.mark.integration

@@ -26,10 +26,10 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kunren.drills.clock import VirtualClock
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import DrillStarted
-from kunren.drills.web import LocalDrillControl, RunbookOutcome, create_app
+from kunren.page import LocalDrillControl, RunbookOutcome, create_app
+from kunren.record.eventlog import EventLog
+from kunren.record.events import DrillStarted
+from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.models import RunbookSpec, Scenario
 
 P_TOKEN = "participant-token-" + "p" * 24

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kunren.drills.clock import RealClock, monotonic
-from kunren.drills.context import DrillContext
-from kunren.drills.events import LoadStats
 from kunren.injectors.locust_load import LoadDriver
-from kunren.ports import free_port
+from kunren.record.events import LoadStats
+from kunren.runtime.clock import RealClock, monotonic
+from kunren.runtime.context import DrillContext
+from kunren.runtime.ports import free_port
 from kunren.scenarios.models import Load, Scenario
 
 

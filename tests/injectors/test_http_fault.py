@@ -16,11 +16,11 @@ import pytest
 from pydantic import ValidationError
 
 from kunren.demo.shop import serving
-from kunren.drills.context import DrillContext
 from kunren.errors import InjectionError, RevertError
 from kunren.injectors.base import FaultRequest
 from kunren.injectors.fault_proxy import FaultProxy, path_matches
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Scenario, Target
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ import pytest
 
 from kunren.errors import KunrenError
 from kunren.injectors.locust_load import LoadDriver
-from kunren.ports import free_port
+from kunren.runtime.ports import free_port
 from tests.injectors.locust_support import (
     context,
     poll_until,

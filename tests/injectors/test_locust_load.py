@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from kunren.drills.clock import RealClock, ScaledClock, VirtualClock, monotonic
 from kunren.errors import KunrenError
 from kunren.injectors.locust_load import LoadDriver, load_is_generated
 from kunren.injectors.locust_stats import (
@@ -26,6 +25,7 @@ from kunren.injectors.locust_stats import (
     parse_locust_stats,
     percentile,
 )
+from kunren.runtime.clock import RealClock, ScaledClock, VirtualClock, monotonic
 from tests.injectors.locust_support import (
     context,
     poll_after,

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kunren.drills.context import DrillContext
 from kunren.drills.services import ManagedService
 from kunren.errors import GuardrailError, InjectionError
 from kunren.injectors.base import FaultRequest
@@ -28,6 +27,7 @@ from kunren.injectors.process import (
     ProcessStop,
     ProcessStopParams,
 )
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Scenario, Service, Target
 
 pytestmark = pytest.mark.integration

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 import yaml
 
-from kunren.drills.clock import VirtualClock
-from kunren.drills.context import DrillContext
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import DrillStarted, Event, Notification
-from kunren.drills.recorder import Recorder
 from kunren.notify import NoticeService
+from kunren.record.eventlog import EventLog
+from kunren.record.events import DrillStarted, Event, Notification
+from kunren.record.recorder import Recorder
+from kunren.runtime.clock import VirtualClock
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Scenario
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from kunren.cli import main
-from kunren.drills.clock import VirtualClock
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import DrillStarted, Notification
-from kunren.drills.folders import create_drill
-from kunren.drills.recorder import Recorder
+from kunren.record.eventlog import EventLog
+from kunren.record.events import DrillStarted, Notification
+from kunren.record.folders import create_drill
+from kunren.record.recorder import Recorder
+from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.loader import load_scenario
 from tests.conftest import KUNREN
 from tests.notify.conftest import REPO, START

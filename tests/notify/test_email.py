@@ -16,7 +16,7 @@ import pytest
 
 from kunren.errors import PluginError
 from kunren.notify import NoticeRequest
-from kunren.ports import free_port
+from kunren.runtime.ports import free_port
 from tests.notify.conftest import Drill, customers, shipped_templates, write_audience
 
 pytestmark = pytest.mark.integration

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from kunren.drills.events import ProbeFailed
 from kunren.errors import GuardrailError, InputError, PluginError, UsageError
 from kunren.notify import NoticeRequest
+from kunren.record.events import ProbeFailed
 from kunren.scorers.score import score
 from tests.notify.conftest import Drill, customers, shipped_templates, write_audience
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kunren.drills.context import DrillContext
 from kunren.probes.base import ProbeResult
 from kunren.probes.command import CommandProbe, CommandProbeParams
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ProbeSpec, Scenario
 
 pytestmark = pytest.mark.integration

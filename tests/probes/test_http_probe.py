@@ -10,11 +10,11 @@ import pytest
 from pydantic import ValidationError
 
 from kunren.demo.shop import serving
-from kunren.drills.context import DrillContext
 from kunren.injectors.base import FaultRequest
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.probes.base import ProbeResult
 from kunren.probes.http import HttpProbe, HttpProbeParams
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ProbeSpec, Scenario
 
 pytestmark = pytest.mark.integration

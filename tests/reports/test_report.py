@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kunren.cli import main
-from kunren.drills.importer import import_timeline
 from kunren.errors import UsageError
+from kunren.record.importer import import_timeline
 from kunren.reports import build_scorecard, render, write_report
 from kunren.scorers import Scorecard
 from tests.fixtures.timelines.records import DRILLS, Q1, Q2, Q3, SCENARIO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kunren.drills.events import DrillEnded, DrillStarted, Event, FaultInjected
+from kunren.record.events import DrillEnded, DrillStarted, Event, FaultInjected
 from kunren.scenarios.models import Scenario
 
 BASE: dict[str, Any] = {

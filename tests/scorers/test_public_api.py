@@ -6,8 +6,8 @@ import inspect
 
 import kunren.reports
 import kunren.scorers
-from kunren.drills.importer import import_timeline
 from kunren.plugins import SCORERS, load
+from kunren.record.importer import import_timeline
 from kunren.scorers.milestones import MilestoneScorer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kunren.drills.events import (
+from kunren.record.events import (
     Alert,
     Amendment,
     DrillAborted,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kunren.drills.events import DrillStarted, Event, Milestone, Notification
 from kunren.errors import UsageError
+from kunren.record.events import DrillStarted, Event, Milestone, Notification
 from kunren.scorers import Scorecard, score, trend
 from tests.scorers.helpers import record, scenario
 

@@ -16,7 +16,7 @@ from kunren.errors import KunrenError, UsageError
 
 
 def _drill_dir(drill: str, drills_root: Path) -> Path:
-    from kunren.drills.attach import open_drill
+    from kunren.record.attach import open_drill
 
     return open_drill(drill, drills_root).drill_dir
 
@@ -43,7 +43,7 @@ def _web_options(
 ) -> Any:
     if not web:
         return None
-    from kunren.drills.web.conductor_link import WebOptions
+    from kunren.drills.serving import WebOptions
 
     return WebOptions(
         host=bind,
@@ -200,8 +200,8 @@ def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> No
 
     If no conductor is running (it crashed), this reverts what the record shows injected.
     """
-    from kunren.drills.clock import blocking_sleep, monotonic
     from kunren.drills.recovery import conductor_alive, revert_drill
+    from kunren.runtime.clock import blocking_sleep, monotonic
 
     drill_dir = _drill_dir(drill, drills_root)
     pid = conductor_alive(drill_dir)
@@ -281,10 +281,10 @@ def _record_now(
     drill: str, drills_root: Path, event: Any, at: str | None, need_time: bool = True
 ) -> Any:
     """Append one event to a drill's log from outside the conductor, at now or ``--at``."""
-    from kunren.drills.attach import attached_clock, open_drill
-    from kunren.drills.clock import VirtualClock
-    from kunren.drills.recorder import Recorder
     from kunren.durations import parse_offset
+    from kunren.record.attach import attached_clock, open_drill
+    from kunren.record.recorder import Recorder
+    from kunren.runtime.clock import VirtualClock
 
     log = open_drill(drill, drills_root)
     events = log.read()
@@ -324,8 +324,8 @@ def mark(
 ) -> None:
     """Record that ACTOR reached MILESTONE (detected, triaged, customer_notified, …)."""
     from kunren.drills.console import line
-    from kunren.drills.events import Milestone
-    from kunren.drills.folders import load_snapshot
+    from kunren.record.events import Milestone
+    from kunren.record.folders import load_snapshot
 
     scenario = load_snapshot(_drill_dir(drill, drills_root)).scenario
     if milestone not in scenario.milestone_names:
@@ -349,7 +349,7 @@ def mark(
 def note(text: str, drill: str, drills_root: Path, actor: str, at: str | None) -> None:
     """Add a free note to a drill (start it with `action:` to make it an action item)."""
     from kunren.drills.console import line
-    from kunren.drills.events import Note
+    from kunren.record.events import Note
 
     event = Note(text=text, actor=actor)
     click.echo(line(_record_now(drill, drills_root, event, at, need_time=False)))
@@ -364,10 +364,10 @@ def note(text: str, drill: str, drills_root: Path, actor: str, at: str | None) -
 @click.option("--actor", default="facilitator", show_default=True)
 def amend(seq: int, new_time: str, drill: str, drills_root: Path, reason: str, actor: str) -> None:
     """Correct the drill time of event SEQ to NEW_TIME; the original stays in the record."""
-    from kunren.drills.attach import open_drill
     from kunren.drills.console import line
-    from kunren.drills.events import Amendment
     from kunren.durations import parse_offset
+    from kunren.record.attach import open_drill
+    from kunren.record.events import Amendment
 
     log = open_drill(drill, drills_root)
     if not any(e.seq == seq for e in log.read()):
@@ -385,8 +385,8 @@ def amend(seq: int, new_time: str, drill: str, drills_root: Path, reason: str, a
 @drills_option()
 def show_log(drill: str, drills_root: Path) -> None:
     """Print a drill's record, one event a line."""
-    from kunren.drills.attach import open_drill
     from kunren.drills.console import line
+    from kunren.record.attach import open_drill
 
     record = open_drill(drill, drills_root).read_record()
     for event in record.events:

@@ -17,17 +17,17 @@ from kunren.cli.options import drills_option
 from kunren.errors import GuardrailError, KunrenError, UsageError
 
 if TYPE_CHECKING:
-    from kunren.drills.clock import Clock
-    from kunren.drills.events import Event
     from kunren.notify import NoticeService, Preview, SendResult
+    from kunren.record.events import Event
+    from kunren.runtime.clock import Clock
 
 
 def _fixed_clock(events: list[Event], offset: float) -> Clock:
     """A clock standing at drill time ``offset`` (``--at``), with the matching wall time."""
     from datetime import datetime, timedelta
 
-    from kunren.drills.clock import VirtualClock
-    from kunren.drills.events import DrillStarted
+    from kunren.record.events import DrillStarted
+    from kunren.runtime.clock import VirtualClock
 
     started = next((e for e in events if isinstance(e, DrillStarted)), None)
     if started is None:
@@ -40,12 +40,12 @@ def _fixed_clock(events: list[Event], offset: float) -> Clock:
 def _service(
     drill: str, drills_root: Path, at: str | None, live: bool, need_time: bool
 ) -> NoticeService:
-    from kunren.drills.attach import attached_clock, open_drill
-    from kunren.drills.context import DrillContext
-    from kunren.drills.folders import load_snapshot, read_meta
-    from kunren.drills.recorder import Recorder
     from kunren.durations import parse_offset
     from kunren.notify import NoticeService
+    from kunren.record.attach import attached_clock, open_drill
+    from kunren.record.folders import load_snapshot, read_meta
+    from kunren.record.recorder import Recorder
+    from kunren.runtime.context import DrillContext
 
     log = open_drill(drill, drills_root)
     events = log.read()

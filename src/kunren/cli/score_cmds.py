@@ -157,7 +157,7 @@ def import_command(
     \b
     kunren import --scenario scenarios/web-outage.yaml last-year.csv --start 2024-01-17T18:00+09:00
     """
-    from kunren.drills.importer import import_timeline
+    from kunren.record.importer import import_timeline
 
     began = _iso_time(start) if start is not None else None
     click.echo(str(import_timeline(scenario_path, timeline, drills_root, began)))

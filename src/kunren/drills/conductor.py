@@ -17,10 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kunren.drills.clock import Clock
-from kunren.drills.context import DrillContext
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import (
+from kunren.drills.faults import FaultManager
+from kunren.drills.loading import LoadRun
+from kunren.drills.probing import ProbeRunner
+from kunren.drills.schedule import Step, StepKind, build_schedule
+from kunren.drills.services import ManagedService
+from kunren.errors import KunrenError, RevertError
+from kunren.record.eventlog import EventLog
+from kunren.record.events import (
     DrillAborted,
     DrillEnded,
     DrillResumed,
@@ -33,13 +37,9 @@ from kunren.drills.events import (
     ServiceStarted,
     ServiceStopped,
 )
-from kunren.drills.faults import FaultManager
-from kunren.drills.loading import LoadRun
-from kunren.drills.probing import ProbeRunner
-from kunren.drills.recorder import Recorder
-from kunren.drills.schedule import Step, StepKind, build_schedule
-from kunren.drills.services import ManagedService
-from kunren.errors import KunrenError, RevertError
+from kunren.record.recorder import Recorder
+from kunren.runtime.clock import Clock
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
 PID_FILE = "conductor.pid"
@@ -56,7 +56,7 @@ class ConductorOptions:
     seed: int = 0
     resume_at: float | None = None  # set by `kunren resume`
     done_keys: frozenset[str] = frozenset()  # steps the record shows done (resume)
-    web: Any = None  # kunren.drills.web options, when the participant page is served
+    web: Any = None  # kunren.page options, when the participant page is served
 
 
 @dataclass
@@ -314,7 +314,7 @@ class Conductor:
     async def _start_web(self) -> None:
         if self.options.web is None:
             return
-        from kunren.drills.web.conductor_link import start_web
+        from kunren.drills.serving import start_web
 
         self.web = await start_web(self, self.options.web)
 

@@ -5,8 +5,8 @@ Pure formatting (no printing): the CLI decides where the lines go.
 
 from __future__ import annotations
 
-from kunren.drills import events as ev
 from kunren.durations import format_clock
+from kunren.record import events as ev
 
 
 def describe(event: ev.Event) -> str:

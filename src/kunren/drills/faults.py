@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 
 from kunren import plugins
-from kunren.drills.context import DrillContext
-from kunren.drills.events import (
+from kunren.errors import KunrenError
+from kunren.injectors.base import FaultRequest, Handle, Injected, Injector
+from kunren.injectors.requests import RUNBOOK_PREFIX, request_for_fault, request_for_runbook
+from kunren.record.events import (
     Event,
     FaultFailed,
     FaultInjected,
@@ -26,14 +28,10 @@ from kunren.drills.events import (
     FaultReverting,
     Note,
 )
-from kunren.errors import KunrenError
-from kunren.injectors.base import FaultRequest, Handle, Injected, Injector
-from kunren.scenarios.loader import plugin_params
-from kunren.scenarios.models import Fault, RunbookSpec, Scenario
+from kunren.runtime.context import DrillContext
+from kunren.scenarios.models import RunbookSpec
 
 Record = Callable[[Event], Event]
-
-RUNBOOK_PREFIX = "runbook:"
 
 
 @dataclass
@@ -41,35 +39,6 @@ class ActiveFault:
     key: str
     injector: Injector
     handle: Handle
-
-
-def _request(
-    scenario: Scenario, key: str, spec: Fault | RunbookSpec, duration: float | None = None
-) -> FaultRequest:
-    return FaultRequest(
-        id=key,
-        kind=spec.kind,
-        target_name=spec.target,
-        target=scenario.targets.get(spec.target) if spec.target else None,
-        params=plugin_params(plugins.INJECTORS, spec.kind, dict(spec.params)),
-        duration=duration,
-    )
-
-
-def request_for_fault(scenario: Scenario, fault: Fault) -> FaultRequest:
-    return _request(scenario, fault.id, fault, fault.for_)
-
-
-def request_for_runbook(scenario: Scenario, runbook: RunbookSpec) -> FaultRequest:
-    return _request(scenario, RUNBOOK_PREFIX + runbook.id, runbook)
-
-
-def request_for_key(scenario: Scenario, key: str) -> FaultRequest | None:
-    if key.startswith(RUNBOOK_PREFIX):
-        runbook = scenario.runbook(key.removeprefix(RUNBOOK_PREFIX))
-        return request_for_runbook(scenario, runbook) if runbook else None
-    fault = scenario.fault(key)
-    return request_for_fault(scenario, fault) if fault else None
 
 
 def make_injector(ctx: DrillContext, request: FaultRequest) -> Injector:

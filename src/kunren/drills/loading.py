@@ -12,10 +12,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from kunren.drills.clock import is_virtual
-from kunren.drills.context import DrillContext
-from kunren.drills.events import Event, LoadStage, Note
 from kunren.errors import KunrenError
+from kunren.record.events import Event, LoadStage, Note
+from kunren.runtime.clock import is_virtual
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Load
 
 # Locust's numbers move about once a real second: polling faster only records noise.

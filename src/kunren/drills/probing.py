@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kunren import plugins
-from kunren.drills.clock import is_virtual
-from kunren.drills.context import DrillContext
-from kunren.drills.events import Event, ProbeFailed, ProbeRecovered
 from kunren.durations import format_duration
 from kunren.errors import KunrenError
 from kunren.probes.base import Probe, ProbeResult
+from kunren.record.events import Event, ProbeFailed, ProbeRecovered
+from kunren.runtime.clock import is_virtual
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import plugin_params
 from kunren.scenarios.models import ProbeSpec
 

@@ -14,12 +14,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kunren.drills.attach import attached_clock
-from kunren.drills.clock import Clock, ScaledClock, VirtualClock
 from kunren.drills.conductor import PID_FILE
-from kunren.drills.context import DrillContext
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import (
+from kunren.drills.faults import make_injector, outstanding_faults, revert_with
+from kunren.drills.schedule import StepKind, build_schedule
+from kunren.drills.services import stop_orphan
+from kunren.errors import KunrenError, UsageError
+from kunren.injectors.requests import request_for_key
+from kunren.record.attach import attached_clock
+from kunren.record.eventlog import EventLog
+from kunren.record.events import (
     DrillAborted,
     DrillEnded,
     DrillStarted,
@@ -34,12 +37,10 @@ from kunren.drills.events import (
     ServiceStarted,
     ServiceStopped,
 )
-from kunren.drills.faults import make_injector, outstanding_faults, request_for_key, revert_with
-from kunren.drills.folders import load_snapshot
-from kunren.drills.recorder import Recorder
-from kunren.drills.schedule import StepKind, build_schedule
-from kunren.drills.services import stop_orphan
-from kunren.errors import KunrenError, UsageError
+from kunren.record.folders import load_snapshot
+from kunren.record.recorder import Recorder
+from kunren.runtime.clock import Clock, ScaledClock, VirtualClock
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
 

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kunren.drills.clock import Clock, make_clock
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
-from kunren.drills.context import DrillContext
-from kunren.drills.eventlog import EventLog
-from kunren.drills.events import DrillEnded
-from kunren.drills.faults import make_injector, request_for_fault
-from kunren.drills.folders import create_drill
-from kunren.drills.recorder import Recorder
+from kunren.drills.faults import make_injector
 from kunren.drills.recovery import plan_resume, resume_clock, revert_drill
 from kunren.errors import KunrenError
+from kunren.injectors.requests import request_for_fault
+from kunren.record.eventlog import EventLog
+from kunren.record.events import DrillEnded
+from kunren.record.folders import create_drill
+from kunren.record.recorder import Recorder
+from kunren.runtime.clock import Clock, make_clock
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
 LOOPBACK = ("http://127.", "https://127.", "http://localhost", "https://localhost", "http://[::1]")

@@ -18,9 +18,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from kunren.drills.clock import monotonic
 from kunren.errors import KunrenError
-from kunren.injectors import procfs
+from kunren.runtime import procfs
+from kunren.runtime.clock import monotonic
 from kunren.scenarios.models import Service
 
 _PR_SET_PDEATHSIG = 1

@@ -14,9 +14,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, JsonValue
 
-from kunren.drills.context import DrillContext
 from kunren.errors import NotAvailableError
 from kunren.plugins import Plugin
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Target
 
 Handle = dict[str, JsonValue]

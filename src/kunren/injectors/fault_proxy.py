@@ -15,8 +15,8 @@ import fnmatch
 import random
 from dataclasses import dataclass, field
 
-from kunren import http1
-from kunren.http1 import Head, WireError
+from kunren.runtime import http1
+from kunren.runtime.http1 import Head, WireError
 
 
 def path_matches(pattern: str, path: str) -> bool:

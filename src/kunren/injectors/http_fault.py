@@ -18,9 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic_core import PydanticCustomError
 
 from kunren.errors import InjectionError, RevertError
-from kunren.injectors import procfs
 from kunren.injectors.base import Handle, Injected, Injector, Planned
 from kunren.injectors.fault_proxy import FaultProxy, Rule
+from kunren.runtime import procfs
 from kunren.scenarios.models import Duration, Target
 
 

@@ -23,9 +23,9 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from kunren.drills.clock import monotonic
 from kunren.errors import KunrenError
 from kunren.injectors.locust_stats import Snapshot, parse_kunren_stats, parse_locust_stats
+from kunren.runtime.clock import monotonic
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 

@@ -27,9 +27,6 @@ import json
 from pathlib import Path
 from types import TracebackType
 
-from kunren.drills.clock import Clock, is_virtual, monotonic
-from kunren.drills.context import DrillContext
-from kunren.drills.events import LoadStats
 from kunren.errors import KunrenError, PluginError
 from kunren.injectors.locust_api import MasterApi
 from kunren.injectors.locust_process import (
@@ -39,7 +36,10 @@ from kunren.injectors.locust_process import (
     locust_env,
 )
 from kunren.injectors.locust_stats import Snapshot, interval_stats, parse_kunren_stats
-from kunren.ports import free_port
+from kunren.record.events import LoadStats
+from kunren.runtime.clock import Clock, is_virtual, monotonic
+from kunren.runtime.context import DrillContext
+from kunren.runtime.ports import free_port
 from kunren.scenarios.models import Load
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"

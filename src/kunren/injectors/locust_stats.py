@@ -21,8 +21,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from kunren.drills.events import EndpointStats, LoadStats
 from kunren.errors import KunrenError
+from kunren.record.events import EndpointStats, LoadStats
 
 Histogram = Mapping[int, int]  # response time in ms (as Locust rounds it) -> request count
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, JsonValue, WithJson
 from pydantic_core import PydanticCustomError
 
 from kunren.errors import GuardrailError, InjectionError, RevertError
-from kunren.injectors import procfs
 from kunren.injectors.base import Handle, Injected, Injector, Planned
-from kunren.injectors.procfs import ProcInfo
+from kunren.runtime import procfs
+from kunren.runtime.procfs import ProcInfo
 from kunren.scenarios.models import ProcessTarget, Target
 
 

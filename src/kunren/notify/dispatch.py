@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from kunren import plugins
-from kunren.drills.context import DrillContext
 from kunren.errors import KunrenError, NotAvailableError, Problem, ScenarioError
 from kunren.notify.base import Channel
 from kunren.notify.capture import CaptureSink
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
 from kunren.notify.safety import Allowlist
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ChannelSpec, Notifications
 
 HELD_REASON = "not on the drill allowlist"

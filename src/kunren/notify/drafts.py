@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kunren.drills.events import Event, Notification
 from kunren.errors import EventLogError, UsageError
 from kunren.notify.message import RecipientFailure
 from kunren.notify.templates import TemplateWarning
+from kunren.record.events import Event, Notification
 
 DRAFT_FILE = "notice.json"
 

@@ -16,9 +16,6 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from kunren.drills.context import DrillContext
-from kunren.drills.events import Event, Notification
-from kunren.drills.recorder import Recorder
 from kunren.errors import GuardrailError, UsageError
 from kunren.notify import variables as notice_vars
 from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo, audience_warnings
@@ -39,6 +36,9 @@ from kunren.notify.drafts import (
 from kunren.notify.message import DRILL_MARKER, OutgoingNotice
 from kunren.notify.safety import Allowlist, mark_body, mark_subject
 from kunren.notify.templates import TemplateInfo, TemplateSet, check_notice
+from kunren.record.events import Event, Notification
+from kunren.record.recorder import Recorder
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Notifications
 
 

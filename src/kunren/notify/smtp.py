@@ -23,9 +23,9 @@ from threading import Lock
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kunren.drills.context import DrillContext
 from kunren.notify.base import Channel, from_env
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Duration
 
 _CONNECTION_ERRORS = (

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from kunren.drills.events import DrillStarted, Event, FaultInjected, ProbeFailed
 from kunren.durations import parse_duration
 from kunren.errors import InputError, Problem
 from kunren.notify.message import DRILL_MARKER
+from kunren.record.events import DrillStarted, Event, FaultInjected, ProbeFailed
 from kunren.scenarios.models import Scenario
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"

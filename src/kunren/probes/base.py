@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from kunren.drills.context import DrillContext
 from kunren.errors import NotAvailableError
 from kunren.plugins import Plugin
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ProbeSpec
 
 

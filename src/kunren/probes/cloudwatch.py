@@ -12,8 +12,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunren.errors import KunrenError
-from kunren.injectors.aws.session import aws_sessions, scope_for
 from kunren.probes.base import Probe, ProbeResult
+from kunren.runtime.aws_session import aws_sessions, scope_for
 
 
 class CloudWatchAlarmParams(BaseModel):

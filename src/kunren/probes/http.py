@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from kunren import http1
-from kunren.drills.clock import perf_counter
 from kunren.durations import format_duration
-from kunren.http1 import WireError
 from kunren.probes.base import Probe, ProbeResult
+from kunren.runtime import http1
+from kunren.runtime.clock import perf_counter
+from kunren.runtime.http1 import WireError
 from kunren.scenarios.models import Duration
 
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kunren.drills.eventlog import EVENTS_FILE, EventLog
-from kunren.drills.events import DrillStarted, Event, parse_event
-from kunren.drills.folders import load_snapshot
 from kunren.errors import KunrenError, UsageError
+from kunren.record.eventlog import EVENTS_FILE, EventLog
+from kunren.record.events import DrillStarted, Event, parse_event
+from kunren.record.folders import load_snapshot
 from kunren.scenarios.models import Scenario
 from kunren.scorers import Scorecard, Scorer, Trend, score, trend
 from kunren.scorers.trend import started_key

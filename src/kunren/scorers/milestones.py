@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kunren.drills.events import Milestone, Notification
+from kunren.record.events import Milestone, Notification
 from kunren.scorers.base import Scorer, ScoringContext
 from kunren.scorers.card import MilestoneResult, ObjectiveResult, ScorerResult, Timing
 from kunren.scorers.display import format_timing

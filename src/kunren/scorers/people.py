@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kunren.drills.events import (
+from kunren.record.events import (
     Milestone,
     Note,
     Notification,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kunren.drills.events import (
+from kunren.record.events import (
     Amendment,
     DrillAborted,
     DrillEnded,

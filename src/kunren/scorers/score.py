@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kunren.drills.events import Event
 from kunren.errors import PluginError
+from kunren.record.events import Event
 from kunren.scenarios.models import Scenario
 from kunren.scorers import people, system
 from kunren.scorers.base import Scorer, ScoringContext

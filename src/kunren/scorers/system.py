@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from kunren.drills.events import (
+from kunren.record.events import (
     Alert,
     DrillAborted,
     DrillEnded,

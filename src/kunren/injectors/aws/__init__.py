@@ -17,7 +17,7 @@ from kunren.injectors.aws.kind import AwsInjector
 from kunren.injectors.aws.preflight import preflight, resolve_targets
 from kunren.injectors.aws.rds import RdsFailover, RdsReboot
 from kunren.injectors.aws.selection import ResolvedTargets, Resource
-from kunren.injectors.aws.session import AwsScope, AwsSessions, aws_sessions
+from kunren.runtime.aws_session import AwsScope, AwsSessions, aws_sessions
 
 __all__ = [
     "AsgSetCapacity",

@@ -13,8 +13,8 @@ from pydantic import Field, JsonValue
 from kunren.errors import InjectionError, KunrenError, RevertError
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
-from kunren.injectors.aws.session import AwsResponse, AwsScope
 from kunren.injectors.base import Handle, Injected
+from kunren.runtime.aws_session import AwsResponse, AwsScope
 from kunren.scenarios.models import AsgTarget
 
 

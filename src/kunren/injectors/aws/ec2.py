@@ -11,13 +11,13 @@ from typing import Any, ClassVar
 
 from pydantic import JsonValue
 
-from kunren.drills.clock import RealClock
 from kunren.errors import RevertError
 from kunren.injectors.aws.guardrails import ec2_dry_run
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
-from kunren.injectors.aws.session import AwsResponse, AwsScope
 from kunren.injectors.base import Handle, Injected
+from kunren.runtime.aws_session import AwsResponse, AwsScope
+from kunren.runtime.clock import RealClock
 from kunren.scenarios.models import Ec2Target
 
 # How long a revert waits for stopping instances to reach "stopped" before starting them.

@@ -13,8 +13,8 @@ from pydantic import Field
 
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
-from kunren.injectors.aws.session import AwsScope
 from kunren.injectors.base import Injected
+from kunren.runtime.aws_session import AwsScope
 from kunren.scenarios.models import EcsTarget
 
 DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks a call

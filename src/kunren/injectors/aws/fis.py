@@ -14,8 +14,8 @@ from pydantic import Field
 from kunren.errors import RevertError
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
 from kunren.injectors.aws.selection import ResolvedTargets, Resource
-from kunren.injectors.aws.session import AwsScope, scope_for
 from kunren.injectors.base import Handle, Injected
+from kunren.runtime.aws_session import AwsScope, scope_for
 
 FINISHED = frozenset({"completed", "stopped", "failed", "cancelled"})
 

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from kunren.drills.context import DrillContext
 from kunren.errors import GuardrailError, InjectionError, KunrenError
-from kunren.injectors.aws.errors import DENIED_CODES, client_error_code, describe_failure
 from kunren.injectors.aws.selection import ResolvedTargets, has_tags, tag_text
-from kunren.injectors.aws.session import AwsScope, aws_sessions
 from kunren.injectors.base import FaultRequest
+from kunren.runtime.aws_errors import DENIED_CODES, client_error_code, describe_failure
+from kunren.runtime.aws_session import AwsScope, aws_sessions
+from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Safety
 
 

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from kunren.errors import UsageError
 from kunren.injectors.aws.guardrails import guard
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, safety_of
-from kunren.injectors.aws.session import AwsScope, AwsSessions, aws_sessions, scope_for
 from kunren.injectors.base import Injected, Injector, Planned
+from kunren.runtime.aws_session import AwsScope, AwsSessions, aws_sessions, scope_for
 from kunren.scenarios.models import AwsTarget, Safety, Select
 
 P = TypeVar("P", bound=BaseModel)

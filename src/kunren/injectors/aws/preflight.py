@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kunren import plugins
-from kunren.drills.context import DrillContext
 from kunren.injectors.aws.guardrails import guard
 from kunren.injectors.aws.kind import AwsInjector
 from kunren.injectors.aws.selection import ResolvedTargets
 from kunren.injectors.base import FaultRequest
+from kunren.injectors.requests import request_for_fault
+from kunren.runtime.context import DrillContext
 
 
 def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector | None:
@@ -33,8 +34,6 @@ def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector | None
 
 def scenario_requests(ctx: DrillContext) -> list[FaultRequest]:
     """A request for every AWS fault of the scenario (the default for both functions)."""
-    from kunren.drills.faults import request_for_fault  # the drills package imports us back
-
     scenario = ctx.scenario
     return [request_for_fault(scenario, f) for f in scenario.faults if f.kind.startswith("aws.")]
 

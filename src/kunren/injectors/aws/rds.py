@@ -14,8 +14,8 @@ from typing import Any
 from kunren.errors import InjectionError
 from kunren.injectors.aws.kind import AwsInjector, AwsParams
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
-from kunren.injectors.aws.session import AwsResponse, AwsScope
 from kunren.injectors.base import Injected
+from kunren.runtime.aws_session import AwsResponse, AwsScope
 from kunren.scenarios.models import RdsTarget
 
 

@@ -1,0 +1,225 @@
+"""What the participant web app needs from whoever runs the drill, and a small local stand-in.
+
+The conductor owns the drill: the clock, the event log, the injectors, abort and revert. The web
+app only asks it for a few things, written down here as ``DrillControl`` so the app can be
+built, tested and run without the conductor (``LocalDrillControl``: a tabletop drill, a demo,
+the tests). The app records participants' own events (joins, milestones, readiness, notes,
+alerts, amendments) through ``control.record``; anything that acts on the system (a runbook,
+an abort) goes back to the control, which records the result.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import ValidationError
+
+from kunren import plugins
+from kunren.errors import EventLogError, KunrenError
+from kunren.injectors.base import FaultRequest
+from kunren.record.eventlog import EventLog
+from kunren.record.events import DrillAborted, Event, Runbook, parse_event
+from kunren.record.recorder import Recorder
+from kunren.runtime.clock import Clock
+from kunren.runtime.context import DrillContext
+from kunren.scenarios.models import RunbookSpec, Scenario
+
+RunbookResult = Literal["ok", "failed", "refused"]
+
+
+class DrillControl(Protocol):
+    """The conductor's side of the participant web app (``Conductor`` + ``conductor_link``)."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def drill_id(self) -> str: ...
+
+    @property
+    def clock(self) -> Clock:
+        """The drill clock: the page shows ``now()`` and ticks at ``speed``."""
+        ...
+
+    @property
+    def participant_token(self) -> str: ...
+
+    @property
+    def facilitator_token(self) -> str: ...
+
+    def record(self, event: Event) -> Event:
+        """Stamp ``event`` with the drill clock, append it (fsync'd) and return it with its
+        seq; it must be visible to ``events()`` as soon as this returns."""
+        ...
+
+    def events(self, after: int = 0) -> list[Event]:
+        """Every recorded event with ``seq > after``, in order. The app polls with the last
+        seq it has seen, so this should be cheap (an in-memory list, an incremental read)."""
+        ...
+
+    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
+        """Run the scenario's runbook for ``actor`` in ``role`` and record the ``runbook``
+        event with its result (ok / failed / refused); return that recorded event. The app
+        has already checked that ``role`` may run it; failures are results, not exceptions."""
+        ...
+
+    async def abort(self, reason: str, actor: str) -> None:
+        """Stop the drill now: revert every fault and record ``drill.aborted``."""
+        ...
+
+
+@dataclass(frozen=True)
+class RunbookOutcome:
+    result: RunbookResult
+    detail: str = ""
+
+
+RunbookRunner = Callable[[RunbookSpec], Awaitable[RunbookOutcome]]
+AbortHook = Callable[[str, str], Awaitable[None]]
+
+
+class InjectorRunbooks:
+    """Runs a runbook through the injector plugin its ``kind`` names (``process.restart``…)."""
+
+    def __init__(self, ctx: DrillContext) -> None:
+        self.ctx = ctx
+
+    async def __call__(self, spec: RunbookSpec) -> RunbookOutcome:
+        cls = plugins.load(plugins.INJECTORS, spec.kind)
+        cls.ensure_installed(spec.kind)
+        try:
+            params = cls.Params.model_validate(spec.params)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            return RunbookOutcome("refused", f"{spec.kind}: {where}: {first['msg']}")
+        request = FaultRequest(
+            id=spec.id,
+            kind=spec.kind,
+            target_name=spec.target,
+            target=self.ctx.target(spec.target),
+            params=params,
+        )
+        injector = cls(self.ctx, request)
+        try:
+            await injector.setup()
+            injected = await injector.inject()
+        finally:
+            await injector.close()
+        return RunbookOutcome("ok", injected.detail or ", ".join(injected.targets))
+
+
+class LocalDrillControl:
+    """A ``DrillControl`` over an event log and a clock, for tests, demos and tabletop drills.
+
+    Runbooks run through ``runbooks`` (default: the injector plugins); abort records
+    ``drill.aborted`` and then calls ``on_abort`` if given.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        log: EventLog,
+        clock: Clock,
+        *,
+        drill_id: str | None = None,
+        participant_token: str,
+        facilitator_token: str,
+        runbooks: RunbookRunner | None = None,
+        on_abort: AbortHook | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.drill_id = drill_id or log.drill_dir.name
+        self.clock = clock
+        self.recorder = Recorder(log, clock)
+        self.participant_token = participant_token
+        self.facilitator_token = facilitator_token
+        self._runbooks = runbooks or InjectorRunbooks(
+            DrillContext(scenario=scenario, drill_dir=log.drill_dir, clock=clock)
+        )
+        self._on_abort = on_abort
+        self._mirror = LogMirror(log.path)
+
+    def record(self, event: Event) -> Event:
+        return self.recorder.record(event)
+
+    def events(self, after: int = 0) -> list[Event]:
+        return self._mirror.since(after)
+
+    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
+        spec = self.scenario.runbook(runbook_id)
+        if spec is None:
+            outcome = RunbookOutcome("refused", f"no runbook {runbook_id!r} in this scenario")
+        elif spec.roles and role not in spec.roles:
+            outcome = RunbookOutcome("refused", f"role {role} may not run {spec.id}")
+        else:
+            outcome = await self._run(spec)
+        written = self.recorder.record(
+            Runbook(
+                runbook=runbook_id,
+                actor=actor,
+                role=role,
+                result=outcome.result,
+                detail=outcome.detail,
+            )
+        )
+        return written
+
+    async def _run(self, spec: RunbookSpec) -> RunbookOutcome:
+        try:
+            return await self._runbooks(spec)
+        except KunrenError as exc:
+            return RunbookOutcome("failed", exc.message)
+        except Exception as exc:  # a participant's click must never take the drill down
+            return RunbookOutcome("failed", f"{type(exc).__name__}: {exc}")
+
+    async def abort(self, reason: str, actor: str) -> None:
+        self.recorder.record(DrillAborted(reason=f"{reason} (by {actor})"))
+        if self._on_abort is not None:
+            await self._on_abort(reason, actor)
+
+
+class LogMirror:
+    """The log's events in memory, reading only what was appended since the last look.
+
+    Other writers (``kunren mark`` in another terminal) append to the same file, so the
+    file, not our own writes, is what we mirror. A torn last line is left for later.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offset = 0
+        self._events: list[Event] = []
+
+    def since(self, after: int) -> list[Event]:
+        """Events with ``seq > after``, after reading what was appended."""
+        events = self.refresh()
+        return events[bisect.bisect_right(events, after, key=lambda event: event.seq) :]
+
+    def refresh(self) -> list[Event]:
+        try:
+            size = os.path.getsize(self.path)
+        except FileNotFoundError as exc:
+            raise EventLogError(f"{self.path}: no event log here") from exc
+        if size < self._offset:  # cut by a torn-tail repair: read again from the start
+            self._offset, self._events = 0, []
+        if size == self._offset:
+            return self._events
+        with open(self.path, "rb") as log:
+            log.seek(self._offset)
+            data = log.read(size - self._offset)
+        complete = data[: data.rfind(b"\n") + 1]
+        for line in complete.splitlines():
+            if line.strip():
+                try:
+                    self._events.append(parse_event(line))
+                except ValidationError as exc:
+                    last = self._events[-1].seq if self._events else 0
+                    raise EventLogError(f"{self.path}: unreadable event after seq {last}") from exc
+        self._offset += len(complete)
+        return self._events

@@ -1,0 +1,139 @@
+"""The facilitator's routes: the live timeline, who joined in which role, abort and amend.
+
+Only the facilitator token opens these. The timeline is the record itself (polled as JSON);
+amending a time writes an ``amendment`` event and never edits the log, so the retro can see
+both what was clicked and what the facilitator corrected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kunren.durations import format_clock, parse_offset
+from kunren.page.app import Req, WebApp, WebError, field_error
+from kunren.page.security import Access, FieldError, clean_name, clean_note
+from kunren.page.state import actor_of, describe
+from kunren.record.events import Amendment, Event
+
+
+def routes(web: WebApp) -> list[Route]:
+    f = Access.FACILITATOR
+    return [
+        web.route("/facilitator", page, f),
+        web.route("/api/timeline", timeline, f),
+        web.route("/facilitator/amend", amend, f, "POST"),
+        web.route("/facilitator/abort", abort, f, "POST"),
+    ]
+
+
+def row(web: WebApp, req: Req, event: Event) -> dict[str, Any]:
+    amended = web.view.amended.get(event.seq)
+    return {
+        "seq": event.seq,
+        "at": format_clock(event.at),
+        "amended": req.t("amended_to", at=format_clock(amended)) if amended is not None else "",
+        "type": event.type,
+        "actor": actor_of(event),
+        "role": getattr(event, "role", None) or "",
+        "detail": describe(event),
+        "target": event.target_seq if isinstance(event, Amendment) else None,
+        "target_amended": (
+            req.t("amended_to", at=format_clock(event.new_at))
+            if isinstance(event, Amendment)
+            else ""
+        ),
+    }
+
+
+def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
+    rows = []
+    for p in web.view.participants.values():
+        spec = web.control.scenario.roles.get(p.role)
+        missing = web.view.tools_missing(p.actor, p.role)
+        if spec is None or not spec.tools:
+            tools = req.t("tools_none")
+        elif missing is None:
+            tools = req.t("tools_unanswered")
+        elif missing:
+            tools = req.t("tools_missing", tools=", ".join(missing))
+        else:
+            tools = req.t("tools_ok")
+        rows.append(
+            {"actor": p.actor, "role": p.role, "joined": format_clock(p.joined_at), "tools": tools}
+        )
+    return rows
+
+
+async def page(web: WebApp, req: Req) -> Response:
+    flash, req.session.flash = req.session.flash, None
+    rows = [row(web, req, event) for event in reversed(web.view.events)]
+    return web.render(
+        req,
+        "facilitator.html",
+        flash=flash,
+        rows=rows,
+        participants=participants(web, req),
+        last_seq=web.view.last_seq,
+    )
+
+
+async def timeline(web: WebApp, req: Req) -> Response:
+    try:
+        after = max(0, int(req.request.query_params.get("after", "0")))
+    except ValueError as exc:
+        raise WebError(400, "err_bad_request") from exc
+    clock = web.clock_state()
+    return JSONResponse(
+        {
+            "now": clock["now"],
+            "speed": clock["speed"],
+            "ended": web.ended_text(req.t),
+            "last_seq": web.view.last_seq,
+            "events": [row(web, req, e) for e in web.view.events if e.seq > after],
+            "participants": participants(web, req),
+        }
+    )
+
+
+def _facilitator_name(req: Req) -> str:
+    try:
+        return clean_name(req.form.get("actor")) if req.form.get("actor") else "facilitator"
+    except FieldError as exc:
+        raise field_error(exc) from exc
+
+
+async def amend(web: WebApp, req: Req) -> Response:
+    actor = _facilitator_name(req)
+    raw_seq = req.form.get("seq", "").strip().lstrip("#")
+    target = web.view.event(int(raw_seq)) if raw_seq.isdigit() else None
+    if target is None or isinstance(target, Amendment):
+        raise WebError(400, "err_amend_seq", seq=raw_seq[:12])
+    try:
+        new_at = parse_offset(req.form.get("at", ""))
+    except ValueError as exc:
+        raise WebError(400, "err_amend_time") from exc
+    try:
+        reason = clean_note(req.form.get("reason"))
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    written = web.control.record(
+        Amendment(target_seq=target.seq, new_at=new_at, actor=actor, reason=reason)
+    )
+    message = req.t("amended", seq=target.seq, at=format_clock(new_at))
+    return web.done(req, message, redirect="/facilitator", seq=written.seq)
+
+
+async def abort(web: WebApp, req: Req) -> Response:
+    actor = _facilitator_name(req)
+    if req.form.get("confirm") != "yes":
+        raise WebError(400, "err_abort_confirm")
+    try:
+        reason = clean_note(req.form.get("reason"), required=True, error="err_reason")
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    web.refuse_if_ended()
+    await web.control.abort(reason, actor)
+    return web.done(req, req.t("abort_requested"), redirect="/facilitator")

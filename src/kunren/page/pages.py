@@ -1,0 +1,279 @@
+"""The participant's routes: join, the drill page, milestones, runbooks, readiness and notes.
+
+Every click is a timed event the scorer reads, so each handler records at once and answers
+with what was recorded; a repeated click (same idempotency key, or a milestone this person
+already reached) answers with the first record instead of writing a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from kunren.durations import format_clock
+from kunren.errors import KunrenError
+from kunren.page import notices
+from kunren.page.app import Req, WebApp, WebError, field_error
+from kunren.page.security import Access, FieldError, clean_name, clean_note
+from kunren.record.events import Milestone, Note, ParticipantJoined, Readiness
+from kunren.scenarios.models import RunbookSpec
+
+log = logging.getLogger("kunren.web")
+
+MAX_DETAIL = 300
+DEFAULT_ROLE = "participant"
+
+
+def routes(web: WebApp) -> list[Route]:
+    p = Access.PARTICIPANT
+    return [
+        web.route("/", home, p),
+        web.route("/join", join, p, "POST"),
+        web.route("/leave", leave, p, "POST"),
+        web.route("/milestone", milestone, p, "POST"),
+        web.route("/runbook", runbook, p, "POST"),
+        web.route("/readiness", readiness, p, "POST"),
+        web.route("/note", note, p, "POST"),
+        web.route("/api/state", state, p),
+    ]
+
+
+def role_names(web: WebApp) -> list[str]:
+    """The scenario's roles; a scenario without roles has one role for everybody."""
+    return list(web.control.scenario.roles) or [DEFAULT_ROLE]
+
+
+def role_label(web: WebApp, role: str) -> str:
+    spec = web.control.scenario.roles.get(role)
+    return spec.label if spec is not None and spec.label else role
+
+
+def runbooks_for(web: WebApp, role: str) -> list[RunbookSpec]:
+    return [r for r in web.control.scenario.runbooks if not r.roles or role in r.roles]
+
+
+def _identity(web: WebApp, req: Req) -> tuple[str, str]:
+    actor, role = req.session.actor, req.session.role
+    if actor is None or role is None or role not in role_names(web):
+        raise WebError(409, "err_join_first")
+    return actor, role
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only web links become links: a scenario's ``javascript:`` URL stays text."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+# ---------------------------------------------------------------------- pages
+
+
+async def home(web: WebApp, req: Req) -> Response:
+    flash, req.session.flash = req.session.flash, None
+    if req.session.actor is None or req.session.role not in role_names(web):
+        roles = [(name, role_label(web, name)) for name in role_names(web)]
+        return web.render(req, "join.html", roles=roles, flash=flash)
+    actor, role = req.session.actor, req.session.role
+    assert role is not None
+    scenario = web.control.scenario
+    milestones = [
+        {
+            "name": name,
+            "label": scenario.milestone_label(name, req.lang),
+            "recorded": _recorded_text(web, req, actor, name),
+        }
+        for name in scenario.milestones_for_role(role)
+    ]
+    spec = scenario.roles.get(role)
+    tools = [
+        {
+            "name": tool.name,
+            "url": _safe_url(tool.url),
+            "text_url": tool.url or "",
+            "description": tool.description,
+            "answer": _answer(web, actor, role, tool.name),
+        }
+        for tool in (spec.tools if spec else [])
+    ]
+    runbooks = [
+        {
+            "id": r.id,
+            "title": r.title,
+            "description": r.description,
+            "doc": _safe_url(r.doc),
+            "confirm": r.confirm,
+        }
+        for r in runbooks_for(web, role)
+    ]
+    return web.render(
+        req,
+        "participant.html",
+        actor=actor,
+        role=role_label(web, role),
+        flash=flash,
+        injects=_injects(web, req, role),
+        milestones=milestones,
+        tools=tools,
+        runbooks=runbooks,
+        notices=notices.context(web, req, role),
+    )
+
+
+def _recorded_text(web: WebApp, req: Req, actor: str, name: str) -> str | None:
+    first = web.view.milestone(actor, name)
+    return req.t("recorded_at", at=format_clock(web.view.at(first))) if first else None
+
+
+def _answer(web: WebApp, actor: str, role: str, tool: str) -> bool | None:
+    answer = web.view.readiness(actor, role, tool)
+    return None if answer is None else answer.ok
+
+
+def _injects(web: WebApp, req: Req, role: str) -> list[dict[str, Any]]:
+    shown = []
+    for event in reversed(web.view.injects_for(role)):
+        text = event.text
+        if event.kind == "unavailable" and not text:
+            text = req.t("unavailable_text", who=event.who or "?")
+        shown.append(
+            {
+                "seq": event.seq,
+                "at": format_clock(web.view.at(event)),
+                "kind": event.kind,
+                "label": req.t(f"inject_{event.kind}"),
+                "text": text,
+            }
+        )
+    return shown
+
+
+async def state(web: WebApp, req: Req) -> Response:
+    """What the page's script polls: the clock, the injects and the drill's end."""
+    role = req.session.role or ""
+    clock = web.clock_state()
+    actor = req.session.actor or ""
+    reached = {
+        name: _recorded_text(web, req, actor, name)
+        for name in web.control.scenario.milestones_for_role(role)
+        if web.view.milestone(actor, name) is not None
+    }
+    return JSONResponse(
+        {
+            "now": clock["now"],
+            "speed": clock["speed"],
+            "ended": web.ended_text(req.t),
+            "injects": _injects(web, req, role) if role else [],
+            "milestones": reached,
+        }
+    )
+
+
+# ---------------------------------------------------------------------- actions
+
+
+async def join(web: WebApp, req: Req) -> Response:
+    try:
+        actor = clean_name(req.form.get("name"))
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    role = req.form.get("role", "")
+    if role not in role_names(web):
+        raise WebError(400, "err_role")
+    web.refuse_if_ended()
+    req.session.actor, req.session.role = actor, role
+    if not web.view.has_joined(actor, role):
+        web.control.record(ParticipantJoined(actor=actor, role=role))
+    if req.wants_json:
+        return JSONResponse({"ok": True, "message": f"{actor} ({role})"})
+    return RedirectResponse("/", status_code=303)
+
+
+async def leave(web: WebApp, req: Req) -> Response:
+    req.session.actor = req.session.role = None
+    return RedirectResponse("/", status_code=303)
+
+
+async def milestone(web: WebApp, req: Req) -> Response:
+    actor, role = _identity(web, req)
+    key = req.form.get("key", "")[:64]
+    replayed = web.replay(req, key)
+    if replayed is not None:
+        return replayed
+    name = req.form.get("milestone", "")
+    if name not in web.control.scenario.milestones_for_role(role):
+        raise WebError(400, "err_milestone")
+    try:
+        text = clean_note(req.form.get("note"))
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    first = web.view.milestone(actor, name)
+    if first is not None:
+        at = format_clock(web.view.at(first))
+        return web.done(req, req.t("already_recorded", at=at), key, seq=first.seq, at=at)
+    web.refuse_if_ended()
+    written = web.control.record(
+        Milestone(name=name, actor=actor, role=role, source="participant", note=text)
+    )
+    at = format_clock(written.at)
+    return web.done(req, req.t("recorded_at", at=at), key, seq=written.seq, at=at)
+
+
+async def runbook(web: WebApp, req: Req) -> Response:
+    actor, role = _identity(web, req)
+    key = req.form.get("key", "")[:64]
+    replayed = web.replay(req, key)
+    if replayed is not None:
+        return replayed
+    runbook_id = req.form.get("runbook", "")
+    if runbook_id not in {r.id for r in runbooks_for(web, role)}:
+        raise WebError(403, "err_runbook")
+    web.refuse_if_ended()
+    if runbook_id in web.running:
+        raise WebError(409, "runbook_busy")
+    web.running.add(runbook_id)
+    try:
+        event = await web.control.run_runbook(runbook_id, actor, role)
+    except KunrenError as exc:
+        log.error("runbook %s failed to run: %s", runbook_id, exc)
+        raise WebError(500, "err_runbook_error") from exc
+    finally:
+        web.running.discard(runbook_id)
+    detail = event.detail[:MAX_DETAIL] or event.result
+    message = req.t(f"runbook_{event.result}", detail=detail)
+    return web.done(req, message, key, seq=event.seq, result=event.result)
+
+
+async def readiness(web: WebApp, req: Req) -> Response:
+    actor, role = _identity(web, req)
+    spec = web.control.scenario.roles.get(role)
+    tool = req.form.get("tool", "")
+    if spec is None or tool not in {t.name for t in spec.tools}:
+        raise WebError(400, "err_tool")
+    ok = req.form.get("ok") == "yes"
+    try:
+        text = clean_note(req.form.get("note"))
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    message = req.t("readiness_ok" if ok else "readiness_no", tool=tool)
+    last = web.view.readiness(actor, role, tool)
+    if last is not None and last.ok == ok and not text:
+        return web.done(req, message, seq=last.seq)
+    written = web.control.record(Readiness(actor=actor, role=role, tool=tool, ok=ok, note=text))
+    return web.done(req, message, seq=written.seq)
+
+
+async def note(web: WebApp, req: Req) -> Response:
+    actor, _ = _identity(web, req)
+    key = req.form.get("key", "")[:64]
+    replayed = web.replay(req, key)
+    if replayed is not None:
+        return replayed
+    try:
+        text = clean_note(req.form.get("text"), required=True, error="err_text")
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    web.refuse_if_ended()
+    written = web.control.record(Note(text=text, actor=actor))
+    return web.done(req, req.t("note_recorded"), key, seq=written.seq)

@@ -1,0 +1,174 @@
+"""Serving the participant app with uvicorn inside the conductor's own asyncio loop.
+
+The drill has one loop and one clock, so the web server is a task in that loop, not a thread
+or a process: a click is recorded between two steps of the drill, never at the same time as
+one. The conductor owns Ctrl-C (it must revert faults first), so uvicorn is told not to
+install signal handlers, and not to touch logging configuration. The socket is bound here,
+before uvicorn starts, so a busy port becomes one clear error instead of uvicorn's exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kunren.errors import GuardrailError, KunrenError
+from kunren.page.security import is_loopback
+
+if TYPE_CHECKING:
+    from kunren.page.control import DrillControl
+
+
+@dataclass(frozen=True)
+class WebLinks:
+    """The addresses to hand out: each carries the token it needs."""
+
+    join: str  # participants (participant token)
+    facilitator: str  # the facilitator view (facilitator token)
+    alertmanager: str  # alert intake endpoints (participant token in the query)
+    pagerduty: str
+    generic: str
+
+
+STARTUP_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+
+
+class RunningServer:
+    """The participant page being served: its base ``url``, and ``stop()``."""
+
+    def __init__(
+        self, server: Any, task: asyncio.Task[None], sock: socket.socket, url: str
+    ) -> None:
+        self._server = server
+        self._task = task
+        self._sock = sock
+        self.url = url
+        self.host, self.port = sock.getsockname()[:2]
+
+    def link(self, path: str, token: str) -> str:
+        """An address to hand out: ``path`` on this server with ``token`` in the query."""
+        return f"{self.url}{path}?token={token}"
+
+    def links(self, control: DrillControl) -> WebLinks:
+        token = control.participant_token
+        return WebLinks(
+            join=self.link("/", token),
+            facilitator=self.link("/facilitator", control.facilitator_token),
+            alertmanager=self.link("/intake/alertmanager", token),
+            pagerduty=self.link("/intake/pagerduty", token),
+            generic=self.link("/intake/generic", token),
+        )
+
+    @property
+    def running(self) -> bool:
+        return not self._task.done()
+
+    async def stop(self) -> None:
+        """Finish the requests in flight, close connections and the socket (idempotent)."""
+        if not self._task.done():
+            self._server.should_exit = True
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+            except TimeoutError:
+                self._server.force_exit = True
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(self._task, STOP_TIMEOUT)
+        self._sock.close()
+
+
+async def serve(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
+) -> RunningServer:
+    """Start serving ``app`` on ``host:port`` (0: any free port) in the running loop.
+
+    A ``host`` reachable from other machines (``0.0.0.0``, a LAN address) is refused unless
+    ``allow_remote`` is set: the page can run runbooks against real systems.
+    """
+    if not is_loopback(host) and not allow_remote:
+        raise GuardrailError(
+            f"refusing to serve the participant page on {host}: it is reachable beyond this "
+            "machine; bind 127.0.0.1, or allow it explicitly (--allow-remote)"
+        )
+    import uvicorn  # heavy, and only needed while a drill is served
+
+    sock = _bind(host, port)
+    config = uvicorn.Config(
+        app,
+        log_config=None,  # the conductor's logging stays as it is
+        access_log=False,  # join links carry tokens; keep them out of logs
+        lifespan="off",
+        ws="none",
+        server_header=False,
+        timeout_graceful_shutdown=2,
+        # every browser keeps its connection open between polls, so the limit counts people,
+        # not requests: far above any drill's crowd (300 people got 503s at 200)
+        limit_concurrency=2000,
+    )
+    server = _QuietServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="kunren-web")
+    try:
+        await _started(server, task)
+    except BaseException:
+        server.should_exit = True
+        sock.close()
+        raise
+    return RunningServer(server, task, sock, _url(host, sock))
+
+
+class _QuietServer:
+    """uvicorn's Server without its signal handlers (created lazily: uvicorn is optional)."""
+
+    def __new__(cls, config: Any) -> Any:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
+
+        return Server(config)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise KunrenError(f"cannot serve on {host}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    # proto must say TCP: asyncio only sets TCP_NODELAY on accepted sockets that do, and
+    # without it every keep-alive response body waits out a delayed ACK (~40 ms).
+    sock = socket.socket(family, kind, proto or socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise KunrenError(f"cannot serve on {host}:{port}: {exc.strerror}") from exc
+    return sock
+
+
+async def _started(server: Any, task: asyncio.Task[None]) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTUP_TIMEOUT
+    while not server.started:
+        if task.done():
+            exc = task.exception()
+            raise KunrenError(f"the participant page did not start: {exc}") from exc
+        if loop.time() > deadline:
+            raise KunrenError("the participant page did not start within 10s")
+        await asyncio.sleep(0.01)
+
+
+def _url(host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"

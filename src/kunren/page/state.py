@@ -1,0 +1,182 @@
+"""What the pages show, derived from the event log alone.
+
+Who joined, who recorded which milestone, readiness answers, the last state of each alert and
+the injects are all read back from the record rather than kept in the web server's memory: a
+restarted server (``kunren resume``) shows the same page, and a double click is recognised
+because the first click is already in the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kunren.durations import format_clock
+from kunren.page.control import DrillControl
+from kunren.record.events import (
+    Alert,
+    Amendment,
+    DrillAborted,
+    DrillEnded,
+    DrillStarted,
+    Event,
+    FaultFailed,
+    FaultInjected,
+    FaultInjecting,
+    FaultReverted,
+    FaultRevertFailed,
+    Inject,
+    LoadStage,
+    LoadStats,
+    Milestone,
+    Note,
+    Notification,
+    ParticipantJoined,
+    ProbeFailed,
+    ProbeRecovered,
+    Readiness,
+    Runbook,
+)
+
+
+@dataclass(frozen=True)
+class Participant:
+    actor: str
+    role: str
+    joined_at: float
+
+
+class DrillView:
+    """The app's mirror of the record, refreshed incrementally before each request."""
+
+    def __init__(self, control: DrillControl) -> None:
+        self.control = control
+        self.events: list[Event] = []
+        self.participants: dict[tuple[str, str], Participant] = {}
+        self.amended: dict[int, float] = {}
+        self.ended: DrillEnded | DrillAborted | None = None
+        self._milestones: dict[tuple[str, str], Milestone] = {}
+        self._readiness: dict[tuple[str, str, str], Readiness] = {}
+        self._alerts: dict[tuple[str, str], str] = {}
+        self._by_seq: dict[int, Event] = {}
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    def refresh(self) -> None:
+        for event in self.control.events(after=self.last_seq):
+            self._apply(event)
+
+    def _apply(self, event: Event) -> None:
+        self.events.append(event)
+        self._by_seq[event.seq] = event
+        if isinstance(event, ParticipantJoined):
+            key = (event.actor, event.role)
+            self.participants.setdefault(key, Participant(event.actor, event.role, event.at))
+        elif isinstance(event, Milestone):
+            self._milestones.setdefault((event.actor, event.name), event)
+        elif isinstance(event, Readiness):
+            self._readiness[(event.actor, event.role, event.tool)] = event
+        elif isinstance(event, Alert):
+            self._alerts[(event.source, event.name)] = event.status
+        elif isinstance(event, Amendment):
+            self.amended[event.target_seq] = event.new_at
+        elif isinstance(event, DrillEnded | DrillAborted):
+            self.ended = event
+
+    def event(self, seq: int) -> Event | None:
+        return self._by_seq.get(seq)
+
+    def at(self, event: Event) -> float:
+        """The event's drill time, as amended by the facilitator if it was."""
+        return self.amended.get(event.seq, event.at)
+
+    def has_joined(self, actor: str, role: str) -> bool:
+        return (actor, role) in self.participants
+
+    def role_of(self, actor: str) -> str | None:
+        """The role ``actor`` last joined in (alert acknowledgements carry only a name)."""
+        roles = [p.role for (name, _), p in self.participants.items() if name == actor]
+        return roles[-1] if roles else None
+
+    def milestone(self, actor: str, name: str) -> Milestone | None:
+        """``actor``'s first record of milestone ``name``: each person reaches it once."""
+        return self._milestones.get((actor, name))
+
+    def readiness(self, actor: str, role: str, tool: str) -> Readiness | None:
+        return self._readiness.get((actor, role, tool))
+
+    def alert_status(self, source: str, name: str) -> str | None:
+        return self._alerts.get((source, name))
+
+    def injects_for(self, role: str) -> list[Inject]:
+        return [
+            event
+            for event in self.events
+            if isinstance(event, Inject) and (not event.to or role in event.to)
+        ]
+
+    def tools_missing(self, actor: str, role: str) -> list[str] | None:
+        """Tools ``actor`` said do not open; None while some are still unanswered."""
+        spec = self.control.scenario.roles.get(role)
+        tools = [tool.name for tool in spec.tools] if spec else []
+        answers = [self.readiness(actor, role, tool) for tool in tools]
+        if any(answer is None for answer in answers):
+            return None
+        return [a.tool for a in answers if a is not None and not a.ok]
+
+
+def describe(event: Event) -> str:
+    """One line for the facilitator's timeline (plain text; the page escapes it)."""
+    who = _who(event)
+    if isinstance(event, Milestone):
+        text = f"{who}{event.name} ({event.source})"
+        return f"{text}: {event.note}" if event.note else text
+    if isinstance(event, ParticipantJoined):
+        return f"{event.actor} ({event.role})"
+    if isinstance(event, Runbook):
+        text = f"{who}{event.runbook} → {event.result}"
+        return f"{text}: {event.detail}" if event.detail else text
+    if isinstance(event, Readiness):
+        text = f"{who}{event.tool}: {'opens' if event.ok else 'does NOT open'}"
+        return f"{text} ({event.note})" if event.note else text
+    if isinstance(event, Alert):
+        actor = f" by {event.actor}" if event.actor else ""
+        return f"{event.source}: {event.name} {event.status}{actor}"
+    if isinstance(event, Inject):
+        target = f" → {', '.join(event.to)}" if event.to else ""
+        return f"{event.kind}{target}: {event.text or event.who or ''}"
+    if isinstance(event, Note):
+        return f"{who}{event.text}"
+    if isinstance(event, Amendment):
+        text = f"#{event.target_seq} → T+{format_clock(event.new_at)} by {event.actor}"
+        return f"{text}: {event.reason}" if event.reason else text
+    if isinstance(event, DrillStarted):
+        return event.title or event.scenario_id
+    if isinstance(event, DrillEnded | DrillAborted):
+        return event.reason
+    if isinstance(event, FaultInjecting | FaultInjected | FaultReverted):
+        return event.fault
+    if isinstance(event, FaultFailed | FaultRevertFailed):
+        return f"{event.fault}: {event.error}"
+    if isinstance(event, ProbeFailed | ProbeRecovered):
+        return f"{event.probe}: {event.detail}" if event.detail else event.probe
+    if isinstance(event, LoadStage):
+        return f"{event.users} users"
+    if isinstance(event, LoadStats):
+        return f"{event.rps:.1f} rps, {event.failures_per_s:.1f} failures/s"
+    if isinstance(event, Notification):
+        return f"{event.status} {event.template} → {event.audience} ({event.channel})"
+    return ""
+
+
+def _who(event: Event) -> str:
+    actor = getattr(event, "actor", "") or ""
+    role = getattr(event, "role", None)
+    if not actor:
+        return ""
+    return f"{actor} ({role}): " if role else f"{actor}: "
+
+
+def actor_of(event: Event) -> str:
+    return str(getattr(event, "actor", "") or getattr(event, "sender", "") or "")

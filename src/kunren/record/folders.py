@@ -1,0 +1,68 @@
+"""Drill folders: ``drills/<drill-id>/`` holds the record, the scenario snapshot and metadata.
+
+The snapshot is the scenario text exactly as it ran; ``drill.json`` remembers where it came
+from, so relative paths in it (templates, audiences, a locustfile) still resolve when a later
+command (score, report, revert, resume) loads the snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from kunren.errors import EventLogError
+from kunren.record.eventlog import EventLog
+from kunren.scenarios.loader import LoadedScenario, load_scenario_text
+
+META_FILE = "drill.json"
+
+
+@dataclass(frozen=True)
+class DrillMeta:
+    drill_id: str
+    scenario_path: str
+    scenario_dir: str
+
+
+def new_drill_id(scenario_id: str, when: datetime, drills_root: Path) -> str:
+    base = f"{scenario_id}-{when:%Y%m%d-%H%M%S}"
+    candidate = base
+    for n in range(2, 1000):
+        if not (drills_root / candidate).exists():
+            return candidate
+        candidate = f"{base}-{n}"
+    raise EventLogError(f"{drills_root}: too many drills named {base}")
+
+
+def create_drill(loaded: LoadedScenario, drills_root: Path, when: datetime) -> EventLog:
+    """A new drill folder with the scenario snapshot, its metadata and an empty log."""
+    drills_root.mkdir(parents=True, exist_ok=True)
+    drill_id = new_drill_id(loaded.scenario.id, when, drills_root)
+    log = EventLog.create(drills_root / drill_id, loaded.text)
+    meta = DrillMeta(drill_id, str(loaded.path.resolve()), str(loaded.dir.resolve()))
+    (log.drill_dir / META_FILE).write_text(json.dumps(meta.__dict__, indent=2) + "\n", "utf-8")
+    return log
+
+
+def read_meta(drill_dir: Path) -> DrillMeta:
+    try:
+        data = json.loads((drill_dir / META_FILE).read_text("utf-8"))
+        return DrillMeta(**data)
+    except (OSError, ValueError, TypeError):
+        return DrillMeta(drill_dir.name, str(drill_dir / "scenario.yaml"), str(drill_dir))
+
+
+def load_snapshot(drill_dir: Path, *, check_plugins: bool = False) -> LoadedScenario:
+    """The scenario a drill ran, as recorded in its folder."""
+    meta = read_meta(drill_dir)
+    path = drill_dir / "scenario.yaml"
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise EventLogError(f"{path}: cannot read the scenario snapshot: {exc}") from exc
+    base = Path(meta.scenario_dir)
+    if not base.is_dir():
+        base = drill_dir
+    return load_scenario_text(text, str(path), base, check_plugins=check_plugins, check_files=False)

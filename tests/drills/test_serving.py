@@ -1,0 +1,86 @@
+"""`kunren run` serves the page: the real CLI, runner and conductor in a child process."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kunren.record.eventlog import read_record
+from tests.drills.proc import Child
+from tests.page.conftest import csrf_of
+
+SCENARIO = """
+version: 1
+id: web-e2e
+title: Web end to end
+duration: 60m
+roles: {sre: {}, support: {}}
+injects:
+  - {at: 0m, kind: announcement, text: "Drill start: the shop is slow", to: support}
+"""
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+/\S*\?token=\S+)")
+
+
+def session(link: str) -> tuple[httpx.Client, str]:
+    base = link.split("/?")[0].split("/facilitator?")[0].split("/intake/")[0]
+    http = httpx.Client(base_url=base, timeout=10.0)
+    page = http.get(link.removeprefix(base), follow_redirects=True)
+    assert page.status_code == 200, page.text
+    return http, csrf_of(page.text)
+
+
+@pytest.mark.integration
+def test_kunren_run_serves_the_page_and_records_clicks_alerts_and_abort(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    child = Child(["run", str(scenario), "--speed", "60", "--port", "0", "--no-report"], tmp_path)
+    try:
+        child.wait_for(lambda lines: any("Alert intake:" in line for line in lines))
+        links = [m.group(1) for line in child.lines if (m := LINK.search(line))]
+        join, facilitator, alertmanager = links[:3]
+
+        aiko, csrf = session(join)
+        headers = {"Accept": "application/json"}
+        joined = aiko.post("/join", data={"csrf": csrf, "name": "Aiko", "role": "support"})
+        assert joined.status_code == 303
+        state = aiko.get("/api/state").json()
+        assert [i["text"] for i in state["injects"]] == ["Drill start: the shop is slow"]
+        clicked = aiko.post(
+            "/milestone", data={"csrf": csrf, "milestone": "detected"}, headers=headers
+        )
+        assert clicked.json()["ok"] is True
+
+        generic = alertmanager.replace("/intake/alertmanager", "/intake/generic")
+        alert = httpx.post(generic, json={"name": "shop slow", "status": "ack", "actor": "Ben"})
+        assert alert.json() == {"recorded": 1, "unchanged": 0}
+
+        kim, fcsrf = session(facilitator)
+        data = {"csrf": fcsrf, "reason": "enough for today", "confirm": "yes", "actor": "Kim"}
+        aborted = kim.post("/facilitator/abort", data=data, headers=headers)
+        assert aborted.json()["ok"] is True
+        child.finish(timeout=30)
+    finally:
+        if child.proc.poll() is None:
+            child.proc.kill()
+            child.proc.wait()
+
+    (drill,) = list((tmp_path / "drills").iterdir())
+    events = read_record(drill / "events.jsonl").events
+    mine = [
+        (e.type, getattr(e, "actor", None), getattr(e, "role", None))
+        for e in events
+        if e.type in ("participant.joined", "milestone", "alert")
+    ]
+    assert mine == [
+        ("participant.joined", "Aiko", "support"),
+        ("milestone", "Aiko", "support"),
+        ("alert", "Ben", None),
+        ("milestone", "Ben", None),
+    ]
+    (end,) = [e for e in events if e.type == "drill.aborted"]
+    assert "enough for today" in end.reason and "Kim" in end.reason

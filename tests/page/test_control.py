@@ -1,0 +1,116 @@
+"""LocalDrillControl: runbooks through a real process and the plugin registry, abort, reading."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from kunren.page import LocalDrillControl, RunbookOutcome
+from kunren.record.eventlog import EventLog
+from kunren.record.events import Note, Runbook
+from kunren.runtime.clock import VirtualClock
+from kunren.scenarios.models import RunbookSpec, Scenario
+from tests.page.conftest import SCENARIO, KillWorker, start_worker
+
+
+def control(tmp_path: Path, **kwargs: object) -> LocalDrillControl:
+    log = EventLog.create(tmp_path / "drill", "version: 1\n")
+    return LocalDrillControl(
+        Scenario.model_validate(SCENARIO),
+        log,
+        VirtualClock(start=42.0),
+        participant_token="p" * 40,
+        facilitator_token="f" * 40,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def test_a_runbook_kills_a_real_process_and_records_ok(tmp_path: Path) -> None:
+    worker = start_worker()
+    try:
+        drill = control(tmp_path, runbooks=KillWorker(worker))
+        event = asyncio.run(drill.run_runbook("stop-worker", "Ben", "sre"))
+        assert worker.poll() == -9
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait(5)
+    assert isinstance(event, Runbook) and event.seq == 1
+    assert (event.runbook, event.actor, event.role, event.result, event.at) == (
+        "stop-worker",
+        "Ben",
+        "sre",
+        "ok",
+        42.0,
+    )
+    assert event.detail == f"killed pid {worker.pid} (exit -9)"
+    assert drill.events() == [event]
+
+
+def test_a_runbook_for_another_role_or_unknown_is_refused_without_running(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    async def runner(spec: RunbookSpec) -> RunbookOutcome:
+        calls.append(spec.id)
+        return RunbookOutcome("ok")
+
+    drill = control(tmp_path, runbooks=runner)
+    other = asyncio.run(drill.run_runbook("restart-shop", "Aiko", "support"))
+    unknown = asyncio.run(drill.run_runbook("format-disk", "Aiko", "support"))
+    assert (other.result, other.detail) == ("refused", "role support may not run restart-shop")
+    assert unknown.result == "refused" and calls == []
+
+
+def test_the_injector_plugins_run_runbooks_by_default_and_failures_are_results(
+    tmp_path: Path,
+) -> None:
+    scenario = {
+        **SCENARIO,
+        "runbooks": [{"id": "mystery", "title": "Mystery", "kind": "no.such.kind"}],
+    }
+    log = EventLog.create(tmp_path / "drill", "version: 1\n")
+    drill = LocalDrillControl(
+        Scenario.model_validate(scenario),
+        log,
+        VirtualClock(),
+        participant_token="p" * 40,
+        facilitator_token="f" * 40,
+    )
+    event = asyncio.run(drill.run_runbook("mystery", "Ben", "sre"))
+    assert (event.result, event.detail) == ("failed", "unknown fault kind 'no.such.kind'")
+
+
+def test_a_runner_that_crashes_is_a_failed_result_not_a_crash(tmp_path: Path) -> None:
+    async def runner(spec: RunbookSpec) -> RunbookOutcome:
+        raise ConnectionError("capacity API unreachable")
+
+    drill = control(tmp_path, runbooks=runner)
+    event = asyncio.run(drill.run_runbook("stop-worker", "Ben", "sre"))
+    assert (event.result, event.detail) == ("failed", "ConnectionError: capacity API unreachable")
+
+
+def test_abort_records_who_aborted_and_calls_the_hook(tmp_path: Path) -> None:
+    seen: list[tuple[str, str]] = []
+
+    async def hook(reason: str, actor: str) -> None:
+        seen.append((reason, actor))
+
+    drill = control(tmp_path, on_abort=hook)
+    asyncio.run(drill.abort("real outage next door", "Kim"))
+    (aborted,) = drill.events()
+    assert aborted.type == "drill.aborted"
+    assert aborted.reason == "real outage next door (by Kim)"
+    assert seen == [("real outage next door", "Kim")]
+
+
+def test_events_follow_other_writers_and_leave_a_torn_tail_alone(tmp_path: Path) -> None:
+    drill = control(tmp_path)
+    drill.record(Note(text="one"))
+    other_writer = EventLog(drill.recorder.log.drill_dir)  # `kunren mark` in another terminal
+    other_writer.append(Note(text="two", at=43.0))
+    assert [e.text for e in drill.events()] == ["one", "two"]  # type: ignore[union-attr]
+    assert [e.seq for e in drill.events(after=1)] == [2]
+    with open(other_writer.path, "ab") as log:
+        log.write(b'{"type": "note", "seq": 3, "te')  # a crash mid-write
+    assert [e.seq for e in drill.events()] == [1, 2]
+    assert drill.events(after=2) == []

@@ -1,0 +1,264 @@
+"""Alert intake: the payloads from Alertmanager's and PagerDuty's documentation, and plain JSON."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kunren.page import intake
+from kunren.page.app import AppOptions
+from kunren.record.events import DrillEnded
+from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
+
+# Alertmanager's webhook body, version 4, as in its documentation's example.
+ALERTMANAGER_FIRING: dict[str, Any] = {
+    "receiver": "kunren",
+    "status": "firing",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {
+                "alertname": "ProbeFailure",
+                "instance": "https://server.example.org",
+                "job": "http_checks",
+                "monitor": "master",
+                "severity": "critical",
+            },
+            "annotations": {
+                "description": "Instance https://server.example.org has been down for over 5m.",
+                "summary": "BlackBox Probe Failure: https://server.example.org",
+            },
+            "startsAt": "2023-02-06T13:08:45.828Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.example.org:9090/graph?g0.expr=probe_success+%3D%3D+0",
+            "fingerprint": "1a30ba71cca2921f",
+        }
+    ],
+    "groupLabels": {"alertname": "ProbeFailure"},
+    "commonLabels": {"alertname": "ProbeFailure", "severity": "critical"},
+    "commonAnnotations": {},
+    "externalURL": "http://prometheus.example.org:9093",
+    "version": "4",
+    "groupKey": '{}/{severity="critical"}:{alertname="ProbeFailure"}',
+    "truncatedAlerts": 0,
+}
+
+# PagerDuty's v3 webhook body, as in its documentation's example (an incident event).
+PAGERDUTY_EVENT: dict[str, Any] = {
+    "event": {
+        "id": "5ac64822-4adc-4fda-ade0-410becf0de4f",
+        "event_type": "incident.triggered",
+        "resource_type": "incident",
+        "occurred_at": "2020-10-02T18:45:22.169Z",
+        "agent": {
+            "html_url": "https://acme.pagerduty.com/users/PLH1HKV",
+            "id": "PLH1HKV",
+            "self": "https://api.pagerduty.com/users/PLH1HKV",
+            "summary": "Tenex Engineer",
+            "type": "user_reference",
+        },
+        "client": {"name": "PagerDuty"},
+        "data": {
+            "id": "PGR0VU2",
+            "type": "incident",
+            "self": "https://api.pagerduty.com/incidents/PGR0VU2",
+            "html_url": "https://acme.pagerduty.com/incidents/PGR0VU2",
+            "number": 2,
+            "status": "triggered",
+            "incident_key": "d3640fbd41094207a1c11e58e46b1662",
+            "created_at": "2020-04-09T15:16:27Z",
+            "title": "A little bump in the road",
+            "service": {
+                "html_url": "https://acme.pagerduty.com/services/PF9KMXH",
+                "id": "PF9KMXH",
+                "self": "https://api.pagerduty.com/services/PF9KMXH",
+                "summary": "API Service",
+                "type": "service_reference",
+            },
+            "assignees": [
+                {
+                    "html_url": "https://acme.pagerduty.com/users/PTUXL6G",
+                    "id": "PTUXL6G",
+                    "self": "https://api.pagerduty.com/users/PTUXL6G",
+                    "summary": "User 123",
+                    "type": "user_reference",
+                }
+            ],
+            "urgency": "high",
+            "conference_bridge": {"conference_number": "+1 1234123412,,987654321#"},
+            "resolve_reason": None,
+        },
+    }
+}
+
+
+def pagerduty(event_type: str, status: str) -> dict[str, Any]:
+    body = copy.deepcopy(PAGERDUTY_EVENT)
+    body["event"]["event_type"] = event_type
+    body["event"]["data"]["status"] = status
+    return body
+
+
+def post(drill: LiveDrill, source: str, body: Any, **headers: str) -> Any:
+    with drill.client() as http:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers.setdefault("Authorization", f"Bearer {drill.ptoken}")
+        return http.post(
+            f"/intake/{source}",
+            content=content,
+            headers={"Content-Type": "application/json", **headers},
+        )
+
+
+def alerts(drill: LiveDrill) -> list[tuple[str, str, str, str | None]]:
+    return [(a.source, a.name, a.status, a.actor) for a in drill.of_type("alert")]
+
+
+def test_alertmanager_firing_and_resolved_are_recorded_once_each(drill: LiveDrill) -> None:
+    drill.clock.advance(250)
+    assert post(drill, "alertmanager", ALERTMANAGER_FIRING).json() == {
+        "recorded": 1,
+        "unchanged": 0,
+    }
+    repeat = post(drill, "alertmanager", ALERTMANAGER_FIRING)  # repeat_interval resends it
+    assert repeat.json() == {"recorded": 0, "unchanged": 1}
+    drill.clock.advance(600)
+    resolved = copy.deepcopy(ALERTMANAGER_FIRING)
+    resolved["status"] = resolved["alerts"][0]["status"] = "resolved"
+    assert post(drill, "alertmanager", resolved).json()["recorded"] == 1
+    assert alerts(drill) == [
+        ("alertmanager", "ProbeFailure", "firing", None),
+        ("alertmanager", "ProbeFailure", "resolved", None),
+    ]
+    assert [a.at for a in drill.of_type("alert")] == [250.0, 850.0]
+    assert drill.of_type("milestone") == []
+
+
+def test_pagerduty_acknowledgement_is_the_acknowledged_milestone_of_who_acked(
+    drill: LiveDrill,
+) -> None:
+    tenex = Browserless(drill, drill.ptoken)
+    tenex.join("Tenex Engineer", "sre")
+    tenex.close()
+    drill.clock.advance(100)
+    assert post(drill, "pagerduty", pagerduty("incident.triggered", "triggered")).status_code == 200
+    drill.clock.advance(80)
+    post(drill, "pagerduty", pagerduty("incident.acknowledged", "acknowledged"))
+    drill.clock.advance(900)
+    post(drill, "pagerduty", pagerduty("incident.resolved", "resolved"))
+    ignored = post(drill, "pagerduty", pagerduty("incident.priority_updated", "triggered"))
+    assert ignored.json() == {"recorded": 0, "unchanged": 0}
+    title = "A little bump in the road"
+    assert alerts(drill) == [
+        ("pagerduty", title, "firing", "Tenex Engineer"),
+        ("pagerduty", title, "acknowledged", "Tenex Engineer"),
+        ("pagerduty", title, "resolved", "Tenex Engineer"),
+    ]
+    (ack,) = drill.of_type("milestone")
+    assert (ack.name, ack.actor, ack.role, ack.source, ack.at) == (
+        "acknowledged",
+        "Tenex Engineer",
+        "sre",
+        "alert",
+        180.0,
+    )
+
+
+def test_generic_json_with_an_actor_records_the_alert_and_the_acknowledgement(
+    drill: LiveDrill,
+) -> None:
+    assert post(drill, "generic", {"name": "checkout 5xx", "status": "firing"}).status_code == 200
+    post(drill, "generic", {"name": "checkout 5xx", "status": "ack", "actor": "Aiko"})
+    post(drill, "generic", {"name": "checkout 5xx", "status": "acknowledged", "actor": "Aiko"})
+    assert alerts(drill) == [
+        ("generic", "checkout 5xx", "firing", None),
+        ("generic", "checkout 5xx", "acknowledged", "Aiko"),
+    ]
+    (ack,) = drill.of_type("milestone")
+    assert (ack.actor, ack.role, ack.source, ack.note) == (
+        "Aiko",
+        None,
+        "alert",
+        "generic: checkout 5xx",
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "body", "message"),
+    [
+        ("generic", b"{not json", "Invalid JSON"),
+        ("generic", {"status": "firing"}, "name: Field required"),
+        ("generic", {"name": "x", "status": "exploded"}, "status must be firing"),
+        ("alertmanager", {"status": "firing"}, "alerts: Field required"),
+        ("alertmanager", {"alerts": [{"status": "weird"}]}, "firing or resolved"),
+        ("pagerduty", {"event": {}}, "event.event_type: Field required"),
+        ("nagios", {"name": "x"}, "unknown alert source"),
+    ],
+)
+def test_a_payload_that_is_not_what_the_endpoint_accepts_is_refused(
+    drill: LiveDrill, source: str, body: Any, message: str
+) -> None:
+    reply = post(drill, source, body)
+    assert reply.status_code in (400, 404)
+    assert message in reply.json()["error"]
+    assert alerts(drill) == []
+
+
+def test_the_token_may_come_in_the_query_or_a_header_but_never_from_a_cookie(
+    drill: LiveDrill,
+) -> None:
+    body = {"name": "disk full", "status": "firing"}
+    assert post(drill, "generic", body, Authorization="").status_code == 401
+    assert post(drill, "generic", body, **{"X-Kunren-Token": drill.ftoken}).status_code == 200
+    with drill.client() as http:
+        http.cookies.set(f"kunren_p_{_suffix(drill)}", drill.ptoken)
+        assert http.post("/intake/generic", json=body).status_code == 401
+        query = http.post("/intake/generic", params={"token": drill.ptoken}, json=body)
+        assert query.status_code == 200
+
+
+def _suffix(drill: LiveDrill) -> str:
+    from kunren.page.security import cookie_suffix
+
+    return cookie_suffix(drill.control.drill_id)
+
+
+def test_alerts_after_the_drill_ended_are_accepted_but_not_recorded(drill: LiveDrill) -> None:
+    drill.control.record(DrillEnded())
+    reply = post(drill, "generic", {"name": "late", "status": "firing"})
+    assert reply.status_code == 200 and reply.json()["recorded"] == 0
+    assert alerts(drill) == []
+
+
+@pytest.fixture
+def signed(tmp_path: Path) -> Iterator[LiveDrill]:
+    live = make_drill(tmp_path, options=AppOptions(pagerduty_secret="whsec-test"))
+    try:
+        yield live
+    finally:
+        stop_drill(live)
+
+
+def test_a_pagerduty_secret_also_requires_a_valid_signature(signed: LiveDrill) -> None:
+    body = json.dumps(pagerduty("incident.triggered", "triggered")).encode()
+    good = "v1=" + hmac.new(b"whsec-test", body, hashlib.sha256).hexdigest()
+    assert post(signed, "pagerduty", body).status_code == 401
+    assert post(signed, "pagerduty", body, **{"X-PagerDuty-Signature": "v1=00"}).status_code == 401
+    rotated = f"v1=deadbeef,{good}"
+    assert post(signed, "pagerduty", body, **{"X-PagerDuty-Signature": rotated}).status_code == 200
+    assert len(signed.of_type("alert")) == 1
+
+
+def test_alert_names_are_cleaned_and_capped() -> None:
+    long_name = "<b>" + "x" * 500 + "\x00\x1b"
+    (item,) = intake.parse_generic(json.dumps({"name": long_name, "status": "OK"}).encode())
+    assert item.status == "resolved"
+    assert len(item.name) == intake.MAX_ALERT_NAME and item.name.startswith("<b>x")
+    assert "\x00" not in item.name
