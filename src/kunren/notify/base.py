@@ -16,10 +16,10 @@ from typing import ClassVar
 
 from pydantic import BaseModel
 
-from kunren.drills.context import DrillContext
 from kunren.errors import PluginError
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient
 from kunren.plugins import Plugin
+from kunren.runtime.context import DrillContext
 
 
 class Channel(Plugin, ABC):

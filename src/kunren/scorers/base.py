@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from kunren.drills.events import Event
 from kunren.plugins import Plugin
+from kunren.record.events import Event
 from kunren.scenarios.models import Scenario
 from kunren.scorers.card import Metric, Scorecard, ScorerResult, Timing
 from kunren.scorers.display import format_timing
