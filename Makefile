@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -p no:locust -q
+
+# The unit tests only (no real servers, browsers, AWS or Locust): under a minute, for the edit loop.
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -p no:locust -q -m "not integration and not browser and not aws and not load"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests
