@@ -19,6 +19,7 @@ import base64
 import binascii
 import hmac
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -194,11 +195,13 @@ class AlertDesk:
 
     def release(self) -> int:
         """Record the alerts held before the drill started, at their arrival drill time."""
+        self.view.refresh()
         start = self._start()
         if start is None or not self._pending:
             return 0
         pending, self._pending = self._pending, []
         speed = self.control.clock.speed
+        speed = speed if math.isfinite(speed) else 1.0  # virtual: drill time is wall time
         started_wall = datetime.fromisoformat(start.wall)
         recorded = 0
         for held in pending:
