@@ -68,11 +68,13 @@ class PrometheusProbeParams(BaseModel):
 
     def request(self) -> HttpProbeParams:
         query = urlencode({"query": self.query, "timeout": f"{self.timeout:g}s"})
-        return HttpProbeParams(
-            url=f"{self.url}/api/v1/query?{query}",
-            timeout=self.timeout,
-            headers={"Accept": "application/json", **self.headers},
-            expect_status=[200, 400, 422, 503],  # Prometheus's own errors carry a reason
+        return HttpProbeParams.model_validate(
+            {
+                "url": f"{self.url}/api/v1/query?{query}",
+                "timeout": f"{self.timeout:g}s",
+                "headers": {"Accept": "application/json", **self.headers},
+                "expect_status": [200, 400, 422, 503],  # Prometheus's errors carry a reason
+            }
         )
 
 
