@@ -150,3 +150,40 @@ def test_a_taken_port_exits_1_with_a_message() -> None:
         )
     assert done.returncode == 1
     assert done.stderr.startswith(f"demo shop: cannot listen on 127.0.0.1:{port}:")
+
+
+def test_metrics_count_requests_errors_and_latency_by_path(shop: Shop) -> None:
+    with httpx.Client(base_url=shop.url, timeout=5.0) as http:
+        for _ in range(3):
+            assert http.get("/search", params={"q": "tea"}).status_code == 200
+        assert http.get("/no-such-page").status_code == 404
+        reply = http.get("/metrics")
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
+    text = reply.text
+    searches = re.search(
+        r'^http_requests_total\{method="GET",path="/search",status="200"\} (\d+\.\d+)$',
+        text,
+        re.MULTILINE,
+    )
+    assert searches is not None and float(searches.group(1)) >= 3
+    assert 'http_requests_total{method="GET",path="other",status="404"}' in text
+    assert 'http_request_duration_seconds_bucket{le="0.005",path="/search"}' in text
+    assert "# TYPE http_errors_total counter" in text
+
+
+def test_the_listen_backlog_is_far_above_http_servers_five() -> None:
+    from kunren.demo.shop import LISTEN_BACKLOG, make_server
+
+    server = make_server()
+    try:
+        assert server.request_queue_size == LISTEN_BACKLOG >= 512
+        # what the kernel was told: /proc/net/tcp does not show it, so ask the socket
+        # option the listen() call set (SO_ACCEPTCONN) and accept a burst without refusals
+        assert server.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+        host, port = server.server_address[:2]
+        clients = [socket.create_connection((str(host), port), timeout=5) for _ in range(200)]
+        for client in clients:
+            client.close()
+    finally:
+        server.server_close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
@@ -262,3 +263,213 @@ def test_alert_names_are_cleaned_and_capped() -> None:
     assert item.status == "resolved"
     assert len(item.name) == intake.MAX_ALERT_NAME and item.name.startswith("<b>x")
     assert "\x00" not in item.name
+
+
+# ---------------------------------------------------------------------- identities
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "alerts"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def am_alert(instance: str, status: str, fingerprint: str, starts: str) -> dict[str, Any]:
+    alert: dict[str, Any] = copy.deepcopy(ALERTMANAGER_FIRING["alerts"][0])
+    alert["labels"]["instance"] = instance
+    alert.update(status=status, fingerprint=fingerprint, startsAt=starts)
+    if status == "resolved":
+        alert["endsAt"] = "2023-02-06T13:20:00Z"
+    return alert
+
+
+def am_group(*alerts: dict[str, Any]) -> dict[str, Any]:
+    body = copy.deepcopy(ALERTMANAGER_FIRING)
+    body["alerts"] = list(alerts)
+    body["status"] = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
+    return body
+
+
+def states(drill: LiveDrill) -> list[tuple[str, str, str]]:
+    return [(a.name, a.labels.get("instance", ""), a.status) for a in drill.of_type("alert")]
+
+
+def test_two_instances_of_one_alert_are_two_identities_whatever_the_payload_order(
+    drill: LiveDrill,
+) -> None:
+    a = am_alert("web-1", "firing", "aaaa000000000001", "2023-02-06T13:08:45Z")
+    b = am_alert("web-2", "firing", "bbbb000000000002", "2023-02-06T13:09:45Z")
+    assert post(drill, "alertmanager", am_group(a, b)).json() == {"recorded": 2, "unchanged": 0}
+    a_resolved = am_alert("web-1", "resolved", "aaaa000000000001", "2023-02-06T13:08:45Z")
+    # the group resent with web-1 resolved first and web-2 still firing second, then reversed
+    assert post(drill, "alertmanager", am_group(a_resolved, b)).json()["recorded"] == 1
+    assert post(drill, "alertmanager", am_group(b, a_resolved)).json()["recorded"] == 0
+    assert states(drill) == [
+        ("ProbeFailure", "web-1", "firing"),
+        ("ProbeFailure", "web-2", "firing"),
+        ("ProbeFailure", "web-1", "resolved"),
+    ]
+    first, _second, resolved = drill.of_type("alert")
+    assert (first.identity, first.fingerprint) == ("aaaa000000000001", "aaaa000000000001")
+    assert first.starts_at == "2023-02-06T13:08:45Z" and first.ends_at is None
+    assert resolved.ends_at == "2023-02-06T13:20:00Z"
+    assert first.url == ALERTMANAGER_FIRING["alerts"][0]["generatorURL"]
+    assert first.labels["severity"] == "critical"
+    # the virtual clock has no real lag to measure
+    assert first.lag is None
+
+
+def test_a_late_copy_of_a_resolved_episode_does_not_fire_again(drill: LiveDrill) -> None:
+    firing = am_alert("web-1", "firing", "cccc000000000003", "2023-02-06T13:08:45Z")
+    resolved = am_alert("web-1", "resolved", "cccc000000000003", "2023-02-06T13:08:45Z")
+    post(drill, "alertmanager", am_group(firing))
+    post(drill, "alertmanager", am_group(resolved))
+    assert post(drill, "alertmanager", am_group(firing)).json()["recorded"] == 0
+    again = am_alert("web-1", "firing", "cccc000000000003", "2023-02-06T14:00:00Z")
+    assert post(drill, "alertmanager", am_group(again)).json()["recorded"] == 1
+
+
+def test_without_a_fingerprint_the_sorted_label_set_is_the_identity(drill: LiveDrill) -> None:
+    one = am_alert("web-1", "firing", "", "2023-02-06T13:08:45Z")
+    two = am_alert("web-2", "firing", "", "2023-02-06T13:08:45Z")
+    reordered = copy.deepcopy(one)
+    reordered["labels"] = dict(reversed(list(one["labels"].items())))
+    assert post(drill, "alertmanager", am_group(one, two, reordered)).json() == {
+        "recorded": 2,
+        "unchanged": 1,
+    }
+    identities = {a.identity for a in drill.of_type("alert")}
+    assert len(identities) == 2 and all(i.startswith("labels:") for i in identities)
+
+
+def test_a_renamed_pagerduty_incident_still_resolves_and_same_titles_stay_apart(
+    drill: LiveDrill,
+) -> None:
+    post(drill, "pagerduty", pagerduty("incident.triggered", "triggered"))
+    other = pagerduty("incident.triggered", "triggered")
+    other["event"]["data"]["id"] = "PXXXXX9"
+    post(drill, "pagerduty", other)
+    renamed = pagerduty("incident.resolved", "resolved")
+    renamed["event"]["data"]["title"] = "Checkout down (root cause: DNS)"
+    assert post(drill, "pagerduty", renamed).json()["recorded"] == 1
+    recorded = [(a.incident, a.status) for a in drill.of_type("alert")]
+    assert recorded == [("PGR0VU2", "firing"), ("PXXXXX9", "firing"), ("PGR0VU2", "resolved")]
+    first = drill.of_type("alert")[0]
+    assert first.url == "https://acme.pagerduty.com/incidents/PGR0VU2"
+    assert first.starts_at == "2020-04-09T15:16:27Z"
+
+
+def test_an_acknowledgement_by_no_person_records_no_milestone(drill: LiveDrill) -> None:
+    ack = pagerduty("incident.acknowledged", "acknowledged")
+    ack["event"]["agent"] = {"id": "PSERVIC", "type": "service_reference", "summary": "API"}
+    assert post(drill, "pagerduty", ack).json()["recorded"] == 1
+    post(drill, "generic", {"name": "disk", "status": "ack"})
+    assert [(a.status, a.actor) for a in drill.of_type("alert")] == [
+        ("acknowledged", None),
+        ("acknowledged", None),
+    ]
+    assert drill.of_type("milestone") == []
+
+
+def test_grafana_is_recorded_as_grafana_by_rule_and_labels_at_either_endpoint(
+    drill: LiveDrill,
+) -> None:
+    body = fixture("grafana-firing.json")
+    assert post(drill, "alertmanager", body).json()["recorded"] == 2
+    assert post(drill, "grafana", body).json()["recorded"] == 0  # the same two alerts
+    recorded = drill.of_type("alert")
+    assert [(a.source, a.name, a.identity) for a in recorded] == [
+        ("grafana", "High memory usage", "1afz29v7z/c6eadffa33fcdf37"),
+        ("grafana", "High CPU usage", "d1rdpdv7k/bc97ff14869b13e3"),
+    ]
+    assert recorded[0].labels == {"alertname": "High memory usage", "team": "blue", "zone": "us-1"}
+
+
+def test_opsgenie_create_acknowledge_and_close_by_alert_id(drill: LiveDrill) -> None:
+    created = fixture("opsgenie-create.json")
+    post(drill, "opsgenie", created)
+    acked = copy.deepcopy(created) | {"action": "Acknowledge"}
+    post(drill, "opsgenie", acked)
+    noted = copy.deepcopy(created) | {"action": "AddNote"}
+    assert post(drill, "opsgenie", noted).json() == {"recorded": 0, "unchanged": 0}
+    post(drill, "opsgenie", copy.deepcopy(created) | {"action": "Close"})
+    recorded = drill.of_type("alert")
+    assert [(a.name, a.status, a.actor) for a in recorded] == [
+        ("test alert", "firing", None),
+        ("test alert", "acknowledged", "fili@ifountain.com"),
+        ("test alert", "resolved", None),
+    ]
+    assert recorded[0].identity == "052652ac-5d1c-464a-812a-7dd18bbfba8c"
+    assert recorded[0].starts_at == "2015-01-05T10:03:11.104000+00:00"
+    (ack,) = drill.of_type("milestone")
+    assert ack.actor == "fili@ifountain.com"
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("Recovered", "resolved"),
+        ("Re-Triggered", "firing"),
+        ("PROBLEM", "firing"),
+        ("RECOVERY", "resolved"),
+        ("OK", "resolved"),
+        ("ALARM", "firing"),
+        ("alerting", "firing"),
+        ("No Data", "firing"),
+        ("no_data", "firing"),
+        ("ACTIVATED", "firing"),
+        ("CLOSED", "resolved"),
+    ],
+)
+def test_the_usual_status_words_are_understood(word: str, status: str) -> None:
+    (item,) = intake.parse_generic(json.dumps({"name": "x", "status": word}).encode())
+    assert item.status == status
+
+
+def test_a_blank_name_is_refused(drill: LiveDrill) -> None:
+    reply = post(drill, "generic", {"name": "   ", "status": "firing"})
+    assert reply.status_code == 400
+    assert reply.json()["error"] == "name: must not be blank"
+    assert alerts(drill) == []
+
+
+def test_an_alertmanager_group_over_a_mebibyte_is_accepted(drill: LiveDrill) -> None:
+    many = [
+        am_alert(f"web-{n:04d}", "firing", f"{n:016x}", "2023-02-06T13:08:45Z") for n in range(300)
+    ]
+    for alert in many:
+        alert["annotations"]["description"] = "d" * 4000
+    body = json.dumps(am_group(*many)).encode()
+    assert len(body) > 1024 * 1024
+    assert post(drill, "alertmanager", body).json() == {"recorded": 300, "unchanged": 0}
+
+
+@pytest.fixture
+def wired(tmp_path: Path) -> Iterator[LiveDrill]:
+    live = make_drill(tmp_path, options=AppOptions(intake_token="intake-token-" + "i" * 20))
+    try:
+        yield live
+    finally:
+        stop_drill(live)
+
+
+def test_the_intake_token_may_come_as_bearer_or_basic_auth(wired: LiveDrill) -> None:
+    token = "intake-token-" + "i" * 20
+    body = {"name": "disk full", "status": "firing"}
+    assert post(wired, "generic", body, Authorization=f"Bearer {token}").status_code == 200
+    basic = base64.b64encode(f"grafana:{token}".encode()).decode()
+    assert post(wired, "generic", body, Authorization=f"Basic {basic}").status_code == 200
+    wrong = base64.b64encode(b"grafana:guess").decode()
+    assert post(wired, "generic", body, Authorization=f"Basic {wrong}").status_code == 401
+    assert post(wired, "generic", body, Authorization="Bearer nope").status_code == 401
+
+
+def test_the_intake_token_opens_no_page(wired: LiveDrill) -> None:
+    token = "intake-token-" + "i" * 20
+    with wired.client() as http:
+        assert http.get("/", params={"token": token}).status_code == 401
+        assert (
+            http.get("/facilitator", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 401
+        )

@@ -3,7 +3,9 @@
 A drill needs something to break: the demo scenario starts this shop as a service, puts the
 fault proxy in front of it, sends Locust load at it, and kills or freezes it. It has what the
 classic game-day story needs: a health check, a search endpoint (the URL that "brings the
-site down") and a booking page with a form. Stdlib only, so it runs wherever kunren does.
+site down") and a booking page with a form. It runs on the standard library alone; with
+``prometheus-client`` installed (``kunren[demo]``, which ``make demo`` installs) it also serves
+``/metrics`` for a real Prometheus: requests, errors and latency by path.
 
     python -m kunren.demo.shop --port 8081 [--host 127.0.0.1]
 """
@@ -22,7 +24,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from kunren.runtime.clock import perf_counter
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,59 @@ def _booking_form(selected: str | None, error: str = "") -> bytes:
     return page("Book", content)
 
 
+ROUTES = ("/", "/health", "/search", "/book", "/metrics")
+LISTEN_BACKLOG = 1024  # http.server's default of 5 drops SYNs under a spike: 1 s retransmits
+
+
+class Metrics:
+    """Requests, errors (5xx) and latency by path, for Prometheus; absent without the extra."""
+
+    def __init__(self) -> None:
+        try:
+            import prometheus_client as prom
+        except ImportError:
+            self.prom: Any = None
+            return
+        self.prom = prom
+        self.registry = prom.CollectorRegistry()
+        labels = ["method", "path", "status"]
+        self.requests = prom.Counter(
+            "http_requests", "Requests answered, by path and status", labels, registry=self.registry
+        )
+        self.errors = prom.Counter(
+            "http_errors",
+            "Requests answered 5xx, by path",
+            ["method", "path"],
+            registry=self.registry,
+        )
+        self.latency = prom.Histogram(
+            "http_request_duration_seconds",
+            "Time to answer, by path",
+            ["path"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+
+    def observe(self, method: str, path: str, status: int, seconds: float) -> None:
+        if self.prom is None:
+            return
+        route = path if path in ROUTES else "other"  # bounded label values
+        self.requests.labels(method, route, str(status)).inc()
+        if status >= 500:
+            self.errors.labels(method, route).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def exposition(self) -> tuple[bytes, str] | None:
+        if self.prom is None:
+            return None
+        # the 0.0.4 text format, which every Prometheus 2.x reads (newer clients default to 1.0.0)
+        kind = getattr(self.prom, "CONTENT_TYPE_PLAIN_0_0_4", self.prom.CONTENT_TYPE_LATEST)
+        return self.prom.generate_latest(self.registry), kind
+
+
+METRICS = Metrics()
+
+
 class ShopHandler(BaseHTTPRequestHandler):
     """One request; HTTP/1.1 keep-alive so a load generator can reuse connections."""
 
@@ -121,6 +179,11 @@ class ShopHandler(BaseHTTPRequestHandler):
         """Quiet: a few hundred requests a second would drown the drill's console."""
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
+        started = getattr(self, "_started", None)
+        if started is not None:
+            METRICS.observe(
+                self.command, urlsplit(self.path).path, status, perf_counter() - started
+            )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -134,10 +197,16 @@ class ShopHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def handle_one_request(self) -> None:
+        self._started = perf_counter()
+        super().handle_one_request()
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
-        if url.path == "/health":
+        if url.path == "/metrics":
+            self._metrics()
+        elif url.path == "/health":
             self._send(200, b"ok\n", "text/plain; charset=utf-8")
         elif url.path == "/search":
             text = query.get("q", [""])[0]
@@ -150,6 +219,14 @@ class ShopHandler(BaseHTTPRequestHandler):
             self._html(200, _index())
         else:
             self._html(404, page("Not found", "<p>No such page.</p>"))
+
+    def _metrics(self) -> None:
+        exposition = METRICS.exposition()
+        if exposition is None:
+            body = b"metrics need prometheus-client: pip install 'kunren[demo]'\n"
+            self._send(501, body, "text/plain; charset=utf-8")
+            return
+        self._send(200, *exposition)
 
     def do_POST(self) -> None:
         if urlsplit(self.path).path != "/book":
@@ -177,9 +254,13 @@ class ShopHandler(BaseHTTPRequestHandler):
         self._html(200, page("Booking confirmed", content))
 
 
+class ShopServer(ThreadingHTTPServer):
+    request_queue_size = LISTEN_BACKLOG
+
+
 def make_server(host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
     """A bound shop server (port 0: any free port); call ``serve_forever()`` to run it."""
-    server = ThreadingHTTPServer((host, port), ShopHandler)
+    server = ShopServer((host, port), ShopHandler)
     server.daemon_threads = True
     return server
 

@@ -99,6 +99,7 @@ class Conductor:
         self.next_step: Step | None = None
         self.load = LoadRun(self.ctx, self.scenario.load, self.record)
         self.web: Any = None
+        self.intake: Any = None  # the alert intake on its own port (scenario ``intake``)
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -178,6 +179,7 @@ class Conductor:
         self.faults.build()
         self.probes.build()
         try:
+            await self._start_intake()  # monitoring may post while services start
             started = await self._start_services()
             await self.load.start()
         except KunrenError as exc:
@@ -187,10 +189,13 @@ class Conductor:
             self.clock.rezero()
             self._record_start()
             self.record(DrillAborted(reason=f"could not start: {exc}"))
+            await self._stop_intake()
             return Outcome("aborted", f"could not start: {exc}")
         try:
             self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
             self._record_start()
+            if self.intake is not None:
+                self.intake.release()  # alerts held until now, at their arrival times
             for event in started:
                 self.record(event)
             await self.load.resume_stage(self.options.resume_at)
@@ -323,6 +328,18 @@ class Conductor:
             web, self.web = self.web, None
             await web.stop()
 
+    async def _start_intake(self) -> None:
+        if self.options.web is None:
+            return
+        from kunren.drills.serving import start_intake
+
+        self.intake = await start_intake(self, self.options.web)
+
+    async def _stop_intake(self) -> None:
+        if self.intake is not None:
+            intake, self.intake = self.intake, None
+            await intake.stop()
+
     # ------------------------------------------------------------------ the end
 
     async def _finish(self) -> Outcome:
@@ -335,6 +352,7 @@ class Conductor:
         failures = await self.faults.revert_all()
         await self.load.stop()
         await self._stop_web()
+        await self._stop_intake()
         await self.probes.close()
         await self.faults.close_all()
         await self._stop_services()

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kunren.errors import KunrenError
+from kunren.errors import KunrenError, UsageError
 from kunren.page.control import LogMirror
+from kunren.page.intake_server import intake_token
 from kunren.page.security import Tokens, new_token
 from kunren.page.server import RunningServer, WebLinks, serve
 from kunren.record.eventlog import EventLog
@@ -31,6 +32,7 @@ from kunren.scenarios.models import Scenario
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
+    from kunren.page.alerts import AlertDesk
 
 TOKENS_FILE = ".web-tokens.json"
 
@@ -143,9 +145,13 @@ async def start_web(conductor: ConductorLike, options: WebOptions) -> RunningSer
 
     control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
     secret = options.pagerduty_secret or os.environ.get("KUNREN_PAGERDUTY_SECRET") or None
-    app = build_app(
-        control, AppOptions(pagerduty_secret=secret), notice_service(conductor, options)
+    spec = conductor.scenario.intake
+    app_options = AppOptions(
+        pagerduty_secret=secret,
+        intake_token=intake_token(Path(spec.token_file))[0] if spec is not None else None,
+        sns_certificate=sns_certificate(conductor) if spec is not None else None,
     )
+    app = build_app(control, app_options, notice_service(conductor, options))
     server = await serve(app, options.host, options.port, allow_remote=options.allow_remote)
     if options.announce is not None:
         for line in announcement(server.links(control)):
@@ -159,3 +165,62 @@ def notice_service(conductor: ConductorLike, options: WebOptions) -> NoticeServi
     from kunren.notify import NoticeService  # jinja templates, audiences: only when used
 
     return NoticeService(conductor.ctx, conductor.recorder, live=options.live_notices)
+
+
+class RunningIntake:
+    """The alert intake on its own port: ``release()`` once the drill started, ``stop()``."""
+
+    def __init__(self, server: RunningServer, desk: AlertDesk) -> None:
+        self.server = server
+        self.desk = desk
+        self.url = server.url
+
+    def release(self) -> int:
+        return self.desk.release()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+
+async def start_intake(conductor: ConductorLike, options: WebOptions) -> RunningIntake | None:
+    """Serve the scenario's ``intake`` (if any) on its fixed port with its own token, from
+    before the drill starts; alerts that arrive early are held until it has."""
+    spec = conductor.scenario.intake
+    if spec is None:
+        return None
+    from kunren.page.alerts import AlertDesk, IntakeOptions
+    from kunren.page.intake_server import build_intake_app, sns_confirmer
+    from kunren.page.state import DrillView
+
+    token, where = intake_token(Path(spec.token_file))
+    control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
+    secret = options.pagerduty_secret or os.environ.get("KUNREN_PAGERDUTY_SECRET") or None
+    desk_options = IntakeOptions(
+        token=token,
+        pagerduty_secret=secret,
+        sns_certificate=sns_certificate(conductor),
+        sns_confirm=sns_confirmer(),
+        hold_until_started=True,
+    )
+    desk = AlertDesk(control, DrillView(control), desk_options, record_at=conductor.record)
+    server = await serve(
+        build_intake_app(desk), options.host, spec.port, allow_remote=options.allow_remote
+    )
+    if options.announce is not None:
+        options.announce(
+            f"Monitoring intake:    {server.url}/intake/alertmanager  (also grafana, pagerduty, "
+            f"opsgenie, sns, generic; Authorization: Bearer <the token in {where}>)"
+        )
+    return RunningIntake(server, desk)
+
+
+def sns_certificate(conductor: ConductorLike) -> bytes | None:
+    """The PEM named by ``intake.sns_certificate`` (relative to the scenario), if any."""
+    spec = conductor.scenario.intake
+    if spec is None or spec.sns_certificate is None:
+        return None
+    path = conductor.ctx.resolve_path(spec.sns_certificate)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"intake.sns_certificate: cannot read {path}: {exc.strerror}") from exc

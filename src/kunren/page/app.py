@@ -59,6 +59,8 @@ class AppOptions:
     """How the app behaves; the defaults suit a drill on one machine."""
 
     pagerduty_secret: str | None = None  # also require PagerDuty's signature on its intake
+    intake_token: str | None = None  # monitoring's own token for /intake/… (kunren.page.alerts)
+    sns_certificate: bytes | None = None  # SNS's signing certificate (PEM) for /intake/sns
     poll_seconds: float = 3.0
     max_body: int = MAX_BODY
 

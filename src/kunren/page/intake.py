@@ -1,31 +1,41 @@
-"""Alerts from monitoring into the drill record: Alertmanager, PagerDuty v3 and plain JSON.
+"""Alerts from monitoring into the drill record: what each tool's webhook says, read as items.
 
 Time to detect is measured against whoever noticed first: monitoring, staff or a customer. So
-the drill server accepts the alerting tools' own webhooks and turns each into ``alert`` events
-(``firing`` / ``acknowledged`` / ``resolved``); an acknowledgement also counts as the
-``acknowledged`` milestone of the person who acknowledged. This module only reads payloads;
-the route in ``app`` decides what to record.
+the intake accepts the alerting tools' own webhooks and turns each into items (``firing`` /
+``acknowledged`` / ``resolved``) that keep what tells alerts apart: two alerts named alike on
+two instances are two identities (Alertmanager's fingerprint or sorted label set, Grafana's
+rule and labels, a PagerDuty incident id, an Opsgenie alert id), and each keeps its labels,
+its source URL and the source's own times beside its arrival. This module only reads
+payloads; ``alerts`` decides what to record. CloudWatch through SNS is read in ``intake_sns``.
 
 Payload shapes follow the tools' documentation: Alertmanager's webhook ``version: "4"``
-(prometheus.io/docs/alerting/latest/configuration/#webhook_config) and PagerDuty's v3 webhook
-(``event.event_type`` ``incident.triggered`` / ``.acknowledged`` / ``.resolved``…).
+(prometheus.io/docs/alerting/latest/configuration/#webhook_config), Grafana alerting's
+webhook notifier (the same shape plus ``orgId``), PagerDuty's v3 webhook (``event.event_type``
+``incident.triggered`` / ``.acknowledged`` / ``.resolved``…), Opsgenie's webhook integration
+(``action`` ``Create`` / ``Acknowledge`` / ``Close``…).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kunren.page.security import FieldError, clean_name, clean_note
 
 M = TypeVar("M", bound=BaseModel)
 AlertStatus = Literal["firing", "acknowledged", "resolved"]
-SOURCES: tuple[str, ...] = ("alertmanager", "pagerduty", "generic")
+SOURCES: tuple[str, ...] = ("alertmanager", "grafana", "pagerduty", "opsgenie", "sns", "generic")
 MAX_ALERT_NAME = 200
+MAX_LABELS = 50
+MAX_LABEL_VALUE = 200
+_ZERO_TIME = "0001-01-01T00:00:00Z"  # Go's zero time: Alertmanager's "not ended"
 
 
 class IntakeError(ValueError):
@@ -34,48 +44,68 @@ class IntakeError(ValueError):
 
 @dataclass(frozen=True)
 class IntakeItem:
+    """One alert's state as a payload gave it; ``identity`` tells it from its namesakes."""
+
     source: str
     name: str
     status: AlertStatus
     actor: str | None = None
+    identity: str = ""
+    fingerprint: str | None = None
+    incident: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None
+    starts_at: str | None = None
+    ends_at: str | None = None
+    changed_at: datetime | None = None  # when the source says this change happened
+
+    @property
+    def key(self) -> str:
+        return self.identity or self.name
 
 
-class _Loose(BaseModel):
+class Loose(BaseModel):
     # The tools add fields over time; we read what we need and ignore the rest.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class AlertmanagerAlert(_Loose):
+class AlertmanagerAlert(Loose):
     status: str
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: str = ""  # Alertmanager spells them so
+    endsAt: str = ""
+    generatorURL: str = ""
     fingerprint: str = ""
 
 
-class AlertmanagerPayload(_Loose):
+class AlertmanagerPayload(Loose):
     version: str = "4"
     status: str = "firing"
     receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)  # Alertmanager spells it so
+    orgId: int | None = None  # only Grafana sends it
+    groupLabels: dict[str, str] = Field(default_factory=dict)
     alerts: list[AlertmanagerAlert]
 
 
-class PagerDutyReference(_Loose):
+class PagerDutyReference(Loose):
     id: str = ""
     type: str = ""
     summary: str = ""
 
 
-class PagerDutyData(_Loose):
+class PagerDutyData(Loose):
     id: str = ""
     type: str = ""
     number: int | None = None
     title: str = ""
     summary: str = ""
     status: str = ""
+    html_url: str = ""
+    created_at: str = ""
 
 
-class PagerDutyEvent(_Loose):
+class PagerDutyEvent(Loose):
     id: str = ""
     event_type: str
     resource_type: str = ""
@@ -84,14 +114,40 @@ class PagerDutyEvent(_Loose):
     data: PagerDutyData = PagerDutyData()
 
 
-class PagerDutyPayload(_Loose):
+class PagerDutyPayload(Loose):
     event: PagerDutyEvent
 
 
-class GenericAlert(_Loose):
-    name: str = Field(min_length=1)
+class OpsgenieAlert(Loose):
+    alertId: str = ""
+    message: str = ""
+    alias: str = ""
+    tinyId: str = ""
+    username: str = ""
+    tags: list[str] = Field(default_factory=list)
+    createdAt: int | None = None  # epoch milliseconds
+
+
+class OpsgeniePayload(Loose):
+    action: str
+    alert: OpsgenieAlert
+
+
+class GenericAlert(Loose):
+    name: str
     status: str = "firing"
     actor: str | None = None
+    id: str | None = None  # the sender's own identity; else the name is the identity
+    labels: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None
+    starts_at: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
 
 
 _PAGERDUTY_STATUS: dict[str, AlertStatus] = {
@@ -102,64 +158,174 @@ _PAGERDUTY_STATUS: dict[str, AlertStatus] = {
     "incident.resolved": "resolved",
 }
 
-_GENERIC_STATUS: dict[str, AlertStatus] = {
-    "firing": "firing",
-    "triggered": "firing",
-    "trigger": "firing",
-    "acknowledged": "acknowledged",
-    "ack": "acknowledged",
+_OPSGENIE_STATUS: dict[str, AlertStatus] = {
+    "create": "firing",
+    "unacknowledge": "firing",
     "acknowledge": "acknowledged",
-    "resolved": "resolved",
-    "resolve": "resolved",
-    "ok": "resolved",
+    "close": "resolved",
 }
+
+# The words tools put in a status field, normalised (lower case, one space): Prometheus and
+# Grafana (firing, alerting, no data), Datadog (Triggered, Re-Triggered, Recovered, Warn, No
+# Data), Zabbix and Nagios (PROBLEM, RECOVERY, OK), CloudWatch (ALARM, OK), New Relic
+# (ACTIVATED, ACKNOWLEDGED, CLOSED), PagerDuty's Events API (trigger, acknowledge, resolve).
+STATUS_WORDS: dict[str, AlertStatus] = {
+    **dict.fromkeys(
+        [
+            "firing", "triggered", "trigger", "re triggered", "retriggered", "alert",
+            "alerting", "alarm", "problem", "critical", "warning", "warn", "no data",
+            "nodata", "open", "opened", "activated", "active", "created",
+        ],
+        "firing",
+    ),
+    **dict.fromkeys(["acknowledged", "acknowledge", "ack", "acked"], "acknowledged"),
+    **dict.fromkeys(
+        [
+            "resolved", "resolve", "ok", "recovered", "recovery", "closed", "close",
+            "normal", "deactivated", "inactive",
+        ],
+        "resolved",
+    ),
+}  # fmt: skip
+
+
+def status_word(raw: str) -> AlertStatus | None:
+    """``Re-Triggered`` → firing, ``RECOVERY`` → resolved…; None for a word we do not know."""
+    return STATUS_WORDS.get(" ".join(re.split(r"[\s_-]+", raw.strip().lower())))
 
 
 def parse(source: str, body: bytes) -> list[IntakeItem]:
-    """The alerts in ``body`` as sent to the ``source`` endpoint."""
-    if source == "alertmanager":
-        return parse_alertmanager(body)
+    """The alerts in ``body`` as sent to the ``source`` endpoint (not ``sns``: see
+    ``intake_sns``, which needs the certificate)."""
+    if source in ("alertmanager", "grafana"):
+        return parse_alertmanager(body, grafana=source == "grafana")
     if source == "pagerduty":
         return parse_pagerduty(body)
+    if source == "opsgenie":
+        return parse_opsgenie(body)
     if source == "generic":
         return parse_generic(body)
     raise IntakeError(f"unknown alert source {source!r}")
 
 
-def parse_alertmanager(body: bytes) -> list[IntakeItem]:
-    payload = _validate(AlertmanagerPayload, body)
+def parse_alertmanager(body: bytes, *, grafana: bool = False) -> list[IntakeItem]:
+    """Alertmanager's webhook, or Grafana's (same shape, with ``orgId``): one item an alert."""
+    payload = validate(AlertmanagerPayload, body)
+    source = "grafana" if grafana or payload.orgId is not None else "alertmanager"
     items = []
     for alert in payload.alerts:
         if alert.status not in ("firing", "resolved"):
             raise IntakeError(f"alert status must be firing or resolved, got {alert.status!r}")
         name = alert.labels.get("alertname") or payload.groupLabels.get("alertname") or "alert"
         status: AlertStatus = "firing" if alert.status == "firing" else "resolved"
-        items.append(IntakeItem("alertmanager", _alert_name(name), status))
+        labels = clean_labels(alert.labels)
+        identity = alert.fingerprint or label_identity(labels)
+        if source == "grafana":
+            identity = f"{_grafana_rule(alert.generatorURL)}/{identity}"
+        starts_at = alert.startsAt or None
+        ends_at = alert.endsAt if status == "resolved" and alert.endsAt != _ZERO_TIME else None
+        items.append(
+            IntakeItem(
+                source,
+                alert_name(name),
+                status,
+                identity=identity[:MAX_ALERT_NAME],
+                fingerprint=alert.fingerprint or None,
+                labels=labels,
+                url=alert.generatorURL or None,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                changed_at=parse_time(ends_at if status == "resolved" else starts_at),
+            )
+        )
     return items
 
 
 def parse_pagerduty(body: bytes) -> list[IntakeItem]:
-    """Incident state changes; other event types (notes, priority…) carry no timing: []."""
-    event = _validate(PagerDutyPayload, body).event
+    """Incident state changes, keyed by incident id (a renamed incident is still itself);
+    other event types (notes, priority…) carry no timing: []."""
+    event = validate(PagerDutyPayload, body).event
     status = _PAGERDUTY_STATUS.get(event.event_type)
     if status is None:
         return []
     data = event.data
     name = data.title or data.summary or (f"incident {data.number}" if data.number else data.id)
-    actor = _actor(event.agent.summary) if event.agent is not None else None
-    return [IntakeItem("pagerduty", _alert_name(name or "incident"), status, actor)]
+    # Only a user is a person: a service or an integration acknowledging is nobody's milestone.
+    agent = event.agent
+    person = agent is not None and agent.type in ("user", "user_reference")
+    actor = _actor(agent.summary) if person and agent is not None else None
+    return [
+        IntakeItem(
+            "pagerduty",
+            alert_name(name or "incident"),
+            status,
+            actor,
+            identity=data.id,
+            incident=data.id or None,
+            url=data.html_url or None,
+            starts_at=data.created_at or None,
+            changed_at=parse_time(event.occurred_at),
+        )
+    ]
+
+
+def parse_opsgenie(body: bytes) -> list[IntakeItem]:
+    """Opsgenie's webhook integration: Create / Acknowledge / UnAcknowledge / Close, keyed by
+    alert id; notes, tags and other actions carry no timing: []."""
+    payload = validate(OpsgeniePayload, body)
+    status = _OPSGENIE_STATUS.get(payload.action.strip().lower())
+    if status is None:
+        return []
+    alert = payload.alert
+    identity = alert.alertId or alert.alias or alert.tinyId
+    if not identity:
+        raise IntakeError("alert.alertId: Field required")
+    # On an Acknowledge the username is who acknowledged; "System" or an integration is not.
+    who = alert.username if status == "acknowledged" else ""
+    actor = _actor(who) if who and who.lower() not in ("system", "opsgenie") else None
+    created = (
+        datetime.fromtimestamp(alert.createdAt / 1000, UTC) if alert.createdAt is not None else None
+    )
+    return [
+        IntakeItem(
+            "opsgenie",
+            alert_name(alert.message or alert.alias or identity),
+            status,
+            actor,
+            identity=identity,
+            incident=alert.alertId or None,
+            labels={f"tag:{tag}": "" for tag in alert.tags[:MAX_LABELS]},
+            starts_at=created.isoformat() if created is not None else None,
+            changed_at=created if status == "firing" else None,
+        )
+    ]
 
 
 def parse_generic(body: bytes) -> list[IntakeItem]:
-    """``{"name": ..., "status": "firing|acknowledged|resolved", "actor": ...}``."""
-    alert = _validate(GenericAlert, body)
-    status = _GENERIC_STATUS.get(alert.status.strip().lower())
+    """``{"name": ..., "status": "firing|acknowledged|resolved", "actor": ..., "id": ...}``;
+    the status may be any word in ``STATUS_WORDS``."""
+    alert = validate(GenericAlert, body)
+    status = status_word(alert.status)
     if status is None:
         raise IntakeError(
-            f"status must be firing, acknowledged or resolved, got {alert.status[:40]!r}"
+            "status must be firing, acknowledged or resolved (or a word such as ALARM, "
+            f"PROBLEM, Recovered, OK), got {alert.status[:40]!r}"
         )
     actor = _actor(alert.actor) if alert.actor else None
-    return [IntakeItem("generic", _alert_name(alert.name), status, actor)]
+    name = alert_name(alert.name)
+    return [
+        IntakeItem(
+            "generic",
+            name,
+            status,
+            actor,
+            identity=(alert.id or name)[:MAX_ALERT_NAME],
+            labels=clean_labels(alert.labels),
+            url=alert.url,
+            starts_at=alert.starts_at,
+            changed_at=parse_time(alert.starts_at) if status == "firing" else None,
+        )
+    ]
 
 
 def verify_pagerduty_signature(body: bytes, header: str | None, secret: str) -> bool:
@@ -171,16 +337,56 @@ def verify_pagerduty_signature(body: bytes, header: str | None, secret: str) -> 
     return any(hmac.compare_digest(expected, part.strip()) for part in header.split(","))
 
 
-def _validate(model: type[M], body: bytes) -> M:
+def label_identity(labels: Mapping[str, str]) -> str:
+    """The identity of an alert sent without a fingerprint: its sorted label set, hashed."""
+    text = "\n".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return "labels:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def clean_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """Labels as recorded: at most 50, each value at most 200 characters, controls dropped."""
+    cleaned = {}
+    for key in sorted(labels)[:MAX_LABELS]:
+        try:
+            cleaned[clean_note(key, MAX_LABEL_VALUE)] = clean_note(
+                labels[key][:MAX_LABEL_VALUE], MAX_LABEL_VALUE
+            )
+        except FieldError:
+            continue
+    return cleaned
+
+
+def parse_time(raw: str | None) -> datetime | None:
+    """An ISO 8601 time from a payload (``Z``, ``+0000`` and nanoseconds included)."""
+    if not raw or raw == _ZERO_TIME:
+        return None
+    text = raw.strip().replace("Z", "+00:00")
+    text = re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", text)  # CloudWatch's +0000
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)  # Go's nanoseconds
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _grafana_rule(url: str) -> str:
+    # Grafana's generatorURL names the rule: /alerting/<uid>/edit or /alerting/grafana/<uid>/view
+    found = re.search(r"/alerting/(?:grafana/)?([^/?#]+)/(?:edit|view)", url)
+    return found.group(1) if found else "rule"
+
+
+def validate(model: type[M], body: bytes) -> M:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise IntakeError(f"{where}: {error['msg']}" if where else str(error["msg"])) from exc
+        message = str(error["msg"]).removeprefix("Value error, ")
+        raise IntakeError(f"{where}: {message}" if where else message) from exc
 
 
-def _alert_name(raw: str) -> str:
+def alert_name(raw: str) -> str:
     name = " ".join(raw.split())
     try:
         return clean_note(name[:MAX_ALERT_NAME], MAX_ALERT_NAME) or "alert"

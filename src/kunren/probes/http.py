@@ -110,7 +110,7 @@ async def fetch(params: HttpProbeParams) -> tuple[int, bytes]:
         writer.transport.abort()  # we asked for Connection: close; no need to linger
 
 
-def _failure(exc: BaseException, params: HttpProbeParams) -> str:
+def failure_reason(exc: BaseException, params: HttpProbeParams) -> str:
     if isinstance(exc, TimeoutError):
         return f"timeout after {seconds_text(params.timeout)}"
     if isinstance(exc, ConnectionRefusedError):
@@ -146,7 +146,7 @@ class HttpProbe(Probe):
             async with asyncio.timeout(params.timeout):
                 status, body = await fetch(params)
         except (OSError, WireError, TimeoutError) as exc:
-            return ProbeResult(ok=False, detail=_failure(exc, params))
+            return ProbeResult(ok=False, detail=failure_reason(exc, params))
         elapsed = perf_counter() - started
         if not params.status_ok(status):
             return ProbeResult(ok=False, detail=f"status {status}")

@@ -13,7 +13,8 @@ version is ``v`` in ``drill.started``.
     load.stage          users and spawn rate (planned: true when no load was generated)
     load.stats          one interval's rps, failures/s, p50/p95, per endpoint
     probe.failed / probe.recovered    state changes only
-    alert               from a webhook or the import: source, name, status
+    alert               from a webhook or the import: source, name, status, identity,
+                        labels, fingerprint / incident id, url, source times, real lag
     inject              announcement, inquiry, unavailable
     milestone           name, actor, role, source (participant|facilitator|simulated), note
     notification        drafted / approved / sent / failed customer notice
@@ -168,11 +169,29 @@ class ProbeRecovered(_Event):
 
 
 class Alert(_Event):
+    """One state change of one alert, as its source reported it.
+
+    ``identity`` is what tells two alerts apart when they share a name (Alertmanager's
+    fingerprint or sorted label set, a PagerDuty incident id, a Grafana rule and labels, a
+    CloudWatch alarm ARN); state is kept per identity. ``starts_at``/``ends_at`` are the
+    source's own times (ISO 8601), beside ``at``/``wall`` (arrival); ``lag`` is the real
+    seconds from the source's time of this change to its arrival, never scaled by the clock.
+    Every field after ``actor`` is optional: older records have none of them.
+    """
+
     type: Literal["alert"] = "alert"
     source: str = "generic"
     name: str
     status: str = "firing"
     actor: str | None = None
+    identity: str = ""  # empty in older records: the name was the identity
+    fingerprint: str | None = None
+    incident: str | None = None  # PagerDuty incident id, Opsgenie alert id
+    labels: dict[str, str] = Field(default_factory=dict)
+    url: str | None = None  # where the source shows it (generatorURL, html_url…)
+    starts_at: str | None = None
+    ends_at: str | None = None
+    lag: float | None = None
 
 
 class Inject(_Event):

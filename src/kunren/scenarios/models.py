@@ -492,6 +492,17 @@ class Safety(Model):
     dry_run_preflight: bool = True
 
 
+# ---------------------------------------------------------------- the alert intake
+
+
+class Intake(Model):
+    """``intake:``: monitoring posts alerts here, wired once and kept across drills."""
+
+    token_file: str = "~/.config/kunren/intake-token"  # else $KUNREN_INTAKE_TOKEN
+    port: int = Field(default=8766, ge=0, le=65535)  # 0: any free port (tests)
+    sns_certificate: str | None = None  # PEM of SNS's signing certificate, for /intake/sns
+
+
 # ---------------------------------------------------------------- the scenario
 
 
@@ -518,6 +529,7 @@ class Scenario(Model):
     notifications: Notifications | None = None
     simulate: Simulate | None = None
     safety: Safety | None = None
+    intake: Intake | None = None
 
     @property
     def milestone_names(self) -> list[str]:
