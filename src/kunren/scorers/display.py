@@ -11,6 +11,8 @@ import math
 
 ARROW = " → "
 
+BEFORE_T0 = {"en": "before T0", "ja": "T0より前"}
+
 _UNITS = {
     "en": {"min": "{n} min", "s": "{n} s", "min+": "{n}+ min", "s+": "{n}+ s"},
     "ja": {"min": "{n}分", "s": "{n}秒", "min+": "{n}分以上", "s+": "{n}秒以上"},
