@@ -214,12 +214,12 @@ def test_cli_score_table_json_and_check(capsys: pytest.CaptureFixture[str]) -> N
     assert run(["score", str(DRILLS / Q3)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert (
-        "customer_notified    31 min   bob (support)         ≤ 30 min by support        MISSED"
-        in table
+        "customer_notified    31 min   bob (support)         notice  ≤ 30 min by support"
+        "        MISSED" in table
     )
     assert (
-        "triaged              12 min   dave (sre) [amended]  ≤ 15 min by sre,commander  met"
-        in table
+        "triaged              12 min   dave (sre) [amended]          ≤ 15 min by sre,commander"
+        "  met" in table
     )
     assert table[-1] == "objectives: 2 of 4 met"
 
@@ -242,7 +242,7 @@ def test_cli_score_of_a_folder_that_is_no_drill(
 def test_cli_trend_of_drill_folders_and_unknown_series(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["trend", str(DRILLS / Q2), str(DRILLS / Q1)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"series web-outage: {Q1} → {Q2}"
+    assert out[0] == f"series web-outage: {Q1} (imported) → {Q2} (imported)"
     assert "customer_notified: 60+ min → 44 min  (improved)" in out
     assert run(["trend", "no-such-series", "--drills", str(DRILLS)]) == 2
     assert capsys.readouterr().err == (

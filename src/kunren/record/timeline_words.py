@@ -13,14 +13,20 @@ from typing import Literal, assert_never
 
 from kunren.durations import format_clock
 from kunren.record.timeline import Entry
+from kunren.scenarios.models import MILESTONE_LABELS
 
 Lang = Literal["en", "ja"]
 
 
 def describe(entry: Entry, lang: Lang, milestone: Callable[[str], str] | None = None) -> str:
-    """What ``entry`` says in ``lang``; ``milestone`` names a milestone for this reader."""
-    en, ja = _pair(entry, milestone or (lambda name: name.replace("_", " ")))
+    """What ``entry`` says in ``lang``; ``milestone`` names a milestone for this reader (the
+    scenario's own labels); without it, the built-in labels."""
+    en, ja = _pair(entry, milestone or (lambda name: _builtin_label(name, lang)))
     return ja if lang == "ja" else en
+
+
+def _builtin_label(name: str, lang: Lang) -> str:
+    return MILESTONE_LABELS.get(name, {}).get(lang) or name.replace("_", " ")
 
 
 def _said(text: str, ja: bool = False) -> str:

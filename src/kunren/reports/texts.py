@@ -20,7 +20,7 @@ from kunren.scorers.card import (
     Timing,
     TrendLine,
 )
-from kunren.scorers.display import BEFORE_T0, format_timing
+from kunren.scorers.display import BEFORE_T0, format_observed, format_timing
 
 LANGS: tuple[str, ...] = ("en", "ja")
 
@@ -278,6 +278,10 @@ class Texts:
             return display
         return self.timing(bound if censored else seconds, censored)
 
+    def observed(self) -> str:
+        """The observed window (T0 to the end), rounded down like a censored bound."""
+        return format_observed(self.card.observed_seconds, self.lang)
+
     def t(self, timing: Timing) -> str:
         """A Timing in this language: "31 min", "27+ min", "before T0"."""
         if timing.before_t0:
@@ -400,7 +404,7 @@ class Texts:
         took = (
             self.timing(gap.seconds)
             if gap.seconds is not None
-            else self("not_reached_observed", t=self.timing(self.card.observed_seconds))
+            else self("not_reached_observed", t=self.observed())
         )
         return template.format(
             milestone=self.milestone(gap.milestone or ""),

@@ -40,6 +40,13 @@ def format_timing(seconds: float | None, censored: bool = False, lang: str = "en
     return units["min"].format(n=_half_up(seconds / 60))
 
 
+def format_observed(seconds: float, lang: str = "en") -> str:
+    """How long was watched, rounded down like a censored bound ("12 min" for 12:30), so
+    "12+ min" and "not reached in the 12 min observed" agree."""
+    whole = max(0, math.floor(seconds))
+    return format_timing(whole if whole < 60 else whole // 60 * 60, lang=lang)
+
+
 def join_trend(displays: list[str]) -> str:
     """``60+ min → 44 min → 31 min``."""
     return ARROW.join(displays)

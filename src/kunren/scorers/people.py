@@ -31,7 +31,7 @@ from kunren.scorers.card import (
     SenderShare,
     TeamHealth,
 )
-from kunren.scorers.display import format_timing
+from kunren.scorers.display import format_observed, format_timing
 from kunren.scorers.record import DrillRecord
 
 ACTION_PREFIX = "action:"
@@ -235,7 +235,7 @@ def _milestone_gaps(m: MilestoneResult, observed: float) -> list[Gap]:
     if objective.seconds is not None:
         took = format_timing(objective.seconds)
     else:
-        took = f"not reached in the {format_timing(observed)} observed"
+        took = f"not reached in the {format_observed(observed)} observed"
     limit = format_timing(objective.within_seconds)
     return [
         Gap(
