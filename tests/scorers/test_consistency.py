@@ -120,10 +120,12 @@ def test_missed_only_once_the_deadline_passed(record: list[Event]) -> None:
 def test_notice_based_customer_notified_agrees_with_the_notices_table(record: list[Event]) -> None:
     card = _card(record)
     notified = card.milestones["customer_notified"]
+    sends = [e.at for e in record if isinstance(e, Notification) and e.status == "sent"]
+    if notified.source == "notice":
+        assert notified.at in sends
+        assert notified.before_t0 == (notified.at is not None and notified.at < card.t0.at)
     every = [n.sent_at for n in card.notices if n.sent_at is not None]
     sent = [at for at in every if at >= card.t0.at]
-    if notified.source == "notice":
-        assert notified.at in (every if notified.before_t0 else sent)
     sent_in_time = [at for at in sent if at <= card.ended_at]
     if sent_in_time:
         assert not notified.censored

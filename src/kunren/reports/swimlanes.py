@@ -1,7 +1,8 @@
 """The drill as swimlanes: faults, load, probes, alerts, injects, then one lane per role.
 
 Every mark has a ``<title>`` so a reader hovering it sees the full event; objectives' deadlines
-are drawn as flags, green when met and red when missed.
+are drawn as flags, green when met, red when missed, amber when the drill stopped before them.
+A mark is filled when it is the milestone's first or the one its objective counted.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class _Timeline:
             if m.objective is None:
                 continue
             at = self.card.t0.at + m.objective.within_seconds
-            color = COLORS["met"] if m.objective.met else COLORS["missed"]
+            color = COLORS[m.objective.status]
             label = f"{self.tx.milestone(m.name)} ≤ {self.tx.timing(m.objective.within_seconds)}"
             entries.append((at, color, label))
         if not entries:

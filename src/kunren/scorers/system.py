@@ -335,7 +335,8 @@ def timeline(record: DrillRecord, faults: list[FaultRun]) -> list[TimelineEntry]
         base = entry(event, imported)
         until = None
         if isinstance(event, FaultInjected):
-            until = fault_ends.get(event.fault) or record.end
+            ended = fault_ends.get(event.fault)
+            until = record.end if ended is None else ended  # 0.0 is a time, not "none"
         elif isinstance(event, ProbeFailed):
             until = next((at for at in recovered.get(event.probe, ()) if at >= event.at), None)
             until = record.end if until is None else until
