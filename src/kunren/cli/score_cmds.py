@@ -49,7 +49,11 @@ def score_command(drill: Path, as_json: bool, check: bool, plugins_dir: Path | N
     else:
         click.echo(scorecard_table(card))
     if check and not card.objectives_met:
-        raise ObjectivesMissed(f"objectives missed: {', '.join(card.objectives_missed)}")
+        parts = [f"objectives missed: {', '.join(card.objectives_missed)}"]
+        if card.objectives_open:
+            parts = parts if card.objectives_missed else []
+            parts.append(f"not due when the drill stopped: {', '.join(card.objectives_open)}")
+        raise ObjectivesMissed("; ".join(parts))
 
 
 @click.command("report")
