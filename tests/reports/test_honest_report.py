@@ -61,6 +61,8 @@ def test_the_japanese_demo_like_report_says_it_too() -> None:
     html = render(_demo_like(), "html", "ja")
     assert "×40 倍速" in html
     assert "シミュレーション" in html
+    assert "duration reached" not in html  # the conductor's own reason, translated
+    assert "予定時間に到達" in html
 
 
 def test_with_no_alert_source_the_report_says_so_instead_of_60_plus() -> None:
