@@ -218,7 +218,7 @@ def scorecard_table(card: Scorecard) -> str:
         alert = (
             f"first alert {machine.first_alert.display}"
             if machine.first_alert is not None
-            else "no alert source (no alert reached kunren)"
+            else "no alert reached kunren (no source connected, or nothing fired)"
         )
         lines.append(f"system: impact {machine.impact.display} · {alert} · recovery {recovery}")
         if machine.firing_at_t0:

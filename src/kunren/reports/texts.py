@@ -77,8 +77,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "met_by": ("met by {who} at {t}", "{who} が {t} で達成"),
     "no_alert_source": (
-        "no alert reached kunren: no alert source was connected to this drill",
-        "アラートは届いていません：この訓練にはアラート送信元が接続されていません",
+        "no alert reached kunren: no alert source was connected, or nothing fired",
+        "アラートは届いていません（送信元が未接続、または発報なし）",
     ),
     "firing_at_t0": (
         "already firing at T0, left out: {names}",
@@ -92,7 +92,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "time_to_alert": ("Time to alert", "アラートまで"),
     "time_to_clear": ("Time to clear", "解消まで"),
     "alert_not_alerted": ("no alert", "アラートなし"),
-    "alert_no_source": ("no alert source", "送信元なし"),
+    "alert_no_source": ("no alert reached kunren", "アラート未着"),
     "runbook_action": ("a runbook run by the team", "チームが実行したランブック"),
     "attempts": ("Attempts", "試行"),
     "attempts_text": (
