@@ -7,11 +7,9 @@ These sit beside the people's milestones in the Scorecard, on the same clock: ti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from kunren.record.events import (
-    Alert,
     Amendment,
     Event,
     FaultFailed,
@@ -32,8 +30,8 @@ from kunren.record.events import (
 )
 from kunren.record.timeline import entry
 from kunren.record.timeline_words import describe
+from kunren.scorers.alerts import alert_starts, fault_alert
 from kunren.scorers.card import (
-    FaultAlert,
     FaultRun,
     InjectItem,
     LoadPoint,
@@ -66,46 +64,6 @@ def machine_timings(record: DrillRecord) -> MachineTimings:
         alert_source="received" if alerts.all else "none",
         firing_at_t0=alerts.firing_at_t0,
     )
-
-
-@dataclass(frozen=True)
-class AlertStart:
-    name: str
-    at: float
-    resolved_at: float | None
-
-
-@dataclass(frozen=True)
-class AlertStarts:
-    """Each time an alert started firing (a firing after a resolve starts it again)."""
-
-    all: list[AlertStart]
-    firing_at_t0: list[str]
-
-    def first_after(self, at: float) -> AlertStart | None:
-        return next((a for a in self.all if a.at >= at and a.name not in self._old(at)), None)
-
-    def _old(self, at: float) -> set[str]:
-        return {a.name for a in self.all if a.at < at and (a.resolved_at or at + 1) > at}
-
-
-def alert_starts(record: DrillRecord) -> AlertStarts:
-    starts: list[AlertStart] = []
-    open_at: dict[str, float] = {}
-    for event in record.events:
-        if not isinstance(event, Alert):
-            continue
-        if event.status == "resolved":
-            began = open_at.pop(event.name, None)
-            if began is not None:
-                starts.append(AlertStart(event.name, began, event.at))
-        elif event.status == "firing" and event.name not in open_at:
-            open_at[event.name] = event.at
-    starts += [AlertStart(name, at, None) for name, at in open_at.items()]
-    starts.sort(key=lambda a: a.at)
-    t0 = record.t0.at
-    old = [a.name for a in starts if a.at < t0 and (a.resolved_at is None or a.resolved_at > t0)]
-    return AlertStarts(all=starts, firing_at_t0=list(dict.fromkeys(old)))
 
 
 def _recovered_at(events: list[Event]) -> float | None:
@@ -161,7 +119,7 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
         revert_failed = _first(fault_events, FaultRevertFailed, fault_id)
         target = spec.target if spec else (injecting.target if injecting else None)
         ended_at, ended_by = _fault_end(record, injected, reverted, target)
-        alert, alert_status = _fault_alert(record, alerts, injected, ended_at, ended_by)
+        alert, alert_status = fault_alert(record, alerts, injected, ended_at, ended_by)
         runs.append(
             FaultRun(
                 fault=fault_id,
@@ -185,7 +143,6 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
 
 
 EndedBy = Literal["reverted", "restarted", "recovered", "drill_end"]
-AlertStatus = Literal["alerted", "not_alerted", "no_source", "not_injected"]
 
 
 def _fault_end(
@@ -223,37 +180,6 @@ def _restarted_at(record: DrillRecord, injected: FaultInjected, target: str | No
         if isinstance(event, Runbook) and event.result == "ok" and event.runbook in runbook_targets:
             return event.at
     return None
-
-
-def _fault_alert(
-    record: DrillRecord,
-    alerts: AlertStarts,
-    injected: FaultInjected | None,
-    ended_at: float | None,
-    ended_by: EndedBy | None,
-) -> tuple[FaultAlert | None, AlertStatus]:
-    """Time to alert (from the injection) and time to clear (from the revert) for one fault."""
-    if injected is None:
-        return None, "not_injected"
-    if not alerts.all:
-        return None, "no_source"
-    first = alerts.first_after(injected.at)
-    if first is None or first.at > record.end:
-        return None, "not_alerted"
-    seconds = round(first.at - injected.at, 3)
-    clear = None
-    if first.resolved_at is not None and ended_at is not None and ended_by != "drill_end":
-        clear = round(max(0.0, first.resolved_at - ended_at), 3)
-    alert = FaultAlert(
-        name=first.name,
-        at=first.at,
-        seconds=seconds,
-        display=format_timing(seconds),
-        cleared_at=first.resolved_at,
-        clear_seconds=clear,
-        clear_display=format_timing(clear) if clear is not None else "",
-    )
-    return alert, "alerted"
 
 
 _FaultEvent = TypeVar(
