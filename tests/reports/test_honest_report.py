@@ -184,3 +184,26 @@ def test_kunren_score_says_what_kind_of_drill_and_who_made_each_mark(
     assert row.split() == [
         *("detected", "2", "min", "sim-sre", "(sre)", "simulated", "≤", "5", "min", "met")
     ]
+
+
+def test_a_trend_labels_simulated_rehearsals_on_the_virtual_clock() -> None:
+    from kunren.scorers import trend
+
+    rehearsal_events = record(
+        Milestone(at=540, name="detected", actor="sim", role="sre", source="simulated")
+    )
+    rehearsal_events[0] = DrillStarted(
+        seq=1, drill="q1", scenario_id="web-outage", duration=3600, clock="virtual", speed=0
+    )
+    rehearsal = score(scenario(), rehearsal_events).model_copy(
+        update={"drill": "q1", "started": "2024-01-17T18:00:00+09:00"}
+    )
+    live = score(
+        scenario(), record(Milestone(at=180, name="detected", actor="erin", role="sre"))
+    ).model_copy(update={"drill": "q2", "started": "2024-04-17T18:00:00+09:00"})
+    card = live.model_copy(update={"trend": trend([rehearsal, live])})
+    html = render(card, "html")
+    assert "9 min (simulated, virtual clock) → 3 min" in html
+    assert "live · virtual clock · simulated" in html  # the rehearsal, in the drill list
+    md = render(card, "md", "ja")
+    assert "9分 (シミュレーション、仮想時計) → 3分" in md

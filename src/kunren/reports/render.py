@@ -91,9 +91,7 @@ def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
         return tx.shown(timing.display, timing.seconds, timing.bound_seconds, timing.censored)
 
     def trend_text(line: TrendLine) -> str:
-        return join_trend(
-            [tx.shown(p.display, p.seconds, p.bound_seconds, p.censored) for p in line.points]
-        )
+        return join_trend([tx.point(p) for p in line.points])
 
     return {
         "card": card,

@@ -19,6 +19,7 @@ from kunren.scorers.card import (
     TimelineEntry,
     Timing,
     TrendLine,
+    TrendPoint,
 )
 from kunren.scorers.display import BEFORE_T0, format_observed, format_timing
 
@@ -322,6 +323,21 @@ class Texts:
         offset = when.strftime("%z")
         zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else self("no_zone")
         return f"{when:%Y-%m-%d %H:%M:%S} ({zone})"
+
+    def point(self, p: TrendPoint) -> str:
+        """A trend point, marked when no live person produced it ("9 min (simulated)") or
+        when no real time passed (a virtual-clock rehearsal)."""
+        shown = (
+            self("before_t0")
+            if p.before_t0
+            else self.shown(p.display, p.seconds, p.bound_seconds, p.censored)
+        )
+        marks = []
+        if p.source == "simulated":
+            marks.append(self("label_simulated"))
+        if p.provenance is not None and p.provenance.clock == "virtual":
+            marks.append(self("short_virtual"))
+        return f"{shown} ({self.roles(marks)})" if marks else shown
 
     def first(self, m: MilestoneResult) -> str:
         """The first time anyone reached ``m`` (before T0 said as such)."""
