@@ -64,3 +64,28 @@ def test_html_report_renders_in_chromium_without_console_errors(
     assert len(sections) == 12
     assert Q3 in title
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_report_reads_on_a_phone_without_sideways_scrolling(
+    browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    report = write_report([DRILLS / Q3], "html", tmp_path / "phone.html", lang=lang)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(report.resolve().as_uri())
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        facts = page.locator("dl.facts").bounding_box()
+        widest_fact = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('dl.facts dd, dl.facts dt')]"
+            ".map(e => e.getBoundingClientRect().right))"
+        )
+        swimlanes = page.locator("svg.swimlanes").bounding_box()
+        cards = page.locator(".cards .card").first.bounding_box()
+    finally:
+        page.close()
+    assert page_width <= 390
+    assert facts is not None and facts["x"] >= 0 and widest_fact <= 390
+    # the chart keeps a readable size and scrolls in its own box instead of shrinking
+    assert swimlanes is not None and swimlanes["width"] >= 700
+    assert cards is not None and cards["width"] >= 300

@@ -56,7 +56,10 @@ def test_the_report_goes_to_reports_drill_id_by_default(
 def test_markdown_has_every_section_in_order(tmp_path: Path) -> None:
     text = write_report([DRILLS / Q3], "md", tmp_path / "r.md").read_text("utf-8")
     assert re.findall(r"^## (.+)$", text, re.MULTILINE) == SECTIONS_EN
-    assert "| Customers notified | 31 min (bob) | within 30 min: **missed** | " in text
+    assert (
+        "| Customers notified | 31 min (bob, support) _from a notice_ | "
+        "within 30 min by support: **missed** | "
+    ) in text
     assert "60+ min → 44 min → 31 min (improved)" in text
     assert "| 12:10 (recorded 14:00) | People | dave (sre) | Triaged |" in text
     assert "- [ ] give carol Status page admin access before the next drill — frank, 46:00" in text
@@ -68,9 +71,9 @@ def test_japanese_labels(tmp_path: Path) -> None:
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
     assert headings[:3] == ["サマリー", "シリーズの推移", "シナリオと注入内容"]
     assert (
-        "| お客様に告知した | 31分 (bob) | 30分以内: **未達** | 60分以上 → 44分 → 31分 (改善) |"
-        in text
-    )
+        "| お客様に告知した | 31分 (bob, support) _告知から_ | 30分以内 support が: **未達** "
+        "| 60分以上 → 44分 → 31分 (改善) |"
+    ) in text
     assert "carol（support）は Status page admin を開けませんでした" in text
 
 
@@ -99,12 +102,15 @@ def test_json_is_the_scorecard_with_its_trend(tmp_path: Path) -> None:
         "by": "bob",
         "role": "support",
     }
-    assert notified["objective"] == {
+    objective = notified["objective"]
+    assert {k: objective[k] for k in ("within_seconds", "by", "seconds", "met", "status")} == {
         "within_seconds": 1800.0,
         "by": ["support"],
         "seconds": 1880.0,
         "met": False,
+        "status": "missed",
     }
+    assert (objective["timing"]["by"], objective["timing"]["display"]) == ("bob", "31 min")
     assert set(notified["per_role"]) == {"support"}
     assert set(notified["per_person"]) == {"bob", "carol", "alice"}
     assert (data["objectives_met"], data["series"], data["drill"]) == (False, "web-outage", Q3)
@@ -208,12 +214,12 @@ def test_cli_score_table_json_and_check(capsys: pytest.CaptureFixture[str]) -> N
     assert run(["score", str(DRILLS / Q3)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert (
-        "customer_notified    31 min   bob (support)         ≤ 30 min by support        MISSED"
-        in table
+        "customer_notified    31 min   bob (support)         notice  ≤ 30 min by support"
+        "        MISSED" in table
     )
     assert (
-        "triaged              12 min   dave (sre) [amended]  ≤ 15 min by sre,commander  met"
-        in table
+        "triaged              12 min   dave (sre) [amended]          ≤ 15 min by sre,commander"
+        "  met" in table
     )
     assert table[-1] == "objectives: 2 of 4 met"
 
@@ -236,7 +242,7 @@ def test_cli_score_of_a_folder_that_is_no_drill(
 def test_cli_trend_of_drill_folders_and_unknown_series(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["trend", str(DRILLS / Q2), str(DRILLS / Q1)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"series web-outage: {Q1} → {Q2}"
+    assert out[0] == f"series web-outage: {Q1} (imported) → {Q2} (imported)"
     assert "customer_notified: 60+ min → 44 min  (improved)" in out
     assert run(["trend", "no-such-series", "--drills", str(DRILLS)]) == 2
     assert capsys.readouterr().err == (

@@ -40,7 +40,7 @@ def test_the_trend_of_the_series_is_printed_exactly(capsys: pytest.CaptureFixtur
         main(["trend", "web-outage", "--drills", str(DRILLS)])
     assert done.value.code == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"series web-outage: {Q1} → {Q2} → {Q3}",
+        f"series web-outage: {Q1} (imported) → {Q2} (imported) → {Q3} (imported)",
         "detected: 7 min → 4 min → 45 s  (improved)",
         "acknowledged: 8 min → 4 min → 2 min  (improved)",
         "escalated: 60+ min → 60+ min → 5 min  (improved)",

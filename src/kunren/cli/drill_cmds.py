@@ -113,6 +113,12 @@ def _announce(line: str) -> None:
     show_default=True,
     help="Write the retro report when the drill ends.",
 )
+@click.option(
+    "--simulate/--no-simulate",
+    default=True,
+    show_default=True,
+    help="--no-simulate: leave out the scenario's simulated people; only real people mark.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No live console; print only the drill folder.")
 def run(
     scenario: Path,
@@ -129,6 +135,7 @@ def run(
     allow_remote: bool,
     live_notifications: bool,
     report: bool,
+    simulate: bool,
     quiet: bool,
 ) -> None:
     """Run the drill in SCENARIO: inject, watch, record; revert everything at the end."""
@@ -147,6 +154,7 @@ def run(
         web=_web_options(
             web and clock_kind != "virtual", bind, port, allow_remote, live_notifications
         ),
+        simulate=simulate,
     )
     if dry_run:
         rows = asyncio.run(runner.dry_run(loaded, settings))
@@ -169,17 +177,18 @@ def run(
     click.echo(f"Drill {outcome.status}: {outcome.reason}")
     click.echo(f"Record: {log.drill_dir}")
     if report:
-        _write_report(log.drill_dir, drills_root)
+        _write_report(log.drill_dir, drills_root, loaded.scenario.lang)
     if outcome.status == "aborted":
         raise KunrenError(f"the drill was aborted ({outcome.reason}); everything was reverted")
 
 
-def _write_report(drill_dir: Path, drills_root: Path) -> None:
+def _write_report(drill_dir: Path, drills_root: Path, lang: str = "en") -> None:
+    """The retro report of the drill just run, in the scenario's language (``lang:``)."""
     try:
         from kunren.reports import write_report
     except ImportError:
         return
-    path = write_report([drill_dir], fmt="html", drills_root=drills_root)
+    path = write_report([drill_dir], fmt="html", drills_root=drills_root, lang=lang)
     click.echo(f"Report: {path}")
 
 

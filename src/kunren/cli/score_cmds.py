@@ -17,6 +17,7 @@ from kunren.cli.options import drills_option
 from kunren.errors import ObjectivesMissed, UsageError
 
 if TYPE_CHECKING:
+    from kunren.record.timeline import DrillProvenance
     from kunren.scorers import Scorecard, Trend
 
 
@@ -48,7 +49,11 @@ def score_command(drill: Path, as_json: bool, check: bool, plugins_dir: Path | N
     else:
         click.echo(scorecard_table(card))
     if check and not card.objectives_met:
-        raise ObjectivesMissed(f"objectives missed: {', '.join(card.objectives_missed)}")
+        parts = [f"objectives missed: {', '.join(card.objectives_missed)}"]
+        if card.objectives_open:
+            parts = parts if card.objectives_missed else []
+            parts.append(f"not due when the drill stopped: {', '.join(card.objectives_open)}")
+        raise ObjectivesMissed("; ".join(parts))
 
 
 @click.command("report")
@@ -173,40 +178,57 @@ def _iso_time(text: str) -> datetime:
 
 
 def scorecard_table(card: Scorecard) -> str:
-    """The plain-text score: one line per milestone, then the system, notices and gaps."""
+    """The plain-text score: what kind of drill, one line per milestone (with who produced
+    each mark when it was not a live participant), then the system, notices and gaps."""
     from kunren.durations import format_clock
+    from kunren.record.timeline import NOT_LIVE
 
     lines = [
         f"{card.drill}  {card.title}  (series {card.series})",
+        f"drill: {provenance_words(card.provenance)} · marks by "
+        + (", ".join(_SOURCES[s] for s in card.provenance.sources) or "nobody"),
         f"T0 {format_clock(card.t0.at)} ({card.t0.basis.replace('_', ' ')}) · "
         f"ran {format_clock(card.ended_at)} ({card.ended}"
-        + (f": {card.end_reason})" if card.end_reason else ")"),
+        + (f": {card.end_reason})" if card.end_reason else ")")
+        + f" · observed {_minutes(card.observed_seconds)} after T0",
         "",
     ]
-    rows = [("MILESTONE", "TIME", "FIRST BY", "OBJECTIVE", "")]
+    rows = [("MILESTONE", "TIME", "BY", "SOURCE", "OBJECTIVE", "")]
     for m in card.milestones.values():
         if m.objective is None and m.censored and not m.expected_roles:
             continue  # nobody was asked and nobody did it: noise in a table
-        who = f"{m.by} ({m.role})" if m.by and m.role else (m.by or "–")
-        if m.recorded_seconds is not None:
+        head = m.headline()  # with a by: objective, the time its roles reached it
+        who = f"{head.by} ({head.role})" if head.by and head.role else (head.by or "–")
+        if head.recorded_seconds is not None:
             who += " [amended]"
         goal, verdict = "–", ""
         if m.objective is not None:
             by = f" by {','.join(m.objective.by)}" if m.objective.by else ""
             goal = f"≤ {_minutes(m.objective.within_seconds)}{by}"
-            verdict = "met" if m.objective.met else "MISSED"
-        rows.append((m.name, m.display, who, goal, verdict))
+            verdict = _VERDICTS[m.objective.status]
+        source = head.source if head.source in NOT_LIVE and head.source != "import" else ""
+        rows.append((m.name, head.display, who, source or "", goal, verdict))
     lines += _columns(rows)
     machine = card.machine
     lines.append("")
-    if machine.impact is None or machine.first_alert is None:
+    if machine.impact is None:
         lines.append("system: not watched (no probes or alerts)")
     else:
         recovery = machine.recovery.display if machine.recovery else "no impact"
-        lines.append(
-            f"system: impact {machine.impact.display} · first alert "
-            f"{machine.first_alert.display} · recovery {recovery}"
+        alert = (
+            f"first alert {machine.first_alert.display}"
+            if machine.first_alert is not None
+            else "no alert reached kunren (no source connected, or nothing fired)"
         )
+        lines.append(f"system: impact {machine.impact.display} · {alert} · recovery {recovery}")
+        if machine.firing_at_t0:
+            lines.append(
+                f"alerts already firing at T0 (left out): {', '.join(machine.firing_at_t0)}"
+            )
+    for run in card.faults:
+        if run.alert is not None:
+            clear = f", cleared {run.alert.clear_display} after" if run.alert.clear_display else ""
+            lines.append(f"fault {run.fault}: alert {run.alert.name} {run.alert.display}{clear}")
     health = card.team_health
     if health.top_sender is not None:
         lines.append(
@@ -216,6 +238,12 @@ def scorecard_table(card: Scorecard) -> str:
         )
     else:
         lines.append("notices: none sent")
+    for notice in card.notices:
+        if notice.failures or notice.partial:
+            lines.append(
+                f"notice {notice.notice}: {notice.status}, {notice.attempts} attempts, "
+                f"{notice.failures} failed, {notice.retries} retries"
+            )
     for gap in card.gaps:
         lines.append(f"gap: {gap.text}")
     for item in card.action_items:
@@ -227,15 +255,47 @@ def scorecard_table(card: Scorecard) -> str:
         lines += [f"{result.scorer}: {finding}" for finding in result.findings]
     met = sum(1 for m in card.milestones.values() if m.objective and m.objective.met)
     total = sum(1 for m in card.milestones.values() if m.objective)
-    lines.append(f"objectives: {met} of {total} met")
+    still_open = f" ({len(card.objectives_open)} not due when it stopped)"
+    lines.append(f"objectives: {met} of {total} met" + (still_open if card.objectives_open else ""))
     return "\n".join(lines)
 
 
+_VERDICTS = {"met": "met", "missed": "MISSED", "open": "not due"}
+_SOURCES = {
+    "conductor": "the conductor",
+    "participant": "participants",
+    "facilitator": "the facilitator",
+    "simulated": "simulated people",
+    "alert": "alerts",
+    "notice": "notices sent",
+    "import": "a hand-kept timeline",
+}
+
+
+def provenance_words(p: DrillProvenance | None) -> str:
+    """``live, real time`` / ``imported`` / ``live, scaled x40, simulated people``."""
+    if p is None:
+        return "unknown"
+    words = [{"live": "live", "import": "imported", "tabletop": "tabletop"}[p.kind]]
+    if p.clock == "scaled":
+        words.append(f"scaled ×{p.speed:g}")
+    elif p.clock == "virtual":
+        words.append("virtual clock")
+    elif p.kind != "import":
+        words.append("real time")
+    if p.simulated:
+        words.append("simulated people")
+    return ", ".join(words)
+
+
 def trend_table(result: Trend) -> str:
-    lines = [f"series {result.series}: {' → '.join(result.drills)}"]
+    drills = [f"{d} ({provenance_words(result.provenance.get(d))})" for d in result.drills]
+    lines = [f"series {result.series}: {' → '.join(drills)}"]
     for line in result.lines:
         change = "" if line.change == "first" else f"  ({line.change})"
         lines.append(f"{line.milestone}: {line.display}{change}")
+    if result.not_comparable:
+        lines.append(f"left out (stopped before T0): {', '.join(result.not_comparable)}")
     lines += [f"note: {notice}" for notice in result.notices]
     return "\n".join(lines)
 

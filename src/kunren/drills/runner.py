@@ -7,7 +7,7 @@ the conductor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,12 @@ class RunSettings:
     profile: str | None = None
     seed: int = 0
     web: Any = None
+    simulate: bool = True  # False (--no-simulate): the scenario's simulated people stay home
+
+
+def without_simulation(loaded: LoadedScenario) -> LoadedScenario:
+    """The scenario with no simulated people: only real participants mark milestones."""
+    return replace(loaded, scenario=loaded.scenario.model_copy(update={"simulate": None}))
 
 
 def clock_for(settings: RunSettings) -> tuple[Clock, str]:
@@ -76,6 +82,8 @@ async def _preflight_aws(ctx: DrillContext) -> None:
 async def start_drill(
     loaded: LoadedScenario, settings: RunSettings, observer: Observer | None = None
 ) -> tuple[EventLog, Outcome]:
+    if not settings.simulate:
+        loaded = without_simulation(loaded)
     clock, kind = clock_for(settings)
     probe_ctx = DrillContext(
         scenario=loaded.scenario,

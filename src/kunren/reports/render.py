@@ -7,6 +7,8 @@ and SVG so it opens offline, mails as one attachment and prints.
 
 from __future__ import annotations
 
+import html
+import re
 from functools import cache
 from importlib import resources
 
@@ -35,12 +37,23 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["cell"] = markdown_cell
+    env.filters["text"] = markdown_text
     return env
 
 
+def markdown_text(value: object) -> str:
+    """Participant text safe in a Markdown page: wikis render raw HTML, so a ``<script>`` in
+    a name must arrive as text. HTML-escaped, and Markdown's own specials backslashed."""
+    escaped = html.escape(str(value), quote=False)
+    return _MD_SPECIALS.sub(r"\\\g<0>", escaped)
+
+
 def markdown_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, one line."""
-    return " ".join(str(value).split()).replace("|", "\\|")
+    """Text safe inside a Markdown table cell: escaped as text, pipes escaped, one line."""
+    return markdown_text(" ".join(str(value).split())).replace("|", "\\|")
+
+
+_MD_SPECIALS = re.compile(r"[\\`*\[\]]")
 
 
 def _css() -> Markup:
@@ -78,9 +91,7 @@ def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
         return tx.shown(timing.display, timing.seconds, timing.bound_seconds, timing.censored)
 
     def trend_text(line: TrendLine) -> str:
-        return join_trend(
-            [tx.shown(p.display, p.seconds, p.bound_seconds, p.censored) for p in line.points]
-        )
+        return join_trend([tx.point(p) for p in line.points])
 
     return {
         "card": card,
@@ -96,8 +107,18 @@ def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
             (person, role) for role, names in card.team_health.people.items() for person in names
         ],
         "shown": shown,
+        "notified_mark": _notified_by_mark(card),
         "trend_text": trend_text,
     }
+
+
+def _notified_by_mark(card: Scorecard) -> Timing | None:
+    """customer_notified reached by a mark while no notice went through kunren: the notices
+    section says so, instead of "no customer notice was sent" beside a met objective."""
+    notified = card.milestones.get("customer_notified")
+    if card.notices or notified is None or notified.censored or notified.by is None:
+        return None
+    return notified.headline()
 
 
 def _worth_showing(m: MilestoneResult) -> bool:

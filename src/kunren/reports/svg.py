@@ -20,6 +20,7 @@ COLORS = {
     "load": "#5d7b9d",
     "met": "#1e8449",
     "missed": "#c0392b",
+    "open": "#b9770e",
     "people": "#2471a3",
     "notice": "#117a65",
     "grid": "#e5e8ec",

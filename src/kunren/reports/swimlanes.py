@@ -1,7 +1,8 @@
 """The drill as swimlanes: faults, load, probes, alerts, injects, then one lane per role.
 
 Every mark has a ``<title>`` so a reader hovering it sees the full event; objectives' deadlines
-are drawn as flags, green when met and red when missed.
+are drawn as flags, green when met, red when missed, amber when the drill stopped before them.
+A mark is filled when it is the milestone's first or the one its objective counted.
 """
 
 from __future__ import annotations
@@ -82,15 +83,13 @@ class _Timeline:
     def _glyph(self, entry: TimelineEntry, x: float, cy: float) -> str:
         title = f"<title>{esc(self._title(entry))}</title>"
         if entry.kind == "milestone":
-            first = self.card.milestones.get(entry.subject)
-            is_first = first is not None and first.at == entry.at and first.by == entry.actor
-            fill = COLORS["people"] if is_first else "#fff"
+            fill = COLORS["people"] if self._counts(entry) else "#fff"
             return (
                 f'<circle cx="{x}" cy="{cy}" r="4.5" fill="{fill}" stroke="{COLORS["people"]}" '
                 f'stroke-width="1.5">{title}</circle>'
             )
         if entry.kind == "notification":
-            sent = entry.subject == "sent"
+            sent = entry.status in ("sent", "partial")
             fill = COLORS["notice"] if sent else "#fff"
             return (
                 f'<rect x="{x - 4}" y="{cy - 4}" width="8" height="8" fill="{fill}" '
@@ -118,12 +117,22 @@ class _Timeline:
         if entry.kind == "milestone":
             return f"{tx.milestone(entry.subject)} · {entry.actor}"
         if entry.kind == "notification":
-            return f"{tx.notice(entry.subject)} · {entry.actor or ''}".rstrip(" ·")
+            return f"{tx.notice(entry.status)} · {entry.actor or ''}".rstrip(" ·")
         if entry.lane == "inject":
             return entry.subject
         if entry.kind == "alert":
             return entry.subject
         return f"{tx.entry(entry)} · {entry.actor}" if entry.actor else tx.entry(entry)
+
+    def _counts(self, entry: TimelineEntry) -> bool:
+        """Filled: the mark that is the milestone's first, or the one its objective counted."""
+        m = self.card.milestones.get(entry.subject)
+        if m is None:
+            return False
+        if m.at == entry.at and m.by == entry.actor:
+            return True
+        held = m.objective.timing if m.objective is not None else None
+        return held is not None and held.at == entry.at and held.by == entry.actor
 
     def _title(self, entry: TimelineEntry) -> str:
         who = (
@@ -134,7 +143,9 @@ class _Timeline:
             if entry.recorded_at is not None
             else ""
         )
-        return f"{self.tx.clock(entry.at)} {self.tx.entry(entry)}{who}{amended}"
+        label = self.tx.entry_label(entry)
+        source = f" [{label}]" if label else ""
+        return f"{self.tx.clock(entry.at)} {self.tx.entry(entry)}{who}{source}{amended}"
 
     def load(self) -> None:
         points = self.card.load
@@ -169,7 +180,7 @@ class _Timeline:
             if m.objective is None:
                 continue
             at = self.card.t0.at + m.objective.within_seconds
-            color = COLORS["met"] if m.objective.met else COLORS["missed"]
+            color = COLORS[m.objective.status]
             label = f"{self.tx.milestone(m.name)} ≤ {self.tx.timing(m.objective.within_seconds)}"
             entries.append((at, color, label))
         if not entries:
@@ -224,7 +235,7 @@ def timeline_svg(card: Scorecard, tx: Texts) -> Markup:
     """The drill as swimlanes: faults, load, probes, alerts, injects, then one lane per role."""
     view = _Timeline(card, tx)
     shade = True
-    faults = [e for e in card.timeline if e.kind == "fault.injected"]
+    faults = [e for e in card.timeline if e.kind == "fault.injected" and e.lane == "fault"]
     for name in dict.fromkeys(e.subject for e in faults):
         view.bars(
             f"{tx.lane('fault')}: {name}",

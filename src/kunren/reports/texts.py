@@ -6,9 +6,22 @@ The Scorecard keeps ids and English text; everything a reader sees in a report g
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from kunren.durations import format_clock
-from kunren.scorers.card import Gap, Scorecard, TimelineEntry, TrendLine
-from kunren.scorers.display import format_timing
+from kunren.record.timeline import NOT_LIVE, DrillProvenance
+from kunren.record.timeline_words import Lang, describe, reason_text
+from kunren.scorers.card import (
+    AmendmentItem,
+    Gap,
+    MilestoneResult,
+    Scorecard,
+    TimelineEntry,
+    Timing,
+    TrendLine,
+    TrendPoint,
+)
+from kunren.scorers.display import BEFORE_T0, format_observed, format_timing
 
 LANGS: tuple[str, ...] = ("en", "ja")
 
@@ -19,9 +32,91 @@ CATALOG: dict[str, tuple[str, str]] = {
     "started": ("Started", "開始"),
     "duration": ("Planned length", "予定時間"),
     "ran_for": ("Ran for", "実施時間"),
-    "source": ("Recorded by", "記録方法"),
-    "source_import": ("kunren import (typed in afterwards)", "kunren import（後から入力）"),
-    "source_conductor": ("the conductor (live)", "コンダクター（実施中に記録）"),
+    "drill_kind": ("What this drill was", "訓練の種類"),
+    "kind_live": (
+        "live: the conductor injected faults and watched",
+        "実地：コンダクターが障害を注入し監視",
+    ),
+    "kind_import": (
+        "imported: typed in afterwards with kunren import",
+        "取り込み：後から kunren import で入力",
+    ),
+    "kind_tabletop": ("tabletop: nothing was injected or watched", "机上訓練：注入・監視なし"),
+    "clock": ("Clock", "時計"),
+    "clock_real": ("real time", "実時間"),
+    "clock_scaled": (
+        "scaled ×{speed}: {drill} of drill time took {real} of real time",
+        "×{speed} 倍速：訓練時間 {drill} を実時間 {real} で実施",
+    ),
+    "clock_virtual": (
+        "virtual: no real time passed (a simulation)",
+        "仮想時計：実時間は経過していません（シミュレーション）",
+    ),
+    "marks_by": ("Marks made by", "マーク記録者"),
+    "src_participant": ("participants", "参加者"),
+    "src_facilitator": ("the facilitator", "ファシリテーター"),
+    "src_simulated": ("simulated people", "シミュレーションの参加者"),
+    "src_alert": ("alerts", "アラート"),
+    "src_notice": ("notices sent", "送信された告知"),
+    "src_import": ("a hand-kept timeline", "手書きのタイムライン"),
+    "label_facilitator": ("by the facilitator", "ファシリテーター記録"),
+    "label_simulated": ("simulated", "シミュレーション"),
+    "label_alert": ("from an alert", "アラートから"),
+    "label_notice": ("from a notice", "告知から"),
+    "before_t0": ("before T0", "T0より前"),
+    "short_live": ("live", "実地"),
+    "short_import": ("imported", "取り込み"),
+    "short_tabletop": ("tabletop", "机上"),
+    "short_virtual": ("virtual clock", "仮想時計"),
+    "observed": ("Observed", "観測時間"),
+    "observed_text": ("{t} after T0", "T0 から {t}"),
+    "not_reached_observed": ("not reached in the {t} observed", "観測した {t} の間に未到達"),
+    "open": ("not due", "期限前"),
+    "open_text": (
+        "the drill stopped before this deadline ({t})",
+        "期限（{t}）の前に訓練が終了しました",
+    ),
+    "met_by": ("met by {who} at {t}", "{who} が {t} で達成"),
+    "no_alert_source": (
+        "no alert reached kunren: no alert source was connected, or nothing fired",
+        "アラートは届いていません（送信元が未接続、または発報なし）",
+    ),
+    "firing_at_t0": (
+        "already firing at T0, left out: {names}",
+        "T0 の時点で発報中のため除外：{names}",
+    ),
+    "ended": ("Ended", "終了"),
+    "ended_by_reverted": ("reverted", "復元"),
+    "ended_by_restarted": ("target restarted", "対象を再起動"),
+    "ended_by_recovered": ("probes recovered", "プローブ回復"),
+    "ended_by_drill_end": ("still active at the end", "終了時も継続"),
+    "time_to_alert": ("Time to alert", "アラートまで"),
+    "time_to_clear": ("Time to clear", "解消まで"),
+    "alert_not_alerted": ("no alert", "アラートなし"),
+    "alert_no_source": ("no alert reached kunren", "アラート未着"),
+    "runbook_action": ("a runbook run by the team", "チームが実行したランブック"),
+    "attempts": ("Attempts", "試行"),
+    "attempts_text": (
+        "{attempts} ({failures} failed, {retries} retries)",
+        "{attempts} 回（失敗 {failures}、再試行 {retries}）",
+    ),
+    "notice_status_drafted": ("drafted", "下書き"),
+    "notice_status_approved": ("approved", "承認済み"),
+    "notice_status_rejected": ("rejected", "差し戻し"),
+    "notice_status_sent": ("sent", "送信済み"),
+    "notice_status_partial": ("sent only in part", "一部のみ送信"),
+    "notice_status_failed": ("failed", "送信失敗"),
+    "notified_by_mark": (
+        "No notice was sent through kunren; customers notified was marked by {who} at {t} "
+        "(a mark, not a recorded notice).",
+        "kunren からの告知送信はありません。お客様への告知は {who} が {t} にマークしました"
+        "（記録された告知ではなくマークです）。",
+    ),
+    "not_comparable": (
+        "Left out of the trend (stopped before T0, nothing was measured): {drills}",
+        "推移から除外（T0 前に停止し、計測していません）：{drills}",
+    ),
+    "skipped": ("could not be read: {what}", "読み込めませんでした：{what}"),
     "t0": ("T0 (timings count from here)", "T0（計測の起点）"),
     "t0_first_fault": ("first fault injected", "最初の障害注入"),
     "t0_impact": ("impact started (first probe failure)", "影響開始（最初のプローブ失敗）"),
@@ -35,6 +130,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "summary": ("Summary", "サマリー"),
     "objectives": ("Objectives", "目標"),
     "objectives_met": ("{met} of {total} objectives met", "目標 {total} 件中 {met} 件を達成"),
+    "objectives_open": ("{n} not due when the drill stopped", "{n} 件は期限前に終了"),
     "no_objectives": ("The scenario sets no objectives", "シナリオに目標はありません"),
     "met": ("met", "達成"),
     "missed": ("missed", "未達"),
@@ -65,8 +161,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "target": ("Target", "対象"),
     "planned": ("Planned", "予定"),
     "injected": ("Injected", "注入"),
-    "reverted": ("Reverted", "復元"),
-    "targets": ("Resources", "リソース"),
     "result": ("Result", "結果"),
     "not_injected": ("not injected", "未注入"),
     "not_in_plan": ("not in the plan", "計画外"),
@@ -89,7 +183,6 @@ CATALOG: dict[str, tuple[str, str]] = {
     "milestone": ("Milestone", "マイルストーン"),
     "first": ("First", "最初"),
     "objective": ("Objective", "目標"),
-    "not_reached": ("not reached", "未到達"),
     "per_person": ("Milestones per person", "個人別マイルストーン"),
     "person": ("Person", "人"),
     "role": ("Role", "ロール"),
@@ -140,6 +233,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     ),
     "warnings": ("Warnings", "警告"),
     "generated": ("Generated by kunren", "kunren が生成"),
+    "no_zone": ("no time zone recorded", "タイムゾーン記録なし"),
 }
 
 _GAPS_JA = {
@@ -147,32 +241,9 @@ _GAPS_JA = {
     "single_sender": "{actor} が告知 {count} 件をすべて送信しました（ほかに送った人はいません）",
     "lacked_access": "{actor}（{role}）は {tool} を開けませんでした",
     "understaffed": "{role}: 参加 {count} 人（必要 {needed} 人）",
-}
-
-_TIMELINE_JA = {
-    "drill.started": "訓練開始",
-    "drill.ended": "訓練終了",
-    "drill.aborted": "訓練中止",
-    "drill.resumed": "訓練再開",
-    "fault.injected": "障害 {s} を注入",
-    "fault.failed": "障害 {s} の注入に失敗",
-    "fault.reverted": "障害 {s} を復元",
-    "fault.revert_failed": "障害 {s} の復元に失敗",
-    "load.stage": "負荷 {s} ユーザー",
-    "probe.failed": "プローブ {s} 失敗",
-    "probe.recovered": "プローブ {s} 回復",
-    "alert": "アラート {s}",
-    "runbook": "ランブック {s} を実行",
-    "readiness": "{s} を開けない",
-    "participant.joined": "{s} として参加",
-}
-
-_NOTICE_JA = {
-    "drafted": "告知の下書き",
-    "approved": "告知を承認",
-    "rejected": "告知を差し戻し",
-    "sent": "告知を送信",
-    "failed": "告知の送信に失敗",
+    "fault_failed": "障害の注入に失敗：{text}",
+    "revert_failed": "障害を復元できませんでした：{text}",
+    "runbook_failed": "{actor} のランブックが成功しませんでした：{text}",
 }
 
 
@@ -196,16 +267,124 @@ class Texts:
         self, display: str, seconds: float | None, bound: float | None, censored: bool
     ) -> str:
         """A Scorecard display, re-worded for this language."""
+        if display == BEFORE_T0["en"]:
+            return self("before_t0")
         if not self._ja:
             return display
         return self.timing(bound if censored else seconds, censored)
+
+    def observed(self) -> str:
+        """The observed window (T0 to the end), rounded down like a censored bound."""
+        return format_observed(self.card.observed_seconds, self.lang)
+
+    def t(self, timing: Timing) -> str:
+        """A Timing in this language: "31 min", "27+ min", "before T0"."""
+        if timing.before_t0:
+            return self("before_t0")
+        return self.shown(timing.display, timing.seconds, timing.bound_seconds, timing.censored)
+
+    def label(self, source: str | None) -> str:
+        """The provenance label beside a number a live participant did not mark themselves."""
+        if source is None or source not in NOT_LIVE or source == "import":
+            return ""
+        return self(f"label_{source}")
+
+    def entry_label(self, entry: TimelineEntry) -> str:
+        """A mark's provenance beside it; alerts and notices say what they are already."""
+        return self.label(entry.provenance) if entry.kind == "milestone" else ""
+
+    def kind(self) -> str:
+        return self(f"kind_{self.card.provenance.kind}")
+
+    def clock_text(self) -> str:
+        p = self.card.provenance
+        if p.clock != "scaled":
+            return self(f"clock_{p.clock}")
+        real = self.card.ended_at / p.speed if p.speed > 0 else 0.0
+        return self(
+            "clock_scaled",
+            speed=f"{p.speed:g}",
+            drill=format_clock(self.card.ended_at),
+            real=format_clock(real),
+        )
+
+    def sources(self) -> str:
+        found = self.card.provenance.sources
+        return self.roles([self(f"src_{s}") for s in found]) if found else self("none")
+
+    def wall(self, iso: str) -> str:
+        """A wall time for people: "2024-07-17 18:00:05 (UTC+09:00)", not raw ISO."""
+        if not iso:
+            return "–"
+        try:
+            when = datetime.fromisoformat(iso)
+        except ValueError:
+            return iso
+        offset = when.strftime("%z")
+        zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else self("no_zone")
+        return f"{when:%Y-%m-%d %H:%M:%S} ({zone})"
+
+    def point(self, p: TrendPoint) -> str:
+        """A trend point, marked when no live person produced it ("9 min (simulated)") or
+        when no real time passed (a virtual-clock rehearsal)."""
+        shown = (
+            self("before_t0")
+            if p.before_t0
+            else self.shown(p.display, p.seconds, p.bound_seconds, p.censored)
+        )
+        marks = []
+        if p.source == "simulated":
+            marks.append(self("label_simulated"))
+        if p.provenance is not None and p.provenance.clock == "virtual":
+            marks.append(self("short_virtual"))
+        return f"{shown} ({self.roles(marks)})" if marks else shown
+
+    def first(self, m: MilestoneResult) -> str:
+        """The first time anyone reached ``m`` (before T0 said as such)."""
+        if m.before_t0:
+            return self("before_t0")
+        return self.shown(m.display, m.seconds, m.bound_seconds, m.censored)
+
+    def prov(self, p: DrillProvenance | None) -> str:
+        """A drill's provenance in a few words, for the trend: "imported", "live · ×40"."""
+        if p is None:
+            return ""
+        words = [self(f"short_{p.kind}")]
+        if p.clock == "scaled":
+            words.append(f"×{p.speed:g}")
+        elif p.clock == "virtual":
+            words.append(self("short_virtual"))
+        if p.simulated:
+            words.append(self("label_simulated"))
+        return " · ".join(words)
+
+    def amended(self, a: AmendmentItem) -> str:
+        """What an amendment moved, from the entry it names (never the scorer's English)."""
+        target = next((e for e in self.card.timeline if e.seq == a.target_seq), None)
+        if target is None:
+            return a.what if not self._ja else f"#{a.target_seq}"
+        who = f" · {target.actor}" if target.actor else ""
+        return f"{self.entry(target)}{who}"
+
+    def objective_status(self, m: MilestoneResult) -> str:
+        objective = m.objective
+        if objective is None:
+            return ""
+        return self(objective.status if objective.status != "open" else "open")
+
+    def reason(self, text: str) -> str:
+        return reason_text(text, "ja" if self._ja else "en")
+
+    def notice_status(self, status: str) -> str:
+        key = f"notice_status_{status}"
+        return self(key) if key in CATALOG else status
 
     def minutes(self, whole: int) -> str:
         """An axis label: always minutes, so 0 reads "0 min" and not "0 s"."""
         return f"{whole}分" if self._ja else f"{whole} min"
 
     def notice(self, status: str) -> str:
-        return _NOTICE_JA.get(status, status) if self._ja else f"notice {status}"
+        return ("告知 " if self._ja else "notice ") + self.notice_status(status)
 
     def clock(self, at: float | None) -> str:
         return "–" if at is None else format_clock(at)
@@ -226,11 +405,17 @@ class Texts:
         template = _GAPS_JA.get(gap.kind) if self._ja else None
         if template is None:
             return gap.text
+        if gap.kind in ("fault_failed", "revert_failed", "runbook_failed"):
+            return template.format(text=gap.text, actor=gap.actor)
         objective = self.card.milestones.get(gap.milestone or "")
         by = ""
         if objective is not None and objective.objective is not None and objective.objective.by:
             by = "、" + self("by_roles", roles=self.roles(objective.objective.by))
-        took = self.timing(gap.seconds) if gap.seconds is not None else self("not_reached")
+        took = (
+            self.timing(gap.seconds)
+            if gap.seconds is not None
+            else self("not_reached_observed", t=self.observed())
+        )
         return template.format(
             milestone=self.milestone(gap.milestone or ""),
             took=took,
@@ -244,22 +429,9 @@ class Texts:
         )
 
     def entry(self, entry: TimelineEntry) -> str:
-        """What a timeline entry says; English keeps the recorded wording."""
-        if entry.kind == "milestone":
-            return self.milestone(entry.subject) + entry.text[len(entry.subject) :]
-        if not self._ja:
-            return entry.text
-        if entry.kind == "notification":
-            return _NOTICE_JA.get(entry.subject, entry.text)
-        if entry.kind in ("note", "inject"):
-            return entry.text
-        template = _TIMELINE_JA.get(entry.kind)
-        if template is None:
-            return entry.text
-        text = template.format(s=entry.subject)
-        if entry.lane == "drill" and ": " in entry.text:
-            text += "：" + entry.text.split(": ", 1)[1]  # the reason, as recorded
-        return text
+        """What a timeline entry says in this language (plain text: the template escapes)."""
+        lang: Lang = "ja" if self._ja else "en"
+        return describe(entry, lang, self.milestone)
 
     def lane(self, lane: str) -> str:
         return self(f"lane_{lane}")

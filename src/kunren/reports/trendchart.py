@@ -128,13 +128,14 @@ def _trend_points(
         if value is None:
             continue
         shown = tx.shown(point.display, point.seconds, point.bound_seconds, point.censored)
+        kind = tx.prov(point.provenance)  # a simulated rehearsal never passes for a live drill
         points.append(
             _Point(
                 x=x(index),
                 y=y(value / 60),
                 color=color,
                 label=shown,
-                title=f"{tx.line_label(line)}: {shown} ({point.drill})",
+                title=f"{tx.line_label(line)}: {shown} ({point.drill}, {kind})",
                 hollow=point.censored,
             )
         )

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunren.record.timeline import DrillProvenance, Entry
+
 
 class CardModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -32,13 +34,25 @@ class Timing(CardModel):
     by: str | None = None
     role: str | None = None
     recorded_seconds: float | None = None  # before a facilitator's amendment, if amended
+    before_t0: bool = False  # marked before T0: shown as such, never a time, never meets
+    source: str | None = None  # who produced the mark: participant, simulated, notice…
+
+
+ObjectiveStatus = Literal["met", "missed", "open"]
 
 
 class ObjectiveResult(CardModel):
+    """An objective held against the first mark that counts for it (its ``by`` roles, at or
+    after T0). ``open``: not reached, but the drill stopped before the deadline, so it is
+    neither met nor missed."""
+
     within_seconds: float
     by: list[str] = Field(default_factory=list)  # roles that count; empty: anyone
     seconds: float | None  # the time that was held against it (null: never reached)
     met: bool
+    status: ObjectiveStatus = "missed"
+    deadline_at: float | None = None  # drill time of the deadline (T0 + within)
+    timing: Timing | None = None  # who met it and when: the card's headline
 
 
 class MilestoneResult(CardModel):
@@ -59,6 +73,25 @@ class MilestoneResult(CardModel):
     roles_missed: list[str] = Field(default_factory=list)  # by: roles when none of them reached it
     per_role: dict[str, Timing] = Field(default_factory=dict)
     per_person: dict[str, Timing] = Field(default_factory=dict)
+    before_t0: bool = False  # only marked before T0
+
+    def headline(self) -> Timing:
+        """The number a card shows: with a ``by:`` objective, the time its roles reached it."""
+        objective = self.objective
+        if objective is not None and objective.by and objective.timing is not None:
+            return objective.timing
+        return Timing(
+            seconds=self.seconds,
+            censored=self.censored,
+            bound_seconds=self.bound_seconds,
+            display=self.display,
+            at=self.at,
+            by=self.by,
+            role=self.role,
+            recorded_seconds=self.recorded_seconds,
+            before_t0=self.before_t0,
+            source=self.source,
+        )
 
 
 class T0(CardModel):
@@ -76,8 +109,22 @@ class MachineTimings(CardModel):
     """
 
     impact: Timing | None  # first probe failure
-    first_alert: Timing | None
+    first_alert: Timing | None  # None also when no alert reached kunren (see alert_source)
     recovery: Timing | None  # every failing probe well again
+    alert_source: Literal["received", "none"] = "received"  # none: no alert in the record
+    firing_at_t0: list[str] = Field(default_factory=list)  # alerts already firing: left out
+
+
+class FaultAlert(CardModel):
+    """The first alert that started firing after a fault was injected, and when it cleared."""
+
+    name: str
+    at: float
+    seconds: float  # from the injection
+    display: str
+    cleared_at: float | None = None
+    clear_seconds: float | None = None  # from the revert (or restart) to resolved
+    clear_display: str = ""
 
 
 class FaultRun(CardModel):
@@ -93,6 +140,13 @@ class FaultRun(CardModel):
     detail: str = ""  # how the targets were chosen and what was done, as the injector said
     failed: str | None = None
     revert_failed: str | None = None
+    runbook: str | None = None  # set when a participant's runbook did it: the team's action
+    # when it stopped acting: reverted; for one with nothing to undo, its target restarted
+    # or every probe well again
+    ended_at: float | None = None
+    ended_by: Literal["reverted", "restarted", "recovered", "drill_end"] | None = None
+    alert: FaultAlert | None = None
+    alert_status: Literal["alerted", "not_alerted", "no_source", "not_injected"] = "not_injected"
 
 
 class Notice(CardModel):
@@ -116,6 +170,10 @@ class Notice(CardModel):
     sent_seconds: float | None = None  # from T0
     approval_wait_seconds: float | None = None
     subject: str = ""
+    attempts: int = 0  # send attempts: sent, partial and failed events
+    failures: int = 0  # attempts that failed, fully or for some recipients
+    retries: int = 0  # attempts after the first
+    partial: bool = False  # sent, but some recipients failed
 
 
 class ApprovalWait(CardModel):
@@ -201,17 +259,15 @@ class AmendmentItem(CardModel):
     reason: str = ""
 
 
-class TimelineEntry(CardModel):
-    at: float
-    lane: Literal["fault", "load", "probe", "alert", "inject", "people", "drill"]
-    kind: str  # the event type
-    text: str  # English; a report in another language rebuilds it from kind and subject
-    subject: str = ""  # the fault, probe, alert, milestone… it is about
-    actor: str | None = None
-    role: str | None = None
+class TimelineEntry(Entry):
+    """A record timeline entry as the report draws it: spans and amendments added.
+
+    ``text`` is an English rendering kept for readers of the JSON; no report reads it.
+    """
+
+    text: str = ""
     until: float | None = None  # a span: fault active, probe failing
     recorded_at: float | None = None  # before an amendment
-    seq: int = 0
 
 
 class LoadPoint(CardModel):
@@ -268,6 +324,9 @@ class TrendPoint(CardModel):
     censored: bool
     bound_seconds: float | None = None
     display: str
+    before_t0: bool = False
+    source: str | None = None  # who produced the mark
+    provenance: DrillProvenance | None = None  # what kind of drill, on which clock
 
 
 Change = Literal["improved", "worse", "same", "unknown", "first"]
@@ -291,6 +350,8 @@ class Trend(CardModel):
     drills: list[str]
     lines: list[TrendLine]
     notices: list[str] = Field(default_factory=list)  # earlier drills that could not be read
+    not_comparable: list[str] = Field(default_factory=list)  # stopped before T0: left out
+    provenance: dict[str, DrillProvenance] = Field(default_factory=dict)  # drill -> kind, clock
 
 
 class Scorecard(CardModel):
@@ -304,6 +365,9 @@ class Scorecard(CardModel):
     ended: Literal["ended", "aborted", "running"]
     end_reason: str = ""
     t0: T0
+    observed_seconds: float = 0.0  # T0 to the end: how long the drill was watched
+    provenance: DrillProvenance = DrillProvenance(kind="live", clock="real")
+    objectives_open: list[str] = Field(default_factory=list)  # deadline not passed at the end
     objectives_met: bool
     objectives_missed: list[str] = Field(default_factory=list)
     milestones: dict[str, MilestoneResult]

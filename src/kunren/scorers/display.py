@@ -11,6 +11,8 @@ import math
 
 ARROW = " → "
 
+BEFORE_T0 = {"en": "before T0", "ja": "T0より前"}
+
 _UNITS = {
     "en": {"min": "{n} min", "s": "{n} s", "min+": "{n}+ min", "s+": "{n}+ s"},
     "ja": {"min": "{n}分", "s": "{n}秒", "min+": "{n}分以上", "s+": "{n}秒以上"},
@@ -36,6 +38,13 @@ def format_timing(seconds: float | None, censored: bool = False, lang: str = "en
     if abs(whole_seconds) < 60:
         return units["s"].format(n=whole_seconds)
     return units["min"].format(n=_half_up(seconds / 60))
+
+
+def format_observed(seconds: float, lang: str = "en") -> str:
+    """How long was watched, rounded down like a censored bound ("12 min" for 12:30), so
+    "12+ min" and "not reached in the 12 min observed" agree."""
+    whole = max(0, math.floor(seconds))
+    return format_timing(whole if whole < 60 else whole // 60 * 60, lang=lang)
 
 
 def join_trend(displays: list[str]) -> str:

@@ -4,7 +4,9 @@ This is the built-in scorer (entry point ``milestones``); ``score()`` always run
 results are the heart of the Scorecard. A ``notification`` that was sent counts as
 ``customer_notified`` for its sender, so a notice sent from the participant page needs no
 separate mark. A milestone nobody reached before the drill ended is censored: it has no
-seconds, shows the drill's length with a plus ("60+ min") and fails its objective.
+seconds and shows the observed window (T0 to the end) with a plus ("27+ min"); its objective
+is missed once the deadline passed, and "open" when the drill stopped before it. A mark before
+T0 is shown as "before T0" and never meets an objective.
 """
 
 from __future__ import annotations
@@ -13,8 +15,14 @@ from dataclasses import dataclass
 
 from kunren.record.events import Milestone, Notification
 from kunren.scorers.base import Scorer, ScoringContext
-from kunren.scorers.card import MilestoneResult, ObjectiveResult, ScorerResult, Timing
-from kunren.scorers.display import format_timing
+from kunren.scorers.card import (
+    MilestoneResult,
+    ObjectiveResult,
+    ObjectiveStatus,
+    ScorerResult,
+    Timing,
+)
+from kunren.scorers.display import BEFORE_T0, format_timing
 from kunren.scorers.record import DrillRecord
 
 NOTIFIED = "customer_notified"
@@ -67,16 +75,15 @@ class MilestoneScorer(Scorer):
     def _result(self, record: DrillRecord, name: str, reaches: list[Reach]) -> MilestoneResult:
         scenario = record.scenario
         expected = expected_roles(record, name)
-        first = reaches[0] if reaches else None
-        reached_roles = {r.role for r in reaches if r.role}
-        timing = _timing(record, first)
+        timing = _timing(record, _first(record, reaches))
+        reached_roles = {r.role for r in reaches if r.role and r.at >= record.t0.at}
         per_role: dict[str, Timing] = {}
         per_person: dict[str, Timing] = {}
-        for reach in reaches:
-            if reach.role and reach.role not in per_role:
-                per_role[reach.role] = _timing(record, reach)
-            if reach.actor not in per_person:
-                per_person[reach.actor] = _timing(record, reach)
+        for role in dict.fromkeys(r.role for r in reaches if r.role):
+            per_role[role] = _timing(record, _first(record, [r for r in reaches if r.role == role]))
+        for actor in dict.fromkeys(r.actor for r in reaches):
+            mine = [r for r in reaches if r.actor == actor]
+            per_person[actor] = _timing(record, _first(record, mine))
         for role in expected:
             per_role.setdefault(role, _timing(record, None))
         return MilestoneResult(
@@ -90,13 +97,14 @@ class MilestoneScorer(Scorer):
             at=timing.at,
             by=timing.by,
             role=timing.role,
-            source=first.source if first else None,
+            source=timing.source,
             recorded_seconds=timing.recorded_seconds,
             objective=_objective(record, name, reaches),
             expected_roles=expected,
             roles_missed=[r for r in expected if _missed(record, name, r, reached_roles)],
             per_role=per_role,
             per_person=per_person,
+            before_t0=timing.before_t0,
         )
 
 
@@ -110,9 +118,10 @@ def reaches_of(record: DrillRecord) -> list[Reach]:
             role = record.role_of(event.actor, event.role)
             reaches.append(Reach(event.name, event.at, event.actor, role, event.source, event.seq))
         elif isinstance(event, Notification) and event.status == "sent":
+            # a partial send still told customers; a failed one did not
             actor = event.sender or "unknown"
             role = record.role_of(actor, event.role)
-            reaches.append(Reach(NOTIFIED, event.at, actor, role, "notification", event.seq))
+            reaches.append(Reach(NOTIFIED, event.at, actor, role, "notice", event.seq))
     return reaches
 
 
@@ -132,7 +141,23 @@ def _missed(record: DrillRecord, name: str, role: str, reached: set[str]) -> boo
     return objective is not None and not reached.intersection(objective.by)
 
 
+def _first(record: DrillRecord, reaches: list[Reach]) -> Reach | None:
+    """The first reach at or after T0; failing that, the first before it (shown as such)."""
+    counted = next((r for r in reaches if r.at >= record.t0.at), None)
+    return counted if counted is not None else next(iter(reaches), None)
+
+
 def _timing(record: DrillRecord, reach: Reach | None) -> Timing:
+    if reach is not None and reach.at < record.t0.at:
+        return Timing(
+            seconds=None,
+            display=BEFORE_T0["en"],
+            at=reach.at,
+            by=reach.actor,
+            role=reach.role,
+            before_t0=True,
+            source=reach.source,
+        )
     if reach is None:
         return Timing(
             seconds=None,
@@ -149,18 +174,34 @@ def _timing(record: DrillRecord, reach: Reach | None) -> Timing:
         by=reach.actor,
         role=reach.role,
         recorded_seconds=record.since_t0(recorded) if recorded is not None else None,
+        source=reach.source,
     )
 
 
 def _objective(record: DrillRecord, name: str, reaches: list[Reach]) -> ObjectiveResult | None:
+    """Met by the first reach of its ``by`` roles at or after T0; a mark before T0 never
+    meets it, and a milestone not reached is missed only once the deadline has passed."""
     objective = record.scenario.objectives.get(name)
     if objective is None:
         return None
-    counted = [r for r in reaches if not objective.by or r.role in objective.by]
-    seconds = record.since_t0(counted[0].at) if counted else None
+    counted = [
+        r for r in reaches if (not objective.by or r.role in objective.by) and r.at >= record.t0.at
+    ]
+    first = counted[0] if counted else None
+    seconds = record.since_t0(first.at) if first is not None else None
+    status: ObjectiveStatus
+    if seconds is not None and seconds <= objective.within:
+        status = "met"
+    elif seconds is not None or record.deadline_passed(objective.within):
+        status = "missed"
+    else:
+        status = "open"
     return ObjectiveResult(
         within_seconds=objective.within,
         by=list(objective.by),
         seconds=seconds,
-        met=seconds is not None and seconds <= objective.within,
+        met=status == "met",
+        status=status,
+        deadline_at=round(record.t0.at + objective.within, 3),
+        timing=_timing(record, first),
     )

@@ -18,6 +18,7 @@ from kunren.record.events import (
     Readiness,
     Runbook,
 )
+from kunren.record.timeline import notice_status
 from kunren.scorers.card import (
     ApprovalWait,
     FaultRun,
@@ -30,7 +31,7 @@ from kunren.scorers.card import (
     SenderShare,
     TeamHealth,
 )
-from kunren.scorers.display import format_timing
+from kunren.scorers.display import format_observed, format_timing
 from kunren.scorers.record import DrillRecord
 
 ACTION_PREFIX = "action:"
@@ -52,11 +53,14 @@ def _notice(record: DrillRecord, key: str, events: list[Notification]) -> Notice
     drafted, approved, sent = first("drafted"), first("approved"), first("sent")
     latest = events[-1]
     main = sent or latest
+    attempts = [e for e in events if e.status in ("sent", "failed")]
+    failures = [e for e in attempts if e.status == "failed" or e.failed]
+    partial = latest.status == "sent" and bool(latest.failed)
     sender = next((e.sender for e in (sent, drafted, latest) if e and e.sender), "")
     wait = round(approved.at - drafted.at, 3) if approved and drafted else None
     return Notice(
         notice=key,
-        status=latest.status,
+        status=notice_status(latest),
         channel=main.channel,
         audience=main.audience,
         template=main.template,
@@ -73,6 +77,10 @@ def _notice(record: DrillRecord, key: str, events: list[Notification]) -> Notice
         sent_seconds=record.since_t0(sent.at) if sent else None,
         approval_wait_seconds=wait,
         subject=main.subject,
+        attempts=len(attempts),
+        failures=len(failures),
+        retries=max(0, len(attempts) - 1),
+        partial=partial,
     )
 
 
@@ -170,7 +178,7 @@ def gaps(
 ) -> list[Gap]:
     found: list[Gap] = []
     for m in milestones.values():
-        found += _milestone_gaps(m)
+        found += _milestone_gaps(m, record.window)
     if health.notices_sent >= 2 and health.notice_senders == 1 and health.top_sender:
         who = health.top_sender.sender
         found.append(
@@ -218,17 +226,16 @@ def gaps(
     return found
 
 
-def _milestone_gaps(m: MilestoneResult) -> list[Gap]:
+def _milestone_gaps(m: MilestoneResult, observed: float) -> list[Gap]:
+    """A missed objective (an open one, whose deadline had not passed, is not a gap)."""
     objective = m.objective
-    if objective is None or objective.met:
+    if objective is None or objective.status != "missed":
         return []
     by = f" by {', '.join(objective.by)}" if objective.by else ""
     if objective.seconds is not None:
         took = format_timing(objective.seconds)
     else:
-        # Someone outside the objective's roles may have reached it: show their bound, not it.
-        bound = next((t.display for t in m.per_role.values() if t.censored), m.display)
-        took = f"not reached ({bound})"
+        took = f"not reached in the {format_observed(observed)} observed"
     limit = format_timing(objective.within_seconds)
     return [
         Gap(
@@ -242,15 +249,14 @@ def _milestone_gaps(m: MilestoneResult) -> list[Gap]:
 
 
 def _staffing_gaps(record: DrillRecord) -> list[Gap]:
-    joined: dict[str, set[str]] = {}
-    for event in record.events:
-        if isinstance(event, ParticipantJoined):
-            joined.setdefault(event.role, set()).add(event.actor)
-    if not joined:
+    """Roles with fewer people than the scenario asks, counting everyone seen acting in the
+    role (joined, marked, sent a notice, ran a runbook), so this agrees with team health."""
+    if not any(isinstance(e, ParticipantJoined) for e in record.events):
         return []  # nobody joined through kunren (an imported drill): staffing is unknown
+    seen = people_by_role(record)
     found = []
     for role, spec in record.scenario.roles.items():
-        count = len(joined.get(role, set()))
+        count = len(seen.get(role, []))
         if count < spec.min:
             found.append(
                 Gap(
@@ -258,7 +264,7 @@ def _staffing_gaps(record: DrillRecord) -> list[Gap]:
                     role=role,
                     count=count,
                     needed=spec.min,
-                    text=f"{role}: {count} joined, the scenario needs at least {spec.min}",
+                    text=f"{role}: {count} took part, the scenario needs at least {spec.min}",
                 )
             )
     return found

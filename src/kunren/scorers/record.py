@@ -60,9 +60,19 @@ class DrillRecord:
 
     @property
     def window(self) -> float:
-        """The drill's length, the bound shown for a censored timing ("60+ min" for a
-        60-minute drill); a drill stopped early shows how long it ran."""
-        return max(0.0, round(min(self.end, self.scenario.duration), 3))
+        """The observed window, T0 to the end: the bound of a censored timing. A milestone
+        not reached in a drill watched for 27 minutes after T0 is "27+ min", never the
+        scenario's full length."""
+        return max(0.0, round(self.end - self.t0.at, 3))
+
+    def deadline_passed(self, within: float) -> bool:
+        """Was the drill still being watched when T0 + ``within`` came? Only then can an
+        objective not reached be called missed."""
+        return self.end >= self.t0.at + within
+
+    @property
+    def imported(self) -> bool:
+        return self.started is not None and self.started.source == "import"
 
     def role_of(self, actor: str, role: str | None) -> str | None:
         return role or self.roles_of.get(actor)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from kunren.errors import PluginError
 from kunren.record.events import Event
+from kunren.record.timeline import drill_provenance
 from kunren.scenarios.models import Scenario
 from kunren.scorers import people, system
 from kunren.scorers.base import Scorer, ScoringContext
@@ -47,9 +48,8 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
     readiness = people.readiness(record)
     faults = system.fault_runs(record)
     notes, actions = people.notes(record)
-    missed = [
-        name for name, m in milestones.items() if m.objective is not None and not m.objective.met
-    ]
+    missed = [n for n, m in milestones.items() if m.objective and m.objective.status == "missed"]
+    still_open = [n for n, m in milestones.items() if m.objective and m.objective.status == "open"]
     warnings = list(record.warnings)
     if record.started is None:
         warnings.append("the record has no drill.started event")
@@ -65,8 +65,11 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
         ended=record.ended,
         end_reason=record.end_reason,
         t0=record.t0,
-        objectives_met=not missed,
+        observed_seconds=record.window,
+        provenance=drill_provenance(record.events),
+        objectives_met=not missed and not still_open,
         objectives_missed=missed,
+        objectives_open=still_open,
         milestones=milestones,
         machine=system.machine_timings(record),
         team_health=health,
@@ -87,7 +90,7 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
         notes=notes,
         action_items=actions,
         amendments=record.amendments,
-        timeline=system.timeline(record) if with_timeline else [],
+        timeline=system.timeline(record, faults) if with_timeline else [],
         load=system.load_points(record),
         warnings=warnings,
     )

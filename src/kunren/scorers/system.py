@@ -7,14 +7,10 @@ These sit beside the people's milestones in the Scorecard, on the same clock: ti
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from kunren.record.events import (
-    Alert,
-    DrillAborted,
-    DrillEnded,
-    DrillResumed,
-    DrillStarted,
+    Amendment,
     Event,
     FaultFailed,
     FaultInjected,
@@ -25,15 +21,16 @@ from kunren.record.events import (
     Inject,
     LoadStage,
     LoadStats,
-    Milestone,
-    Note,
-    Notification,
-    ParticipantJoined,
     ProbeFailed,
     ProbeRecovered,
     Readiness,
     Runbook,
+    ServiceStarted,
+    ServiceStopped,
 )
+from kunren.record.timeline import entry
+from kunren.record.timeline_words import describe
+from kunren.scorers.alerts import alert_starts, fault_alert
 from kunren.scorers.card import (
     FaultRun,
     InjectItem,
@@ -47,18 +44,25 @@ from kunren.scorers.record import DrillRecord
 
 
 def machine_timings(record: DrillRecord) -> MachineTimings:
-    """Impact, first alert and recovery; all None when nothing watched the system (tabletop)."""
+    """Impact, first alert and recovery; all None when nothing watched the system (tabletop).
+
+    The first alert is the first one that started firing at or after T0; an alert already
+    firing at T0 says nothing about this drill and is listed apart. With no alert in the
+    record at all, nothing says an alert source was connected: ``alert_source`` is "none"
+    and there is no time to alert, rather than a censored "60+ min".
+    """
     impact = next((e.at for e in record.events if isinstance(e, ProbeFailed)), None)
-    alert = next(
-        (e.at for e in record.events if isinstance(e, Alert) and e.status != "resolved"), None
-    )
-    watched = bool(record.scenario.probes) or impact is not None or alert is not None
+    alerts = alert_starts(record)
+    watched = bool(record.scenario.probes) or impact is not None or bool(alerts.all)
     if not watched:
-        return MachineTimings(impact=None, first_alert=None, recovery=None)
+        return MachineTimings(impact=None, first_alert=None, recovery=None, alert_source="none")
+    first = alerts.first_after(record.t0.at)
     return MachineTimings(
         impact=_timing(record, impact),
-        first_alert=_timing(record, alert),
+        first_alert=_timing(record, first.at if first else None) if alerts.all else None,
         recovery=None if impact is None else _timing(record, _recovered_at(record.events)),
+        alert_source="received" if alerts.all else "none",
+        firing_at_t0=alerts.firing_at_t0,
     )
 
 
@@ -90,7 +94,12 @@ def _timing(record: DrillRecord, at: float | None) -> Timing:
 
 
 def fault_runs(record: DrillRecord) -> list[FaultRun]:
-    """Every planned fault with what happened to it, then faults the plan did not name."""
+    """Every planned fault with what happened to it, then faults the plan did not name.
+
+    A fault ends when it was reverted or, for one that cannot be undone (a killed process),
+    when its target was restarted, by a runbook or by the conductor; runbooks' own "faults"
+    (a restart) are the team's actions and carry ``runbook``.
+    """
     planned = {f.id: f for f in record.scenario.faults}
     order = list(planned)
     # One pass over the record, looking only at fault events (a long record is mostly other
@@ -99,18 +108,23 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
     for event in fault_events:
         if event.fault not in order:
             order.append(event.fault)
+    alerts = alert_starts(record)
     runs = []
     for fault_id in order:
         spec = planned.get(fault_id)
+        injecting = _first(fault_events, FaultInjecting, fault_id)
         injected = _first(fault_events, FaultInjected, fault_id)
         reverted = _first(fault_events, FaultReverted, fault_id)
         failed = _first(fault_events, FaultFailed, fault_id)
         revert_failed = _first(fault_events, FaultRevertFailed, fault_id)
+        target = spec.target if spec else (injecting.target if injecting else None)
+        ended_at, ended_by = _fault_end(record, injected, reverted, target)
+        alert, alert_status = fault_alert(record, alerts, injected, ended_at, ended_by)
         runs.append(
             FaultRun(
                 fault=fault_id,
                 kind=spec.kind if spec else (injected.kind if injected else ""),
-                target=spec.target if spec else None,
+                target=target,
                 planned_at=spec.at if spec else None,
                 injected_at=injected.at if injected else None,
                 reverted_at=reverted.at if reverted else None,
@@ -118,12 +132,59 @@ def fault_runs(record: DrillRecord) -> list[FaultRun]:
                 detail=injected.detail if injected else "",
                 failed=failed.error if failed else None,
                 revert_failed=revert_failed.error if revert_failed else None,
+                runbook=injecting.runbook if injecting else None,
+                ended_at=ended_at,
+                ended_by=ended_by,
+                alert=alert,
+                alert_status=alert_status,
             )
         )
     return runs
 
 
-_FaultEvent = TypeVar("_FaultEvent", FaultInjected, FaultReverted, FaultFailed, FaultRevertFailed)
+EndedBy = Literal["reverted", "restarted", "recovered", "drill_end"]
+
+
+def _fault_end(
+    record: DrillRecord,
+    injected: FaultInjected | None,
+    reverted: FaultReverted | None,
+    target: str | None,
+) -> tuple[float | None, EndedBy | None]:
+    if injected is None:
+        return None, None
+    if reverted is not None and reverted.at >= injected.at:
+        return reverted.at, "reverted"
+    restarted = _restarted_at(record, injected, target)
+    if restarted is not None:
+        return restarted, "restarted"
+    if injected.revert is None:  # nothing to undo (a killed process): it ends when the
+        well = _recovered_at([e for e in record.events if e.at >= injected.at])
+        if well is not None:  # system is well again
+            return well, "recovered"
+    return record.end, "drill_end"
+
+
+def _restarted_at(record: DrillRecord, injected: FaultInjected, target: str | None) -> float | None:
+    """When the fault's target was started again: a runbook acting on it, or its service."""
+    if target is None:
+        return None
+    spec = record.scenario.targets.get(target)
+    service = spec.process.service if spec is not None and spec.process is not None else None
+    runbook_targets = {r.id for r in record.scenario.runbooks if r.target == target}
+    for event in record.events:
+        if event.at < injected.at or event.seq == injected.seq:
+            continue
+        if isinstance(event, ServiceStarted) and service is not None and event.name == service:
+            return event.at
+        if isinstance(event, Runbook) and event.result == "ok" and event.runbook in runbook_targets:
+            return event.at
+    return None
+
+
+_FaultEvent = TypeVar(
+    "_FaultEvent", FaultInjecting, FaultInjected, FaultReverted, FaultFailed, FaultRevertFailed
+)
 _FAULT_EVENT_TYPES = (
     FaultInjecting,
     FaultInjected,
@@ -178,206 +239,52 @@ def load_points(record: DrillRecord) -> list[LoadPoint]:
     return [LoadPoint(at=e.at, users=e.users) for e in record.events if isinstance(e, LoadStage)]
 
 
-def timeline(record: DrillRecord) -> list[TimelineEntry]:
-    """One merged, drill-time-ordered list of what the system and the people did."""
+def timeline(record: DrillRecord, faults: list[FaultRun]) -> list[TimelineEntry]:
+    """One merged, drill-time-ordered list of what the system and the people did.
+
+    Each event becomes its structured entry (``kunren.record.timeline``); spans (a fault
+    until it ended, a probe until it recovered) and amendments are added here. A fault a
+    runbook caused (a restart) is drawn in the people's lanes, as the team's action.
+    """
     entries = []
-    ends = _span_ends(record.events)
+    fault_ends = {run.fault: run.ended_at for run in faults}
+    by_runbook = {run.fault for run in faults if run.runbook is not None}
+    recovered = _probe_recoveries(record.events)
+    imported = record.imported
     for event in record.events:
-        entry = _entry(record, event, ends)
-        if entry is not None:
-            recorded = record.recorded_at.get(event.seq)
-            entries.append(entry.model_copy(update={"seq": event.seq, "recorded_at": recorded}))
+        if isinstance(event, FaultInjecting | FaultReverting | ServiceStarted | ServiceStopped):
+            continue  # intent and bookkeeping: the console shows them, the retro does not
+        if isinstance(event, LoadStats | Amendment):
+            continue  # drawn as the load line; listed in the amendments table
+        if isinstance(event, Readiness) and event.ok:
+            continue
+        base = entry(event, imported)
+        until = None
+        if isinstance(event, FaultInjected):
+            ended = fault_ends.get(event.fault)
+            until = record.end if ended is None else ended  # 0.0 is a time, not "none"
+        elif isinstance(event, ProbeFailed):
+            until = next((at for at in recovered.get(event.probe, ()) if at >= event.at), None)
+            until = record.end if until is None else until
+        if base.lane == "fault" and base.subject in by_runbook:
+            base = base.model_copy(update={"lane": "people", "provenance": "participant"})
+        if base.actor and not base.role:
+            base = base.model_copy(update={"role": record.role_of(base.actor, None)})
+        entries.append(
+            TimelineEntry(
+                **base.model_dump(),
+                text=describe(base, "en"),
+                until=until,
+                recorded_at=record.recorded_at.get(event.seq),
+            )
+        )
     return entries
 
 
-SpanEnds = dict[tuple[str, str], list[float]]
-
-
-def _span_ends(events: list[Event]) -> SpanEnds:
-    """The times each fault was reverted and each probe recovered, in record order.
-
-    Collected in one pass, so finding where each span ends costs a look at its own key's
-    ends, not a scan of the whole record per span (quadratic on long drills).
-    """
-    ends: SpanEnds = {}
+def _probe_recoveries(events: list[Event]) -> dict[str, list[float]]:
+    """Each probe's recovery times in one pass: finding a span's end is then a short look."""
+    ends: dict[str, list[float]] = {}
     for event in events:
-        if isinstance(event, FaultReverted):
-            ends.setdefault(("fault", event.fault), []).append(event.at)
-        elif isinstance(event, ProbeRecovered):
-            ends.setdefault(("probe", event.probe), []).append(event.at)
+        if isinstance(event, ProbeRecovered):
+            ends.setdefault(event.probe, []).append(event.at)
     return ends
-
-
-def _until(record: DrillRecord, event: Event, ends: SpanEnds) -> float:
-    """When a span that starts at ``event`` (a fault, a failing probe) ended."""
-    if isinstance(event, FaultInjected):
-        key = ("fault", event.fault)
-    elif isinstance(event, ProbeFailed):
-        key = ("probe", event.probe)
-    else:
-        return record.end
-    for at in ends.get(key, ()):
-        if at >= event.at:
-            return at
-    if isinstance(event, FaultInjected) and event.until is not None:
-        return min(event.until, record.end)
-    return record.end
-
-
-def _entry(record: DrillRecord, event: Event, ends: SpanEnds) -> TimelineEntry | None:
-    at = event.at
-    if isinstance(event, DrillStarted):
-        return TimelineEntry(at=at, lane="drill", kind=event.type, text="drill started")
-    if isinstance(event, DrillEnded | DrillAborted | DrillResumed):
-        word = event.type.split(".")[1]
-        return TimelineEntry(
-            at=at, lane="drill", kind=event.type, text=f"drill {word}: {event.reason}"
-        )
-    if isinstance(event, FaultInjected):
-        targets = f" on {', '.join(event.targets)}" if event.targets else ""
-        return TimelineEntry(
-            at=at,
-            lane="fault",
-            kind=event.type,
-            text=f"fault {event.fault} injected{targets}",
-            subject=event.fault,
-            until=_until(record, event, ends),
-        )
-    if isinstance(event, FaultFailed):
-        return TimelineEntry(
-            at=at,
-            lane="fault",
-            kind=event.type,
-            text=f"fault {event.fault} failed: {event.error}",
-            subject=event.fault,
-        )
-    if isinstance(event, FaultReverted):
-        return TimelineEntry(
-            at=at,
-            lane="fault",
-            kind=event.type,
-            text=f"fault {event.fault} reverted",
-            subject=event.fault,
-        )
-    if isinstance(event, FaultRevertFailed):
-        return TimelineEntry(
-            at=at,
-            lane="fault",
-            kind=event.type,
-            text=f"fault {event.fault} REVERT FAILED: {event.error}",
-            subject=event.fault,
-        )
-    if isinstance(event, LoadStage):
-        planned = " (planned, no load generated)" if event.planned else ""
-        return TimelineEntry(
-            at=at,
-            lane="load",
-            kind=event.type,
-            text=f"load {event.users} users{planned}",
-            subject=str(event.users),
-        )
-    if isinstance(event, ProbeFailed):
-        detail = f": {event.detail}" if event.detail else ""
-        return TimelineEntry(
-            at=at,
-            lane="probe",
-            kind=event.type,
-            text=f"probe {event.probe} failed{detail}",
-            subject=event.probe,
-            until=_until(record, event, ends),
-        )
-    if isinstance(event, ProbeRecovered):
-        return TimelineEntry(
-            at=at,
-            lane="probe",
-            kind=event.type,
-            text=f"probe {event.probe} recovered",
-            subject=event.probe,
-        )
-    if isinstance(event, Alert):
-        return TimelineEntry(
-            at=at,
-            lane="alert",
-            kind=event.type,
-            text=f"alert {event.name} {event.status} ({event.source})",
-            subject=event.name,
-        )
-    if isinstance(event, Inject):
-        who = f" {event.who}" if event.who else ""
-        text = f": {event.text}" if event.text else ""
-        return TimelineEntry(
-            at=at,
-            lane="inject",
-            kind=event.type,
-            text=f"{event.kind}{who}{text}",
-            subject=event.kind,
-            actor=event.who,
-        )
-    return _people_entry(record, event)
-
-
-def _people_entry(record: DrillRecord, event: Event) -> TimelineEntry | None:
-    at = event.at
-    if isinstance(event, Milestone):
-        note = f" ({event.note})" if event.note else ""
-        return TimelineEntry(
-            at=at,
-            lane="people",
-            kind=event.type,
-            text=f"{event.name}{note}",
-            subject=event.name,
-            actor=event.actor,
-            role=record.role_of(event.actor, event.role),
-        )
-    if isinstance(event, Notification):
-        size = f", {event.recipients} recipients" if event.recipients else ""
-        audience = f" to {event.audience}" if event.audience else ""
-        return TimelineEntry(
-            at=at,
-            lane="people",
-            kind=event.type,
-            text=f"notice {event.status} via {event.channel}{audience}{size}",
-            subject=event.status,
-            actor=event.sender or event.approver,
-            role=record.role_of(event.sender, event.role) if event.sender else event.role,
-        )
-    if isinstance(event, Runbook):
-        return TimelineEntry(
-            at=at,
-            lane="people",
-            kind=event.type,
-            text=f"ran {event.runbook}: {event.result}",
-            subject=event.runbook,
-            actor=event.actor,
-            role=record.role_of(event.actor, event.role),
-        )
-    if isinstance(event, Readiness) and not event.ok:
-        return TimelineEntry(
-            at=at,
-            lane="people",
-            kind=event.type,
-            text=f"cannot open {event.tool}",
-            subject=event.tool,
-            actor=event.actor,
-            role=event.role,
-        )
-    if isinstance(event, ParticipantJoined):
-        return TimelineEntry(
-            at=at,
-            lane="people",
-            kind=event.type,
-            text=f"joined as {event.role}",
-            subject=event.role,
-            actor=event.actor,
-            role=event.role,
-        )
-    if isinstance(event, Note):
-        return TimelineEntry(
-            at=at,
-            lane="people",
-            kind=event.type,
-            text=event.text,
-            actor=event.actor or None,
-            role=record.role_of(event.actor, None) if event.actor else None,
-        )
-    return None

@@ -1,6 +1,9 @@
 """Drills of one series compared in the order they were run: "60+ min → 44 min → 31 min".
 
-The series is the scenario id; the order is each drill's ``drill.started`` wall time. A
+The series is the scenario id; the order is each drill's ``drill.started`` wall time. Each
+point is the milestone's headline (with a ``by:`` objective, the time its roles reached it)
+and carries the drill's provenance (live, imported, tabletop; clock), so a simulated rehearsal
+is never mistaken for a live result. Drills stopped before T0 are left out and listed. A
 censored time is only a lower bound, so "improved" is claimed only when the bound proves it
 (55+ min then 31 min), and left unknown when it cannot (20+ min then 31 min).
 """
@@ -33,11 +36,23 @@ def trend(cards: Sequence[Scorecard], notices: Sequence[str] = ()) -> Trend:
             f"drills of different series cannot be compared: {', '.join(sorted(series))}"
         )
     ordered = sorted(cards, key=started_key)
+    left_out = [card for card in ordered if not comparable(card)]
+    ordered = [card for card in ordered if comparable(card)] or ordered[-1:]
     return Trend(
         series=ordered[0].series,
         drills=[card.drill for card in ordered],
         lines=[_line(ordered, name) for name in _milestones(ordered)],
         notices=list(notices),
+        not_comparable=[card.drill for card in left_out if card not in ordered],
+        provenance={card.drill: card.provenance for card in ordered},
+    )
+
+
+def comparable(card: Scorecard) -> bool:
+    """A drill stopped before T0 (a busy port, a service that would not start) measured
+    nothing: its "0+ s" would read as a result, so it stays out of the series."""
+    return not (
+        card.ended == "aborted" and (card.t0.basis == "drill_start" or card.observed_seconds <= 0)
     )
 
 
@@ -77,14 +92,18 @@ def _line(cards: list[Scorecard], name: str) -> TrendLine:
             continue
         if m.objective is not None:
             within = m.objective.within_seconds
+        shown = m.headline()
         points.append(
             TrendPoint(
                 drill=card.drill,
                 started=card.started,
-                seconds=m.seconds,
-                censored=m.censored,
-                bound_seconds=m.bound_seconds,
-                display=m.display,
+                seconds=shown.seconds,
+                censored=shown.censored,
+                bound_seconds=shown.bound_seconds,
+                display=shown.display,
+                before_t0=shown.before_t0,
+                source=shown.source,
+                provenance=card.provenance,
             )
         )
     change = _change(points)

@@ -1,0 +1,324 @@
+"""Each recorded event as one structured timeline entry, and where the drill's numbers came from.
+
+Before this module the same event was turned into English in five places and the reports
+re-parsed the scorer's English to translate it. Now ``entry(event)`` is the one place an event
+becomes something to show: a kind, a subject, a status, who, and its provenance, with no
+language in it. Every surface (the report's HTML, Markdown and JSON, the console, the page)
+renders entries in its own language and escapes them for its own format. The ``match`` over
+the event union ends in ``assert_never``, so mypy refuses a new event type until it is
+handled here.
+
+``drill_provenance(events)`` says what kind of drill the record is (live, imported, tabletop)
+and on which clock it ran, so no report can present a 92-second run at 40x with simulated
+people as an hour of live work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, assert_never
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kunren.record import events as ev
+
+Lane = Literal["drill", "fault", "service", "load", "probe", "alert", "inject", "people", "record"]
+Provenance = Literal[
+    "conductor", "participant", "facilitator", "simulated", "alert", "notice", "import"
+]
+EventType = Literal[
+    "drill.started",
+    "drill.ended",
+    "drill.aborted",
+    "drill.resumed",
+    "fault.injecting",
+    "fault.injected",
+    "fault.failed",
+    "fault.reverting",
+    "fault.reverted",
+    "fault.revert_failed",
+    "service.started",
+    "service.stopped",
+    "load.stage",
+    "load.stats",
+    "probe.failed",
+    "probe.recovered",
+    "alert",
+    "inject",
+    "milestone",
+    "notification",
+    "runbook",
+    "readiness",
+    "participant.joined",
+    "note",
+    "amendment",
+]
+DrillKind = Literal["live", "import", "tabletop"]
+ClockKind = Literal["real", "scaled", "virtual"]
+
+# Sources of marks a live person did not produce at the time: every number from one of
+# these is labelled where it is shown.
+NOT_LIVE: frozenset[str] = frozenset({"facilitator", "simulated", "alert", "notice", "import"})
+
+
+class Entry(BaseModel):
+    """One event as the timeline shows it; every string here is data, none is a sentence.
+
+    ``subject`` is what the event is about (the fault, probe, alert, milestone, runbook,
+    tool, role…); ``status`` its state (firing, sent, ok, failed…); ``detail`` free text as
+    it was recorded (a reason, an error, a note: shown as written, never re-parsed).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seq: int
+    at: float
+    kind: EventType
+    lane: Lane
+    subject: str = ""
+    status: str = ""
+    actor: str | None = None
+    role: str | None = None
+    provenance: Provenance = "conductor"
+    detail: str = ""
+    targets: list[str] = Field(default_factory=list)
+    count: float | None = None  # users, recipients, pid, rps: the number the event is about
+    via: str = ""  # the channel of a notice, the source of an alert
+    to: str = ""  # the audience of a notice, the people an inject is for
+
+
+def entry(event: ev.Event, imported: bool = False) -> Entry:
+    """The structured entry of one event; ``imported`` marks every entry of an imported drill."""
+    made = _entry(event)
+    if imported and made.provenance == "conductor":
+        made = made.model_copy(update={"provenance": "import"})
+    return made
+
+
+def _entry(event: ev.Event) -> Entry:
+    base: dict[str, int | float | EventType] = {
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.type,
+    }
+    match event:
+        case ev.DrillStarted():
+            return Entry(
+                **base, lane="drill", subject=event.drill, status=event.clock, detail=event.title
+            )
+        case ev.DrillEnded() | ev.DrillAborted() | ev.DrillResumed():
+            return Entry(**base, lane="drill", detail=event.reason)
+        case ev.FaultInjecting():
+            return Entry(
+                **base, lane="fault", subject=event.fault, status=event.kind, targets=event.planned
+            )
+        case ev.FaultInjected():
+            return Entry(
+                **base,
+                lane="fault",
+                subject=event.fault,
+                status=event.kind,
+                targets=event.targets,
+                detail=event.detail,
+            )
+        case ev.FaultFailed() | ev.FaultRevertFailed():
+            return Entry(**base, lane="fault", subject=event.fault, detail=event.error)
+        case ev.FaultReverting():
+            return Entry(**base, lane="fault", subject=event.fault)
+        case ev.FaultReverted():
+            return Entry(**base, lane="fault", subject=event.fault, detail=event.detail)
+        case ev.ServiceStarted():
+            return Entry(**base, lane="service", subject=event.name, count=event.pid)
+        case ev.ServiceStopped():
+            return Entry(**base, lane="service", subject=event.name, detail=event.detail)
+        case ev.LoadStage():
+            status = "planned" if event.planned else ""
+            return Entry(**base, lane="load", count=event.users, status=status)
+        case ev.LoadStats():
+            return Entry(**base, lane="load", count=event.rps)
+        case ev.ProbeFailed() | ev.ProbeRecovered():
+            return Entry(**base, lane="probe", subject=event.probe, detail=event.detail)
+        case ev.Alert():
+            return Entry(
+                **base,
+                lane="alert",
+                subject=event.name,
+                status=event.status,
+                actor=event.actor,
+                provenance="alert",
+                via=event.source,
+            )
+        case ev.Inject():
+            return Entry(
+                **base,
+                lane="inject",
+                subject=event.kind,
+                actor=event.who,
+                detail=event.text,
+                to=", ".join(event.to),
+            )
+        case (
+            ev.Milestone()
+            | ev.Notification()
+            | ev.Runbook()
+            | ev.Readiness()
+            | ev.ParticipantJoined()
+            | ev.Note()
+            | ev.Amendment()
+        ):
+            return _people_entry(event, base)
+        case _:
+            assert_never(event)
+
+
+_PeopleEvent = (
+    ev.Milestone | ev.Notification | ev.Runbook | ev.Readiness | ev.ParticipantJoined | ev.Note
+) | ev.Amendment
+
+
+def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventType]) -> Entry:
+    match event:
+        case ev.Milestone():
+            source: Provenance = "import" if event.source == "import" else event.source
+            return Entry(
+                **base,
+                lane="people",
+                subject=event.name,
+                actor=event.actor,
+                role=event.role,
+                provenance=source,
+                detail=event.note,
+            )
+        case ev.Notification():
+            return Entry(
+                **base,
+                lane="people",
+                subject=event.notice,
+                status=notice_status(event),
+                actor=event.sender or event.approver,
+                role=event.role,
+                provenance="notice",
+                detail=event.note,
+                count=event.recipients or None,
+                via=event.channel,
+                to=event.audience,
+                targets=list(event.failed),
+            )
+        case ev.Runbook():
+            return Entry(
+                **base,
+                lane="people",
+                subject=event.runbook,
+                status=event.result,
+                actor=event.actor,
+                role=event.role,
+                provenance="participant",
+                detail=event.detail,
+            )
+        case ev.Readiness():
+            return Entry(
+                **base,
+                lane="people",
+                subject=event.tool,
+                status="ok" if event.ok else "failed",
+                actor=event.actor,
+                role=event.role,
+                provenance="participant",
+                detail=event.note,
+            )
+        case ev.ParticipantJoined():
+            return Entry(
+                **base,
+                lane="people",
+                subject=event.role,
+                actor=event.actor,
+                role=event.role,
+                provenance="participant",
+            )
+        case ev.Note():
+            return Entry(
+                **base,
+                lane="people",
+                actor=event.actor or None,
+                provenance="participant" if event.actor else "facilitator",
+                detail=event.text,
+            )
+        case ev.Amendment():
+            return Entry(
+                **base,
+                lane="record",
+                subject=str(event.target_seq),
+                actor=event.actor,
+                provenance="facilitator",
+                count=event.new_at,
+                detail=event.reason,
+            )
+        case _:
+            assert_never(event)
+
+
+def notice_status(event: ev.Notification) -> str:
+    """``partial`` when a sent notice did not reach every recipient: never shown as "sent"."""
+    if event.status == "sent" and event.failed:
+        return "partial"
+    return event.status
+
+
+class DrillProvenance(BaseModel):
+    """What kind of drill a record is and on which clock it ran."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: DrillKind
+    clock: ClockKind
+    speed: float = 1.0  # drill seconds per real second (1 on the real clock, 0 on virtual)
+    sources: list[Provenance] = Field(default_factory=list)  # who produced the marks, sorted
+
+    @property
+    def simulated(self) -> bool:
+        return "simulated" in self.sources
+
+
+_TOUCHING = (
+    ev.FaultInjecting,
+    ev.FaultInjected,
+    ev.ProbeFailed,
+    ev.ProbeRecovered,
+    ev.ServiceStarted,
+    ev.LoadStats,
+)
+
+
+def drill_provenance(events: list[ev.Event]) -> DrillProvenance:
+    """Live, imported or tabletop, and the clock, from the record alone.
+
+    A conductor drill that touched nothing (no fault, probe or service event) is a tabletop.
+    """
+    started = next((e for e in events if isinstance(e, ev.DrillStarted)), None)
+    imported = started is not None and started.source == "import"
+    touched = any(isinstance(e, _TOUCHING) for e in events)
+    kind: DrillKind = "import" if imported else ("live" if touched else "tabletop")
+    clock = _clock(started)
+    sources = {
+        entry(e, imported).provenance
+        for e in events
+        if isinstance(e, ev.Milestone | ev.Notification)
+    }
+    return DrillProvenance(
+        kind=kind,
+        clock=clock,
+        speed=started.speed if started is not None else 1.0,
+        sources=sorted(sources),
+    )
+
+
+def _clock(started: ev.DrillStarted | None) -> ClockKind:
+    if started is None:
+        return "real"
+    match started.clock:
+        case "virtual":
+            return "virtual"
+        case "scaled":
+            return "scaled"
+        case _:
+            return "scaled" if started.speed not in (0.0, 1.0) else "real"

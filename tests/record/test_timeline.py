@@ -1,0 +1,89 @@
+"""The one timeline model: every event type becomes a structured entry, and has words in both
+languages; provenance of a drill comes from its record alone."""
+
+from __future__ import annotations
+
+import re
+from typing import get_args
+
+import pytest
+
+from kunren.record import events as ev
+from kunren.record.timeline import EventType, drill_provenance, entry
+from kunren.record.timeline_words import describe
+
+ONE_OF_EACH: list[ev.Event] = [
+    ev.DrillStarted(drill="d", scenario_id="s", duration=60),
+    ev.DrillEnded(),
+    ev.DrillAborted(reason="could not start: port 8080 busy"),
+    ev.DrillResumed(),
+    ev.FaultInjecting(fault="f", kind="process.kill", planned=["pid 1"]),
+    ev.FaultInjected(fault="f", kind="process.kill", targets=["pid 1"]),
+    ev.FaultFailed(fault="f", error="boom"),
+    ev.FaultReverting(fault="f"),
+    ev.FaultReverted(fault="f"),
+    ev.FaultRevertFailed(fault="f", error="boom"),
+    ev.ServiceStarted(name="web", pid=10),
+    ev.ServiceStopped(name="web"),
+    ev.LoadStage(users=10, spawn_rate=2, planned=True),
+    ev.LoadStats(rps=3.5),
+    ev.ProbeFailed(probe="health", detail="500"),
+    ev.ProbeRecovered(probe="health"),
+    ev.Alert(name="ShopDown"),
+    ev.Inject(kind="inquiry", text="a customer calls"),
+    ev.Milestone(name="detected", actor="erin", role="sre", source="simulated"),
+    ev.Notification(notice="n1", sender="bob", failed=["x@example.com"], recipients=2),
+    ev.Runbook(runbook="restart", actor="erin", result="failed"),
+    ev.Readiness(actor="carol", role="support", tool="Status page", ok=False),
+    ev.ParticipantJoined(actor="bob", role="support"),
+    ev.Note(text="hello", actor="bob"),
+    ev.Amendment(target_seq=3, new_at=90),
+]
+
+
+def test_the_entry_kinds_are_exactly_the_event_types() -> None:
+    assert set(get_args(EventType)) == set(ev.EVENT_TYPES)
+    assert {e.type for e in ONE_OF_EACH} == set(ev.EVENT_TYPES)
+
+
+@pytest.mark.parametrize("event", ONE_OF_EACH, ids=lambda e: e.type)
+def test_every_event_type_has_an_entry_and_words_in_both_languages(event: ev.Event) -> None:
+    made = entry(event)
+    assert made.kind == event.type
+    english, japanese = describe(made, "en"), describe(made, "ja")
+    assert english and japanese
+    if event.type != "note":  # a note is the participant's own words in both
+        assert english != japanese
+        # the Japanese sentence is ours in Japanese: only names from the record stay Latin
+        leftovers = set(re.findall(r"[a-z]{4,}", japanese)) - _record_words(event)
+        assert leftovers == set(), japanese
+
+
+def _record_words(event: ev.Event) -> set[str]:
+    return set(re.findall(r"[a-z]{4,}", event.model_dump_json()))
+
+
+def test_a_partial_send_is_never_shown_as_sent() -> None:
+    made = entry(ev.Notification(notice="n1", sender="bob", failed=["x@example.com"]))
+    assert made.status == "partial"
+    assert "only in part" in describe(made, "en")
+    assert "一部のみ送信" in describe(made, "ja")
+
+
+def test_marks_keep_who_produced_them_and_imports_are_labelled_import() -> None:
+    assert entry(ev.Milestone(name="x", actor="a", source="simulated")).provenance == "simulated"
+    assert entry(ev.Notification(sender="bob")).provenance == "notice"
+    assert entry(ev.FaultInjected(fault="f"), imported=True).provenance == "import"
+
+
+def test_provenance_of_drills_from_their_record() -> None:
+    scaled = ev.DrillStarted(drill="d", scenario_id="s", duration=60, clock="scaled", speed=40)
+    fault = ev.FaultInjected(fault="f")
+    sim = ev.Milestone(name="detected", actor="sim", source="simulated")
+    live = drill_provenance([scaled, fault, sim])
+    assert (live.kind, live.clock, live.speed, live.simulated) == ("live", "scaled", 40, True)
+    virtual = ev.DrillStarted(drill="d", scenario_id="s", duration=60, clock="virtual", speed=0)
+    assert drill_provenance([virtual]).kind == "tabletop"
+    assert drill_provenance([virtual]).clock == "virtual"
+    imported = ev.DrillStarted(drill="d", scenario_id="s", duration=60, source="import")
+    assert drill_provenance([imported, fault]).kind == "import"
