@@ -41,15 +41,12 @@ class AlertStarts:
 
 
 def alert_key(event: Alert) -> str:
-    """Which alert an event is about: its name, or with the identity the alert intake may
-    record (an Alertmanager fingerprint, a PagerDuty incident), one alert per identity, so two
-    instances of one rule firing apart are not merged. Read defensively: older records and
-    other sources have only the name."""
-    for field in ("fingerprint", "incident"):
-        identity = getattr(event, field, None)
-        if isinstance(identity, str) and identity:
-            return f"{event.name} [{identity}]"
-    return event.name
+    """Which alert an event is about: one alert per (source, identity) as the intake records it
+    (an Alertmanager fingerprint or label set, a PagerDuty incident, a Grafana rule and labels),
+    so two instances of one rule firing apart are not merged. Older records have no identity:
+    there the name was the identity."""
+    identity = event.identity or event.fingerprint or event.incident
+    return f"{event.name} [{identity}]" if identity and identity != event.name else event.name
 
 
 def alert_starts(record: DrillRecord) -> AlertStarts:
