@@ -15,12 +15,24 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 from kunren.drills.faults import FaultManager
 from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
-from kunren.drills.schedule import Step, StepKind, build_schedule
+from kunren.drills.schedule import (
+    EndStep,
+    FaultStep,
+    InjectStep,
+    LoadStep,
+    RevertStep,
+    SimulatedStep,
+    Step,
+    build_schedule,
+    current_step,
+    pending_steps,
+    producing,
+)
 from kunren.drills.services import ManagedService
 from kunren.errors import KunrenError, RevertError
 from kunren.record.eventlog import EventLog
@@ -106,6 +118,10 @@ class Conductor:
     # ------------------------------------------------------------------ recording
 
     def record(self, event: Event, at: float | None = None) -> Event:
+        """Record ``event``; while a step fires, it carries the step's key (``step``)."""
+        step = current_step()
+        if step is not None and event.step is None:
+            event = event.model_copy(update={"step": step})
         return self.recorder.record(event, at)
 
     def _observe(self, written: Event) -> None:
@@ -193,12 +209,15 @@ class Conductor:
             self._record_start()
             for event in started:
                 self.record(event)
-            await self.load.resume_stage(self.options.resume_at)
+            due = pending_steps(self.schedule, self.options.done_keys, start)
+            if not any(isinstance(step, LoadStep) and step.at <= start for step in due):
+                # the stage in effect was fired before the crash: the new load starts from it
+                await self.load.resume_stage(self.options.resume_at)
             await self.faults.setup_all()
             await self._start_web()
             self._tasks = self.probes.tasks(start, self.scenario.duration)
             self._tasks += self.load.tasks(self.scenario.duration)
-            await self._run_steps(start)
+            await self._run_steps(due)
         except KunrenError as exc:
             self.abort(f"error: {exc}")
         except asyncio.CancelledError:
@@ -219,30 +238,20 @@ class Conductor:
                 at=0.0,
             )
         else:
-            self.record(DrillResumed())
+            self.record(DrillResumed(speed=self.options.speed if self.options.speed else None))
 
-    async def _run_steps(self, start: float) -> None:
-        due = [
-            step
-            for step in self.schedule
-            if step.key not in self.options.done_keys
-            and (step.at >= start or self._still_due(step, start))
-        ]
+    async def _run_steps(self, due: list[Step]) -> None:
+        """Fire ``due`` in order, each at its drill time (late ones at once), until the end."""
         for index, step in enumerate(due):
             self.next_step = step
             if await self._wait_until(step.at):
                 return  # aborted
-            if step.kind is StepKind.END:
+            if isinstance(step, EndStep):
                 return
             self.next_step = due[index + 1] if index + 1 < len(due) else None
-            await self._fire(step)
+            with producing(step):
+                await self._fire(step)
         self.next_step = None
-
-    def _still_due(self, step: Step, now: float) -> bool:
-        """On resume, a step whose time passed while the conductor was down."""
-        if step.kind is StepKind.FAULT and step.fault is not None and step.fault.for_:
-            return step.fault.at + step.fault.for_ > now
-        return step.kind in (StepKind.FAULT, StepKind.INJECT, StepKind.LOAD, StepKind.REVERT)
 
     async def _wait_until(self, at: float) -> bool:
         """Sleep on the drill clock until ``at``; True if an abort came first."""
@@ -258,33 +267,34 @@ class Conductor:
         return aborted in done
 
     async def _fire(self, step: Step) -> None:
-        if step.kind is StepKind.FAULT and step.fault is not None:
-            until = step.fault.at + step.fault.for_ if step.fault.for_ else None
-            await self.faults.inject(step.fault.id, until=until)
-        elif step.kind is StepKind.REVERT and step.fault is not None:
-            if not await self.faults.revert(step.fault.id):
-                self.record(Note(text=f"revert of {step.fault.id} failed; will retry at the end"))
-        elif step.kind is StepKind.INJECT and step.inject is not None:
-            inject = step.inject
-            until = inject.at + inject.for_ if inject.for_ is not None else None
-            self.record(
-                Inject(
-                    kind=inject.kind,
-                    text=inject.text,
-                    who=inject.who,
-                    to=list(inject.to),
-                    until=until,
+        match step:
+            case FaultStep(fault=fault):
+                await self.faults.inject(fault.id, until=step.until)
+            case RevertStep(fault=fault):
+                if not await self.faults.revert(fault.id):
+                    self.record(Note(text=f"revert of {fault.id} failed; will retry at the end"))
+            case InjectStep(inject=inject):
+                self.record(
+                    Inject(
+                        kind=inject.kind,
+                        text=inject.text,
+                        who=inject.who,
+                        to=list(inject.to),
+                        until=step.until,
+                    )
                 )
-            )
-        elif step.kind is StepKind.LOAD and step.stage is not None:
-            await self.load.set_stage(step.stage.users, step.stage.spawn_rate)
-        elif step.kind is StepKind.SIMULATED and step.mark is not None:
-            mark = step.mark
-            self.record(
-                Milestone(
-                    name=mark.milestone, actor=mark.person, role=mark.role, source="simulated"
+            case LoadStep(stage=stage):
+                await self.load.set_stage(stage.users, stage.spawn_rate)
+            case SimulatedStep(mark=mark):
+                self.record(
+                    Milestone(
+                        name=mark.milestone, actor=mark.person, role=mark.role, source="simulated"
+                    )
                 )
-            )
+            case EndStep():
+                pass  # the run loop stops before it: the finish path ends the drill
+            case _:
+                assert_never(step)
 
     # ------------------------------------------------------------------ services
 

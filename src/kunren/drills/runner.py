@@ -13,7 +13,8 @@ from typing import Any
 
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
 from kunren.drills.faults import make_injector
-from kunren.drills.recovery import plan_resume, resume_clock, revert_drill
+from kunren.drills.recovery import revert_drill
+from kunren.drills.resume import plan_resume, resume_clock
 from kunren.errors import KunrenError
 from kunren.injectors.requests import request_for_fault
 from kunren.record.eventlog import EventLog
@@ -100,10 +101,16 @@ async def start_drill(
 
 
 async def resume(
-    drill_dir: Path, settings: RunSettings, observer: Observer | None = None
+    drill_dir: Path,
+    settings: RunSettings,
+    observer: Observer | None = None,
+    speed: float | None = None,
 ) -> tuple[EventLog, Outcome]:
+    """Carry a stopped drill on; ``speed``: run the rest this many times faster than real
+    time (None: at the speed it ran)."""
+    plan_resume(drill_dir, speed)  # refuse bad input before anything is reverted
     report = await revert_drill(drill_dir)
-    plan = plan_resume(drill_dir)
+    plan = plan_resume(drill_dir, speed)
     log = EventLog(drill_dir)
     clock = resume_clock(plan)
     if plan.finished:
