@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, assert_never
+from typing import TYPE_CHECKING, Literal, assert_never
 
 from kunren.drills.faults import FaultManager
 from kunren.drills.loading import LoadRun
@@ -54,6 +54,11 @@ from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
+if TYPE_CHECKING:
+    from kunren.drills.serving import ServedDrill
+    from kunren.notify import NoticeService
+    from kunren.page import RunningServer, WebOptions
+
 PID_FILE = "conductor.pid"
 RunbookResult = Literal["ok", "failed", "refused"]
 Observer = Callable[[Event, "Conductor"], None]
@@ -68,7 +73,7 @@ class ConductorOptions:
     seed: int = 0
     resume_at: float | None = None  # set by `kunren resume`
     done_keys: frozenset[str] = frozenset()  # steps the record shows done (resume)
-    web: Any = None  # kunren.page options, when the participant page is served
+    web: WebOptions | None = None  # serve the participant page, there
 
 
 @dataclass
@@ -110,7 +115,7 @@ class Conductor:
         self.schedule: list[Step] = build_schedule(self.scenario)
         self.next_step: Step | None = None
         self.load = LoadRun(self.ctx, self.scenario.load, self.record)
-        self.web: Any = None
+        self.web: RunningServer | None = None
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -326,7 +331,29 @@ class Conductor:
             return
         from kunren.drills.serving import start_web
 
-        self.web = await start_web(self, self.options.web)
+        self.web = await start_web(self.served(self.options.web.live_notices), self.options.web)
+
+    def served(self, live_notices: bool = False) -> ServedDrill:
+        """What the participant page may use of this drill: no more than it needs."""
+        from kunren.drills.serving import ServedDrill
+
+        return ServedDrill(
+            scenario=self.scenario,
+            drill_id=self.options.drill_id,
+            drill_dir=self.log.drill_dir,
+            clock=self.clock,
+            record=self.record,
+            run_runbook=self.run_runbook,
+            abort=self.abort,
+            notices=self._notices(live_notices),
+        )
+
+    def _notices(self, live: bool) -> NoticeService | None:
+        if self.scenario.notifications is None:
+            return None
+        from kunren.notify import NoticeService  # templates, audiences: only when used
+
+        return NoticeService(self.ctx, self.recorder, live=live)
 
     async def _stop_web(self) -> None:
         if self.web is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
 from kunren.drills.faults import make_injector
@@ -25,6 +25,9 @@ from kunren.runtime.clock import Clock, make_clock
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
+if TYPE_CHECKING:
+    from kunren.page import WebOptions
+
 LOOPBACK = ("http://127.", "https://127.", "http://localhost", "https://localhost", "http://[::1]")
 
 
@@ -35,7 +38,7 @@ class RunSettings:
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0
-    web: Any = None
+    web: WebOptions | None = None  # serve the participant page while the drill runs
 
 
 def clock_for(settings: RunSettings) -> tuple[Clock, str]:

@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.page import intake
-from kunren.page.app import WebApp, WebError, read_body
 from kunren.page.security import Access, bearer_token
+from kunren.page.webapp import WebApp, WebError, read_body
 from kunren.record.events import Alert, Milestone
 
 
