@@ -213,3 +213,25 @@ def test_a_fault_recovery_could_not_undo_is_not_injected_twice(tmp_path: Path) -
         _event(ev.FaultRevertFailed(fault="lasting", error="gone"), 3),
     ]
     assert done_keys(schedule, record, 300.0) == {"fault:lasting"}
+
+
+def test_a_record_from_before_step_keys_is_read_by_what_each_step_records(
+    tmp_path: Path,
+) -> None:
+    schedule = build_schedule(_scenario(tmp_path))
+    unkeyed = [
+        ev.LoadStage(users=2, spawn_rate=1, at=0.0),
+        ev.FaultInjecting(fault="windowed", kind="testing.marker", at=60.0),
+        ev.FaultInjected(fault="windowed", revert={"path": "w"}, at=60.0),
+        ev.Inject(kind="announcement", at=120.0),
+        ev.Milestone(name="detected", actor="bob", source="simulated", at=120.0),
+        ev.FaultInjected(fault="lasting", revert={"path": "l"}, at=180.0),
+        ev.DrillResumed(at=200.0),
+        ev.LoadStage(users=2, spawn_rate=1, at=200.0),  # re-applied: not the 10m stage
+        ev.FaultReverted(fault="windowed", at=260.0),  # `kunren revert` after a crash
+        ev.FaultReverted(fault="lasting", at=260.0),
+    ]
+    record = [event.model_copy(update={"seq": n}) for n, event in enumerate(unkeyed, 1)]
+    # windowed and lasting were undone with their windows open: injected again; the revert
+    # after the crash is not windowed's scheduled revert; the spike has not fired
+    assert done_keys(schedule, record, 260.0) == {"load:1", "inject:1", "sim:bob:detected"}

@@ -41,7 +41,11 @@ from kunren.record.events import (
     Event,
     FaultFailed,
     FaultInjected,
+    FaultInjecting,
     FaultReverted,
+    Inject,
+    LoadStage,
+    Milestone,
 )
 from kunren.record.folders import load_snapshot
 from kunren.runtime.clock import Clock, ScaledClock, VirtualClock
@@ -94,6 +98,8 @@ def done_keys(schedule: Sequence[Step], events: Sequence[Event], now: float) -> 
     is open.
     """
     produced = {event.step for event in events if event.step is not None}
+    if _before_step_keys(events):
+        produced |= _legacy_keys(schedule, events)
     return frozenset(
         step.key
         for step in schedule
@@ -121,8 +127,59 @@ def _undone_by_recovery(step: Step, events: Sequence[Event], now: float) -> bool
             assert_never(step)
 
 
+def _before_step_keys(events: Sequence[Event]) -> bool:
+    """A record written before events carried step keys: a scheduled fault, an inject or a
+    simulated mark with no key can only come from an earlier version of the conductor."""
+    return any(
+        e.step is None
+        and (
+            (isinstance(e, FaultInjecting) and e.runbook is None)
+            or isinstance(e, Inject)
+            or (isinstance(e, Milestone) and e.source == "simulated")
+        )
+        for e in events
+    )
+
+
+def _legacy_keys(schedule: Sequence[Step], events: Sequence[Event]) -> set[str]:
+    """The steps such a record shows done, inferred from what each step records."""
+    faults = {e.fault for e in events if isinstance(e, FaultInjected | FaultFailed)}
+    injects = sum(isinstance(e, Inject) for e in events)  # an inject is never recorded again
+    marks = {(e.actor, e.name) for e in events if isinstance(e, Milestone)}
+    last_stage = max((e.at for e in events if isinstance(e, LoadStage)), default=None)
+    done: set[str] = set()
+    for step in schedule:
+        match step:
+            case FaultStep():
+                fired = step.fault.id in faults
+            case RevertStep():  # not a revert after a crash while the window was open
+                fired = any(
+                    isinstance(e, FaultReverted) and e.fault == step.fault.id and e.at >= step.at
+                    for e in events
+                )
+            case InjectStep():
+                fired = step.number <= injects
+            case LoadStep():
+                # a stage re-applied after a restart is the one in effect then: a stage is
+                # done once some stage was recorded at or after its time
+                fired = last_stage is not None and last_stage >= step.at
+            case SimulatedStep():
+                fired = (step.mark.person, step.mark.milestone) in marks
+            case EndStep():
+                fired = False
+            case _:
+                assert_never(step)
+        if fired:
+            done.add(step.key)
+    return done
+
+
 def _last_attempt(key: str, events: Sequence[Event]) -> FaultInjected | FaultFailed | None:
-    attempts = [e for e in events if isinstance(e, FaultInjected | FaultFailed) and e.step == key]
+    attempts = [
+        e
+        for e in events
+        if isinstance(e, FaultInjected | FaultFailed) and (e.step or f"fault:{e.fault}") == key
+    ]
     return attempts[-1] if attempts else None
 
 
