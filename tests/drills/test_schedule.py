@@ -219,7 +219,7 @@ def test_a_record_from_before_step_keys_is_read_by_what_each_step_records(
     tmp_path: Path,
 ) -> None:
     schedule = build_schedule(_scenario(tmp_path))
-    unkeyed = [
+    unkeyed: list[ev.Event] = [
         ev.LoadStage(users=2, spawn_rate=1, at=0.0),
         ev.FaultInjecting(fault="windowed", kind="testing.marker", at=60.0),
         ev.FaultInjected(fault="windowed", revert={"path": "w"}, at=60.0),
@@ -231,7 +231,7 @@ def test_a_record_from_before_step_keys_is_read_by_what_each_step_records(
         ev.FaultReverted(fault="windowed", at=260.0),  # `kunren revert` after a crash
         ev.FaultReverted(fault="lasting", at=260.0),
     ]
-    record = [event.model_copy(update={"seq": n}) for n, event in enumerate(unkeyed, 1)]
+    record = [_event(event, n) for n, event in enumerate(unkeyed, 1)]
     # windowed and lasting were undone with their windows open: injected again; the revert
     # after the crash is not windowed's scheduled revert; the spike has not fired
     assert done_keys(schedule, record, 260.0) == {"load:1", "inject:1", "sim:bob:detected"}
