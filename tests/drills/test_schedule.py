@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
-from kunren.drills.resume import done_keys
+import pytest
+
+from kunren.drills.resume import done_keys, plan_resume
 from kunren.drills.schedule import (
     EndStep,
     FaultStep,
@@ -18,7 +21,11 @@ from kunren.drills.schedule import (
     build_schedule,
     pending_steps,
 )
+from kunren.errors import UsageError
 from kunren.record import events as ev
+from kunren.record.attach import attached_clock
+from kunren.record.eventlog import EventLog
+from kunren.record.folders import create_drill
 from kunren.scenarios.loader import load_scenario
 from kunren.scenarios.models import Scenario
 from kunren.testing import run_virtual
@@ -235,3 +242,37 @@ def test_a_record_from_before_step_keys_is_read_by_what_each_step_records(
     # windowed and lasting were undone with their windows open: injected again; the revert
     # after the crash is not windowed's scheduled revert; the spike has not fired
     assert done_keys(schedule, record, 260.0) == {"load:1", "inject:1", "sim:bob:detected"}
+
+
+def _scaled_drill(tmp_path: Path, *after: ev.Event) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "steps.yaml").write_text(textwrap.dedent(STEPS).lstrip(), encoding="utf-8")
+    loaded = load_scenario(tmp_path / "steps.yaml")
+    wall = "2026-11-28T14:00:00+09:00"  # the drill's time has run past its end since
+    log = create_drill(loaded, tmp_path / "drills", datetime.fromisoformat(wall))
+    started = ev.DrillStarted(
+        drill=log.drill_dir.name, scenario_id="steps", duration=2400, clock="scaled", speed=240
+    )
+    for event in (started, *after):
+        log.append(event.model_copy(update={"wall": wall}))
+    return log.drill_dir
+
+
+def test_a_resume_speed_is_recorded_and_the_drill_time_follows_it_afterwards(
+    tmp_path: Path,
+) -> None:
+    drill = _scaled_drill(tmp_path / "a", ev.DrillResumed(at=60.0, speed=2400))
+    attached = attached_clock(EventLog(drill).read())
+    assert attached is not None and attached.speed == 2400
+    # a later resume without --speed keeps the speed the drill last ran at
+    assert plan_resume(drill).speed == 2400
+    assert plan_resume(drill, speed=10).speed == 10
+
+    as_started = _scaled_drill(tmp_path / "b", ev.DrillResumed(at=60.0))
+    assert plan_resume(as_started).speed == 240
+
+
+def test_resume_refuses_a_speed_that_is_not_positive(tmp_path: Path) -> None:
+    drill = _scaled_drill(tmp_path)
+    with pytest.raises(UsageError, match=r"^--speed must be positive$"):
+        plan_resume(drill, speed=0)
