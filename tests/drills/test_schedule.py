@@ -276,3 +276,13 @@ def test_resume_refuses_a_speed_that_is_not_positive(tmp_path: Path) -> None:
     drill = _scaled_drill(tmp_path)
     with pytest.raises(UsageError, match=r"^--speed must be positive$"):
         plan_resume(drill, speed=0)
+
+
+def test_a_fault_whose_injection_the_crash_interrupted_is_not_done(tmp_path: Path) -> None:
+    schedule = build_schedule(_scenario(tmp_path))
+    intent = ev.FaultInjecting(fault="lasting", kind="testing.marker", revert={"path": "l"})
+    record = [
+        _event(intent, 1, "fault:lasting"),
+        _event(ev.FaultReverted(fault="lasting"), 2),  # `kunren revert`, from the intent
+    ]
+    assert done_keys(schedule, record, 300.0) == frozenset()

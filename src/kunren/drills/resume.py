@@ -95,7 +95,8 @@ def done_keys(schedule: Sequence[Step], events: Sequence[Event], now: float) -> 
 
     Call it once the faults the dead conductor left injected are reverted (``kunren
     resume`` does): a fault whose effect that revert undid is not done while its window
-    is open.
+    is open, nor is one whose injection the crash interrupted (``fault.injecting`` with no
+    ``fault.injected`` or ``fault.failed`` after it).
     """
     produced = {event.step for event in events if event.step is not None}
     if _before_step_keys(events):
@@ -103,14 +104,16 @@ def done_keys(schedule: Sequence[Step], events: Sequence[Event], now: float) -> 
     return frozenset(
         step.key
         for step in schedule
-        if step.key in produced and not _undone_by_recovery(step, events, now)
+        if step.key in produced and not _to_fire_again(step, events, now)
     )
 
 
-def _undone_by_recovery(step: Step, events: Sequence[Event], now: float) -> bool:
+def _to_fire_again(step: Step, events: Sequence[Event], now: float) -> bool:
     match step:
         case FaultStep():
             last = _last_attempt(step.key, events)
+            if last is None:
+                return True  # the crash came mid-injection: recovery undid what it could
             reverted_by_schedule = any(
                 isinstance(e, FaultReverted) and e.step == f"revert:{step.fault.id}" for e in events
             )
