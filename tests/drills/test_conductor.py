@@ -182,6 +182,8 @@ def test_a_runbook_runs_for_allowed_roles_and_is_reverted_at_the_end(
     ]
     events = log.read()
     assert any(isinstance(e, ev.FaultInjecting) and e.runbook == "flag" for e in events)
+    # a participant's runbook is no scheduled step: its events carry no step key
+    assert [e.step for e in events if e.type in ("runbook", "fault.injected")] == [None] * 3
     assert not (tmp_path / "flag.marker").exists()
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kunren.record.eventlog import EventLog
+from kunren.record.events import DrillResumed, FaultInjected
 
 from .proc import Child, run
 
@@ -64,10 +65,20 @@ def test_kill_revert_resume_keeps_every_acknowledged_event_once(
     assert not (tmp_path / "windowed.marker").exists()
     assert not (tmp_path / "lasting.marker").exists()
 
-    resumed = run(["resume", str(drill), "--no-web"], cwd=tmp_path)
+    # the rest of the drill (up to ~37 drill minutes) at 2400x: a second, not ten
+    resumed = run(["resume", str(drill), "--no-web", "--speed", "2400"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
 
     events = EventLog(drill).read()
+    (resumed_event,) = [e for e in events if isinstance(e, DrillResumed)]
+    assert resumed_event.speed == 2400
+    # what was injected before the kill and undone by `kunren revert` is injected again while
+    # its window is open: `windowed` until 31m, `lasting` (no `for`) until the end. (Drill time
+    # ran on at 240x while no conductor was running: the resume time is the record's.)
+    after_resume = [e for e in events if e.seq > resumed_event.seq]
+    again = {e.fault for e in after_resume if isinstance(e, FaultInjected)}
+    open_windows = {"lasting"} | ({"windowed"} if resumed_event.at < 31 * 60 else set())
+    assert again == open_windows
     seqs = [e.seq for e in events]
     assert seqs == sorted(set(seqs))
     assert set(acked) <= set(seqs)

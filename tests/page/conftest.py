@@ -19,8 +19,14 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from kunren.page import LocalDrillControl, RunbookOutcome, RunningServer, create_app, serve
-from kunren.page.app import AppOptions
+from kunren.page import (
+    AppOptions,
+    LocalDrillControl,
+    RunbookOutcome,
+    RunningServer,
+    create_app,
+    serve,
+)
 from kunren.record.eventlog import EventLog, read_record
 from kunren.record.events import DrillStarted, Event
 from kunren.runtime.clock import VirtualClock

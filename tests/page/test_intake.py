@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from kunren.page import intake
-from kunren.page.app import AppOptions
+from kunren.page import AppOptions, intake
 from kunren.record.events import DrillEnded
 from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
 

@@ -8,24 +8,18 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from kunren.drills.serving import (
-    TOKENS_FILE,
-    ConductorControl,
-    WebOptions,
-    drill_tokens,
-    start_web,
-)
+from kunren.drills.conductor import Conductor, ConductorOptions
+from kunren.drills.serving import TOKENS_FILE, ConductorControl, drill_tokens, start_web
+from kunren.page import WebOptions
 from kunren.record.eventlog import EventLog
-from kunren.record.events import Event, Milestone, Runbook
-from kunren.record.recorder import Recorder
+from kunren.record.events import DrillAborted, Event, Milestone
+from kunren.record.folders import create_drill
 from kunren.runtime.clock import VirtualClock
-from kunren.scenarios.models import Scenario
-from tests.page.conftest import SCENARIO
+from kunren.scenarios.loader import load_scenario
 
 
 def test_importing_the_package_does_not_import_starlette_or_uvicorn() -> None:
@@ -37,38 +31,31 @@ def test_importing_the_package_does_not_import_starlette_or_uvicorn() -> None:
     assert out.stdout.strip() == "[]"
 
 
-class FakeConductor:
-    """The attributes of Conductor that conductor_link uses, over a real log."""
+SERVED = """\
+version: 1
+id: web-outage
+title: A served drill
+duration: 60m
+roles: {sre: {}, support: {}}
+"""
 
-    def __init__(self, drill_dir: Path) -> None:
-        self.scenario = Scenario.model_validate(SCENARIO)
-        self.clock = VirtualClock(start=12.0)
-        self.log = EventLog.create(drill_dir, "version: 1\n")
-        self.options = SimpleNamespace(drill_id=drill_dir.name)
-        self.recorder = Recorder(self.log, self.clock)
-        self.observed: list[Event] = []
-        self.aborted: list[str] = []
 
-    def record(self, event: Event, at: float | None = None) -> Event:
-        written = self.recorder.record(event, at)
-        self.observed.append(written)
-        return written
-
-    def abort(self, reason: str) -> None:
-        self.aborted.append(reason)
-
-    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
-        event = self.record(Runbook(runbook=runbook_id, actor=actor, role=role, detail="done"))
-        assert isinstance(event, Runbook)
-        return event
+def _conductor(tmp_path: Path, observed: list[Event]) -> Conductor:
+    """A real conductor, not started, whose observer collects what it records."""
+    (tmp_path / "served.yaml").write_text(SERVED, encoding="utf-8")
+    loaded = load_scenario(tmp_path / "served.yaml")
+    clock = VirtualClock(start=12.0)
+    log = create_drill(loaded, tmp_path / "drills", clock.wall())
+    options = ConductorOptions(drill_id=log.drill_dir.name, clock_kind="virtual")
+    return Conductor(loaded, log, clock, options, lambda event, _: observed.append(event))
 
 
 def test_start_web_serves_the_conductors_drill_and_announces_the_links(tmp_path: Path) -> None:
-    conductor = FakeConductor(tmp_path / "web-outage-1")
+    conductor = _conductor(tmp_path, [])
     lines: list[str] = []
 
     async def scenario() -> tuple[int, int, int]:
-        server = await start_web(conductor, WebOptions(port=0, announce=lines.append))
+        server = await start_web(conductor.served(), WebOptions(port=0, announce=lines.append))
         try:
             async with httpx.AsyncClient() as http:
                 join = await http.get(lines[0].split()[-1])
@@ -88,14 +75,26 @@ def test_start_web_serves_the_conductors_drill_and_announces_the_links(tmp_path:
     assert "/facilitator?token=" in lines[1] and "/intake/alertmanager?token=" in lines[2]
 
 
-def test_the_conductor_control_records_through_the_conductor(tmp_path: Path) -> None:
-    conductor = FakeConductor(tmp_path / "web-outage-2")
-    control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
+def test_the_conductor_control_records_through_the_conductor_and_aborts_it(
+    tmp_path: Path,
+) -> None:
+    observed: list[Event] = []
+    conductor = _conductor(tmp_path, observed)
+    served = conductor.served()
+    assert served.notices is None  # the scenario has no notifications
+    control = ConductorControl(served, drill_tokens(served.drill_dir))
+    assert (control.drill_id, control.scenario.id) == (conductor.options.drill_id, "web-outage")
+
     written = control.record(Milestone(name="detected", actor="Aiko", role="support"))
-    assert conductor.observed == [written] and written.at == 12.0
+    assert observed == [written] and written.at == 12.0
     assert control.events() == [written] and control.events(after=written.seq) == []
+
     asyncio.run(control.abort("fire alarm", "Kim"))
-    assert conductor.aborted == ["fire alarm (aborted by Kim from the facilitator view)"]
+    assert conductor.aborting
+    outcome = asyncio.run(conductor.run())  # an aborted drill finishes at once
+    assert outcome.reason == "fire alarm (aborted by Kim from the facilitator view)"
+    last = EventLog(served.drill_dir).read()[-1]
+    assert isinstance(last, DrillAborted) and last.reason == outcome.reason
 
 
 def test_drill_tokens_are_made_once_private_and_kept_for_resume(tmp_path: Path) -> None:

@@ -256,6 +256,12 @@ def revert(drill: str, drills_root: Path) -> None:
 @click.argument("drill")
 @drills_option()
 @click.option("--profile", help="AWS profile for AWS faults and probes.")
+@click.option(
+    "--speed",
+    type=float,
+    default=None,
+    help="Run the rest of the drill this many times faster than real time [default: as it ran].",
+)
 @click.option("--web/--no-web", default=True, show_default=True)
 @click.option("--bind", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8765, show_default=True)
@@ -265,6 +271,7 @@ def resume(
     drill: str,
     drills_root: Path,
     profile: str | None,
+    speed: float | None,
     web: bool,
     bind: str,
     port: int,
@@ -278,7 +285,7 @@ def resume(
         drills_root=drills_root, profile=profile, web=_web_options(web, bind, port, allow_remote)
     )
     log, outcome = asyncio.run(
-        runner.resume(_drill_dir(drill, drills_root), settings, _console(quiet))
+        runner.resume(_drill_dir(drill, drills_root), settings, _console(quiet), speed)
     )
     click.echo(f"Drill {outcome.status}: {outcome.reason}")
     click.echo(f"Record: {log.drill_dir}")

@@ -68,8 +68,8 @@ def plan(scenario: Path, resolve: bool, profile: str | None) -> None:
     Every service, probe, load stage, fault (and when it is reverted), inject, objective
     deadline and the drill end, with the targets, runbooks and notifications below.
     """
+    from kunren.drills.plan import build_plan, render_plan
     from kunren.scenarios.loader import load_scenario
-    from kunren.scenarios.plan import build_plan, render_plan
 
     loaded = load_scenario(scenario)
     resolved = _resolve(loaded, profile) if resolve else []
@@ -131,7 +131,7 @@ def init(directory: Path, force: bool) -> None:
 def plugins_command() -> None:
     """List the fault kinds, probes, channels and scorers that are registered."""
     from kunren import plugins
-    from kunren.scenarios.plan import columns
+    from kunren.drills.plan import columns
 
     nouns = {
         plugins.INJECTORS: "injector",

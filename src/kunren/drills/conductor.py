@@ -15,12 +15,24 @@ import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, assert_never
 
 from kunren.drills.faults import FaultManager
 from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
-from kunren.drills.schedule import Step, StepKind, build_schedule
+from kunren.drills.schedule import (
+    EndStep,
+    FaultStep,
+    InjectStep,
+    LoadStep,
+    RevertStep,
+    SimulatedStep,
+    Step,
+    build_schedule,
+    current_step,
+    pending_steps,
+    producing,
+)
 from kunren.drills.services import ManagedService
 from kunren.errors import KunrenError, RevertError
 from kunren.record.eventlog import EventLog
@@ -42,6 +54,11 @@ from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
+if TYPE_CHECKING:
+    from kunren.drills.serving import RunningIntake, ServedDrill
+    from kunren.notify import NoticeService
+    from kunren.page import RunningServer, WebOptions
+
 PID_FILE = "conductor.pid"
 RunbookResult = Literal["ok", "failed", "refused"]
 Observer = Callable[[Event, "Conductor"], None]
@@ -56,7 +73,7 @@ class ConductorOptions:
     seed: int = 0
     resume_at: float | None = None  # set by `kunren resume`
     done_keys: frozenset[str] = frozenset()  # steps the record shows done (resume)
-    web: Any = None  # kunren.page options, when the participant page is served
+    web: WebOptions | None = None  # serve the participant page, there
 
 
 @dataclass
@@ -98,8 +115,8 @@ class Conductor:
         self.schedule: list[Step] = build_schedule(self.scenario)
         self.next_step: Step | None = None
         self.load = LoadRun(self.ctx, self.scenario.load, self.record)
-        self.web: Any = None
-        self.intake: Any = None  # the alert intake on its own port (scenario ``intake``)
+        self.web: RunningServer | None = None
+        self.intake: RunningIntake | None = None  # the alert intake on its own port (``intake``)
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -107,6 +124,10 @@ class Conductor:
     # ------------------------------------------------------------------ recording
 
     def record(self, event: Event, at: float | None = None) -> Event:
+        """Record ``event``; while a step fires, it carries the step's key (``step``)."""
+        step = current_step()
+        if step is not None and event.step is None:
+            event = event.model_copy(update={"step": step})
         return self.recorder.record(event, at)
 
     def _observe(self, written: Event) -> None:
@@ -198,12 +219,15 @@ class Conductor:
                 self.intake.release()  # alerts held until now, at their arrival times
             for event in started:
                 self.record(event)
-            await self.load.resume_stage(self.options.resume_at)
+            due = pending_steps(self.schedule, self.options.done_keys, start)
+            if not any(isinstance(step, LoadStep) and step.at <= start for step in due):
+                # the stage in effect was fired before the crash: the new load starts from it
+                await self.load.resume_stage(self.options.resume_at)
             await self.faults.setup_all()
             await self._start_web()
             self._tasks = self.probes.tasks(start, self.scenario.duration)
             self._tasks += self.load.tasks(self.scenario.duration)
-            await self._run_steps(start)
+            await self._run_steps(due)
         except KunrenError as exc:
             self.abort(f"error: {exc}")
         except asyncio.CancelledError:
@@ -224,30 +248,20 @@ class Conductor:
                 at=0.0,
             )
         else:
-            self.record(DrillResumed())
+            self.record(DrillResumed(speed=self.options.speed if self.options.speed else None))
 
-    async def _run_steps(self, start: float) -> None:
-        due = [
-            step
-            for step in self.schedule
-            if step.key not in self.options.done_keys
-            and (step.at >= start or self._still_due(step, start))
-        ]
+    async def _run_steps(self, due: list[Step]) -> None:
+        """Fire ``due`` in order, each at its drill time (late ones at once), until the end."""
         for index, step in enumerate(due):
             self.next_step = step
             if await self._wait_until(step.at):
                 return  # aborted
-            if step.kind is StepKind.END:
+            if isinstance(step, EndStep):
                 return
             self.next_step = due[index + 1] if index + 1 < len(due) else None
-            await self._fire(step)
+            with producing(step):
+                await self._fire(step)
         self.next_step = None
-
-    def _still_due(self, step: Step, now: float) -> bool:
-        """On resume, a step whose time passed while the conductor was down."""
-        if step.kind is StepKind.FAULT and step.fault is not None and step.fault.for_:
-            return step.fault.at + step.fault.for_ > now
-        return step.kind in (StepKind.FAULT, StepKind.INJECT, StepKind.LOAD, StepKind.REVERT)
 
     async def _wait_until(self, at: float) -> bool:
         """Sleep on the drill clock until ``at``; True if an abort came first."""
@@ -263,33 +277,34 @@ class Conductor:
         return aborted in done
 
     async def _fire(self, step: Step) -> None:
-        if step.kind is StepKind.FAULT and step.fault is not None:
-            until = step.fault.at + step.fault.for_ if step.fault.for_ else None
-            await self.faults.inject(step.fault.id, until=until)
-        elif step.kind is StepKind.REVERT and step.fault is not None:
-            if not await self.faults.revert(step.fault.id):
-                self.record(Note(text=f"revert of {step.fault.id} failed; will retry at the end"))
-        elif step.kind is StepKind.INJECT and step.inject is not None:
-            inject = step.inject
-            until = inject.at + inject.for_ if inject.for_ is not None else None
-            self.record(
-                Inject(
-                    kind=inject.kind,
-                    text=inject.text,
-                    who=inject.who,
-                    to=list(inject.to),
-                    until=until,
+        match step:
+            case FaultStep(fault=fault):
+                await self.faults.inject(fault.id, until=step.until)
+            case RevertStep(fault=fault):
+                if not await self.faults.revert(fault.id):
+                    self.record(Note(text=f"revert of {fault.id} failed; will retry at the end"))
+            case InjectStep(inject=inject):
+                self.record(
+                    Inject(
+                        kind=inject.kind,
+                        text=inject.text,
+                        who=inject.who,
+                        to=list(inject.to),
+                        until=step.until,
+                    )
                 )
-            )
-        elif step.kind is StepKind.LOAD and step.stage is not None:
-            await self.load.set_stage(step.stage.users, step.stage.spawn_rate)
-        elif step.kind is StepKind.SIMULATED and step.mark is not None:
-            mark = step.mark
-            self.record(
-                Milestone(
-                    name=mark.milestone, actor=mark.person, role=mark.role, source="simulated"
+            case LoadStep(stage=stage):
+                await self.load.set_stage(stage.users, stage.spawn_rate)
+            case SimulatedStep(mark=mark):
+                self.record(
+                    Milestone(
+                        name=mark.milestone, actor=mark.person, role=mark.role, source="simulated"
+                    )
                 )
-            )
+            case EndStep():
+                pass  # the run loop stops before it: the finish path ends the drill
+            case _:
+                assert_never(step)
 
     # ------------------------------------------------------------------ services
 
@@ -321,7 +336,30 @@ class Conductor:
             return
         from kunren.drills.serving import start_web
 
-        self.web = await start_web(self, self.options.web)
+        self.web = await start_web(self.served(self.options.web.live_notices), self.options.web)
+
+    def served(self, live_notices: bool = False) -> ServedDrill:
+        """What the participant page may use of this drill: no more than it needs."""
+        from kunren.drills.serving import ServedDrill
+
+        return ServedDrill(
+            scenario=self.scenario,
+            drill_id=self.options.drill_id,
+            drill_dir=self.log.drill_dir,
+            scenario_dir=self.ctx.scenario_dir,
+            clock=self.clock,
+            record=self.record,
+            run_runbook=self.run_runbook,
+            abort=self.abort,
+            notices=self._notices(live_notices),
+        )
+
+    def _notices(self, live: bool) -> NoticeService | None:
+        if self.scenario.notifications is None:
+            return None
+        from kunren.notify import NoticeService  # templates, audiences: only when used
+
+        return NoticeService(self.ctx, self.recorder, live=live)
 
     async def _stop_web(self) -> None:
         if self.web is not None:
@@ -333,7 +371,7 @@ class Conductor:
             return
         from kunren.drills.serving import start_intake
 
-        self.intake = await start_intake(self, self.options.web)
+        self.intake = await start_intake(self.served(), self.options.web)
 
     async def _stop_intake(self) -> None:
         if self.intake is not None:

@@ -1,47 +1,34 @@
 """After a crash: undo what the record shows injected (``kunren revert``) and carry the drill on
-(``kunren resume``), from the event log alone, in a new process.
+(``kunren resume``, planned in ``kunren.drills.resume``), from the event log alone, in a new
+process.
 
 A torn last line is set aside first and noted in the log. Services the dead conductor started
-are stopped if they survived (their pids are in ``service.started``). Resume then continues at
-the drill time the drill would have reached had the conductor not stopped (the last event's
-time for a virtual-clock drill), re-injecting a reversible fault whose window is still open.
+are stopped if they survived (their pids are in ``service.started``).
 """
 
 from __future__ import annotations
 
 import os
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kunren.drills.conductor import PID_FILE
 from kunren.drills.faults import make_injector, outstanding_faults, revert_with
-from kunren.drills.schedule import StepKind, build_schedule
 from kunren.drills.services import stop_orphan
 from kunren.errors import KunrenError, UsageError
 from kunren.injectors.requests import request_for_key
 from kunren.record.attach import attached_clock
 from kunren.record.eventlog import EventLog
 from kunren.record.events import (
-    DrillAborted,
-    DrillEnded,
-    DrillStarted,
     Event,
-    FaultFailed,
-    FaultInjected,
-    FaultReverted,
-    Inject,
-    LoadStage,
-    Milestone,
     Note,
     ServiceStarted,
     ServiceStopped,
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, ScaledClock, VirtualClock
+from kunren.runtime.clock import Clock, VirtualClock
 from kunren.runtime.context import DrillContext
-from kunren.scenarios.loader import LoadedScenario
 
 
 @dataclass
@@ -141,78 +128,3 @@ def _stop_orphan_services(events: list[Event], recorder: Recorder) -> list[str]:
         recorder.record(ServiceStopped(name=name, detail=detail))
         stopped.append(name)
     return stopped
-
-
-@dataclass(frozen=True)
-class ResumePlan:
-    loaded: LoadedScenario
-    resume_at: float
-    done_keys: frozenset[str]
-    clock_kind: str
-    speed: float
-    drill_id: str
-    finished: bool  # the duration passed while the conductor was down
-
-
-def plan_resume(drill_dir: Path) -> ResumePlan:
-    """Where a stopped drill picks up: the drill time, and the steps the record shows done."""
-    events = EventLog(drill_dir).read()
-    started = next((e for e in events if isinstance(e, DrillStarted)), None)
-    if started is None:
-        raise UsageError(f"{drill_dir}: the drill never started; run it again instead")
-    if any(isinstance(e, DrillEnded | DrillAborted) for e in events):
-        raise UsageError(f"{drill_dir}: the drill has already ended")
-    loaded = load_snapshot(drill_dir, check_plugins=True)
-    attached = attached_clock(events)
-    resume_at = attached.now() if attached is not None else events[-1].at
-    return ResumePlan(
-        loaded=loaded,
-        resume_at=resume_at,
-        done_keys=frozenset(_done_keys(loaded, events, resume_at)),
-        clock_kind=started.clock,
-        speed=started.speed,
-        drill_id=started.drill,
-        finished=resume_at >= loaded.scenario.duration,
-    )
-
-
-def _done_keys(loaded: LoadedScenario, events: list[Event], now: float) -> set[str]:
-    done: set[str] = set()
-    injected = {e.fault for e in events if isinstance(e, FaultInjected | FaultFailed)}
-    reverted = {e.fault for e in events if isinstance(e, FaultReverted)}
-    marks = Counter(
-        (e.actor, e.name) for e in events if isinstance(e, Milestone) and e.source == "simulated"
-    )
-    inject_count = sum(isinstance(e, Inject) for e in events)
-    stage_count = sum(isinstance(e, LoadStage) for e in events)
-    seen_injects = seen_stages = 0
-    for step in build_schedule(loaded.scenario):
-        if step.kind is StepKind.FAULT and step.fault is not None:
-            fault = step.fault
-            window_open = fault.for_ is not None and fault.at + fault.for_ > now
-            if fault.id in injected and not (window_open and fault.id in reverted):
-                done.add(step.key)
-        elif step.kind is StepKind.REVERT and step.fault is not None:
-            if step.fault.id in reverted and step.at <= now:
-                done.add(step.key)
-        elif step.kind is StepKind.INJECT:
-            seen_injects += 1
-            if seen_injects <= inject_count:
-                done.add(step.key)
-        elif step.kind is StepKind.LOAD:
-            seen_stages += 1
-            if seen_stages <= stage_count:
-                done.add(step.key)
-        elif (
-            step.kind is StepKind.SIMULATED
-            and step.mark is not None
-            and marks[(step.mark.person, step.mark.milestone)]
-        ):
-            done.add(step.key)
-    return done
-
-
-def resume_clock(plan: ResumePlan) -> Clock:
-    if plan.clock_kind == "virtual":
-        return VirtualClock(start=plan.resume_at)
-    return ScaledClock(speed=plan.speed, start=plan.resume_at)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
 from kunren.drills.faults import make_injector
-from kunren.drills.recovery import plan_resume, resume_clock, revert_drill
+from kunren.drills.recovery import revert_drill
+from kunren.drills.resume import plan_resume, resume_clock
 from kunren.errors import KunrenError
 from kunren.injectors.requests import request_for_fault
 from kunren.record.eventlog import EventLog
@@ -23,6 +24,9 @@ from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock, make_clock
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
+
+if TYPE_CHECKING:
+    from kunren.page import WebOptions
 
 LOOPBACK = ("http://127.", "https://127.", "http://localhost", "https://localhost", "http://[::1]")
 
@@ -34,7 +38,7 @@ class RunSettings:
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0
-    web: Any = None
+    web: WebOptions | None = None  # serve the participant page while the drill runs
     simulate: bool = True  # False (--no-simulate): the scenario's simulated people stay home
 
 
@@ -108,10 +112,16 @@ async def start_drill(
 
 
 async def resume(
-    drill_dir: Path, settings: RunSettings, observer: Observer | None = None
+    drill_dir: Path,
+    settings: RunSettings,
+    observer: Observer | None = None,
+    speed: float | None = None,
 ) -> tuple[EventLog, Outcome]:
+    """Carry a stopped drill on; ``speed``: run the rest this many times faster than real
+    time (None: at the speed it ran)."""
+    plan_resume(drill_dir, speed)  # refuse bad input before anything is reverted
     report = await revert_drill(drill_dir)
-    plan = plan_resume(drill_dir)
+    plan = plan_resume(drill_dir, speed)
     log = EventLog(drill_dir)
     clock = resume_clock(plan)
     if plan.finished:

@@ -1,9 +1,13 @@
-"""Serving the participant page from a running ``Conductor`` (what ``kunren run`` uses).
+"""Serving the participant page from a running drill (what ``kunren run`` uses).
 
-The conductor calls ``start_web(self, options)`` once the drill has started and ``stop()`` on
-the result at the end. ``ConductorControl`` adapts the conductor to ``DrillControl``: events
-are recorded through the conductor (so its observer sees participants' clicks too) and read
-back from the log file (so marks from ``kunren mark`` in another terminal show as well).
+The page package defines what it needs from whoever runs the drill (``kunren.page.DrillControl``)
+and how it is served (``WebOptions``, ``RunningServer``); this module connects the conductor
+to it. The conductor hands over a ``ServedDrill``: the few things the page may use (the
+scenario, the clock, recording, runbooks, abort, notices), not the conductor itself, so the
+page can reach nothing else of a live drill. ``ConductorControl`` adapts that to
+``DrillControl``: events are recorded through the conductor (so its observer sees
+participants' clicks too) and read back from the log file (so marks from ``kunren mark`` in
+another terminal show as well).
 
 The drill's tokens are kept in ``drills/<id>/.web-tokens.json`` (mode 0600): after
 ``kunren resume`` the links people already have keep working.
@@ -13,80 +17,76 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kunren.errors import KunrenError, UsageError
 from kunren.page.control import LogMirror
 from kunren.page.intake_server import intake_token
+from kunren.page.options import AppOptions, WebOptions
 from kunren.page.security import Tokens, new_token
 from kunren.page.server import RunningServer, WebLinks, serve
-from kunren.record.eventlog import EventLog
 from kunren.record.events import Event, Runbook
-from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
-from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Scenario
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
     from kunren.page.alerts import AlertDesk
 
+__all__ = [
+    "TOKENS_FILE",
+    "ConductorControl",
+    "ServedDrill",
+    "WebOptions",
+    "announcement",
+    "drill_tokens",
+    "start_web",
+]
+
 TOKENS_FILE = ".web-tokens.json"
 
 
+class RecordEvent(Protocol):
+    def __call__(self, event: Event, at: float | None = None, /) -> Event: ...
+
+
 @dataclass(frozen=True)
-class WebOptions:
-    """``kunren run --bind/--port/--allow-remote``; ``announce`` prints the links."""
-
-    host: str = "127.0.0.1"
-    port: int = 8765
-    allow_remote: bool = False
-    announce: Callable[[str], Any] | None = None
-    pagerduty_secret: str | None = None  # else $KUNREN_PAGERDUTY_SECRET, if set
-    live_notices: bool = False  # notices from the page reach real audiences (else captured)
-
-
-class ConductorLike(Protocol):
-    """What this module uses of ``kunren.drills.conductor.Conductor``."""
+class ServedDrill:
+    """What a running drill gives the page it serves, and nothing more."""
 
     scenario: Scenario
+    drill_id: str
+    drill_dir: Path  # its record is ``events.jsonl`` here; its tokens are kept beside it
+    scenario_dir: Path  # what the scenario's relative paths are relative to
     clock: Clock
-    log: EventLog
-    ctx: DrillContext
-    recorder: Recorder
-
-    @property
-    def options(self) -> Any: ...  # ConductorOptions: .drill_id
-
-    def record(self, event: Event, at: float | None = None) -> Event: ...
-
-    def abort(self, reason: str) -> None: ...
-
-    async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook: ...
+    record: RecordEvent  # stamped with the drill clock (or at ``at``), fsync'd, observed
+    run_runbook: Callable[[str, str, str], Awaitable[Runbook]]  # (runbook id, actor, role)
+    abort: Callable[[str], None]  # stop the drill for this reason: revert, record, end
+    notices: NoticeService | None = None  # when the scenario has ``notifications``
 
 
 class ConductorControl:
-    """``DrillControl`` over a running conductor."""
+    """``DrillControl`` over a running drill."""
 
-    def __init__(self, conductor: ConductorLike, tokens: Tokens) -> None:
-        self.conductor = conductor
+    def __init__(self, drill: ServedDrill, tokens: Tokens) -> None:
+        self.drill = drill
         self.tokens = tokens
-        self._mirror = LogMirror(conductor.log.path)
+        self._mirror = LogMirror(drill.drill_dir / "events.jsonl")
 
     @property
     def scenario(self) -> Scenario:
-        return self.conductor.scenario
+        return self.drill.scenario
 
     @property
     def drill_id(self) -> str:
-        return str(self.conductor.options.drill_id)
+        return self.drill.drill_id
 
     @property
     def clock(self) -> Clock:
-        return self.conductor.clock
+        return self.drill.clock
 
     @property
     def participant_token(self) -> str:
@@ -97,16 +97,16 @@ class ConductorControl:
         return self.tokens.facilitator
 
     def record(self, event: Event) -> Event:
-        return self.conductor.record(event)
+        return self.drill.record(event)
 
     def events(self, after: int = 0) -> list[Event]:
         return self._mirror.since(after)
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
-        return await self.conductor.run_runbook(runbook_id, actor, role)
+        return await self.drill.run_runbook(runbook_id, actor, role)
 
     async def abort(self, reason: str, actor: str) -> None:
-        self.conductor.abort(f"{reason} (aborted by {actor} from the facilitator view)")
+        self.drill.abort(f"{reason} (aborted by {actor} from the facilitator view)")
 
 
 def drill_tokens(drill_dir: Path) -> Tokens:
@@ -138,33 +138,25 @@ def announcement(links: WebLinks) -> list[str]:
     ]
 
 
-async def start_web(conductor: ConductorLike, options: WebOptions) -> RunningServer:
-    """Serve the participant page for ``conductor``'s drill; announce the links. When the
-    scenario has ``notifications``, the page also sends customer notices."""
-    from kunren.page.app import AppOptions, build_app  # starlette, only when serving
+async def start_web(drill: ServedDrill, options: WebOptions) -> RunningServer:
+    """Serve the participant page for ``drill``; announce the links. With ``drill.notices``,
+    the page also sends customer notices."""
+    from kunren.page.app import build_app  # starlette, only when serving
 
-    control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
+    control = ConductorControl(drill, drill_tokens(drill.drill_dir))
     secret = options.pagerduty_secret or os.environ.get("KUNREN_PAGERDUTY_SECRET") or None
-    spec = conductor.scenario.intake
+    spec = drill.scenario.intake
     app_options = AppOptions(
         pagerduty_secret=secret,
         intake_token=intake_token(Path(spec.token_file))[0] if spec is not None else None,
-        sns_certificate=sns_certificate(conductor) if spec is not None else None,
+        sns_certificate=sns_certificate(drill) if spec is not None else None,
     )
-    app = build_app(control, app_options, notice_service(conductor, options))
+    app = build_app(control, app_options, drill.notices)
     server = await serve(app, options.host, options.port, allow_remote=options.allow_remote)
     if options.announce is not None:
         for line in announcement(server.links(control)):
             options.announce(line)
     return server
-
-
-def notice_service(conductor: ConductorLike, options: WebOptions) -> NoticeService | None:
-    if conductor.scenario.notifications is None:
-        return None
-    from kunren.notify import NoticeService  # jinja templates, audiences: only when used
-
-    return NoticeService(conductor.ctx, conductor.recorder, live=options.live_notices)
 
 
 class RunningIntake:
@@ -182,10 +174,10 @@ class RunningIntake:
         await self.server.stop()
 
 
-async def start_intake(conductor: ConductorLike, options: WebOptions) -> RunningIntake | None:
+async def start_intake(drill: ServedDrill, options: WebOptions) -> RunningIntake | None:
     """Serve the scenario's ``intake`` (if any) on its fixed port with its own token, from
     before the drill starts; alerts that arrive early are held until it has."""
-    spec = conductor.scenario.intake
+    spec = drill.scenario.intake
     if spec is None:
         return None
     from kunren.page.alerts import AlertDesk, IntakeOptions
@@ -193,7 +185,7 @@ async def start_intake(conductor: ConductorLike, options: WebOptions) -> Running
     from kunren.page.state import DrillView
 
     token, where = intake_token(Path(spec.token_file))
-    control = ConductorControl(conductor, drill_tokens(conductor.log.drill_dir))
+    control = ConductorControl(drill, drill_tokens(drill.drill_dir))
     secret = options.pagerduty_secret or os.environ.get("KUNREN_PAGERDUTY_SECRET") or None
     desk_options = IntakeOptions(
         token=token,
@@ -202,7 +194,7 @@ async def start_intake(conductor: ConductorLike, options: WebOptions) -> Running
         sns_confirm=sns_confirmer(),
         hold_until_started=True,
     )
-    desk = AlertDesk(control, DrillView(control), desk_options, record_at=conductor.record)
+    desk = AlertDesk(control, DrillView(control), desk_options, record_at=drill.record)
     server = await serve(
         build_intake_app(desk), options.host, spec.port, allow_remote=options.allow_remote
     )
@@ -214,12 +206,14 @@ async def start_intake(conductor: ConductorLike, options: WebOptions) -> Running
     return RunningIntake(server, desk)
 
 
-def sns_certificate(conductor: ConductorLike) -> bytes | None:
+def sns_certificate(drill: ServedDrill) -> bytes | None:
     """The PEM named by ``intake.sns_certificate`` (relative to the scenario), if any."""
-    spec = conductor.scenario.intake
+    spec = drill.scenario.intake
     if spec is None or spec.sns_certificate is None:
         return None
-    path = conductor.ctx.resolve_path(spec.sns_certificate)
+    path = Path(spec.sns_certificate)
+    if not path.is_absolute():
+        path = drill.scenario_dir / path
     try:
         return path.read_bytes()
     except OSError as exc:

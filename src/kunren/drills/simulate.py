@@ -20,6 +20,7 @@ class SimulatedMark:
     person: str
     role: str
     milestone: str
+    window: tuple[float, float]  # the range ``at`` was drawn from
 
 
 def draw_marks(scenario: Scenario, seed: int | None = None) -> list[SimulatedMark]:
@@ -32,7 +33,7 @@ def draw_marks(scenario: Scenario, seed: int | None = None) -> list[SimulatedMar
         for milestone, (lo, hi) in person.milestones.items():
             at = round(rng.uniform(lo, hi))
             if not is_unavailable(scenario, person.person, at):
-                marks.append(SimulatedMark(at, person.person, person.role, milestone))
+                marks.append(SimulatedMark(at, person.person, person.role, milestone, (lo, hi)))
     return sorted(marks, key=lambda m: (m.at, m.person, m.milestone))
 
 

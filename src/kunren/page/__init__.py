@@ -26,12 +26,12 @@ from kunren.page.control import (
     RunbookOutcome,
     RunbookRunner,
 )
+from kunren.page.options import AppOptions, WebOptions
 from kunren.page.security import new_token
 from kunren.page.server import RunningServer, WebLinks, serve
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
-    from kunren.page.app import AppOptions
 
 
 def create_app(
@@ -39,7 +39,7 @@ def create_app(
     options: AppOptions | None = None,
     notices: NoticeService | None = None,
 ) -> Any:
-    """The ASGI (Starlette) app for one drill; see ``kunren.page.app.AppOptions``.
+    """The ASGI (Starlette) app for one drill; see ``AppOptions``.
     With ``notices`` the page offers the customer-notice form."""
     from kunren.page.app import build_app  # starlette only when serving
 
@@ -47,6 +47,7 @@ def create_app(
 
 
 __all__ = [
+    "AppOptions",
     "DrillControl",
     "InjectorRunbooks",
     "LocalDrillControl",
@@ -54,6 +55,7 @@ __all__ = [
     "RunbookRunner",
     "RunningServer",
     "WebLinks",
+    "WebOptions",
     "create_app",
     "new_token",
     "serve",

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.page import intake
-from kunren.page.app import WebApp
+from kunren.page.webapp import WebApp
 from kunren.page.control import DrillControl
 from kunren.page.intake_sns import SnsConfirmation, parse_sns
 from kunren.page.security import SECURITY_HEADERS, Tokens

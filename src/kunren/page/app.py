@@ -1,374 +1,41 @@
-"""The participant web app as a Starlette application: plumbing shared by every route.
+"""The participant web app as a Starlette application: the routes on the shared plumbing.
 
-Each route is declared with the access it needs; ``WebApp.route`` wraps it so that, before the
-handler runs, the token is checked, the session found, a cross-site or oversized request
-refused, the CSRF token checked and the record refreshed. Handlers (``pages``,
-``facilitator``, ``notices``, ``alerts``) only decide what to record and show.
+``kunren.page.webapp`` holds what every route needs (the guard, sessions, rendering); each
+route module (``pages``, ``facilitator``, ``notices``, ``alerts``) declares its routes on it;
+this module only puts them together. Imports go one way, top to bottom, with no circle:
+app -> route modules -> webapp (the page's layers contract in pyproject.toml holds it).
 
 Imported only by ``kunren.page.create_app``: starlette stays out of ``kunren --help``.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import math
-import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
-from kunren.durations import format_clock
+from kunren.page import alerts, facilitator, notices, pages
 from kunren.page.control import DrillControl
-from kunren.page.i18n import Translator, pick_lang
-from kunren.page.security import (
-    MAX_BODY,
-    SECURITY_HEADERS,
-    Access,
-    FieldError,
-    Session,
-    SessionStore,
-    Tokens,
-    bearer_token,
-    content_security_policy,
-    cookie_suffix,
-    cross_site_reason,
-)
-from kunren.page.state import DrillView
+from kunren.page.options import AppOptions
+from kunren.page.webapp import WebApp, error_handlers
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
-
-log = logging.getLogger("kunren.web")
-
-TEMPLATES = Path(__file__).parent / "templates"
-LANG_COOKIE = "kunren_lang"
-
-
-@dataclass(frozen=True)
-class AppOptions:
-    """How the app behaves; the defaults suit a drill on one machine."""
-
-    pagerduty_secret: str | None = None  # also require PagerDuty's signature on its intake
-    intake_token: str | None = None  # monitoring's own token for /intake/… (kunren.page.alerts)
-    sns_certificate: bytes | None = None  # SNS's signing certificate (PEM) for /intake/sns
-    poll_seconds: float = 3.0
-    max_body: int = MAX_BODY
-
-
-class WebError(Exception):
-    """A refusal shown to the user: an HTTP status and an i18n message key."""
-
-    def __init__(self, status: int, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.status = status
-        self.key = key
-        self.values = values
-
-
-@dataclass
-class Req:
-    """One request as handlers see it, after every check passed."""
-
-    request: Request
-    access: Access
-    session: Session
-    t: Translator
-    nonce: str
-    form: dict[str, str] = field(default_factory=dict)
-    cookies: dict[str, str] = field(default_factory=dict)  # to set on the response
-
-    @property
-    def wants_json(self) -> bool:
-        return "application/json" in self.request.headers.get("accept", "")
-
-    @property
-    def lang(self) -> str:
-        return self.t.lang
-
-
-Handler = Callable[["WebApp", Req], Awaitable[Response]]
-
-
-class WebApp:
-    """The state behind the routes: control, tokens, sessions, the record's view, templates."""
-
-    def __init__(
-        self, control: DrillControl, options: AppOptions, notices: NoticeService | None = None
-    ) -> None:
-        self.control = control
-        self.options = options
-        self.notices = notices
-        self.tokens = Tokens(control.participant_token, control.facilitator_token)
-        self.sessions = SessionStore()
-        self.view = DrillView(control)
-        self.running: set[str] = set()  # runbooks and notices in flight: one at a time
-        suffix = cookie_suffix(control.drill_id)
-        self.cookie = {
-            Access.PARTICIPANT: f"kunren_p_{suffix}",
-            Access.FACILITATOR: f"kunren_f_{suffix}",
-        }
-        self.session_cookie = f"kunren_s_{suffix}"
-        self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
-        )
-
-    # ------------------------------------------------------------------ the guard
-
-    def route(self, path: str, handler: Handler, level: Access, method: str = "GET") -> Route:
-        async def endpoint(request: Request) -> Response:
-            return await self.guard(request, lambda: self._handle(request, handler, level))
-
-        return Route(path, endpoint, methods=[method], name=handler.__name__)
-
-    async def _handle(self, request: Request, handler: Handler, level: Access) -> Response:
-        req = await self._prepare(request, level)
-        if isinstance(req, Response):
-            return req
-        return self.finish(req, await handler(self, req))
-
-    async def guard(self, request: Request, call: Callable[[], Awaitable[Response]]) -> Response:
-        """The error boundary: a refusal becomes its page, anything else a generic 500.
-
-        Errors are answered here rather than re-raised to the server, so the connection
-        stays usable and the traceback goes to the log only.
-        """
-        try:
-            return await call()
-        except WebError as exc:
-            return self.error_response(request, exc.status, exc.key, exc.values)
-        except Exception:
-            log.exception("error serving %s %s", request.method, request.url.path)
-            return self.error_response(request, 500, "err_internal", {})
-
-    def error_response(
-        self, request: Request, status: int, key: str, values: dict[str, object]
-    ) -> Response:
-        t = self.translator(request)
-        message = t(key, **values)
-        nonce = secrets.token_urlsafe(16)
-        wants_json = "application/json" in request.headers.get("accept", "")
-        if wants_json or request.url.path.startswith(("/api/", "/intake/")):
-            return self.secure(
-                JSONResponse({"ok": False, "error": message}, status_code=status), nonce
-            )
-        html = self.env.get_template("error.html").render(
-            t=t, lang=t.lang, nonce=nonce, message=message, status=status
-        )
-        return self.secure(HTMLResponse(html, status_code=status), nonce)
-
-    def translator(self, request: Request) -> Translator:
-        return Translator(
-            pick_lang(
-                request.query_params.get("lang"),
-                request.cookies.get(LANG_COOKIE),
-                request.headers.get("accept-language"),
-                self.control.scenario.lang,
-            )
-        )
-
-    async def _prepare(self, request: Request, level: Access) -> Req | Response:
-        t = self.translator(request)
-        query_token = request.query_params.get("token") if request.method == "GET" else None
-        presented = [
-            query_token,
-            request.cookies.get(self.cookie[Access.PARTICIPANT]),
-            request.cookies.get(self.cookie[Access.FACILITATOR]),
-            bearer_token(request.headers),
-        ]
-        access = self.tokens.best(presented)
-        if access is Access.NONE:
-            raise WebError(401, "err_token")
-        if access < level:
-            raise WebError(403, "err_facilitator_only")
-        if query_token is not None:
-            return self._strip_token(request, query_token)
-        session = self.sessions.get(request.cookies.get(self.session_cookie))
-        req_cookies: dict[str, str] = {}
-        if session is None:
-            if request.method != "GET":
-                raise WebError(403, "err_csrf")
-            session = self.sessions.create()
-            req_cookies[self.session_cookie] = session.sid
-        if "lang" in request.query_params and request.query_params["lang"] == t.lang:
-            req_cookies[LANG_COOKIE] = t.lang
-        req = Req(request, access, session, t, secrets.token_urlsafe(16), cookies=req_cookies)
-        if request.method == "POST":
-            reason = cross_site_reason(request.headers, request.url.scheme)
-            if reason is not None:
-                log.warning(
-                    "refused a cross-site %s %s: %s", request.method, request.url.path, reason
-                )
-                raise WebError(403, "err_cross_site")
-            req.form = parse_form(await read_body(request, self.options.max_body), request)
-            presented_csrf = req.form.get("csrf") or request.headers.get("x-csrf-token")
-            if not session.check_csrf(presented_csrf):
-                raise WebError(403, "err_csrf")
-        self.view.refresh()
-        return req
-
-    def _strip_token(self, request: Request, token: str) -> Response:
-        """Trade the link's token for a cookie, so it leaves the address bar and history."""
-        access = self.tokens.access(token)
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-        target = request.url.path + (f"?{urlencode(query)}" if query else "")
-        response = RedirectResponse(target, status_code=303)
-        if access is not Access.NONE:
-            response.set_cookie(self.cookie[access], token, httponly=True, samesite="lax")
-        return self.secure(response, secrets.token_urlsafe(16))
-
-    # ------------------------------------------------------------------ responses
-
-    def finish(self, req: Req, response: Response) -> Response:
-        for name, value in req.cookies.items():
-            response.set_cookie(name, value, httponly=name != LANG_COOKIE, samesite="lax")
-        return self.secure(response, req.nonce)
-
-    @staticmethod
-    def secure(response: Response, nonce: str) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers[name] = value
-        response.headers["Content-Security-Policy"] = content_security_policy(nonce)
-        return response
-
-    def render(self, req: Req, template: str, status: int = 200, **context: Any) -> Response:
-        html = self.env.get_template(template).render(
-            t=req.t,
-            lang=req.lang,
-            nonce=req.nonce,
-            csrf=req.session.csrf,
-            scenario=self.control.scenario,
-            clock=self.clock_state(req.t),
-            poll_ms=int(self.options.poll_seconds * 1000),
-            fmt=format_clock,
-            new_key=lambda: secrets.token_urlsafe(12),
-            **context,
-        )
-        return HTMLResponse(html, status_code=status)
-
-    def clock_state(self, t: Translator | None = None) -> dict[str, Any]:
-        """Drill time now and how fast it runs (0: it does not tick, e.g. virtual or ended)."""
-        ended = self.view.ended
-        if ended is not None:
-            return {"now": ended.at, "speed": 0.0, "ended": self.ended_text(t)}
-        speed = self.control.clock.speed
-        return {
-            "now": round(self.control.clock.now(), 3),
-            "speed": speed if math.isfinite(speed) and speed > 0 else 0.0,
-            "ended": None,
-        }
-
-    def ended_text(self, t: Translator | None) -> str | None:
-        ended = self.view.ended
-        if ended is None:
-            return None
-        t = t or Translator("en")
-        if ended.type == "drill.aborted":
-            return t("drill_aborted", reason=ended.reason)
-        return t("drill_ended")
-
-    def done(
-        self, req: Req, message: str, key: str = "", redirect: str = "/", **data: Any
-    ) -> Response:
-        """An action's success: JSON for the page's script, a redirect for a plain form."""
-        payload = {"ok": True, "message": message, **data}
-        req.session.remember(key, json.dumps(payload))
-        if req.wants_json:
-            return JSONResponse(payload)
-        req.session.flash = message
-        return RedirectResponse(redirect, status_code=303)
-
-    def replay(self, req: Req, key: str, redirect: str = "/") -> Response | None:
-        """The same answer again for a repeated idempotency key: nothing new is recorded."""
-        previous = req.session.remembered(key)
-        if previous is None:
-            return None
-        if req.wants_json:
-            return JSONResponse(json.loads(previous))
-        return RedirectResponse(redirect, status_code=303)
-
-    def refuse_if_ended(self) -> None:
-        if self.view.ended is not None:
-            raise WebError(409, "err_ended")
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 past ``limit`` whether or not it declared a length."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            if int(declared) > limit:
-                raise WebError(413, "err_too_large", limit=limit // 1024)
-        except ValueError as exc:
-            raise WebError(400, "err_bad_request") from exc
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise WebError(413, "err_too_large", limit=limit // 1024)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def parse_form(body: bytes, request: Request) -> dict[str, str]:
-    """An url-encoded form (the page's script sends the same); anything else is refused."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        raise WebError(400, "err_bad_request")
-    try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=64))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WebError(400, "err_bad_request") from exc
-
-
-def field_error(exc: FieldError) -> WebError:
-    return WebError(400, exc.key, limit=exc.limit)
-
-
-# ---------------------------------------------------------------------- errors
-
-
-def error_handlers(web: WebApp) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
-    """Starlette's own refusals (unknown path, wrong method) and a last resort."""
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        key = {404: "err_not_found", 405: "err_method"}.get(exc.status_code, "err_bad_request")
-        return web.error_response(request, exc.status_code, key, {})
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.error("error serving %s %s", request.method, request.url.path, exc_info=exc)
-        return web.error_response(request, 500, "err_internal", {})
-
-    return {HTTPException: on_http_error, Exception: on_crash}
 
 
 def build_app(
     control: DrillControl,
     options: AppOptions | None = None,
-    notices: NoticeService | None = None,
+    notice_service: NoticeService | None = None,
 ) -> Starlette:
     """The Starlette app serving one drill's participant page, facilitator view and intake;
-    with ``notices``, participants can also send customer notices from the page."""
-    from kunren.page import alerts, facilitator, pages  # they import this module
-    from kunren.page import notices as notice_routes
-
-    web = WebApp(control, options or AppOptions(), notices)
+    with ``notice_service``, participants can also send customer notices from the page."""
+    web = WebApp(control, options or AppOptions(), notice_service)
 
     routes = [
         *pages.routes(web),
         *facilitator.routes(web),
-        *notice_routes.routes(web),
+        *notices.routes(web),
         *alerts.routes(web),
     ]
     app = Starlette(routes=routes, exception_handlers=error_handlers(web))

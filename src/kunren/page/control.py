@@ -33,7 +33,8 @@ RunbookResult = Literal["ok", "failed", "refused"]
 
 
 class DrillControl(Protocol):
-    """The conductor's side of the participant web app (``Conductor`` + ``conductor_link``)."""
+    """Whoever runs the drill, as the participant web app sees it: the conductor (through
+    ``kunren.drills.serving``), or ``LocalDrillControl`` for tabletop drills and tests."""
 
     @property
     def scenario(self) -> Scenario: ...

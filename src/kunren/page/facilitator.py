@@ -13,9 +13,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.durations import format_clock, parse_offset
-from kunren.page.app import Req, WebApp, WebError, field_error
 from kunren.page.security import Access, FieldError, clean_name, clean_note
 from kunren.page.state import actor_of, describe
+from kunren.page.webapp import Req, WebApp, WebError, field_error
 from kunren.record.events import Amendment, Event
 
 

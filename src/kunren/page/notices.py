@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from kunren.errors import KunrenError
-from kunren.page.app import Req, WebApp, WebError
 from kunren.page.security import Access, FieldError, clean_note
+from kunren.page.webapp import Req, WebApp, WebError
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService, Preview

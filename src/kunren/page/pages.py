@@ -16,8 +16,8 @@ from starlette.routing import Route
 from kunren.durations import format_clock
 from kunren.errors import KunrenError
 from kunren.page import notices
-from kunren.page.app import Req, WebApp, WebError, field_error
 from kunren.page.security import Access, FieldError, clean_name, clean_note
+from kunren.page.webapp import Req, WebApp, WebError, field_error
 from kunren.record.events import Milestone, Note, ParticipantJoined, Readiness
 from kunren.scenarios.models import RunbookSpec
 

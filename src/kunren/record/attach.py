@@ -2,7 +2,8 @@
 
 Such a command has no running clock of its own, so it reconstructs the drill time from the
 record: the last ``drill.started`` or ``drill.resumed`` event anchors (drill time, wall time)
-and the drill's speed, and "now" is that anchor plus the wall time passed since, times speed.
+and the drill's speed (the one ``kunren resume --speed`` gave, if any), and "now" is that
+anchor plus the wall time passed since, times speed.
 A drill on the virtual clock has no "now" a person can share: those commands need ``--at``.
 """
 
@@ -58,10 +59,12 @@ def attached_clock(events: list[Event]) -> AttachedClock | None:
     if started.clock == "virtual":
         return None
     anchor: Event = started
+    speed = started.speed
     for event in events:
         if isinstance(event, DrillResumed):
             anchor = event
-    return AttachedClock(anchor.at, datetime.fromisoformat(anchor.wall), started.speed)
+            speed = event.speed if event.speed is not None else speed  # resume --speed
+    return AttachedClock(anchor.at, datetime.fromisoformat(anchor.wall), speed)
 
 
 def open_drill(drill: str | Path, drills_root: Path | None = None) -> EventLog:

@@ -2,7 +2,8 @@
 
 The event log is the single source of truth: the scorer and the reports read only this. Each
 event carries ``seq`` (strictly increasing), ``type``, ``at`` (drill time in seconds since drill
-start) and ``wall`` (ISO 8601 with offset). Event types are extended, never renamed; the format
+start) and ``wall`` (ISO 8601 with offset); an event a scheduled step produced also carries
+``step``, the step's key. Event types are extended, never renamed; the format
 version is ``v`` in ``drill.started``.
 
     drill.started / drill.ended / drill.aborted / drill.resumed
@@ -42,6 +43,9 @@ class _Event(BaseModel):
     seq: int = 0
     at: float = 0.0
     wall: str = ""
+    # The key of the scheduled step that produced this event ("fault:kill-web", "load:2"),
+    # so resume reads from the record which steps are done. Left out of the line when None.
+    step: str | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class DrillStarted(_Event):
@@ -69,6 +73,8 @@ class DrillAborted(_Event):
 class DrillResumed(_Event):
     type: Literal["drill.resumed"] = "drill.resumed"
     reason: str = "resumed after the conductor stopped"
+    # The speed the rest of the drill runs at (``kunren resume --speed``); None: as started.
+    speed: float | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class FaultInjecting(_Event):

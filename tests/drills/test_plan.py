@@ -1,4 +1,5 @@
-"""``kunren plan``: the drill's timeline in time order, and it touches nothing.
+"""``kunren plan``: the drill's timeline in time order, built from the conductor's own schedule
+steps, and it touches nothing.
 
 ``--resolve`` is the one part that talks to a system: it is tested against moto's server on
 loopback (real HTTP, real boto3), the way a user would point kunren at an AWS endpoint.
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from kunren.drills.plan import build_plan, render_plan
+from kunren.drills.schedule import EndStep, build_schedule
 from kunren.scenarios.loader import load_scenario
-from kunren.scenarios.plan import build_plan, render_plan
 
 KUNREN = Path(sys.executable).parent / "kunren"
 REPO = Path(__file__).resolve().parents[2]
@@ -64,17 +66,17 @@ TIME   UNTIL  WHAT       ID                 DETAIL
 00:00         service    app                start sleep 1000 (ready: http://127.0.0.1:18099/health)
 00:00         probe      alive              command every 15s: run=true
 00:00         stop       alive              abort and revert all if it fails for 10m
-00:00  08:00  load       stage 1            2 users (spawn 1/s): GET / on http://127.0.0.1:18098
-04:00  06:00  fault      freeze             process.stop on app-proc
-05:00         inject                        inquiry: A customer calls (to support)
-06:00         revert     freeze             undo process.stop after 2m
+00:00  08:00  load       load:1             2 users (spawn 1/s): GET / on http://127.0.0.1:18098
+04:00  06:00  fault      fault:freeze       process.stop on app-proc
+05:00         inject     inject:1           inquiry: A customer calls (to support)
+06:00         revert     revert:freeze      undo process.stop after 2m
 07:00         objective  detected           reached within 3m of T0
-08:00  30:00  load       stage 2            10 users (spawn 5/s)
-10:00  15:00  fault      touch              testing.marker: path=touched.txt
-12:00  22:00  inject                        unavailable: alice is away for 10m
+08:00  30:00  load       load:2             10 users (spawn 5/s)
+10:00  15:00  fault      fault:touch        testing.marker: path=touched.txt
+12:00  22:00  inject     inject:2           unavailable: alice is away for 10m
 14:00         objective  customer_notified  reached within 10m of T0, by support
-15:00         revert     touch              undo testing.marker after 5m
-30:00         end                           drill ends; milestones not reached are censored (30+ min)
+15:00         revert     revert:touch       undo testing.marker after 5m
+30:00         end        end                drill ends; milestones not reached are censored (30+ min)
 
 Targets
   app-proc  process: {service: app}
@@ -124,6 +126,33 @@ def test_rows_at_the_same_time_come_in_the_order_a_drill_brings_them_up(tmp_path
     assert at_zero == ["service", "probe", "stop", "load"]
     assert [row.at for row in plan.rows] == sorted(row.at for row in plan.rows)
     assert plan.rows[-1].what == "end"
+
+
+def test_the_timed_rows_are_the_conductors_steps_in_its_order_under_their_keys(
+    tmp_path: Path,
+) -> None:
+    text = SMALL.replace(
+        "runbooks:",
+        "simulate:\n  seed: 4\n  people:\n"
+        "    - {role: sre, person: bob, detected: 3m-6m, triaged: 9m}\n"
+        "    - {role: support, person: alice, customer_notified: 13m-14m}\n"
+        "runbooks:",
+    )
+    (tmp_path / "sim.yaml").write_text(text, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "sim.yaml").scenario
+    plan = build_plan(scenario)
+    keys = {step.key for step in build_schedule(scenario)}
+    step_rows = [(row.at, row.id) for row in plan.rows if row.id in keys]
+    assert step_rows == [(step.at, step.key) for step in build_schedule(scenario)]
+    assert step_rows[-1] == (30 * 60, EndStep.key)
+    simulated = [(row.id, row.detail) for row in plan.rows if row.what == "simulated"]
+    # the times the drill will use (seeded); alice is away 12m-22m, so she marks nothing
+    detected = next(step for step in build_schedule(scenario) if step.key == "sim:bob:detected")
+    assert simulated == [
+        ("sim:bob:detected", "bob (sre) marks detected, drawn from 3m-6m"),
+        ("sim:bob:triaged", "bob (sre) marks triaged"),
+    ]
+    assert 180 <= detected.at <= 360
 
 
 def test_a_drill_without_faults_counts_objectives_from_its_start() -> None:
@@ -247,7 +276,7 @@ def test_plan_without_resolve_makes_no_aws_call(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "Resolved now" not in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()]
-    assert ["05:00", "fault", "stop-web", "aws.ec2.stop", "on", "web"] in rows
+    assert ["05:00", "fault", "fault:stop-web", "aws.ec2.stop", "on", "web"] in rows
 
 
 def test_plan_of_a_missing_file_is_one_line_and_exit_2(tmp_path: Path) -> None:

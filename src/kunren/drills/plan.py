@@ -2,42 +2,46 @@
 
 Before a game day the facilitator wants to read what will happen and when, in one table, in
 time order: services started, load stages, probes, every fault and when it is reverted,
-injects, objective deadlines and the drill end. Building that touches nothing (no plugin acts,
-no AWS call), so it is safe to run against a production scenario; ``--resolve`` is the one
-opt-in that asks AWS (read-only) which resources each fault would hit, and its answer arrives
-here as plain lines.
+injects, simulated people, objective deadlines and the drill end. The timed rows are the
+conductor's own schedule steps (``kunren.drills.schedule``), in the order it fires them and
+under the keys the record will carry (``step``), so the plan cannot drift from the run.
+Building it touches nothing (no plugin acts, no AWS call), so it is safe to run against a
+production scenario; ``--resolve`` is the one opt-in that asks AWS (read-only) which resources
+each fault would hit, and its answer arrives here as plain lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from pydantic import JsonValue
 
 from kunren import plugins
+from kunren.drills.schedule import (
+    EndStep,
+    FaultStep,
+    InjectStep,
+    LoadStep,
+    RevertStep,
+    SimulatedStep,
+    Step,
+    build_schedule,
+)
 from kunren.durations import format_clock, format_duration
 from kunren.errors import PluginError
 from kunren.scenarios.models import Scenario, Target
 
-# Rows at the same time read best in the order a drill brings them up.
-_ORDER = {
-    "service": 0,
-    "probe": 1,
-    "stop": 2,
-    "load": 3,
-    "fault": 4,
-    "revert": 5,
-    "inject": 6,
-    "simulated": 7,
-    "objective": 8,
-    "end": 9,
-}
+# Rows at the same time read best in the order a drill brings them up: what starts with the
+# drill, then the steps in the order the conductor fires them, deadlines, and the end.
+_ORDER = {"service": 0, "probe": 1, "stop": 2, "step": 3, "objective": 4, "end": 5}
 
 
 @dataclass(frozen=True)
 class PlanRow:
-    """One line of the timeline: what happens at drill time ``at`` (seconds)."""
+    """One line of the timeline: what happens at drill time ``at`` (seconds). A step's row
+    has the step's key as ``id``."""
 
     at: float
     what: str
@@ -60,22 +64,15 @@ class Plan:
 def build_plan(scenario: Scenario, resolved: Sequence[str] = ()) -> Plan:
     """The timeline of ``scenario``; ``resolved``: one line per fault from ``--resolve``."""
     t0, t0_note = _t0(scenario)
-    rows = [
-        *_service_rows(scenario),
-        *_probe_rows(scenario),
-        *_load_rows(scenario),
-        *_fault_rows(scenario),
-        *_inject_rows(scenario),
-        *_simulated_rows(scenario),
-        *_objective_rows(scenario, t0),
-        PlanRow(
-            scenario.duration,
-            "end",
-            "",
-            f"drill ends; milestones not reached are censored ({_mins(scenario.duration)}+ min)",
-        ),
+    ranked = [
+        *((row, "service") for row in _service_rows(scenario)),
+        *((row, "probe" if row.what == "probe" else "stop") for row in _probe_rows(scenario)),
+        *((_step_row(scenario, step), _group(step)) for step in build_schedule(scenario)),
+        *((row, "objective") for row in _objective_rows(scenario, t0)),
     ]
-    rows.sort(key=lambda row: (row.at, _ORDER[row.what]))
+    # a stable sort: steps at the same time keep the schedule's order
+    ranked.sort(key=lambda pair: (pair[0].at, _ORDER[pair[1]]))
+    rows = [row for row, _ in ranked]
     return Plan(
         title=f"{scenario.id}: {scenario.title}",
         rows=rows,
@@ -149,72 +146,66 @@ def _probe_rows(scenario: Scenario) -> list[PlanRow]:
     return rows
 
 
-def _load_rows(scenario: Scenario) -> list[PlanRow]:
+def _group(step: Step) -> str:
+    return "end" if isinstance(step, EndStep) else "step"
+
+
+def _step_row(scenario: Scenario, step: Step) -> PlanRow:
+    """One schedule step as a row, keyed as the record will key its events."""
+    match step:
+        case LoadStep():
+            return _load_row(scenario, step)
+        case FaultStep(fault=fault):
+            on = f" on {fault.target}" if fault.target else ""
+            detail = f"{fault.kind}{on}{_params(fault.params)}"
+            detail += _availability(plugins.INJECTORS, fault.kind)
+            return PlanRow(step.at, "fault", step.key, detail, step.until)
+        case RevertStep(fault=fault):
+            detail = f"undo {fault.kind} after {_dur(fault.for_)}"
+            return PlanRow(step.at, "revert", step.key, detail)
+        case InjectStep():
+            return PlanRow(step.at, "inject", step.key, _inject_detail(step), step.until)
+        case SimulatedStep(mark=mark):
+            lo, hi = mark.window
+            drawn = "" if lo == hi else f", drawn from {_dur(lo)}-{_dur(hi)}"
+            detail = f"{mark.person} ({mark.role}) marks {mark.milestone}{drawn}"
+            return PlanRow(step.at, "simulated", step.key, detail)
+        case EndStep():
+            censored = f"({_mins(scenario.duration)}+ min)"
+            detail = f"drill ends; milestones not reached are censored {censored}"
+            return PlanRow(step.at, "end", step.key, detail)
+        case _:
+            assert_never(step)
+
+
+def _load_row(scenario: Scenario, step: LoadStep) -> PlanRow:
     load = scenario.load
-    if load is None:
-        return []
-    source = f"locustfile {load.locustfile}" if load.locustfile else "GET " + ", ".join(load.urls)
-    workers = f", {load.distributed.workers} workers" if load.distributed.workers else ""
-    master = f", master {load.master.host}:{load.master.port}" if load.master else ""
-    rows = []
-    for index, stage in enumerate(load.stages):
-        until = load.stages[index + 1].at if index + 1 < len(load.stages) else scenario.duration
-        detail = f"{stage.users} users (spawn {stage.spawn_rate:g}/s)"
-        if index == 0:
-            detail += f": {source} on {load.host}{workers}{master}"
-        rows.append(PlanRow(stage.at, "load", f"stage {index + 1}", detail, until))
-    return rows
+    assert load is not None  # a load step comes from the scenario's load
+    stages = load.stages
+    until = stages[step.number].at if step.number < len(stages) else scenario.duration
+    detail = f"{step.stage.users} users (spawn {step.stage.spawn_rate:g}/s)"
+    if step.number == 1:
+        source = (
+            f"locustfile {load.locustfile}" if load.locustfile else "GET " + ", ".join(load.urls)
+        )
+        workers = f", {load.distributed.workers} workers" if load.distributed.workers else ""
+        master = f", master {load.master.host}:{load.master.port}" if load.master else ""
+        detail += f": {source} on {load.host}{workers}{master}"
+    return PlanRow(step.at, "load", step.key, detail, until)
 
 
-def _fault_rows(scenario: Scenario) -> list[PlanRow]:
-    rows = []
-    for fault in scenario.faults:
-        on = f" on {fault.target}" if fault.target else ""
-        detail = f"{fault.kind}{on}{_params(fault.params)}"
-        detail += _availability(plugins.INJECTORS, fault.kind)
-        end = fault.at + fault.for_ if fault.for_ is not None else None
-        rows.append(PlanRow(fault.at, "fault", fault.id, detail, end))
-        if end is not None:
-            rows.append(
-                PlanRow(end, "revert", fault.id, f"undo {fault.kind} after {_dur(fault.for_)}")
-            )
-    return rows
-
-
-def _inject_rows(scenario: Scenario) -> list[PlanRow]:
-    rows = []
-    for inject in scenario.injects:
-        end = inject.at + inject.for_ if inject.for_ is not None else None
-        if inject.kind == "unavailable":
-            away = f" for {_dur(inject.for_)}" if inject.for_ is not None else ""
-            detail = f"unavailable: {inject.who} is away{away}"
-            if inject.text:
-                detail += f": {inject.text}"
-        else:
-            detail = f"{inject.kind}: {inject.text.strip()}"
-        if inject.to:
-            detail += f" (to {', '.join(inject.to)})"
-        rows.append(PlanRow(inject.at, "inject", "", detail, end))
-    return rows
-
-
-def _simulated_rows(scenario: Scenario) -> list[PlanRow]:
-    if scenario.simulate is None:
-        return []
-    rows = []
-    for person in scenario.simulate.people:
-        for milestone, (lo, hi) in person.milestones.items():
-            window = format_duration(lo) if lo == hi else f"{_dur(lo)}-{_dur(hi)}"
-            rows.append(
-                PlanRow(
-                    lo,
-                    "simulated",
-                    person.person,
-                    f"{milestone} ({person.role}) at {window}",
-                    hi if hi != lo else None,
-                )
-            )
-    return rows
+def _inject_detail(step: InjectStep) -> str:
+    inject = step.inject
+    if inject.kind == "unavailable":
+        away = f" for {_dur(inject.for_)}" if inject.for_ is not None else ""
+        detail = f"unavailable: {inject.who} is away{away}"
+        if inject.text:
+            detail += f": {inject.text}"
+    else:
+        detail = f"{inject.kind}: {inject.text.strip()}"
+    if inject.to:
+        detail += f" (to {', '.join(inject.to)})"
+    return detail
 
 
 def _objective_rows(scenario: Scenario, t0: float) -> list[PlanRow]:
