@@ -29,11 +29,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.page import intake
-from kunren.page.webapp import WebApp
 from kunren.page.control import DrillControl
 from kunren.page.intake_sns import SnsConfirmation, parse_sns
 from kunren.page.security import SECURITY_HEADERS, Tokens
 from kunren.page.state import DrillView
+from kunren.page.webapp import WebApp
 from kunren.record.events import Alert, DrillResumed, DrillStarted, Event, Milestone
 from kunren.runtime.clock import is_virtual
 
