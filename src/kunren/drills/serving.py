@@ -37,12 +37,14 @@ TOKENS_FILE = ".web-tokens.json"
 
 @dataclass(frozen=True)
 class WebOptions:
-    """``kunren run --bind/--port/--allow-remote``; ``announce`` prints the links."""
+    """``kunren run --bind/--port/--allow-remote``; ``announce`` gets the links as lines to
+    print, ``on_links`` as the object (the CLI draws the join link as a QR code from it)."""
 
     host: str = "127.0.0.1"
     port: int = 8765
     allow_remote: bool = False
     announce: Callable[[str], Any] | None = None
+    on_links: Callable[[WebLinks], Any] | None = None
     pagerduty_secret: str | None = None  # else $KUNREN_PAGERDUTY_SECRET, if set
     live_notices: bool = False  # notices from the page reach real audiences (else captured)
 
@@ -147,8 +149,11 @@ async def start_web(conductor: ConductorLike, options: WebOptions) -> RunningSer
         control, AppOptions(pagerduty_secret=secret), notice_service(conductor, options)
     )
     server = await serve(app, options.host, options.port, allow_remote=options.allow_remote)
+    links = server.links(control)
+    if options.on_links is not None:
+        options.on_links(links)
     if options.announce is not None:
-        for line in announcement(server.links(control)):
+        for line in announcement(links):
             options.announce(line)
     return server
 

@@ -18,10 +18,11 @@ from kunren import plugins
 from kunren.errors import PluginError, Problem
 from kunren.scenarios import errors_map
 from kunren.scenarios.models import (
-    _FAULT_FIELDS,
-    _RUNBOOK_FIELDS,
     BUILTIN_MILESTONES,
+    Fault,
+    RunbookSpec,
     Scenario,
+    own_keys,
 )
 from kunren.scenarios.yamlsource import MISSING, KeyPath, SourceMap, child
 
@@ -319,7 +320,9 @@ class CrossCheck:
 
 def _allowed_extra(path: KeyPath) -> set[str]:
     section = path[0] if path else ""
-    return {"faults": _FAULT_FIELDS, "runbooks": _RUNBOOK_FIELDS}.get(str(section), set())
+    models: dict[str, type[Fault | RunbookSpec]] = {"faults": Fault, "runbooks": RunbookSpec}
+    model = models.get(str(section))
+    return set(own_keys(model)) if model is not None else set()
 
 
 def _is_list(data: object, path: KeyPath) -> bool:
