@@ -1,8 +1,9 @@
 """Drill folders: ``drills/<drill-id>/`` holds the record, the scenario snapshot and metadata.
 
-Folder names carry the drill's start in UTC. The snapshot is the scenario text exactly as it ran; ``drill.json`` remembers where it came
-from, so relative paths in it (templates, audiences, a locustfile) still resolve when a later
-command (score, report, revert, resume) loads the snapshot.
+Folder names carry the drill's start in UTC. The snapshot is the scenario text exactly as it
+ran; ``drill.json`` remembers where it came from, so relative paths in it (templates,
+audiences, a locustfile) still resolve when a later command (score, report, revert, resume)
+loads the snapshot.
 """
 
 from __future__ import annotations
