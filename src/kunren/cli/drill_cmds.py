@@ -201,10 +201,16 @@ def _close(
     quiet: bool,
 ) -> None:
     """The last screen, then one Error line if the drill was aborted."""
-    from kunren.cli.live import closing_lines
+    from kunren.cli.live import closing_lines, objectives_line, progress
+    from kunren.record.attach import end_time
+    from kunren.record.eventlog import EventLog
+    from kunren.record.folders import load_snapshot
 
     written = _write_report(drill_dir, drills_root) if report else None
-    lines = closing_lines(outcome, drill_dir, drills_root, written, series)
+    events = EventLog(drill_dir).read()
+    state = progress(load_snapshot(drill_dir).scenario, events)
+    goals = objectives_line(state, end_time(events))
+    lines = closing_lines(outcome, drill_dir, drills_root, written, series, goals)
     for text in lines[: lines.index("Next:")] if quiet else lines:
         click.echo(text)
     if outcome.status == "aborted":

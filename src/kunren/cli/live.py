@@ -76,10 +76,12 @@ def progress(scenario: Scenario, events: list[Event]) -> Progress:
     return Progress(t0, tuple(states))
 
 
-def objective_text(state: ObjectiveState, now: float, t0: float | None) -> str:
+def objective_text(state: ObjectiveState, now: float, t0: float | None, final: bool = False) -> str:
+    """Met (and when), MISSED, or the time left; ``final``: the drill is over, unmet is missed
+    (as ``kunren score`` says it)."""
     if state.met_after is not None:
         return f"{state.name} met {format_clock(state.met_after)}"
-    if state.missed:
+    if state.missed or final:
         return f"{state.name} MISSED"
     if t0 is None:
         return f"{state.name} ≤{format_clock(state.within)} from T0"
@@ -176,7 +178,10 @@ class LiveConsole:
         for event in events:
             if event.seq not in self._shown:
                 self._show(event, self._conductor)
-        if len(events) != self._seen_count:
+        self._update_progress(events)
+
+    def _update_progress(self, events: list[Event]) -> None:
+        if self._conductor is not None and len(events) != self._seen_count:
             self._seen_count = len(events)
             self._progress = progress(self._conductor.scenario, list(events))
 
@@ -209,8 +214,12 @@ class LiveConsole:
 
     def _draw_status(self) -> None:
         conductor = self._conductor
-        if conductor is None or self._over:
+        if conductor is None or self._over or self._mirror is None:
             return
+        try:
+            self._update_progress(self._mirror.refresh())
+        except Exception:  # as in _catch_up: the status line never stops the drill
+            pass
         step = conductor.next_step
         text = status_line(
             conductor.clock.now(),
@@ -230,13 +239,29 @@ class LiveConsole:
         self._status = ""
 
 
+def objectives_line(state: Progress, end: float) -> str | None:
+    """``Objectives: 1 of 2 met (detected met 02:10 · triaged MISSED)``, at the drill's end."""
+    if not state.objectives:
+        return None
+    met = sum(1 for o in state.objectives if o.met_after is not None)
+    each = " · ".join(objective_text(o, end, state.t0, final=True) for o in state.objectives)
+    return f"Objectives: {met} of {len(state.objectives)} met ({each})"
+
+
 def closing_lines(
-    outcome: Outcome, drill_dir: Path, drills_root: Path, report: Path | None, series: str
+    outcome: Outcome,
+    drill_dir: Path,
+    drills_root: Path,
+    report: Path | None,
+    series: str,
+    objectives: str | None = None,
 ) -> list[str]:
     """The last screen: how the drill ended, where its record is, and what to run next."""
     lines = []
     if outcome.status != "aborted":
         lines.append(f"Drill {outcome.status}: {outcome.reason}")
+    if objectives is not None:
+        lines.append(objectives)
     lines.append(f"Record: {drill_dir}")
     if report is not None:
         lines.append(f"Report: {report}")

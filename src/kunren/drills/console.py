@@ -12,7 +12,8 @@ from kunren.record import events as ev
 def describe(event: ev.Event) -> str:
     match event:
         case ev.DrillStarted():
-            clock = f"{event.clock} clock, speed {event.speed:g}"
+            speed = "" if event.clock == "virtual" else f", speed {event.speed:g}"
+            clock = f"{event.clock} clock{speed}"  # virtual time has no speed
             return f"drill {event.drill} started ({event.title}; {clock})"
         case ev.DrillEnded():
             return f"drill ended: {event.reason}"
