@@ -16,6 +16,7 @@ commands to run next.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import threading
@@ -216,10 +217,8 @@ class LiveConsole:
         conductor = self._conductor
         if conductor is None or self._over or self._mirror is None:
             return
-        try:
+        with contextlib.suppress(Exception):  # as in _catch_up: it never stops the drill
             self._update_progress(self._mirror.refresh())
-        except Exception:  # as in _catch_up: the status line never stops the drill
-            pass
         step = conductor.next_step
         text = status_line(
             conductor.clock.now(),
