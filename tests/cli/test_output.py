@@ -1,0 +1,75 @@
+"""What the commands print is true and reads as meant: errors, init, plugins, --dry-run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.drills.proc import run
+
+KILLS = """
+version: 1
+id: kills
+title: Kill and freeze
+duration: 10m
+services:
+  orders: {command: [sleep, "600"]}
+targets:
+  orders: {process: {service: orders}}
+faults:
+  - {id: kill-orders, at: 2m, kind: process.kill, target: orders, signal: KILL}
+  - {id: freeze-orders, at: 5m, for: 1m, kind: process.stop, target: orders}
+"""
+
+
+def test_run_of_a_missing_file_is_one_error_line(tmp_path: Path) -> None:
+    done = run(["run", "nope.yaml"], cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "Error: nope.yaml: no such scenario file\n"
+    assert not (tmp_path / "drills").exists()
+
+
+def test_dry_run_says_what_each_fault_does_and_which_cannot_be_undone(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    scenario = write_scenario(KILLS)
+    done = run(["run", str(scenario), "--dry-run"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        f"Dry run of {scenario}: nothing is touched.",
+        "  02:00  kill-orders (process.kill): Send a signal (TERM by default, KILL, HUP, any) "
+        "to a local process.",
+        "         targets: service orders (the drill starts it; not running yet)",
+        "         undo: none. This fault cannot be undone by kunren",
+        "  05:00  freeze-orders (process.stop): Freeze a local process with SIGSTOP; "
+        "reverted by SIGCONT.",
+        "         targets: service orders (the drill starts it; not running yet)",
+        "         undo: send SIGCONT to the frozen processes",
+        "Cannot be undone: kill-orders (abort and revert leave them as they are)",
+    ]
+    assert "is not running" not in done.stdout
+    assert not (tmp_path / "drills").exists()
+
+
+def test_plugins_hides_the_test_doubles_unless_all(tmp_path: Path) -> None:
+    listed = run(["plugins"], cwd=tmp_path)
+    assert listed.returncode == 0
+    assert "testing." not in listed.stdout
+    assert "process.kill" in listed.stdout
+    everything = run(["plugins", "--all"], cwd=tmp_path)
+    kinds = [line.split()[1] for line in everything.stdout.splitlines()[1:]]
+    assert {"testing.marker", "testing.file"} <= set(kinds)
+
+
+def test_init_lists_every_file_it_counts_and_the_readmes_next_step(tmp_path: Path) -> None:
+    done = run(["init", "ws"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    count = int(lines[0].split("(")[1].split()[0])
+    assert count == sum(1 for p in (tmp_path / "ws").rglob("*") if p.is_file())
+    shown = 0
+    for line in lines[1 : lines.index("Next:")]:
+        entry = line.strip()
+        shown += int(entry.split("(")[1].split()[0]) if entry.endswith(" files)") else 1
+    assert shown == count
+    assert lines[-1] == "  kunren run ws/scenarios/demo-shop.yaml --speed 30 --yes"
