@@ -73,3 +73,33 @@ def test_init_lists_every_file_it_counts_and_the_readmes_next_step(tmp_path: Pat
         shown += int(entry.split("(")[1].split()[0]) if entry.endswith(" files)") else 1
     assert shown == count
     assert lines[-1] == "  kunren run ws/scenarios/demo-shop.yaml --speed 30 --yes"
+
+
+def test_the_virtual_clocks_probe_limit_is_named_where_it_differs_from_the_scenario(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    import socket
+
+    from kunren.record.events import ProbeFailed
+    from kunren.testing import run_virtual
+
+    with socket.socket() as silent:  # accepts connections (backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        scenario = write_scenario(
+            f"""
+            version: 1
+            id: hangs
+            title: A probe that hangs
+            duration: 1m
+            probes:
+              - {{id: web, every: 30s, http: {{url: "http://127.0.0.1:{port}/", timeout: 1s}}}}
+            """
+        )
+        _, events = run_virtual(scenario, tmp_path / "drills")
+    failed = next(e for e in events if isinstance(e, ProbeFailed))
+    assert failed.detail == (
+        "no answer within 0.25s (the virtual clock's limit for every check; "
+        "the scenario's timeout is 1s)"
+    )
