@@ -103,3 +103,27 @@ def test_the_virtual_clocks_probe_limit_is_named_where_it_differs_from_the_scena
         "no answer within 0.25s (the virtual clock's limit for every check; "
         "the scenario's timeout is 1s)"
     )
+
+
+def test_a_drill_that_cannot_start_says_why_once(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    scenario = write_scenario(
+        """
+        version: 1
+        id: bad
+        title: Bad service
+        duration: 2m
+        services:
+          bad: {command: [/nonexistent/binary]}
+        """
+    )
+    done = run(["run", str(scenario), "--clock", "virtual"], cwd=tmp_path)
+    assert done.returncode == 1
+    (error,) = done.stderr.splitlines()
+    assert error.startswith("Error: the drill was aborted (could not start: service bad: ")
+    assert error.endswith("); nothing was injected")
+    (drill,) = list((tmp_path / "drills").iterdir())
+    assert done.stdout.splitlines()[-1] == f"Record: drills/{drill.name}"
+    assert "Drill aborted" not in done.stdout and "Next:" not in done.stdout
+    assert not (tmp_path / "reports").exists()

@@ -204,10 +204,16 @@ def _close(
     from kunren.cli.live import closing_lines, objectives_line, progress
     from kunren.record.attach import end_time
     from kunren.record.eventlog import EventLog
+    from kunren.record.events import FaultInjecting
     from kunren.record.folders import load_snapshot
 
-    written = _write_report(drill_dir, drills_root) if report else None
     events = EventLog(drill_dir).read()
+    touched = any(isinstance(e, FaultInjecting) for e in events)
+    if outcome.status == "aborted" and not touched:
+        # It never got going: no report, no next steps, only why (once) and where.
+        click.echo(f"Record: {drill_dir}")
+        raise KunrenError(f"the drill was aborted ({outcome.reason}); nothing was injected")
+    written = _write_report(drill_dir, drills_root) if report else None
     state = progress(load_snapshot(drill_dir).scenario, events)
     goals = objectives_line(state, end_time(events))
     lines = closing_lines(outcome, drill_dir, drills_root, written, series, goals)
