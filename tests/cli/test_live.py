@@ -48,7 +48,7 @@ def test_the_live_screen_shows_a_second_shells_mark_the_status_and_the_next_step
     try:
         screen = term.wait_for(lambda s: any("injected shop-hangs" in x for x in s.lines))
         screen = term.wait_for(lambda s: "next: 04:30 revert shop-hangs" in s.status)
-        assert screen.status.startswith("⏱ 0")
+        assert screen.status.startswith("drill 00:")
         assert " / 06:00 │ " in screen.status
         assert "detected " in screen.status and " left" in screen.status
         assert "triaged " in screen.status

@@ -98,8 +98,9 @@ def status_line(
     next_step: tuple[float, str] | None,
     state: Progress,
 ) -> str:
-    """``⏱ 03:12 / 20:00 │ next: 05:00 fault shop-hangs │ detected 01:48 left · …``"""
-    parts = [f"⏱ {format_clock(now)} / {format_clock(duration)}"]
+    """``drill 03:12 / 20:00 │ next: 05:00 fault shop-hangs │ detected 01:48 left · …``
+    (plain characters: an emoji clock is a box in many terminal fonts)."""
+    parts = [f"drill {format_clock(now)} / {format_clock(duration)}"]
     if next_step is not None:
         parts.append(f"next: {format_clock(next_step[0])} {next_step[1]}")
     goals = " · ".join(objective_text(o, now, state.t0) for o in state.objectives)
