@@ -127,3 +127,12 @@ def test_a_drill_that_cannot_start_says_why_once(
     assert done.stdout.splitlines()[-1] == f"Record: drills/{drill.name}"
     assert "Drill aborted" not in done.stdout and "Next:" not in done.stdout
     assert not (tmp_path / "reports").exists()
+
+
+def test_debug_shows_the_traceback_instead_of_only_the_error_line(tmp_path: Path) -> None:
+    plain = run(["run", "nope.yaml"], cwd=tmp_path)
+    assert "Traceback" not in plain.stderr
+    debug = run(["--debug", "run", "nope.yaml"], cwd=tmp_path)
+    assert debug.returncode == 2
+    assert debug.stderr.startswith("Traceback (most recent call last):")
+    assert debug.stderr.endswith("Error: nope.yaml: no such scenario file\n")
