@@ -233,3 +233,21 @@ def started_drill(scenario: Path, drills_root: Path) -> Path:
         DrillStarted(drill=log.drill_dir.name, scenario_id="marks", duration=600, clock="virtual")
     )
     return log.drill_dir
+
+
+def test_a_notice_after_the_end_is_refused_and_nothing_is_sent(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    drill, _ = run_virtual(write_scenario(SCENARIO.format(duration="10m")), tmp_path / "drills")
+    before = (drill / "events.jsonl").read_bytes()
+    ended = next(e for e in EventLog(drill).read() if e.type == "drill.ended")
+    args = ["notify", "investigating", "--drill", drill.name, "--as", "bob", "--role", "support"]
+    for at in ([], ["--at", "5m"]):
+        done = run([*args, *at, "--yes"], cwd=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr == (
+            f"Error: drill {drill.name} ended (#{ended.seq}) at 10:00: this notice would come "
+            "after its end; nothing was done\n"
+        )
+    assert (drill / "events.jsonl").read_bytes() == before
+    assert not (drill / "notices").exists()
