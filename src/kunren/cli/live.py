@@ -143,7 +143,8 @@ class LiveConsole:
             self._show(event, conductor)
 
     def echo(self, text: str) -> None:
-        """A line that is not an event (the page's links), kept above the status line."""
+        """A line that is not an event (the page's links), kept above the status line; shown
+        with ``--quiet`` too (people need the links to join)."""
         with self._lock:
             self._write(text)
 
@@ -204,8 +205,6 @@ class LiveConsole:
         self._write(text)
 
     def _write(self, text: str) -> None:
-        if self.quiet:
-            return
         if self.tty and self._status:
             self.out.write(ERASE)
             self._status = ""
