@@ -142,3 +142,19 @@ def test_log_follow_shows_events_from_every_writer_until_the_drill_ends(
 def test_the_screen_replay_keeps_lines_and_the_status_being_drawn() -> None:
     text = "a\r\n\r\x1b[2Kstatus 1\r\x1b[2Kb\r\nstatus 2"
     assert replay(text) == Screen(["a", "b"], "status 2")
+
+
+def test_quiet_still_prints_the_pages_links(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    scenario = write_scenario(
+        "version: 1\nid: short\ntitle: Short\nduration: 1m\nroles: {sre: {}}\n"
+    )
+    done = run(
+        ["run", str(scenario), "--speed", "60", "--port", "0", "-q", "--no-report"], cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Participants join at: http://127.0.0.1:")
+    assert lines[1].startswith("Facilitator view:     http://127.0.0.1:")
+    assert lines[3:] == ["Drill ended: duration reached", f"Record: drills/{_drill_id(tmp_path)}"]
