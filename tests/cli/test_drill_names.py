@@ -82,3 +82,34 @@ def test_an_unknown_drill_says_where_it_was_looked_for(tmp_path: Path) -> None:
         assert done.stderr == (
             "Error: nope: no such drill (not a folder, and no drill of that id in drills/)\n"
         )
+
+
+def test_resume_after_the_duration_passed_ends_the_drill_at_its_end(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    from datetime import timedelta
+
+    from kunren.record.eventlog import EventLog
+    from kunren.record.events import DrillEnded, DrillStarted
+    from kunren.record.folders import create_drill
+    from kunren.runtime.clock import VirtualClock
+    from kunren.scenarios.loader import load_scenario
+
+    loaded = load_scenario(write_scenario(SCENARIO.split("faults:")[0]))  # nothing to revert
+    hour_ago = VirtualClock().wall() - timedelta(hours=1)
+    log = create_drill(loaded, tmp_path / "drills", hour_ago)
+    log.append(
+        DrillStarted(
+            at=0.0,
+            wall=hour_ago.isoformat(),
+            drill=log.drill_dir.name,
+            scenario_id="names",
+            duration=600.0,
+            clock="real",
+        )
+    )
+    done = run(["resume", log.drill_dir.name, "--no-web"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "Drill ended: duration passed"
+    ended = [e for e in EventLog(log.drill_dir).read() if isinstance(e, DrillEnded)]
+    assert [e.at for e in ended] == [600.0]

@@ -107,8 +107,9 @@ async def resume(
     log = EventLog(drill_dir)
     clock = resume_clock(plan)
     if plan.finished:
-        Recorder(log, clock).record(
-            DrillEnded(reason="the duration passed while the conductor was down")
+        Recorder(log, clock).record(  # at the drill's end, not at a time it never had
+            DrillEnded(reason="the duration passed while the conductor was down"),
+            at=plan.loaded.scenario.duration,
         )
         return log, Outcome("ended", "duration passed", report.failed)
     options = ConductorOptions(
