@@ -91,7 +91,9 @@ def test_mark_at_a_given_time_and_amend_keep_the_original(
         cwd=tmp_path,
     )
     assert marked.returncode == 0, marked.stderr
-    assert marked.stdout.rstrip().endswith("(late entry: recorded after the drill ended)")
+    assert marked.stdout.rstrip().endswith(" [late entry: recorded after the drill ended]")
+    logged = run(["log", drill.name], cwd=tmp_path)
+    assert logged.stdout.splitlines()[-1] == marked.stdout.rstrip()  # the log shows it too
     seq = int(marked.stdout.split("#")[1].split()[0])
     amended = run(
         ["amend", str(seq), "5m", "--drill", str(drill), "--reason", "sent earlier", "--late"],

@@ -54,10 +54,7 @@ def _record(
     log = open_drill(drill, drills_root)
     entry = entry_clock(log.read(), at, late=late, need_time=need_time, what=what)
     written = Recorder(log, entry.clock).record(event.model_copy(update={"late": entry.late}))
-    text = line(written)
-    if entry.late:
-        text += "    (late entry: recorded after the drill ended)"
-    click.echo(text)
+    click.echo(line(written))  # a late entry's line says so
 
 
 @click.command()

@@ -78,4 +78,6 @@ def describe(event: ev.Event) -> str:
 
 
 def line(event: ev.Event) -> str:
-    return f"[{format_clock(event.at)}] #{event.seq:<4} {describe(event)}"
+    late = isinstance(event, ev.Milestone | ev.Note | ev.Amendment) and event.late
+    suffix = " [late entry: recorded after the drill ended]" if late else ""
+    return f"[{format_clock(event.at)}] #{event.seq:<4} {describe(event)}{suffix}"
