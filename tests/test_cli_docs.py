@@ -40,3 +40,14 @@ def test_every_option_of_run_is_in_the_readme() -> None:
     ]
     missing = [opt for opt in options if opt not in README]
     assert missing == []
+
+
+def test_every_option_of_the_commands_a_facilitator_types_is_in_the_readme() -> None:
+    missing = [
+        f"{name} {opt}"
+        for name in ("mark", "note", "amend", "log", "score", "report", "plugins")
+        for param in cli.commands[name].params
+        for opt in getattr(param, "opts", [])
+        if opt.startswith("--") and opt not in README
+    ]
+    assert missing == []

@@ -39,6 +39,7 @@ class Plugin:
     requires: ClassVar[tuple[str, ...]] = ()  # importable modules it needs
     summary: ClassVar[str] = ""
     available: ClassVar[bool] = True  # False: registered and validated, not built yet
+    test_double: ClassVar[bool] = False  # for tests only: `kunren plugins` hides it (--all)
 
     @classmethod
     def missing_requirements(cls) -> list[str]:
@@ -62,6 +63,7 @@ class PluginInfo:
     available: bool
     extra: str | None
     error: str = ""  # why the plugin failed to load, if it did
+    test_double: bool = False
 
 
 @cache
@@ -106,6 +108,7 @@ def describe(group: str) -> list[PluginInfo]:
                 installed=not missing,
                 available=bool(getattr(cls, "available", True)),
                 extra=getattr(cls, "extra", None),
+                test_double=bool(getattr(cls, "test_double", False)),
             )
         )
     return infos

@@ -60,6 +60,7 @@ class MarkerInjector(Injector):
     Params: ClassVar[type[BaseModel]] = MarkerParams
     reversible = True
     summary = "test double: writes a marker file; revert removes it"
+    test_double = True
 
     @property
     def _path(self) -> Path:
@@ -109,6 +110,7 @@ class FileProbe(Probe):
 
     Params: ClassVar[type[BaseModel]] = FileProbeParams
     summary = "test double: ok while a file is missing (or exists)"
+    test_double = True
 
     async def check(self) -> ProbeResult:
         params = self.params

@@ -86,30 +86,38 @@ def test_mark_at_a_given_time_and_amend_keep_the_original(
             "6:30",
             "--note",
             "sent from the template",
+            "--late",
         ],
         cwd=tmp_path,
     )
     assert marked.returncode == 0, marked.stderr
+    assert marked.stdout.rstrip().endswith(" [late entry: recorded after the drill ended]")
+    logged = run(["log", drill.name], cwd=tmp_path)
+    assert logged.stdout.splitlines()[-1] == marked.stdout.rstrip()  # the log shows it too
     seq = int(marked.stdout.split("#")[1].split()[0])
     amended = run(
-        ["amend", str(seq), "5m", "--drill", str(drill), "--reason", "sent earlier"], cwd=tmp_path
+        ["amend", str(seq), "5m", "--drill", str(drill), "--reason", "sent earlier", "--late"],
+        cwd=tmp_path,
     )
     assert amended.returncode == 0, amended.stderr
     noted = run(
-        ["note", "action: template for the status page", "--drill", str(drill)], cwd=tmp_path
+        ["note", "action: template for the status page", "--drill", str(drill), "--late"],
+        cwd=tmp_path,
     )
     assert noted.returncode == 0
     events = EventLog(drill).read()
     original = next(e for e in events if e.seq == seq)
     assert isinstance(original, Milestone)
-    assert (original.at, original.note) == (390.0, "sent from the template")
+    assert (original.at, original.note, original.late) == (390.0, "sent from the template", True)
     amendment = next(e for e in events if isinstance(e, Amendment))
-    assert (amendment.target_seq, amendment.new_at, amendment.reason) == (
+    assert (amendment.target_seq, amendment.new_at, amendment.reason, amendment.late) == (
         seq,
         300.0,
         "sent earlier",
+        True,
     )
-    assert any(isinstance(e, Note) and e.text.startswith("action:") for e in events)
+    action = next(e for e in events if isinstance(e, Note) and e.text.startswith("action:"))
+    assert (action.at, action.late) == (600.0, True)  # stamped at the drill's end, never past it
 
 
 def test_mark_refuses_unknown_milestones_roles_and_missing_time(
@@ -118,20 +126,130 @@ def test_mark_refuses_unknown_milestones_roles_and_missing_time(
     drill, _ = run_virtual(write_scenario(SCENARIO.format(duration="10m")), tmp_path / "drills")
     base = ["--drill", str(drill), "--actor", "bob"]
     before = len(EventLog(drill).read())
-    unknown = run(["mark", "fixed", *base, "--role", "sre", "--at", "1m"], cwd=tmp_path)
+    unknown = run(["mark", "fixed", *base, "--role", "sre", "--at", "1m", "--late"], cwd=tmp_path)
     assert unknown.returncode == 2
     assert unknown.stderr.startswith(
         "Error: unknown milestone 'fixed'; this drill knows: detected,"
     )
-    role = run(["mark", "detected", *base, "--role", "dba", "--at", "1m"], cwd=tmp_path)
+    role = run(["mark", "detected", *base, "--role", "dba", "--at", "1m", "--late"], cwd=tmp_path)
     assert role.returncode == 2
     assert role.stderr == "Error: unknown role 'dba'; this drill has: sre, support\n"
-    no_time = run(["mark", "detected", *base, "--role", "sre"], cwd=tmp_path)
+    no_time = run(["mark", "detected", *base, "--role", "sre", "--late"], cwd=tmp_path)
     assert no_time.returncode == 2
-    assert no_time.stderr == (
-        "Error: this drill runs on the virtual clock: give the drill time with --at\n"
-    )
+    assert no_time.stderr == "Error: --late needs --at: the drill time this mark happened\n"
     bad_time = run(["mark", "detected", *base, "--role", "sre", "--at", "soon"], cwd=tmp_path)
     assert bad_time.returncode == 2
     assert bad_time.stderr == "Error: --at: expected a duration like 5m, got 'soon'\n"
     assert len(EventLog(drill).read()) == before  # nothing was recorded
+
+
+def test_a_running_virtual_drill_needs_the_time_of_a_mark(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    drill = started_drill(write_scenario(SCENARIO.format(duration="10m")), tmp_path / "drills")
+    base = ["--drill", str(drill), "--actor", "bob", "--role", "sre"]
+    no_time = run(["mark", "detected", *base], cwd=tmp_path)
+    assert no_time.returncode == 2
+    assert no_time.stderr == (
+        "Error: this drill runs on the virtual clock: give the drill time with --at\n"
+    )
+    early = run(["mark", "detected", *base, "--at", "2m"], cwd=tmp_path)
+    assert early.returncode == 0, early.stderr
+    assert "late" not in early.stdout
+    refused = run(["mark", "detected", *base, "--at", "2m", "--late"], cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "Error: --late is for a drill that has ended; this one is still running\n"
+    )
+    marked = [e for e in EventLog(drill).read() if isinstance(e, Milestone)]
+    assert [(m.at, m.late) for m in marked] == [(120.0, False)]
+
+
+@pytest.mark.parametrize(
+    ("args", "what", "hint"),
+    [
+        (
+            ["mark", "detected", "--actor", "bob", "--role", "sre"],
+            "this mark",
+            "give the drill time it happened and say it is late: --at TIME --late",
+        ),
+        (
+            ["mark", "detected", "--actor", "bob", "--role", "sre", "--at", "3m"],
+            "this mark",
+            "add --late to record it as a late entry",
+        ),
+        (["note", "forgot the runbook"], "this note", "add --late to record it as a late entry"),
+        (
+            ["amend", "2", "1m", "--reason", "typo"],
+            "this amendment",
+            "add --late to record it as a late entry",
+        ),
+    ],
+)
+def test_input_after_the_end_is_refused_with_what_to_do(
+    tmp_path: Path,
+    write_scenario: Callable[[str], Path],
+    args: list[str],
+    what: str,
+    hint: str,
+) -> None:
+    drill, _ = run_virtual(write_scenario(SCENARIO.format(duration="10m")), tmp_path / "drills")
+    before = (drill / "events.jsonl").read_bytes()
+    ended = next(e for e in EventLog(drill).read() if e.type == "drill.ended")
+    done = run([*args, "--drill", drill.name], cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"Error: drill {drill.name} ended (#{ended.seq}) at 10:00: {what} would be recorded "
+        f"after its end, so nothing was recorded; {hint}\n"
+    )
+    assert (drill / "events.jsonl").read_bytes() == before
+
+
+def test_late_entries_never_land_past_the_drills_end(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    drill, _ = run_virtual(write_scenario(SCENARIO.format(duration="10m")), tmp_path / "drills")
+    base = ["--drill", drill.name, "--actor", "bob", "--role", "sre", "--late"]
+    past = run(["mark", "detected", *base, "--at", "12:00"], cwd=tmp_path)
+    assert past.returncode == 2
+    assert past.stderr == (
+        "Error: --at 12:00 is after the drill's end at 10:00; nothing was recorded\n"
+    )
+    amend = run(["amend", "2", "11m", "--drill", drill.name, "--reason", "x"], cwd=tmp_path)
+    assert amend.returncode == 2
+    assert amend.stderr == "Error: NEW_TIME 11:00 is after the drill's end at 10:00\n"
+
+
+def started_drill(scenario: Path, drills_root: Path) -> Path:
+    """A drill on the virtual clock that has started and not ended (its conductor is gone)."""
+    from kunren.record.events import DrillStarted
+    from kunren.record.folders import create_drill
+    from kunren.record.recorder import Recorder
+    from kunren.runtime.clock import VirtualClock
+    from kunren.scenarios.loader import load_scenario
+
+    loaded = load_scenario(scenario)
+    clock = VirtualClock()
+    log = create_drill(loaded, drills_root, clock.wall())
+    Recorder(log, clock).record(
+        DrillStarted(drill=log.drill_dir.name, scenario_id="marks", duration=600, clock="virtual")
+    )
+    return log.drill_dir
+
+
+def test_a_notice_after_the_end_is_refused_and_nothing_is_sent(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    drill, _ = run_virtual(write_scenario(SCENARIO.format(duration="10m")), tmp_path / "drills")
+    before = (drill / "events.jsonl").read_bytes()
+    ended = next(e for e in EventLog(drill).read() if e.type == "drill.ended")
+    args = ["notify", "investigating", "--drill", drill.name, "--as", "bob", "--role", "support"]
+    for at in ([], ["--at", "5m"]):
+        done = run([*args, *at, "--yes"], cwd=tmp_path)
+        assert done.returncode == 2
+        assert done.stderr == (
+            f"Error: drill {drill.name} ended (#{ended.seq}) at 10:00: this notice would come "
+            "after its end; nothing was done\n"
+        )
+    assert (drill / "events.jsonl").read_bytes() == before
+    assert not (drill / "notices").exists()

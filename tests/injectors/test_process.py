@@ -331,7 +331,7 @@ def test_a_service_not_running_fails_at_inject_but_plans_in_dry_run(tmp_path: Pa
     target = {"process": {"service": "app"}}
     injector = ProcessKill(context(tmp_path), request("process.kill", target, ProcessKillParams()))
     plan = asyncio.run(injector.plan())
-    assert plan.targets == ["service app: service 'app' is not running in this drill"]
+    assert plan.targets == ["service app (the drill starts it; not running yet)"]
     with pytest.raises(InjectionError, match="service 'app' is not running in this drill"):
         asyncio.run(injector.inject())
 

@@ -59,7 +59,7 @@ def test_a_timeline_becomes_a_drill_record(tmp_path: Path) -> None:
         """,
     )
     folder = import_timeline(SCENARIO, path, tmp_path / "drills", START)
-    assert folder == tmp_path / "drills" / "web-outage-20240717-180000"
+    assert folder == tmp_path / "drills" / "web-outage-20240717-090000"
     assert (folder / "scenario.yaml").read_text("utf-8") == SCENARIO.read_text("utf-8")
     events = EventLog(folder).read()
     assert [type(e) for e in events] == [
@@ -215,8 +215,8 @@ def test_two_imports_of_the_same_start_get_two_folders(tmp_path: Path) -> None:
     first = import_timeline(SCENARIO, path, tmp_path / "drills", START)
     second = import_timeline(SCENARIO, path, tmp_path / "drills", START)
     assert (first.name, second.name) == (
-        "web-outage-20240717-180000",
-        "web-outage-20240717-180000-2",
+        "web-outage-20240717-090000",
+        "web-outage-20240717-090000-2",
     )
 
 
@@ -243,7 +243,7 @@ def test_cli_prints_the_new_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as done:
         main(argv)
     assert done.value.code == 0
-    assert capsys.readouterr().out == f"{drills / 'web-outage-20240717-180000'}\n"
+    assert capsys.readouterr().out == f"{drills / 'web-outage-20240717-090000'}\n"
 
 
 def test_cli_bad_rows_exit_2_with_one_line_each_and_write_nothing(tmp_path: Path) -> None:

@@ -62,11 +62,11 @@ inject-rules.yaml:9: injects[2].kind: expected 'announcement', 'inquiry' or 'una
 iso-durations-accepted.yaml:9: faults[0].for: the fault's end 1h10m is after the drill ends (1h)
 load-stages-order.yaml:11: load.stages[1].at: stages must be in increasing time order
 load-stages-order.yaml:12: load.stages[2].at: stages must be in increasing time order
-missing-files.yaml:7: load.locustfile: file not found: load/missing.py
-missing-files.yaml:13: notifications.templates.investigating: file not found: templates/nope.ja.md.j2
-missing-files.yaml:14: notifications.templates.resolved.en: file not found: templates/resolved.en.md.j2
-missing-files.yaml:14: notifications.templates.resolved.ja: file not found: templates/resolved.ja.md.j2
-missing-files.yaml:16: notifications.audiences.customers.file: file not found: audiences/nope.csv
+missing-files.yaml:7: load.locustfile: file not found: load/missing.py (relative to the scenario file's folder)
+missing-files.yaml:13: notifications.templates.investigating: file not found: templates/nope.ja.md.j2 (relative to the scenario file's folder)
+missing-files.yaml:14: notifications.templates.resolved.en: file not found: templates/resolved.en.md.j2 (relative to the scenario file's folder)
+missing-files.yaml:14: notifications.templates.resolved.ja: file not found: templates/resolved.ja.md.j2 (relative to the scenario file's folder)
+missing-files.yaml:16: notifications.audiences.customers.file: file not found: audiences/nope.csv (relative to the scenario file's folder)
 missing-required-keys.yaml:2: duration: missing required key
 missing-required-keys.yaml:2: id: missing required key
 missing-required-keys.yaml:2: title: missing required key

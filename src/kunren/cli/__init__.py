@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from dataclasses import dataclass
 
 import click
 
@@ -18,21 +19,25 @@ from kunren import __version__
 from kunren.errors import KunrenError, ProblemsError
 
 
-class State:
+@dataclass(frozen=True)
+class Options:
+    """The group's own options, carried as click's context object to the error boundary."""
+
     debug: bool = False
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="kunren")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-def cli(debug: bool) -> None:
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """kunren (訓練): failure drills that inject faults and time the people, on one clock.
 
     \b
     Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 objectives missed (--check),
     4 a revert failed (the environment may be left broken).
     """
-    State.debug = debug
+    ctx.obj = Options(debug=debug)
 
 
 def _register() -> None:
@@ -40,11 +45,13 @@ def _register() -> None:
         aws_cmds,
         drill_cmds,
         notify_cmds,
+        record_cmds,
         scenario_cmds,
         score_cmds,
     )
 
-    for module in (scenario_cmds, drill_cmds, score_cmds, notify_cmds, aws_cmds):
+    modules = (scenario_cmds, drill_cmds, record_cmds, score_cmds, notify_cmds, aws_cmds)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
 
@@ -61,8 +68,10 @@ def report_error(exc: KunrenError) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    ctx: click.Context | None = None
     try:
-        cli.main(args=argv, prog_name="kunren", standalone_mode=False)
+        with cli.make_context("kunren", list(sys.argv[1:] if argv is None else argv)) as ctx:
+            cli.invoke(ctx)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -72,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except KunrenError as exc:
-        if State.debug:
+        if ctx is not None and isinstance(ctx.obj, Options) and ctx.obj.debug:
             traceback.print_exc()
         report_error(exc)
         sys.exit(exc.exit_code)

@@ -1,70 +1,70 @@
-"""Running drills and recording into them: run, abort, revert, resume, mark, note, amend, log."""
+"""Running drills: run, abort, revert, resume (recording into them is in record_cmds)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
+import io
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kunren.cli.options import drills_option
 from kunren.errors import KunrenError, UsageError
 
+if TYPE_CHECKING:
+    from kunren.cli.live import LiveConsole
+    from kunren.drills.conductor import Outcome
+    from kunren.drills.runner import DryRunRow
+    from kunren.drills.serving import WebOptions
+    from kunren.page.options import WebLinks
+
 
 def _drill_dir(drill: str, drills_root: Path) -> Path:
-    from kunren.record.attach import open_drill
+    from kunren.record.attach import find_drill
 
-    return open_drill(drill, drills_root).drill_dir
-
-
-def _console(quiet: bool) -> Any:
-    from kunren.drills.console import line
-
-    def observer(event: Any, conductor: Any) -> None:
-        if quiet:
-            return
-        text = line(event)
-        step = conductor.next_step
-        if step is not None and event.type not in ("load.stats",):
-            from kunren.durations import format_clock
-
-            text += f"    (next: {format_clock(step.at)} {step.label})"
-        click.echo(text)
-
-    return observer
+    return find_drill(drill, drills_root)
 
 
 def _web_options(
-    web: bool, bind: str, port: int, allow_remote: bool, live_notices: bool = False
-) -> Any:
+    console: LiveConsole,
+    web: bool,
+    bind: str,
+    port: int,
+    allow_remote: bool,
+    live_notices: bool = False,
+) -> WebOptions | None:
     if not web:
         return None
     from kunren.drills.serving import WebOptions
+
+    def show_links(links: WebLinks) -> None:
+        """The page's links; in a terminal, the join link also as a QR code for phones."""
+        from kunren.drills.serving import announcement
+
+        for text in announcement(links):
+            console.echo(text)
+        if console.tty:
+            _print_qr(console, links.join)
 
     return WebOptions(
         host=bind,
         port=port,
         allow_remote=allow_remote,
-        announce=_announce,
+        on_links=show_links,
         live_notices=live_notices,
     )
 
 
-def _announce(line: str) -> None:
-    """Print the page's links; in a terminal, the join link also as a QR code for phones."""
-    click.echo(line)
-    if not line.startswith("Participants join at:") or not sys.stdout.isatty():
-        return
+def _print_qr(console: LiveConsole, url: str) -> None:
     try:
         import segno
     except ImportError:
         return
-    url = line.split(":", 1)[1].strip()
-    segno.make(url, error="l").terminal(compact=True)
+    out = io.StringIO()
+    segno.make(url, error="l").terminal(out, compact=True)
+    console.echo(out.getvalue().rstrip("\n"))
 
 
 @click.command()
@@ -139,12 +139,16 @@ def run(
     quiet: bool,
 ) -> None:
     """Run the drill in SCENARIO: inject, watch, record; revert everything at the end."""
+    from kunren.cli.live import LiveConsole
     from kunren.drills import runner
     from kunren.scenarios.loader import load_scenario
 
     if speed <= 0:
         raise UsageError("--speed must be positive")
+    if not scenario.is_file():
+        raise UsageError(f"{scenario}: no such scenario file")
     loaded = load_scenario(scenario)
+    console = LiveConsole(quiet=quiet)
     settings = runner.RunSettings(
         drills_root=drills_root,
         clock_kind=clock_kind,
@@ -152,16 +156,13 @@ def run(
         profile=profile,
         seed=seed,
         web=_web_options(
-            web and clock_kind != "virtual", bind, port, allow_remote, live_notifications
+            console, web and clock_kind != "virtual", bind, port, allow_remote, live_notifications
         ),
         simulate=simulate,
     )
     if dry_run:
         rows = asyncio.run(runner.dry_run(loaded, settings))
-        click.echo(f"Dry run of {scenario}: nothing is touched.")
-        for fault_id, kind, targets, undo in rows:
-            undo_text = f"; undo: {undo}" if undo else ""
-            click.echo(f"  {fault_id} ({kind}): {', '.join(targets)}{undo_text}")
+        _print_dry_run(scenario, rows)
         return
     touched = runner.real_systems(loaded)
     if live_notifications:
@@ -173,23 +174,73 @@ def run(
             )
         click.echo("This drill touches real systems:\n  " + "\n  ".join(touched))
         click.confirm("Run it?", abort=True)
-    log, outcome = asyncio.run(runner.start_drill(loaded, settings, _console(quiet)))
-    click.echo(f"Drill {outcome.status}: {outcome.reason}")
-    click.echo(f"Record: {log.drill_dir}")
-    if report:
-        _write_report(log.drill_dir, drills_root, loaded.scenario.lang)
+    with console:
+        log, outcome = asyncio.run(runner.start_drill(loaded, settings, console.observer))
+    _close(
+        outcome, log.drill_dir, drills_root, report, loaded.scenario.id, quiet, loaded.scenario.lang
+    )
+
+
+def _print_dry_run(scenario: Path, rows: list[DryRunRow]) -> None:
+    from kunren.durations import format_clock
+
+    click.echo(f"Dry run of {scenario}: nothing is touched.")
+    for row in rows:
+        click.echo(f"  {format_clock(row.at)}  {row.fault} ({row.kind}): {row.does}")
+        if row.error:
+            click.echo(f"         targets: not resolved now ({row.error})")
+        else:
+            click.echo(f"         targets: {', '.join(row.targets) or '-'}")
+        if row.undo:
+            click.echo(f"         undo: {row.undo}")
+        else:
+            click.echo("         undo: none. This fault cannot be undone by kunren")
+    lasting = [row.fault for row in rows if not row.undo]
+    if lasting:
+        click.echo(
+            f"Cannot be undone: {', '.join(lasting)} (abort and revert leave them as they are)"
+        )
+
+
+def _close(
+    outcome: Outcome,
+    drill_dir: Path,
+    drills_root: Path,
+    report: bool,
+    series: str,
+    quiet: bool,
+    lang: str = "en",
+) -> None:
+    """The last screen, then one Error line if the drill was aborted."""
+    from kunren.cli.live import closing_lines, objectives_line, progress
+    from kunren.record.attach import end_time
+    from kunren.record.eventlog import EventLog
+    from kunren.record.events import FaultInjecting
+    from kunren.record.folders import load_snapshot
+
+    events = EventLog(drill_dir).read()
+    touched = any(isinstance(e, FaultInjecting) for e in events)
+    if outcome.status == "aborted" and not touched:
+        # It never got going: no report, no next steps, only why (once) and where.
+        click.echo(f"Record: {drill_dir}")
+        raise KunrenError(f"the drill was aborted ({outcome.reason}); nothing was injected")
+    written = _write_report(drill_dir, drills_root, lang) if report else None
+    state = progress(load_snapshot(drill_dir).scenario, events)
+    goals = objectives_line(state, end_time(events))
+    lines = closing_lines(outcome, drill_dir, drills_root, written, series, goals)
+    for text in lines[: lines.index("Next:")] if quiet else lines:
+        click.echo(text)
     if outcome.status == "aborted":
         raise KunrenError(f"the drill was aborted ({outcome.reason}); everything was reverted")
 
 
-def _write_report(drill_dir: Path, drills_root: Path, lang: str = "en") -> None:
+def _write_report(drill_dir: Path, drills_root: Path, lang: str = "en") -> Path | None:
     """The retro report of the drill just run, in the scenario's language (``lang:``)."""
     try:
         from kunren.reports import write_report
     except ImportError:
-        return
-    path = write_report([drill_dir], fmt="html", drills_root=drills_root, lang=lang)
-    click.echo(f"Report: {path}")
+        return None
+    return write_report([drill_dir], fmt="html", drills_root=drills_root, lang=lang)
 
 
 @click.command()
@@ -209,21 +260,14 @@ def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> No
 
     If no conductor is running (it crashed), this reverts what the record shows injected.
     """
-    from kunren.drills.recovery import conductor_alive, revert_drill
-    from kunren.runtime.clock import blocking_sleep, monotonic
+    from kunren.drills.recovery import revert_drill
+    from kunren.drills.stopping import stop_conductor
 
     drill_dir = _drill_dir(drill, drills_root)
-    pid = conductor_alive(drill_dir)
-    if pid is None:
+    if stop_conductor(drill_dir, wait_seconds) is None:
         click.echo("No conductor is running this drill; reverting from the record.")
         _print_revert(asyncio.run(revert_drill(drill_dir)))
         return
-    os.kill(pid, signal.SIGTERM)
-    deadline = monotonic() + wait_seconds
-    while monotonic() < deadline and conductor_alive(drill_dir) == pid:
-        blocking_sleep(0.1)
-    if conductor_alive(drill_dir) == pid:
-        raise KunrenError(f"the conductor (pid {pid}) has not finished after {wait_seconds:g}s")
     click.echo(f"Drill {drill_dir.name} aborted ({reason}).")
 
 
@@ -279,136 +323,22 @@ def resume(
     quiet: bool,
 ) -> None:
     """Continue a DRILL whose conductor stopped, at the drill time it has reached."""
+    from kunren.cli.live import LiveConsole
     from kunren.drills import runner
 
+    console = LiveConsole(quiet=quiet)
     settings = runner.RunSettings(
-        drills_root=drills_root, profile=profile, web=_web_options(web, bind, port, allow_remote)
+        drills_root=drills_root,
+        profile=profile,
+        web=_web_options(console, web, bind, port, allow_remote),
     )
-    log, outcome = asyncio.run(
-        runner.resume(_drill_dir(drill, drills_root), settings, _console(quiet), speed)
-    )
-    click.echo(f"Drill {outcome.status}: {outcome.reason}")
-    click.echo(f"Record: {log.drill_dir}")
-    if outcome.status == "aborted":
-        raise KunrenError(f"the drill was aborted ({outcome.reason}); everything was reverted")
+    drill_dir = _drill_dir(drill, drills_root)
+    with console:
+        log, outcome = asyncio.run(runner.resume(drill_dir, settings, console.observer, speed))
+    from kunren.record.attach import drill_started
+
+    series = drill_started(log.read()).scenario_id
+    _close(outcome, log.drill_dir, drills_root, False, series, quiet)
 
 
-def _record_now(
-    drill: str, drills_root: Path, event: Any, at: str | None, need_time: bool = True
-) -> Any:
-    """Append one event to a drill's log from outside the conductor, at now or ``--at``."""
-    from kunren.durations import parse_offset
-    from kunren.record.attach import attached_clock, open_drill
-    from kunren.record.recorder import Recorder
-    from kunren.runtime.clock import VirtualClock
-
-    log = open_drill(drill, drills_root)
-    events = log.read()
-    clock = attached_clock(events)
-    offset: float | None = None
-    if at is not None:
-        try:
-            offset = parse_offset(at)
-        except ValueError as exc:
-            raise UsageError(f"--at: {exc}") from None
-    elif clock is None and need_time:
-        raise UsageError("this drill runs on the virtual clock: give the drill time with --at")
-    elif clock is None:
-        offset = events[-1].at if events else 0.0
-    recorder = Recorder(log, clock or VirtualClock(start=offset or 0.0))
-    return recorder.record(event, at=offset)
-
-
-@click.command()
-@click.argument("milestone")
-@click.option("--drill", required=True, help="Drill folder or drill id.")
-@drills_option()
-@click.option("--actor", required=True, help="Who reached it.")
-@click.option("--role", required=True, help="Their role in the drill.")
-@click.option("--note", default="", help="Optional note.")
-@click.option("--at", help="Drill time (12:30, 1:02:03 or 5m) instead of now.")
-@click.option("--facilitator", is_flag=True, help="Recorded by the facilitator for someone.")
-def mark(
-    milestone: str,
-    drill: str,
-    drills_root: Path,
-    actor: str,
-    role: str,
-    note: str,
-    at: str | None,
-    facilitator: bool,
-) -> None:
-    """Record that ACTOR reached MILESTONE (detected, triaged, customer_notified, …)."""
-    from kunren.drills.console import line
-    from kunren.record.events import Milestone
-    from kunren.record.folders import load_snapshot
-
-    scenario = load_snapshot(_drill_dir(drill, drills_root)).scenario
-    if milestone not in scenario.milestone_names:
-        raise UsageError(
-            f"unknown milestone {milestone!r}; "
-            f"this drill knows: {', '.join(scenario.milestone_names)}"
-        )
-    if scenario.roles and role not in scenario.roles:
-        raise UsageError(f"unknown role {role!r}; this drill has: {', '.join(scenario.roles)}")
-    source = "facilitator" if facilitator else "participant"
-    event = Milestone(name=milestone, actor=actor, role=role, note=note, source=source)
-    click.echo(line(_record_now(drill, drills_root, event, at)))
-
-
-@click.command()
-@click.argument("text")
-@click.option("--drill", required=True, help="Drill folder or drill id.")
-@drills_option()
-@click.option("--actor", default="", help="Who wrote it.")
-@click.option("--at", help="Drill time instead of now.")
-def note(text: str, drill: str, drills_root: Path, actor: str, at: str | None) -> None:
-    """Add a free note to a drill (start it with `action:` to make it an action item)."""
-    from kunren.drills.console import line
-    from kunren.record.events import Note
-
-    event = Note(text=text, actor=actor)
-    click.echo(line(_record_now(drill, drills_root, event, at, need_time=False)))
-
-
-@click.command()
-@click.argument("seq", type=int)
-@click.argument("new_time")
-@click.option("--drill", required=True, help="Drill folder or drill id.")
-@drills_option()
-@click.option("--reason", required=True, help="Why the recorded time is wrong.")
-@click.option("--actor", default="facilitator", show_default=True)
-def amend(seq: int, new_time: str, drill: str, drills_root: Path, reason: str, actor: str) -> None:
-    """Correct the drill time of event SEQ to NEW_TIME; the original stays in the record."""
-    from kunren.drills.console import line
-    from kunren.durations import parse_offset
-    from kunren.record.attach import open_drill
-    from kunren.record.events import Amendment
-
-    log = open_drill(drill, drills_root)
-    if not any(e.seq == seq for e in log.read()):
-        raise UsageError(f"no event #{seq} in {log.path}")
-    try:
-        new_at = parse_offset(new_time)
-    except ValueError as exc:
-        raise UsageError(f"NEW_TIME: {exc}") from None
-    event = Amendment(target_seq=seq, new_at=new_at, actor=actor, reason=reason)
-    click.echo(line(_record_now(drill, drills_root, event, None, need_time=False)))
-
-
-@click.command(name="log")
-@click.argument("drill")
-@drills_option()
-def show_log(drill: str, drills_root: Path) -> None:
-    """Print a drill's record, one event a line."""
-    from kunren.drills.console import line
-    from kunren.record.attach import open_drill
-
-    record = open_drill(drill, drills_root).read_record()
-    for event in record.events:
-        click.echo(line(event))
-    if record.torn is not None:
-        click.echo(f"(line {record.torn.line} is torn: a crash interrupted a write)", err=True)
-
-
-COMMANDS: list[click.Command] = [run, abort, revert, resume, mark, note, amend, show_log]
+COMMANDS: list[click.Command] = [run, abort, revert, resume]

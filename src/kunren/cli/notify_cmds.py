@@ -18,23 +18,7 @@ from kunren.errors import GuardrailError, KunrenError, UsageError
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService, Preview, SendResult
-    from kunren.record.events import Event
     from kunren.runtime.clock import Clock
-
-
-def _fixed_clock(events: list[Event], offset: float) -> Clock:
-    """A clock standing at drill time ``offset`` (``--at``), with the matching wall time."""
-    from datetime import datetime, timedelta
-
-    from kunren.record.events import DrillStarted
-    from kunren.runtime.clock import VirtualClock
-
-    started = next((e for e in events if isinstance(e, DrillStarted)), None)
-    if started is None:
-        raise UsageError("this drill has no drill.started event")
-    speed = started.speed if started.clock != "virtual" and 0 < started.speed < 1e9 else 1.0
-    wall = datetime.fromisoformat(started.wall) + timedelta(seconds=(offset - started.at) / speed)
-    return VirtualClock(start=offset, wall_start=wall)
 
 
 def _service(
@@ -42,23 +26,25 @@ def _service(
 ) -> NoticeService:
     from kunren.durations import parse_offset
     from kunren.notify import NoticeService
-    from kunren.record.attach import attached_clock, open_drill
+    from kunren.record.attach import entry_clock, open_drill
     from kunren.record.folders import load_snapshot, read_meta
     from kunren.record.recorder import Recorder
+    from kunren.runtime.clock import VirtualClock
     from kunren.runtime.context import DrillContext
 
     log = open_drill(drill, drills_root)
     events = log.read()
-    clock: Clock | None = attached_clock(events)
-    if at is not None:
-        try:
-            clock = _fixed_clock(events, parse_offset(at))
-        except ValueError as exc:
-            raise UsageError(f"--at: {exc}") from None
-    elif clock is None and need_time:
-        raise UsageError("this drill runs on the virtual clock: give the drill time with --at")
-    if clock is None:  # only listing: any time will do
-        clock = _fixed_clock(events, events[-1].at if events else 0.0)
+    try:
+        offset = parse_offset(at) if at is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+    clock: Clock
+    if need_time:
+        clock = entry_clock(
+            events, offset, need_time=True, what="this notice", late_allowed=False
+        ).clock
+    else:  # only listing: nothing is recorded, any time will do
+        clock = VirtualClock(start=events[-1].at if events else 0.0)
     loaded = load_snapshot(log.drill_dir)
     # relative template and audience paths resolve against the scenario's own folder
     origin = Path(read_meta(log.drill_dir).scenario_dir)

@@ -119,16 +119,23 @@ def init(directory: Path, force: bool) -> None:
     click.echo(f"Created a kunren workspace in {directory} ({len(written)} files):")
     for path in scenarios:
         click.echo(f"  {path}")
+    others: dict[Path, list[Path]] = {}
+    for path in written:
+        if path not in scenarios:
+            others.setdefault(path.parent, []).append(path)
+    for folder, files in sorted(others.items()):  # every file counted is shown or counted
+        click.echo(f"  {files[0]}" if len(files) == 1 else f"  {folder}/ ({len(files)} files)")
     click.echo("Next:")
     click.echo(f"  kunren validate {directory / 'scenarios'}")
     demo = directory / "scenarios" / "demo-shop.yaml"
     if demo in scenarios:
         click.echo(f"  kunren plan {demo}")
-        click.echo(f"  kunren run {demo} --speed 10")
+        click.echo(f"  kunren run {demo} --speed 30 --yes")
 
 
 @click.command(name="plugins")
-def plugins_command() -> None:
+@click.option("--all", "show_all", is_flag=True, help="Also list the test doubles (testing.*).")
+def plugins_command(show_all: bool) -> None:
     """List the fault kinds, probes, channels and scorers that are registered."""
     from kunren import plugins
     from kunren.drills.plan import columns
@@ -142,6 +149,8 @@ def plugins_command() -> None:
     rows = [("GROUP", "KIND", "EXTRA", "INSTALLED", "STATUS", "SUMMARY")]
     for group in plugins.GROUPS:
         for info in plugins.describe(group):
+            if info.test_double and not show_all:
+                continue
             rows.append(
                 (
                     nouns[group],

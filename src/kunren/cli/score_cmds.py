@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kunren.cli.options import drills_option
+from kunren.cli.options import DRILLS_DIR, drills_option
 from kunren.errors import ObjectivesMissed, UsageError
 
 if TYPE_CHECKING:
@@ -29,21 +29,26 @@ _plugins_dir = click.option(
 
 
 @click.command("score")
-@click.argument("drill", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("drill")
+@drills_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the Scorecard as JSON.")
 @click.option("--check", is_flag=True, help="Exit 3 when any objective is missed.")
 @_plugins_dir
-def score_command(drill: Path, as_json: bool, check: bool, plugins_dir: Path | None) -> None:
-    """Score one drill: milestone timings per role and person against the objectives.
+def score_command(
+    drill: str, drills_root: Path, as_json: bool, check: bool, plugins_dir: Path | None
+) -> None:
+    """Score one DRILL (id or folder): milestone timings per role and person against the
+    objectives.
 
     \b
-    kunren score drills/web-outage-20240717-180000
+    kunren score web-outage-20240717-180000
     kunren score drills/web-outage-20240717-180000 --json --check
     """
+    from kunren.record.attach import find_drill
     from kunren.reports.records import score_drill
     from kunren.scorers import load_scorers
 
-    card = score_drill(drill, load_scorers(plugins_dir))
+    card = score_drill(find_drill(drill, drills_root), load_scorers(plugins_dir))
     if as_json:
         click.echo(card.model_dump_json(indent=2))
     else:
@@ -57,13 +62,7 @@ def score_command(drill: Path, as_json: bool, check: bool, plugins_dir: Path | N
 
 
 @click.command("report")
-@click.argument(
-    "drill_dirs",
-    metavar="DRILL...",
-    nargs=-1,
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-)
+@click.argument("drills", metavar="DRILL...", nargs=-1, required=True)
 @click.option(
     "--format",
     "fmt",
@@ -81,11 +80,13 @@ def score_command(drill: Path, as_json: bool, check: bool, plugins_dir: Path | N
 )
 @click.option("--lang", type=click.Choice(["en", "ja"]), default="en", show_default=True)
 @drills_option(
-    "Where earlier drills of the series are (default: the drill's own folder).", default=None
+    "Where drill ids are looked up, and earlier drills of the series are "
+    "(default: ./drills for ids, else the drill's own folder).",
+    default=None,
 )
 @_plugins_dir
 def report_command(
-    drill_dirs: tuple[Path, ...],
+    drills: tuple[str, ...],
     fmt: str,
     out: Path | None,
     lang: str,
@@ -94,15 +95,18 @@ def report_command(
 ) -> None:
     """Write the retro report of a drill, with the trend of its series; prints its path.
 
-    With several drills, the report is about the latest and compares it with the others.
+    Each DRILL is a drill id or folder. With several drills, the report is about the latest
+    and compares it with the others.
 
     \b
-    kunren report drills/web-outage-20240717-180000
+    kunren report web-outage-20240717-180000
     kunren report drills/web-outage-20240717-180000 --format md --lang ja -o retro.md
     """
+    from kunren.record.attach import find_drill
     from kunren.reports import write_report
 
-    path = write_report(list(drill_dirs), fmt, out, lang, drills_root, plugins_dir)
+    folders = [find_drill(drill, drills_root or DRILLS_DIR) for drill in drills]
+    path = write_report(folders, fmt, out, lang, drills_root, plugins_dir)
     click.echo(str(path))
 
 
@@ -113,7 +117,8 @@ def report_command(
 def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> None:
     """Compare the drills of a series: "customer_notified: 60+ min → 44 min → 31 min".
 
-    Give a series (the scenario id) to take every drill of it in --drills, or drill folders.
+    Give a series (the scenario id) to take every drill of it in --drills, or drills (ids or
+    folders).
 
     \b
     kunren trend web-outage
@@ -124,16 +129,17 @@ def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> N
 
     folders: list[Path] = []
     for item in items:
-        path = Path(item)
-        if path.is_dir():
-            folders.append(path)
-            continue
-        found = find_series(drills_root, item)
-        if not found:
-            raise UsageError(
-                f"{item}: neither a drill folder nor a series with drills in {drills_root}"
-            )
-        folders += found
+        for path in (Path(item), drills_root / item):
+            if (path / "events.jsonl").is_file():
+                folders.append(path)
+                break
+        else:
+            found = find_series(drills_root, item)
+            if not found:
+                raise UsageError(
+                    f"{item}: neither a drill folder nor a series with drills in {drills_root}"
+                )
+            folders += found
     cards = [score_drill(path) for path in dict.fromkeys(p.resolve() for p in folders)]
     result = trend(cards)
     click.echo(result.model_dump_json(indent=2) if as_json else trend_table(result))

@@ -12,7 +12,8 @@ from kunren.record import events as ev
 def describe(event: ev.Event) -> str:
     match event:
         case ev.DrillStarted():
-            clock = f"{event.clock} clock, speed {event.speed:g}"
+            speed = "" if event.clock == "virtual" else f", speed {event.speed:g}"
+            clock = f"{event.clock} clock{speed}"  # virtual time has no speed
             return f"drill {event.drill} started ({event.title}; {clock})"
         case ev.DrillEnded():
             return f"drill ended: {event.reason}"
@@ -77,4 +78,6 @@ def describe(event: ev.Event) -> str:
 
 
 def line(event: ev.Event) -> str:
-    return f"[{format_clock(event.at)}] #{event.seq:<4} {describe(event)}"
+    late = isinstance(event, ev.Milestone | ev.Note | ev.Amendment) and event.late
+    suffix = " [late entry: recorded after the drill ended]" if late else ""
+    return f"[{format_clock(event.at)}] #{event.seq:<4} {describe(event)}{suffix}"

@@ -82,7 +82,7 @@ class ProbeRunner:
             try:
                 result = await asyncio.wait_for(probe.check(), limit)
             except TimeoutError:
-                result = ProbeResult(False, f"no answer within {limit:g}s")
+                result = ProbeResult(False, _timed_out(probe, limit, is_virtual(self.ctx.clock)))
             except KunrenError as exc:
                 result = ProbeResult(False, str(exc))
         self._observe(spec, result)
@@ -117,3 +117,14 @@ class ProbeRunner:
         for probe in self.probes.values():
             with contextlib.suppress(KunrenError):
                 await probe.close()
+
+
+def _timed_out(probe: Probe, limit: float, virtual: bool) -> str:
+    """Say when the limit that cut a check is not the one the scenario gave the probe."""
+    own = getattr(probe.params, "timeout", None)
+    if virtual and isinstance(own, int | float) and own != limit:
+        return (
+            f"no answer within {limit:g}s (the virtual clock's limit for every check; "
+            f"the scenario's timeout is {format_duration(own)})"
+        )
+    return f"no answer within {limit:g}s"

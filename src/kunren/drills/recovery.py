@@ -17,7 +17,7 @@ from kunren.drills.faults import make_injector, outstanding_faults, revert_with
 from kunren.drills.services import stop_orphan
 from kunren.errors import KunrenError, UsageError
 from kunren.injectors.requests import request_for_key
-from kunren.record.attach import attached_clock
+from kunren.record.attach import recovery_clock
 from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     Event,
@@ -27,7 +27,6 @@ from kunren.record.events import (
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, VirtualClock
 from kunren.runtime.context import DrillContext
 
 
@@ -52,15 +51,6 @@ def conductor_alive(drill_dir: Path) -> int | None:
     except PermissionError:
         return pid
     return pid
-
-
-def recovery_clock(events: list[Event]) -> Clock:
-    """A clock for recording recovery events: the drill's own time, or the last event's."""
-    attached = attached_clock(events)
-    if attached is not None:
-        return attached
-    last = events[-1].at if events else 0.0
-    return VirtualClock(start=last)
 
 
 async def revert_drill(drill_dir: Path) -> RevertReport:

@@ -125,8 +125,9 @@ async def resume(
     log = EventLog(drill_dir)
     clock = resume_clock(plan)
     if plan.finished:
-        Recorder(log, clock).record(
-            DrillEnded(reason="the duration passed while the conductor was down")
+        Recorder(log, clock).record(  # at the drill's end, not at a time it never had
+            DrillEnded(reason="the duration passed while the conductor was down"),
+            at=plan.loaded.scenario.duration,
         )
         return log, Outcome("ended", "duration passed", report.failed)
     options = ConductorOptions(
@@ -143,10 +144,23 @@ async def resume(
     return log, await conductor.run()
 
 
-async def dry_run(
-    loaded: LoadedScenario, settings: RunSettings
-) -> list[tuple[str, str, list[str], str]]:
-    """(fault id, kind, resolved targets, undo) for every fault; touches nothing."""
+@dataclass(frozen=True)
+class DryRunRow:
+    """One fault as ``--dry-run`` shows it: when, what it does, to what, and its undo."""
+
+    fault: str
+    kind: str
+    at: float
+    does: str  # the kind's summary, or the fault's own description
+    targets: list[str]
+    undo: str  # in words; empty: this fault cannot be undone
+    error: str = ""  # why its targets could not be resolved now
+
+
+async def dry_run(loaded: LoadedScenario, settings: RunSettings) -> list[DryRunRow]:
+    """What every fault would do and to what; touches nothing."""
+    from kunren import plugins
+
     clock, _ = clock_for(settings)
     ctx = DrillContext(
         scenario=loaded.scenario,
@@ -158,10 +172,12 @@ async def dry_run(
     )
     rows = []
     for fault in loaded.scenario.faults:
+        does = fault.description or plugins.load(plugins.INJECTORS, fault.kind).summary
         try:
             injector = make_injector(ctx, request_for_fault(loaded.scenario, fault))
             planned = await injector.plan()
-            rows.append((fault.id, fault.kind, planned.targets, planned.undo))
         except KunrenError as exc:
-            rows.append((fault.id, fault.kind, [f"(not resolved: {exc})"], ""))
+            rows.append(DryRunRow(fault.id, fault.kind, fault.at, does, [], "", str(exc)))
+            continue
+        rows.append(DryRunRow(fault.id, fault.kind, fault.at, does, planned.targets, planned.undo))
     return rows

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Protocol
 from kunren.errors import KunrenError, UsageError
 from kunren.page.control import LogMirror
 from kunren.page.intake_server import intake_token
-from kunren.page.options import AppOptions, WebOptions
+from kunren.page.options import AppOptions, WebLinks, WebOptions
 from kunren.page.security import Tokens, new_token
-from kunren.page.server import RunningServer, WebLinks, serve
+from kunren.page.server import RunningServer, serve
 from kunren.record.events import Event, Runbook
 from kunren.runtime.clock import Clock
 from kunren.scenarios.models import Scenario
@@ -153,8 +153,11 @@ async def start_web(drill: ServedDrill, options: WebOptions) -> RunningServer:
     )
     app = build_app(control, app_options, drill.notices)
     server = await serve(app, options.host, options.port, allow_remote=options.allow_remote)
+    links = server.links(control)
+    if options.on_links is not None:
+        options.on_links(links)
     if options.announce is not None:
-        for line in announcement(server.links(control)):
+        for line in announcement(links):
             options.announce(line)
     return server
 

@@ -186,6 +186,9 @@ class _ProcessInjector(Injector):
         """The processes a plan would hit now, and how to show them."""
         # A plan may be made before the drill starts its services (--dry-run): describe
         # what is there now rather than fail; inject() re-checks and refuses for real.
+        spec = self._spec
+        if spec.service is not None and self._service_pid(spec.service) is None:
+            return [], [f"service {spec.service} (the drill starts it; not running yet)"]
         try:
             found = self._find()
         except (InjectionError, GuardrailError) as exc:

@@ -26,9 +26,9 @@ from kunren.page.control import (
     RunbookOutcome,
     RunbookRunner,
 )
-from kunren.page.options import AppOptions, WebOptions
+from kunren.page.options import AppOptions, WebLinks, WebOptions
 from kunren.page.security import new_token
-from kunren.page.server import RunningServer, WebLinks, serve
+from kunren.page.server import RunningServer, serve
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService

@@ -27,11 +27,24 @@ class AppOptions:
 @dataclass(frozen=True)
 class WebOptions:
     """Where a running drill serves its page (``kunren run --bind/--port/--allow-remote``);
-    ``announce`` is given each link line to show."""
+    ``announce`` is given each link line to show, ``on_links`` the links as an object (the CLI
+    draws the join link as a QR code from it)."""
 
     host: str = "127.0.0.1"
     port: int = 8765
     allow_remote: bool = False
     announce: Callable[[str], Any] | None = None
+    on_links: Callable[[WebLinks], Any] | None = None
     pagerduty_secret: str | None = None  # else $KUNREN_PAGERDUTY_SECRET, if set
     live_notices: bool = False  # notices from the page reach real audiences (else captured)
+
+
+@dataclass(frozen=True)
+class WebLinks:
+    """The addresses to hand out: each carries the token it needs."""
+
+    join: str  # participants (participant token)
+    facilitator: str  # the facilitator view (facilitator token)
+    alertmanager: str  # alert intake endpoints (participant token in the query)
+    pagerduty: str
+    generic: str

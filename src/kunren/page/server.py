@@ -13,25 +13,14 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kunren.errors import GuardrailError, KunrenError
+from kunren.page.options import WebLinks
 from kunren.page.security import is_loopback
 
 if TYPE_CHECKING:
     from kunren.page.control import DrillControl
-
-
-@dataclass(frozen=True)
-class WebLinks:
-    """The addresses to hand out: each carries the token it needs."""
-
-    join: str  # participants (participant token)
-    facilitator: str  # the facilitator view (facilitator token)
-    alertmanager: str  # alert intake endpoints (participant token in the query)
-    pagerduty: str
-    generic: str
 
 
 STARTUP_TIMEOUT = 10.0

@@ -24,6 +24,7 @@ version is ``v`` in ``drill.started``.
     participant.joined  a participant joined in a role
     note                free text; notes starting ``action:`` become action items
     amendment           a facilitator's correction of an earlier event's time
+    (milestone, note and amendment carry ``late: true`` when recorded after the drill ended)
 """
 
 from __future__ import annotations
@@ -219,6 +220,7 @@ class Milestone(_Event):
     role: str | None = None
     source: MilestoneSource = "participant"
     note: str = ""
+    late: bool = False  # recorded after the drill ended (`--late`): a retro entry
 
 
 class Notification(_Event):
@@ -270,6 +272,7 @@ class Note(_Event):
     type: Literal["note"] = "note"
     text: str
     actor: str = ""
+    late: bool = False  # recorded after the drill ended (`--late`): a retro entry
 
 
 class Amendment(_Event):
@@ -278,6 +281,7 @@ class Amendment(_Event):
     new_at: float
     actor: str = "facilitator"
     reason: str = ""
+    late: bool = False  # recorded after the drill ended (`--late`): a retro entry
 
 
 Event = Annotated[

@@ -1,15 +1,16 @@
 """Drill folders: ``drills/<drill-id>/`` holds the record, the scenario snapshot and metadata.
 
-The snapshot is the scenario text exactly as it ran; ``drill.json`` remembers where it came
-from, so relative paths in it (templates, audiences, a locustfile) still resolve when a later
-command (score, report, revert, resume) loads the snapshot.
+Folder names carry the drill's start in UTC. The snapshot is the scenario text exactly as it
+ran; ``drill.json`` remembers where it came from, so relative paths in it (templates,
+audiences, a locustfile) still resolve when a later command (score, report, revert, resume)
+loads the snapshot.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kunren.errors import EventLogError
@@ -27,7 +28,10 @@ class DrillMeta:
 
 
 def new_drill_id(scenario_id: str, when: datetime, drills_root: Path) -> str:
-    base = f"{scenario_id}-{when:%Y%m%d-%H%M%S}"
+    """``<scenario>-<YYYYmmdd-HHMMSS>`` in UTC, for live and imported drills alike, so folder
+    names sort in the order the drills ran wherever (and in whichever zone) they were made."""
+    utc = (when if when.tzinfo is not None else when.astimezone()).astimezone(UTC)
+    base = f"{scenario_id}-{utc:%Y%m%d-%H%M%S}"
     candidate = base
     for n in range(2, 1000):
         if not (drills_root / candidate).exists():

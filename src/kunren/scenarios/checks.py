@@ -18,10 +18,11 @@ from kunren import plugins
 from kunren.errors import PluginError, Problem
 from kunren.scenarios import errors_map
 from kunren.scenarios.models import (
-    _FAULT_FIELDS,
-    _RUNBOOK_FIELDS,
     BUILTIN_MILESTONES,
+    Fault,
+    RunbookSpec,
     Scenario,
+    own_keys,
 )
 from kunren.scenarios.yamlsource import MISSING, KeyPath, SourceMap, child
 
@@ -241,7 +242,7 @@ class CrossCheck:
                 yield self.problem(path, "stages must be in increasing time order")
             previous = stage.at
         if self.check_files and load.locustfile and not (self.base / load.locustfile).is_file():
-            yield self.problem(("load", "locustfile"), f"file not found: {load.locustfile}")
+            yield self.problem(("load", "locustfile"), _not_found(load.locustfile))
 
     def _objectives(self) -> Iterator[Problem]:
         for name, objective in self.s.objectives.items():
@@ -260,11 +261,11 @@ class CrossCheck:
             for lang, file in files.items():
                 path: KeyPath = ("notifications", "templates", name) + ((lang,) if lang else ())
                 if not (self.base / file).is_file():
-                    yield self.problem(path, f"file not found: {file}")
+                    yield self.problem(path, _not_found(file))
         for name, audience in notes.audiences.items():
             if not (self.base / audience.file).is_file():
                 yield self.problem(
-                    ("notifications", "audiences", name, "file"), f"file not found: {audience.file}"
+                    ("notifications", "audiences", name, "file"), _not_found(audience.file)
                 )
         for index, channel in enumerate(notes.channels):
             path = ("notifications", "channels", index)
@@ -317,9 +318,17 @@ class CrossCheck:
                 )
 
 
+def _not_found(file: str) -> str:
+    """Say which folder a relative path was looked for in: the scenario file's, not the
+    current directory (the usual surprise)."""
+    return f"file not found: {file} (relative to the scenario file's folder)"
+
+
 def _allowed_extra(path: KeyPath) -> set[str]:
     section = path[0] if path else ""
-    return {"faults": _FAULT_FIELDS, "runbooks": _RUNBOOK_FIELDS}.get(str(section), set())
+    models: dict[str, type[Fault | RunbookSpec]] = {"faults": Fault, "runbooks": RunbookSpec}
+    model = models.get(str(section))
+    return set(own_keys(model)) if model is not None else set()
 
 
 def _is_list(data: object, path: KeyPath) -> bool:

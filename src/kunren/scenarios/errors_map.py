@@ -18,9 +18,6 @@ from pydantic import BaseModel, ValidationError
 from kunren.errors import Problem
 from kunren.scenarios.yamlsource import MISSING, KeyPath, SourceMap, child
 
-# Keys that kind-specific models accept beside their parameters (gathered into ``params``).
-EXTRA_KEYS: dict[str, set[str]] = {}
-
 
 def problems_from(
     exc: ValidationError,
@@ -139,9 +136,7 @@ def _allowed_keys(model: type[BaseModel], loc: KeyPath) -> set[str]:
             return set()
     current = _unwrap_model(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
-        keys = {f.alias or name for name, f in current.model_fields.items()}
-        keys |= EXTRA_KEYS.get(current.__name__, set())
-        return keys - {"params"}
+        return {f.alias or name for name, f in current.model_fields.items()} - {"params"}
     return set()
 
 

@@ -19,17 +19,8 @@ from kunren import plugins
 from kunren.errors import Problem, ScenarioError
 from kunren.scenarios import errors_map
 from kunren.scenarios.checks import CrossCheck
-from kunren.scenarios.models import (
-    _FAULT_FIELDS,
-    _PROBE_FIELDS,
-    _RUNBOOK_FIELDS,
-    Scenario,
-)
+from kunren.scenarios.models import Scenario
 from kunren.scenarios.yamlsource import SourceMap, load_yaml
-
-errors_map.EXTRA_KEYS.update(
-    Fault=_FAULT_FIELDS, RunbookSpec=_RUNBOOK_FIELDS, ProbeSpec=_PROBE_FIELDS | {"http"}
-)
 
 SKIP_DIRS = {"audiences", "templates", "load", "locustfiles", "__pycache__"}
 

@@ -272,18 +272,20 @@ class Load(Model):
 # ---------------------------------------------------------------- faults, injects, runbooks
 
 
-_FAULT_FIELDS = {"id", "at", "kind", "target", "for", "description"}
+def own_keys(model: type[BaseModel]) -> frozenset[str]:
+    """The keys a kind-keyed entry (fault, runbook, probe) takes beside its kind's parameters:
+    its fields as written (aliases), read from the model so no list repeats them."""
+    return frozenset(f.alias or name for name, f in model.model_fields.items()) - {"params"}
 
 
-def _gather_params(fixed: set[str]) -> Any:
-    def gather(value: object) -> object:
-        if not isinstance(value, dict):
-            return value
-        common = {k: v for k, v in value.items() if k in fixed}
-        common["params"] = {k: v for k, v in value.items() if k not in fixed}
-        return common
-
-    return gather
+def _gather_params(cls: type[BaseModel], value: object) -> object:
+    """Keys that are not the model's own are the kind's parameters: gather them in params."""
+    if not isinstance(value, dict):
+        return value
+    fixed = own_keys(cls)
+    common = {k: v for k, v in value.items() if k in fixed}
+    common["params"] = {k: v for k, v in value.items() if k not in fixed}
+    return common
 
 
 class Fault(Model):
@@ -297,7 +299,10 @@ class Fault(Model):
     description: str = ""
     params: dict[str, JsonValue] = Field(default_factory=dict)
 
-    _gather = model_validator(mode="before")(_gather_params(_FAULT_FIELDS))
+    @model_validator(mode="before")
+    @classmethod
+    def _gather(cls, value: object) -> object:
+        return _gather_params(cls, value)
 
 
 InjectKind = Literal["announcement", "inquiry", "unavailable"]
@@ -322,9 +327,6 @@ class InjectSpec(Model):
         return self
 
 
-_RUNBOOK_FIELDS = {"id", "title", "kind", "target", "roles", "doc", "description", "confirm"}
-
-
 class RunbookSpec(Model):
     id: Identifier
     title: str
@@ -336,13 +338,13 @@ class RunbookSpec(Model):
     confirm: bool = True
     params: dict[str, JsonValue] = Field(default_factory=dict)
 
-    _gather = model_validator(mode="before")(_gather_params(_RUNBOOK_FIELDS))
+    @model_validator(mode="before")
+    @classmethod
+    def _gather(cls, value: object) -> object:
+        return _gather_params(cls, value)
 
 
 # ---------------------------------------------------------------- probes and stop conditions
-
-
-_PROBE_FIELDS = {"id", "every", "description"}
 
 
 class ProbeSpec(Model):
@@ -359,8 +361,9 @@ class ProbeSpec(Model):
     def _split_kind(cls, value: object) -> object:
         if not isinstance(value, dict) or "kind" in value:
             return value
-        common = {k: v for k, v in value.items() if k in _PROBE_FIELDS}
-        rest = {k: v for k, v in value.items() if k not in _PROBE_FIELDS}
+        fixed = own_keys(cls) - {"kind"}  # the kind is the one other key, not a field
+        common = {k: v for k, v in value.items() if k in fixed}
+        rest = {k: v for k, v in value.items() if k not in fixed}
         if len(rest) != 1:
             raise PydanticCustomError(
                 "probe_kind",

@@ -22,10 +22,11 @@ from kunren.durations import format_duration
 from kunren.errors import PluginError
 from kunren.scenarios.models import (
     _DURATION_SCHEMA,
-    _FAULT_FIELDS,
-    _RUNBOOK_FIELDS,
     BUILTIN_MILESTONES,
+    Fault,
+    RunbookSpec,
     Scenario,
+    own_keys,
 )
 
 JsonSchema = dict[str, Any]
@@ -54,8 +55,8 @@ def scenario_schema() -> JsonSchema:
     defs.pop("JsonValue", None)
 
     injectors = _plugin_params(plugins.INJECTORS, "injector", defs)
-    _kind_keyed(defs["Fault"], injectors, _FAULT_FIELDS)
-    _kind_keyed(defs["RunbookSpec"], injectors, _RUNBOOK_FIELDS)
+    _kind_keyed(defs["Fault"], injectors, set(own_keys(Fault)))
+    _kind_keyed(defs["RunbookSpec"], injectors, set(own_keys(RunbookSpec)))
     _probe_keyed(defs["ProbeSpec"], _plugin_params(plugins.PROBES, "probe", defs))
     _channels(defs, _plugin_params(plugins.CHANNELS, "channel", defs))
 

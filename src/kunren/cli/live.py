@@ -1,0 +1,279 @@
+"""The live console of ``kunren run`` and ``resume``: what a facilitator watches a game day on.
+
+The conductor hands every event it records to an observer, but marks, notices and notes from
+other shells (``kunren mark`` / ``notify`` / ``note``) are written by other processes and only
+reach the record file. So the console *tails the record* as well: a small thread reads what
+was appended (``LogMirror``) and prints every event no one has shown yet. One lock orders the
+output of both.
+
+In a terminal, a status line stays at the bottom: the drill clock, the next step, and each
+objective's deadline counting down (or met, or missed). It is drawn with two ANSI controls
+(carriage return and erase-line), which every terminal since the VT100 understands, so no
+terminal library is needed and ``kunren --help`` stays fast. Piped output and ``--quiet`` stay
+plain: one line per event, no controls. The closing screen says how the drill ended and the
+commands to run next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from kunren.drills.console import line
+from kunren.durations import format_clock
+from kunren.record.events import Event
+
+if TYPE_CHECKING:
+    from kunren.drills.conductor import Conductor, Outcome
+    from kunren.page.control import LogMirror
+    from kunren.scenarios.models import Scenario
+
+ERASE = "\r\x1b[2K"
+TAIL_EVERY = 0.2  # real seconds between looks at the record (and status redraws)
+QUIET_TYPES = ("load.stats",)
+ENDINGS = (
+    "drill.ended",
+    "drill.aborted",
+)  # too frequent to carry the "(next: …)" hint in plain output
+
+
+@dataclass(frozen=True)
+class ObjectiveState:
+    """One objective as the status line shows it."""
+
+    name: str
+    within: float
+    met_after: float | None  # seconds from T0 when met
+    missed: bool  # the record already shows it missed (reached late)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the record says so far, recomputed when it grows."""
+
+    t0: float | None  # None until the first fault (or impact) gives T0
+    objectives: tuple[ObjectiveState, ...]
+
+
+def progress(scenario: Scenario, events: list[Event]) -> Progress:
+    """T0 and each objective's state, by the scorer's own rules (one timing model)."""
+    from kunren.scorers import score
+
+    card = score(scenario, events, timeline=False)
+    t0 = None if card.t0.basis == "drill_start" else card.t0.at
+    states = []
+    for name, result in card.milestones.items():
+        objective = result.objective
+        if objective is None:
+            continue
+        met_after = objective.seconds if objective.met else None
+        missed = objective.seconds is not None and not objective.met
+        states.append(ObjectiveState(name, objective.within_seconds, met_after, missed))
+    return Progress(t0, tuple(states))
+
+
+def objective_text(state: ObjectiveState, now: float, t0: float | None, final: bool = False) -> str:
+    """Met (and when), MISSED, or the time left; ``final``: the drill is over, unmet is missed
+    (as ``kunren score`` says it)."""
+    if state.met_after is not None:
+        return f"{state.name} met {format_clock(state.met_after)}"
+    if state.missed or final:
+        return f"{state.name} MISSED"
+    if t0 is None:
+        return f"{state.name} ≤{format_clock(state.within)} from T0"
+    left = t0 + state.within - now
+    if left < 0:
+        return f"{state.name} MISSED"
+    return f"{state.name} {format_clock(left)} left"
+
+
+def status_line(
+    now: float,
+    duration: float,
+    next_step: tuple[float, str] | None,
+    state: Progress,
+) -> str:
+    """``drill 03:12 / 20:00 │ next: 05:00 fault shop-hangs │ detected 01:48 left · …``
+    (plain characters: an emoji clock is a box in many terminal fonts)."""
+    parts = [f"drill {format_clock(now)} / {format_clock(duration)}"]
+    if next_step is not None:
+        parts.append(f"next: {format_clock(next_step[0])} {next_step[1]}")
+    goals = " · ".join(objective_text(o, now, state.t0) for o in state.objectives)
+    if goals:
+        parts.append(goals)
+    return " │ ".join(parts)
+
+
+class LiveConsole:
+    """The observer ``kunren run`` gives the conductor, plus the record tail and status line.
+
+    Use as a context manager around the drill: the tail thread runs inside it.
+    """
+
+    def __init__(self, *, quiet: bool = False, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.quiet = quiet
+        self.tty = not quiet and self.out.isatty()
+        self._lock = threading.Lock()
+        self._shown: set[int] = set()
+        self._conductor: Conductor | None = None
+        self._mirror: LogMirror | None = None
+        self._progress = Progress(None, ())
+        self._seen_count = -1
+        self._status = ""
+        self._over = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tail, name="kunren-live", daemon=True)
+
+    # -------------------------------------------------------------- the conductor's side
+
+    def observer(self, event: Event, conductor: Conductor) -> None:
+        """Called by the conductor for each event it recorded (already on disk)."""
+        with self._lock:
+            if self._conductor is None:
+                from kunren.page.control import LogMirror
+
+                self._conductor = conductor
+                self._mirror = LogMirror(conductor.log.path)
+            self._show(event, conductor)
+
+    def echo(self, text: str) -> None:
+        """A line that is not an event (the page's links), kept above the status line; shown
+        with ``--quiet`` too (people need the links to join)."""
+        with self._lock:
+            self._write(text)
+
+    # -------------------------------------------------------------- the thread
+
+    def __enter__(self) -> LiveConsole:
+        if not self.quiet:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        with self._lock:
+            self._catch_up()
+            self._clear_status()
+
+    def _tail(self) -> None:
+        while not self._stop.wait(TAIL_EVERY):
+            with self._lock:
+                self._catch_up()
+                if self.tty:
+                    self._draw_status()
+
+    def _catch_up(self) -> None:
+        """Show what other writers appended (the conductor's own events are shown already)."""
+        if self._mirror is None or self._conductor is None:
+            return
+        try:
+            events = self._mirror.refresh()
+        except Exception:  # a torn or vanished file must not stop the drill's console
+            return
+        for event in events:
+            if event.seq not in self._shown:
+                self._show(event, self._conductor)
+        self._update_progress(events)
+
+    def _update_progress(self, events: list[Event]) -> None:
+        if self._conductor is not None and len(events) != self._seen_count:
+            self._seen_count = len(events)
+            self._progress = progress(self._conductor.scenario, list(events))
+
+    # -------------------------------------------------------------- drawing
+
+    def _show(self, event: Event, conductor: Conductor) -> None:
+        if event.seq in self._shown:
+            return
+        self._shown.add(event.seq)
+        if event.type in ENDINGS:
+            self._over = True  # the clock runs on while the conductor finishes: stop showing it
+        if self.quiet:
+            return
+        text = line(event)
+        step = conductor.next_step
+        if not self.tty and step is not None and event.type not in QUIET_TYPES:
+            text += f"    (next: {format_clock(step.at)} {step.label})"
+        self._write(text)
+
+    def _write(self, text: str) -> None:
+        if self.tty and self._status:
+            self.out.write(ERASE)
+            self._status = ""
+        self.out.write(text + "\n")
+        self.out.flush()
+        if self.tty:
+            self._draw_status()
+
+    def _draw_status(self) -> None:
+        conductor = self._conductor
+        if conductor is None or self._over or self._mirror is None:
+            return
+        with contextlib.suppress(Exception):  # as in _catch_up: it never stops the drill
+            self._update_progress(self._mirror.refresh())
+        step = conductor.next_step
+        text = status_line(
+            conductor.clock.now(),
+            conductor.scenario.duration,
+            (step.at, step.label) if step is not None else None,
+            self._progress,
+        )
+        width = shutil.get_terminal_size((100, 24)).columns
+        self._status = text if len(text) < width else text[: max(width - 2, 10)] + "…"
+        self.out.write(ERASE + self._status)
+        self.out.flush()
+
+    def _clear_status(self) -> None:
+        if self.tty and self._status:
+            self.out.write(ERASE)
+            self.out.flush()
+        self._status = ""
+
+
+def objectives_line(state: Progress, end: float) -> str | None:
+    """``Objectives: 1 of 2 met (detected met 02:10 · triaged MISSED)``, at the drill's end."""
+    if not state.objectives:
+        return None
+    met = sum(1 for o in state.objectives if o.met_after is not None)
+    each = " · ".join(objective_text(o, end, state.t0, final=True) for o in state.objectives)
+    return f"Objectives: {met} of {len(state.objectives)} met ({each})"
+
+
+def closing_lines(
+    outcome: Outcome,
+    drill_dir: Path,
+    drills_root: Path,
+    report: Path | None,
+    series: str,
+    objectives: str | None = None,
+) -> list[str]:
+    """The last screen: how the drill ended, where its record is, and what to run next."""
+    lines = []
+    if outcome.status != "aborted":
+        lines.append(f"Drill {outcome.status}: {outcome.reason}")
+    if objectives is not None:
+        lines.append(objectives)
+    lines.append(f"Record: {drill_dir}")
+    if report is not None:
+        lines.append(f"Report: {report}")
+    drill = drill_dir.name if drill_dir.parent == drills_root else str(drill_dir)
+    root = "" if drills_root == Path("drills") else f" --drills {drills_root}"
+    steps = [
+        (f"kunren score {drill}{root}", "the timings against the objectives"),
+        (f"kunren trend {series}{root}", "this drill beside the earlier ones of its series"),
+        (f"open {report}", "the retro report")
+        if report is not None
+        else (f"kunren report {drill}{root}", "write the retro report"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    lines.append("Next:")
+    lines += [f"  {command.ljust(width)}   {why}" for command, why in steps]
+    return lines
