@@ -27,6 +27,7 @@ version: 1
 id: cli-notify
 title: CLI notify
 duration: 60m
+timezone: Asia/Tokyo
 roles: {{support: {{}}, commander: {{}}}}
 notifications:
   templates:
@@ -109,7 +110,8 @@ def test_notify_shows_the_preview_sends_and_records(tmp_path: Path, smtp_server:
         "[DRILL] This is a drill. No real service is affected.",
     ]
     assert (
-        "Since about 2024-05-01 14:00, some of you may be unable to use booking on Shop." in lines
+        "Since about 2024-05-01 14:00 JST, some of you may be unable to use booking on Shop."
+        in lines
     )
     assert "We will post the next update by 15:30, or sooner if the situation changes." in lines
     assert lines[-3:] == [
