@@ -37,6 +37,8 @@ from kunren.record.events import (
     Runbook,
 )
 
+NOTIFIED = "customer_notified"
+
 
 @dataclass(frozen=True)
 class Participant:
@@ -58,6 +60,8 @@ class DrillView:
         self._readiness: dict[tuple[str, str, str], Readiness] = {}
         self._alerts: dict[tuple[str, str], str] = {}
         self._by_seq: dict[int, Event] = {}
+        self._notified: dict[str, Notification] = {}  # a sent notice marks customer_notified
+        self._failing: dict[str, ProbeFailed] = {}
 
     @property
     def last_seq(self) -> int:
@@ -79,6 +83,12 @@ class DrillView:
             self._readiness[(event.actor, event.role, event.tool)] = event
         elif isinstance(event, Alert):
             self._alerts[(event.source, event.name)] = event.status
+        elif isinstance(event, Notification) and event.status == "sent" and event.sender:
+            self._notified.setdefault(event.sender, event)
+        elif isinstance(event, ProbeFailed):
+            self._failing.setdefault(event.probe, event)
+        elif isinstance(event, ProbeRecovered):
+            self._failing.pop(event.probe, None)
         elif isinstance(event, Amendment):
             self.amended[event.target_seq] = event.new_at
         elif isinstance(event, DrillEnded | DrillAborted):
@@ -102,6 +112,20 @@ class DrillView:
     def milestone(self, actor: str, name: str) -> Milestone | None:
         """``actor``'s first record of milestone ``name``: each person reaches it once."""
         return self._milestones.get((actor, name))
+
+    def reached(self, actor: str, name: str) -> Milestone | Notification | None:
+        """How ``actor`` first reached ``name``: a press, or (for customer_notified) the
+        first notice they sent, whichever came first; the scorer counts both the same."""
+        pressed = self._milestones.get((actor, name))
+        sent = self._notified.get(actor) if name == NOTIFIED else None
+        if pressed is None or sent is None:
+            return pressed or sent
+        return pressed if pressed.seq < sent.seq else sent
+
+    def failing(self) -> list[str]:
+        """Probes failing now and alerts firing now: what is broken, as the record knows."""
+        alerts = [name for (_, name), status in self._alerts.items() if status == "firing"]
+        return [*self._failing, *alerts]
 
     def readiness(self, actor: str, role: str, tool: str) -> Readiness | None:
         return self._readiness.get((actor, role, tool))

@@ -134,6 +134,7 @@ class Role(Model):
     tools: list[Tool] = Field(default_factory=list)
     milestones: list[str] | None = None  # None: every milestone
     label: str | None = None
+    label_ja: str | None = None
 
 
 # ---------------------------------------------------------------- targets
@@ -424,6 +425,8 @@ class AudienceSpec(Model):
     file: str
     segment: str | list[str] | None = None
     lang: str | None = None
+    label: str | None = None  # what the page calls it ("All customers")
+    label_ja: str | None = None
 
 
 class Approval(Model):
