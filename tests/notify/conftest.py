@@ -139,7 +139,7 @@ class SmtpCollector:
         return "250 Message accepted"
 
 
-def start_smtp(handler: SmtpCollector, **kwargs: Any) -> Any:
+def start_smtp(handler: SmtpCollector, port: int = 0, **kwargs: Any) -> Any:
     from aiosmtpd.controller import Controller
 
     class LoopbackController(Controller):  # type: ignore[misc]
@@ -149,7 +149,7 @@ def start_smtp(handler: SmtpCollector, **kwargs: Any) -> Any:
             self.port = self.server.sockets[0].getsockname()[1]
             super()._trigger_server()
 
-    controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **kwargs)
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return controller
 

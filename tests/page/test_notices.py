@@ -87,7 +87,9 @@ def test_a_notice_is_drafted_approved_by_the_commander_and_sent_once(drill: Live
     kim = join(drill, "Kim", "commander")
     direct = aiko.post("/notice", {**NOTICE, "action": "send", "key": "s0"})
     assert direct.status_code == 400
-    assert direct.json()["error"] == "Notices in this drill need approval by Incident commander first."
+    assert (
+        direct.json()["error"] == "Notices in this drill need approval by Incident commander first."
+    )
 
     drill.clock.advance(540)
     drafted = aiko.post("/notice", {**NOTICE, "action": "draft", "var.service": "<i>Shop</i>"})
@@ -152,13 +154,13 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
 
     form = aiko.locator("#notice-form")
     form.locator("#n-lang").select_option("en")
-    form.locator('input[name="var.workaround"]').fill("call us at 0120-000-000")
+    form.locator("#n-investigating-workaround").fill("call us at 0120-000-000")
     form.get_by_role("button", name="Preview").click()
     preview = aiko.locator("#notice-preview")
     expect(preview.locator("[data-subject]")).to_contain_text("[DRILL]")
     expect(preview.locator("[data-body]")).to_contain_text("call us at 0120-000-000")
     expect(preview.locator("[data-recipients]")).to_have_text(
-        "16 recipients: 0 delivered, 16 captured (drill)"
+        "16 customers. In this drill nobody really gets it: all are only recorded."
     )
     assert drill.of_type("notification") == []
     shot = tmp_path / "notice.png"
@@ -166,8 +168,8 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
     if os.environ.get("KUNREN_SCREENSHOTS"):
         shutil.copy(shot, Path(os.environ["KUNREN_SCREENSHOTS"]) / "notice.png")
 
-    form.get_by_role("button", name="Request approval (commander)").click()
-    expect(aiko.locator(".flash")).to_contain_text("waits for approval by commander")
+    preview.get_by_role("button", name="Ask Incident commander to approve").click()
+    expect(aiko.locator("#notice-result")).to_contain_text("Sent to Incident commander")
 
     kim.reload()
     pending = kim.locator(".notice[data-notice]")
@@ -177,7 +179,7 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
 
     aiko.reload()
     aiko.locator("form.notice").get_by_role("button", name="Send to customers").dblclick()
-    expect(aiko.locator(".flash")).to_contain_text("sent: 0 delivered, 16 captured")
+    expect(aiko.locator(".flash")).to_contain_text("Sent: 0 people got it. 16 more were only")
     sent = drill.wait_for(lambda evs: any(getattr(e, "status", "") == "sent" for e in evs))
     statuses = [e.status for e in sent if e.type == "notification"]
     assert statuses == ["drafted", "approved", "sent"]

@@ -109,9 +109,7 @@ def preview(web: WebApp, req: Req, p: Preview) -> dict[str, Any]:
             allowed=p.allowed_count,
             held=p.recipient_count - p.allowed_count,
         ),
-        "send_label": req.t(
-            "notice_send_to", count=p.allowed_count if not p.live else p.recipient_count
-        ),
+        "send_label": req.t("notice_send_to", count=p.recipient_count),
         "sendable": not p.missing,
     }
 
@@ -134,22 +132,34 @@ def _field_labels(web: WebApp, req: Req, template: str) -> dict[str, str]:
 
 def result(req: Req, sent: SendResult, state: NoticeState) -> tuple[str, dict[str, Any]]:
     """What a send did, in words, and what the page needs to offer a retry."""
-    reasons = sorted({f.reason for r in sent.results for f in r.failures})[:MAX_REASONS]
+    reasons = sorted({reason_text(req, f.reason) for r in sent.results for f in r.failures})
+    reasons = reasons[:MAX_REASONS]
     delivered = sum(e.delivered for e in sent.events)
-    captured = max((e.captured for e in sent.events), default=0)
+    # everyone this send addressed who neither got it nor failed: held back by the drill
+    addressed = max((e.recipients for e in sent.events), default=0)
+    captured = max(0, addressed - delivered - sum(len(e.failed) for e in sent.events))
     failed = state.failed
     data: dict[str, Any] = {"notice": sent.notice, "failed": failed, "reasons": reasons}
     langs = next((e.languages for e in sent.events if e.languages), {})
     if failed:
         message = req.t("notice_not_reached", failed=failed, delivered=delivered)
         data["retry_label"] = req.t("notice_retry", failed=failed)
-    else:
-        message = req.t("notice_reached", delivered=delivered)
-        if captured:
-            message += " " + req.t("notice_captured", captured=captured)
+        return message, data
+    message = req.t("notice_reached", delivered=delivered)
+    if captured:
+        message += " " + req.t("notice_captured", captured=captured)
     if langs:
         message += " " + languages_text(req, langs)
     return message, data
+
+
+def reason_text(req: Req, reason: str) -> str:
+    """Why one recipient was not reached, in words first and the server's own text after."""
+    if "cannot reach" in reason or "connection lost" in reason:
+        return req.t("reason_unreachable", detail=reason)
+    if re.match(r"^5\d\d\b", reason):
+        return req.t("reason_refused", detail=reason)
+    return req.t("notice_reason", reason=reason)
 
 
 def sent_line(web: WebApp, req: Req, state: NoticeState) -> dict[str, Any]:
@@ -171,6 +181,6 @@ def sent_line(web: WebApp, req: Req, state: NoticeState) -> dict[str, Any]:
         "notice": state.notice,
         "text": text,
         "failed": state.failed,
-        "reasons": state.reasons,
+        "reasons": [reason_text(req, r) for r in state.reasons],
         "retry_label": req.t("notice_retry", failed=state.failed),
     }

@@ -100,7 +100,7 @@ NOTICE_STRINGS: dict[str, dict[str, str]] = {
     "notice_confirm": {
         "en": "Send this notice to {count} customers? In this drill {allowed} really get it "
         "and {held} are only recorded.",
-        "ja": "このお知らせをお客様 {count} 名に送信しますか?"
+        "ja": "このお知らせをお客様 {count} 名に送信しますか? "
         "この訓練で実際に届くのは {allowed} 名、残り {held} 名は記録のみです。",
     },
     "notice_confirm_live": {
@@ -130,6 +130,14 @@ NOTICE_STRINGS: dict[str, dict[str, str]] = {
         "ja": "送信に失敗しました: {failed} 名に届いていません(届いたのは {delivered} 名)。",
     },
     "notice_reason": {"en": "Reason: {reason}", "ja": "理由: {reason}"},
+    "reason_unreachable": {
+        "en": "Reason: the mail server did not answer ({detail})",
+        "ja": "理由: メールサーバーに接続できませんでした({detail})",
+    },
+    "reason_refused": {
+        "en": "Reason: the mail server refused the address ({detail})",
+        "ja": "理由: メールサーバーがアドレスを受け付けませんでした({detail})",
+    },
     "notice_retry": {
         "en": "Send again, only to the {failed} who did not get it",
         "ja": "届かなかった {failed} 名にだけ再送する",
