@@ -213,6 +213,7 @@ async def join(web: WebApp, req: Req) -> Response:
         raise WebError(400, "err_role")
     web.refuse_if_ended()
     req.session.actor, req.session.role = actor, role
+    web.sessions.keep(req.session)  # a joined participant stays joined
     if not web.view.has_joined(actor, role):
         web.control.record(ParticipantJoined(actor=actor, role=role))
     if req.wants_json:
