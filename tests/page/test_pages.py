@@ -102,7 +102,7 @@ def test_readiness_answers_are_recorded_and_shown_to_the_facilitator(
     assert people == [
         {
             "actor": "Aiko",
-            "role": "support",
+            "role": "Support",  # the role as people read it, in the page's language
             "joined": "00:00",
             "tools": "cannot open: Customer mail tool",
         }
@@ -155,7 +155,11 @@ def test_the_facilitator_amends_a_time_and_the_timeline_shows_it(
     )
     rows = {r["seq"]: r for r in facilitator.http.get("/api/timeline").json()["events"]}
     assert rows[seq]["amended"] == "amended to T+08:00"
-    assert "Ben (sre): triaged (participant)" in rows[seq]["detail"]
+    assert rows[seq]["detail"] == "Ben (SRE): Triaged (on the page)"
+    assert rows[seq]["kind"] == "Milestone"
+    ja = facilitator.http.get("/api/timeline", params={"lang": "ja"}).json()["events"]
+    line = next(r for r in ja if r["seq"] == seq)
+    assert (line["kind"], line["detail"]) == ("マイルストーン", "Ben(SRE): 切り分けた(参加者のページ)")
 
 
 def test_abort_needs_confirmation_and_then_stops_the_drill(

@@ -13,9 +13,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.durations import format_clock, parse_offset
+from kunren.page import timeline_words
 from kunren.page.app import Req, WebApp, WebError, field_error
+from kunren.page.i18n import role_label
 from kunren.page.security import Access, FieldError, clean_name, clean_note
-from kunren.page.state import actor_of, describe
+from kunren.page.state import actor_of
 from kunren.record.events import Amendment, Event
 
 
@@ -36,9 +38,10 @@ def row(web: WebApp, req: Req, event: Event) -> dict[str, Any]:
         "at": format_clock(event.at),
         "amended": req.t("amended_to", at=format_clock(amended)) if amended is not None else "",
         "type": event.type,
+        "kind": timeline_words.kind(event, req.t),
         "actor": actor_of(event),
         "role": getattr(event, "role", None) or "",
-        "detail": describe(event),
+        "detail": timeline_words.detail(event, req.t, web.control.scenario),
         "target": event.target_seq if isinstance(event, Amendment) else None,
         "target_amended": (
             req.t("amended_to", at=format_clock(event.new_at))
@@ -62,7 +65,12 @@ def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
         else:
             tools = req.t("tools_ok")
         rows.append(
-            {"actor": p.actor, "role": p.role, "joined": format_clock(p.joined_at), "tools": tools}
+            {
+                "actor": p.actor,
+                "role": role_label(web.control.scenario, p.role, req.t),
+                "joined": format_clock(p.joined_at),
+                "tools": tools,
+            }
         )
     return rows
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kunren.page.strings_notices import NOTICE_STRINGS
+from kunren.page.strings_timeline import TIMELINE_STRINGS
 from kunren.scenarios.models import Scenario
 
 LANGS: tuple[str, ...] = ("en", "ja")
@@ -230,6 +231,7 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 STRINGS.update(NOTICE_STRINGS)
+STRINGS.update(TIMELINE_STRINGS)
 
 
 def role_label(scenario: Scenario, role: str, t: Callable[..., str]) -> str:

@@ -10,31 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kunren.durations import format_clock
 from kunren.page.control import DrillControl
 from kunren.record.events import (
     Alert,
     Amendment,
     DrillAborted,
     DrillEnded,
-    DrillStarted,
     Event,
-    FaultFailed,
-    FaultInjected,
-    FaultInjecting,
-    FaultReverted,
-    FaultRevertFailed,
     Inject,
-    LoadStage,
-    LoadStats,
     Milestone,
-    Note,
     Notification,
     ParticipantJoined,
     ProbeFailed,
     ProbeRecovered,
     Readiness,
-    Runbook,
 )
 
 NOTIFIED = "customer_notified"
@@ -148,58 +137,6 @@ class DrillView:
         if any(answer is None for answer in answers):
             return None
         return [a.tool for a in answers if a is not None and not a.ok]
-
-
-def describe(event: Event) -> str:
-    """One line for the facilitator's timeline (plain text; the page escapes it)."""
-    who = _who(event)
-    if isinstance(event, Milestone):
-        text = f"{who}{event.name} ({event.source})"
-        return f"{text}: {event.note}" if event.note else text
-    if isinstance(event, ParticipantJoined):
-        return f"{event.actor} ({event.role})"
-    if isinstance(event, Runbook):
-        text = f"{who}{event.runbook} → {event.result}"
-        return f"{text}: {event.detail}" if event.detail else text
-    if isinstance(event, Readiness):
-        text = f"{who}{event.tool}: {'opens' if event.ok else 'does NOT open'}"
-        return f"{text} ({event.note})" if event.note else text
-    if isinstance(event, Alert):
-        actor = f" by {event.actor}" if event.actor else ""
-        return f"{event.source}: {event.name} {event.status}{actor}"
-    if isinstance(event, Inject):
-        target = f" → {', '.join(event.to)}" if event.to else ""
-        return f"{event.kind}{target}: {event.text or event.who or ''}"
-    if isinstance(event, Note):
-        return f"{who}{event.text}"
-    if isinstance(event, Amendment):
-        text = f"#{event.target_seq} → T+{format_clock(event.new_at)} by {event.actor}"
-        return f"{text}: {event.reason}" if event.reason else text
-    if isinstance(event, DrillStarted):
-        return event.title or event.scenario_id
-    if isinstance(event, DrillEnded | DrillAborted):
-        return event.reason
-    if isinstance(event, FaultInjecting | FaultInjected | FaultReverted):
-        return event.fault
-    if isinstance(event, FaultFailed | FaultRevertFailed):
-        return f"{event.fault}: {event.error}"
-    if isinstance(event, ProbeFailed | ProbeRecovered):
-        return f"{event.probe}: {event.detail}" if event.detail else event.probe
-    if isinstance(event, LoadStage):
-        return f"{event.users} users"
-    if isinstance(event, LoadStats):
-        return f"{event.rps:.1f} rps, {event.failures_per_s:.1f} failures/s"
-    if isinstance(event, Notification):
-        return f"{event.status} {event.template} → {event.audience} ({event.channel})"
-    return ""
-
-
-def _who(event: Event) -> str:
-    actor = getattr(event, "actor", "") or ""
-    role = getattr(event, "role", None)
-    if not actor:
-        return ""
-    return f"{actor} ({role}): " if role else f"{actor}: "
 
 
 def actor_of(event: Event) -> str:
