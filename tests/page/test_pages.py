@@ -159,7 +159,10 @@ def test_the_facilitator_amends_a_time_and_the_timeline_shows_it(
     assert rows[seq]["kind"] == "Milestone"
     ja = facilitator.http.get("/api/timeline", params={"lang": "ja"}).json()["events"]
     line = next(r for r in ja if r["seq"] == seq)
-    assert (line["kind"], line["detail"]) == ("マイルストーン", "Ben(SRE): 切り分けた(参加者のページ)")
+    assert (line["kind"], line["detail"]) == (
+        "マイルストーン",
+        "Ben(SRE): 切り分けた(参加者のページ)",
+    )
 
 
 def test_abort_needs_confirmation_and_then_stops_the_drill(
