@@ -310,11 +310,18 @@ def test_a_refused_recipient_is_listed_and_the_exit_code_says_so(
     assert len(handler.messages) == 6
 
     handler.refuse.clear()  # the mailbox works again: --send reaches only the one it missed
-    code, out, err = run(
-        ["notify", "--drill", str(drill), "--send", notice, "--as", "alice", "--role", "support"]
-        + ["--at", "2m"],
-        input="y\n",
-    )
+    again = [
+        "notify",
+        "--drill",
+        str(drill),
+        "--send",
+        notice,
+        "--as",
+        "alice",
+        "--role",
+        "support",
+    ]
+    code, out, err = run([*again, "--at", "2m"], input="y\n")
     assert (code, err) == (0, "")
     assert out.splitlines()[:2] == [
         f"Notice {notice} did not reach 1 recipient(s); sending again to them only:",
@@ -322,10 +329,7 @@ def test_a_refused_recipient_is_listed_and_the_exit_code_says_so(
     ]
     assert "  email: 1 delivered" in out.splitlines()
     assert [m.rcpt_tos for m in handler.messages[6:]] == [["bob.jones@example.com"]]
-    code, out, err = run(
-        ["notify", "--drill", str(drill), "--send", notice, "--as", "alice", "--role", "support"]
-        + ["--yes", "--at", "3m"]
-    )
+    code, out, err = run([*again, "--yes", "--at", "3m"])
     assert (code, err) == (2, f"Error: notice {notice} was sent already, and reached everyone\n")
 
 
