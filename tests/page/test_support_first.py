@@ -112,10 +112,10 @@ class Smtp:
 
     def messages(self, notice: str) -> list[EmailMessage]:
         parsed = [
-            email.message_from_bytes(m.content, policy=policy.default)
+            email.message_from_bytes(m.content, _class=EmailMessage, policy=policy.default)
             for m in self.handler.messages
         ]
-        return [m for m in parsed if m["X-Kunren-Notice"] == notice]  # type: ignore[misc]
+        return [m for m in parsed if m["X-Kunren-Notice"] == notice]
 
 
 @pytest.fixture
@@ -334,3 +334,34 @@ def test_a_first_time_support_person_sends_the_first_notice_in_six_taps(
 def _second(drill: LiveDrill, first: str) -> str:
     notices = [e.notice for e in drill.events() if isinstance(e, Notification) and e.notice]
     return next(n for n in notices if n != first)
+
+
+def test_the_drills_end_reaches_the_page_with_a_summary(drill: LiveDrill, browser: Any) -> None:
+    from kunren.record.events import DrillEnded, Milestone
+
+    page = open_page(browser, drill.server.link("/", drill.ptoken), locale="ja-JP", viewport=PHONE)
+    page.get_by_label("お名前").fill("佐藤")
+    page.get_by_role("button", name="サポートとして参加").click()
+    drill.clock.advance(300)
+    drill.control.record(Milestone(name="detected", actor="佐藤", role="support"))
+    drill.clock.advance(1500)
+    drill.control.record(DrillEnded())
+    banner = page.locator("#ended")
+    expect(banner).to_have_text("訓練は終了しました。")
+    expect(page.locator("#summary")).to_be_visible()
+    expect(page.locator("#summary li")).to_have_text(["異常に気づいた: T+05:00"])
+    for button in page.locator("main button").all():
+        expect(button).to_be_disabled()
+    expect(page.locator("#clock")).to_have_text("T+30:00")  # it stops at the end
+
+
+def test_a_page_whose_server_is_gone_says_so_instead_of_pretending(
+    drill: LiveDrill, browser: Any
+) -> None:
+    page = open_page(browser, drill.server.link("/", drill.ptoken), locale="ja-JP", viewport=PHONE)
+    page.get_by_label("お名前").fill("佐藤")
+    page.get_by_role("button", name="サポートとして参加").click()
+    expect(page.locator("#notices")).to_be_visible()
+    drill.loop.run(drill.server.stop())  # what the conductor does when the drill ends
+    expect(page.locator("#ended")).to_contain_text("訓練サーバーが応答しません。")
+    expect(page.locator("#n-preview")).to_be_disabled()
