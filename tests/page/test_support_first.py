@@ -200,8 +200,12 @@ def test_a_first_time_support_person_sends_the_first_notice_in_six_taps(
     )
     drill.clock.advance(60)  # T+03:00
     page = open_page(browser, drill.server.link("/", drill.ptoken), locale="ja-JP", viewport=PHONE)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     taps = Taps(page, tmp_path)
     taps.shot("support-1-join")
+    icon = page.locator('link[rel="icon"]').get_attribute("href")
+    assert icon is not None and icon.startswith("data:image/svg+xml,")
 
     taps.type(page.get_by_label("お名前"), "佐藤")
     taps.tap(page.get_by_role("button", name="サポートとして参加"))
@@ -329,6 +333,7 @@ def test_a_first_time_support_person_sends_the_first_notice_in_six_taps(
     capture_rounds = [e for e in sent_events(drill, second) if e.channel == "capture"]
     assert len(capture_rounds) == 1  # captured once, never again on the retry
     publish(taps.shots)
+    assert errors == []  # no script error, nothing refused by the page's own CSP
 
 
 def _second(drill: LiveDrill, first: str) -> str:
