@@ -332,6 +332,16 @@ def test_a_first_time_support_person_sends_the_first_notice_in_six_taps(
     ]
     capture_rounds = [e for e in sent_events(drill, second) if e.channel == "capture"]
     assert len(capture_rounds) == 1  # captured once, never again on the retry
+    facilitator = open_page(
+        browser, drill.server.link("/facilitator", drill.ftoken), locale="ja-JP"
+    )
+    timeline = facilitator.locator("#timeline")
+    expect(timeline).to_contain_text(
+        f"佐藤(サポート) が 調査中のお知らせ を送信({email_event.notice}): "
+        "email: 送信 5 名、記録のみ 3 名、未達 0 名"
+    )
+    expect(timeline).to_contain_text("お客様へのお知らせ")  # the kind, not "notification"
+    expect(facilitator.locator("#participants")).to_contain_text("サポート")
     publish(taps.shots)
     assert errors == []  # no script error, nothing refused by the page's own CSP
 

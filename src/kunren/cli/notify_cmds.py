@@ -141,9 +141,7 @@ def _print_result(result: SendResult, retry: str = "") -> None:
             click.echo(f"    {failure.recipient}: {failure.reason}")
     if result.failed_count:
         again = f"; send again to them only: {retry} {result.notice}" if retry else ""
-        raise KunrenError(
-            f"{result.failed_count} recipient(s) failed; the others were sent{again}"
-        )
+        raise KunrenError(f"{result.failed_count} recipient(s) failed; the others were sent{again}")
 
 
 def _print_list(service: NoticeService) -> None:

@@ -31,7 +31,16 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-def row(web: WebApp, req: Req, event: Event) -> dict[str, Any]:
+def _titles(web: WebApp, req: Req) -> dict[str, str]:
+    service = web.notices
+    if service is None:
+        return {}
+    return {i.name: i.meta.text("title", req.lang, i.name) for i in service.templates()}
+
+
+def row(
+    web: WebApp, req: Req, event: Event, titles: dict[str, str] | None = None
+) -> dict[str, Any]:
     amended = web.view.amended.get(event.seq)
     return {
         "seq": event.seq,
@@ -41,7 +50,7 @@ def row(web: WebApp, req: Req, event: Event) -> dict[str, Any]:
         "kind": timeline_words.kind(event, req.t),
         "actor": actor_of(event),
         "role": getattr(event, "role", None) or "",
-        "detail": timeline_words.detail(event, req.t, web.control.scenario),
+        "detail": timeline_words.detail(event, req.t, web.control.scenario, titles),
         "target": event.target_seq if isinstance(event, Amendment) else None,
         "target_amended": (
             req.t("amended_to", at=format_clock(event.new_at))
@@ -77,7 +86,8 @@ def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
 
 async def page(web: WebApp, req: Req) -> Response:
     flash, req.session.flash = req.session.flash, None
-    rows = [row(web, req, event) for event in reversed(web.view.events)]
+    titles = _titles(web, req)
+    rows = [row(web, req, event, titles) for event in reversed(web.view.events)]
     return web.render(
         req,
         "facilitator.html",
@@ -94,13 +104,14 @@ async def timeline(web: WebApp, req: Req) -> Response:
     except ValueError as exc:
         raise WebError(400, "err_bad_request") from exc
     clock = web.clock_state()
+    titles = _titles(web, req)
     return JSONResponse(
         {
             "now": clock["now"],
             "speed": clock["speed"],
             "ended": web.ended_text(req.t),
             "last_seq": web.view.last_seq,
-            "events": [row(web, req, e) for e in web.view.events if e.seq > after],
+            "events": [row(web, req, e, titles) for e in web.view.events if e.seq > after],
             "participants": participants(web, req),
         }
     )

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from kunren.notify import NoticeService, TemplateInfo
 
 MAX_VALUE = 500
-AUTOMATIC = frozenset({"now", "drill_id", "scenario_title", "marker", "service", "signature"})
+# kunren fills these, or the template has its own default: never a field to fill in
+AUTOMATIC = frozenset({"now", "drill_id", "scenario_title", "marker", "signature"})
 PENDING = json.dumps({"ok": False, "error": "pending"})
 
 

@@ -8,7 +8,7 @@ event type a type error here until it is given words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import assert_never
 
 from kunren.durations import format_clock
@@ -53,8 +53,9 @@ def kind(event: Event, t: T) -> str:
     return event.type if text == key else text
 
 
-def detail(event: Event, t: T, scenario: Scenario) -> str:
-    """One line about ``event`` in the page's language (plain text; the page escapes it)."""
+def detail(event: Event, t: T, scenario: Scenario, titles: Mapping[str, str] | None = None) -> str:
+    """One line about ``event`` in the page's language (plain text; the page escapes it);
+    ``titles`` names notice templates as people read them ("調査中のお知らせ")."""
     lang = getattr(t, "lang", "en")
 
     def who(actor: str, role: str | None) -> str:
@@ -103,7 +104,8 @@ def detail(event: Event, t: T, scenario: Scenario) -> str:
             )
             return noted(text, event.reason)
         case Notification():
-            return _notice(event, t, who(event.sender, event.role))
+            title = (titles or {}).get(event.template, event.template)
+            return _notice(event, t, who(event.sender, event.role), title)
         case DrillStarted():
             return event.title or event.scenario_id
         case DrillEnded() | DrillResumed():
@@ -126,9 +128,9 @@ def detail(event: Event, t: T, scenario: Scenario) -> str:
             assert_never(event)
 
 
-def _notice(event: Notification, t: T, who: str) -> str:
+def _notice(event: Notification, t: T, who: str, title: str) -> str:
     """Who did what with which notice, and for a send how many it reached."""
-    head = t(f"tl_notice_{event.status}", who=who, template=event.template, notice=event.notice)
+    head = t(f"tl_notice_{event.status}", who=who, template=title, notice=event.notice)
     if event.status not in ("sent", "failed"):
         return head
     counts = t(
