@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kunren.record.events import Inject, Milestone
+from kunren.record.events import Alert, Inject, Milestone, ProbeFailed, ProbeRecovered
 from tests.page.conftest import Browserless, LiveDrill
 
 
@@ -208,3 +208,19 @@ def test_a_plain_form_without_script_redirects_back_with_the_acknowledgement(
     assert reply.status_code == 303 and reply.headers["location"] == "/"
     page = ben.http.get("/")
     assert "Recorded at T+01:01" in page.text
+
+
+def test_the_state_says_what_is_failing_now_and_when_the_drill_time_is_over(
+    drill: LiveDrill, session_for: Callable[..., Browserless]
+) -> None:
+    ben = session_for()
+    ben.join("Ben", "sre")
+    drill.control.record(ProbeFailed(probe="shop-health", detail="HTTP 500"))
+    drill.control.record(Alert(source="alertmanager", name="ShopDown"))
+    state = ben.http.get("/api/state").json()
+    assert (state["failing"], state["over"]) == ("Failing now: shop-health, ShopDown", False)
+    drill.control.record(ProbeRecovered(probe="shop-health"))
+    drill.clock.advance(3600)
+    state = ben.http.get("/api/state", params={"lang": "ja"}).json()
+    assert state["failing"] == "現在うまく動いていないもの: ShopDown"
+    assert state["over"] is True and state["ended"] is None  # over, but not yet recorded
