@@ -183,3 +183,17 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
     sent = drill.wait_for(lambda evs: any(getattr(e, "status", "") == "sent" for e in evs))
     statuses = [e.status for e in sent if e.type == "notification"]
     assert statuses == ["drafted", "approved", "sent"]
+
+
+def test_a_cleared_field_is_missing_in_the_preview_not_refilled(drill: LiveDrill) -> None:
+    aiko = join(drill, "Aiko", "support")
+    reply = aiko.post(
+        "/notice",
+        {**NOTICE, "action": "preview", "var.affected_features": "", "lang": "ja"},
+        **{"Accept-Language": "ja"},
+    )
+    preview = reply.json()["preview"]
+    assert preview["missing"] == "未入力: 影響を受けている機能"
+    assert preview["sendable"] is False
+    assert "{{ affected_features }}" in preview["subject"]
+    aiko.close()
