@@ -269,6 +269,9 @@ def test_a_first_time_support_person_sends_the_first_notice_in_six_taps(
     notified = page.locator('form[data-milestone="customer_notified"]')
     expect(notified.locator("[data-status]")).to_have_text("T+03:00 のお知らせ送信で記録されました")
     expect(notified.get_by_role("button")).to_be_disabled()
+    expect(page.locator("#summary [data-lines]")).to_contain_text(  # kept for the drill's end
+        "調査中のお知らせ(T+03:00): 5 名に届きました"
+    )
     taps.shot("support-5-sent")
 
     assert taps.count <= MAX_TAPS, f"{taps.count} inputs to the first notice"

@@ -144,9 +144,11 @@ def _summary(web: WebApp, req: Req, actor: str, role: str) -> list[str]:
                 req.t("summary_milestone", label=label, at=format_clock(web.view.at(first)))
             )
     if web.notices is not None:
+        from kunren.notify.drafts import notice_states
         from kunren.page.notice_words import sent_line
 
-        for state in web.notices.notices():
+        # from the view's mirror of the record: polled often, so no second read of the log
+        for state in notice_states(web.view.events).values():
             if state.sender == actor and state.sent_at is not None:
                 lines.append(sent_line(web, req, state)["text"])
     return lines
