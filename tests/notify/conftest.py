@@ -6,6 +6,7 @@ ThreadingHTTPServer for webhooks. Each fixture stops what it starts.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import threading
@@ -139,17 +140,18 @@ class SmtpCollector:
         return "250 Message accepted"
 
 
-def start_smtp(handler: SmtpCollector, **kwargs: Any) -> Any:
+def start_smtp(handler: SmtpCollector, port: int = 0, **kwargs: Any) -> Any:
     from aiosmtpd.controller import Controller
 
-    class LoopbackController(Controller):  # type: ignore[misc]
+    class LoopbackController(Controller):
         """Listens on a free port (0): learn the port before the readiness check connects."""
 
         def _trigger_server(self) -> None:
+            assert isinstance(self.server, asyncio.Server)
             self.port = self.server.sockets[0].getsockname()[1]
-            super()._trigger_server()
+            super()._trigger_server()  # type: ignore[no-untyped-call]
 
-    controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **kwargs)
+    controller = LoopbackController(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()
     return controller
 

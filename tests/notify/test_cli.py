@@ -27,6 +27,7 @@ version: 1
 id: cli-notify
 title: CLI notify
 duration: 60m
+timezone: Asia/Tokyo
 roles: {{support: {{}}, commander: {{}}}}
 notifications:
   templates:
@@ -109,7 +110,8 @@ def test_notify_shows_the_preview_sends_and_records(tmp_path: Path, smtp_server:
         "[DRILL] This is a drill. No real service is affected.",
     ]
     assert (
-        "Since about 2024-05-01 14:00, some of you may be unable to use booking on Shop." in lines
+        "Since about 2024-05-01 14:00 JST, some of you may be unable to use booking on Shop."
+        in lines
     )
     assert "We will post the next update by 15:30, or sooner if the situation changes." in lines
     assert lines[-3:] == [
@@ -300,8 +302,35 @@ def test_a_refused_recipient_is_listed_and_the_exit_code_says_so(
         "  email: 6 delivered, 9 captured, 1 failed",
         "    bob.jones@example.com: 550 5.1.1 mailbox unavailable",
     ]
-    assert err == "Error: 1 recipient(s) failed; the others were sent\n"
+    (notice,) = {e.notice for e in notices(drill)}
+    assert err == (
+        "Error: 1 recipient(s) failed; the others were sent; send again to them only: "
+        f"kunren notify --drill {drill} --as alice --role support --send {notice}\n"
+    )
     assert len(handler.messages) == 6
+
+    handler.refuse.clear()  # the mailbox works again: --send reaches only the one it missed
+    again = [
+        "notify",
+        "--drill",
+        str(drill),
+        "--send",
+        notice,
+        "--as",
+        "alice",
+        "--role",
+        "support",
+    ]
+    code, out, err = run([*again, "--at", "2m"], input="y\n")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == [
+        f"Notice {notice} did not reach 1 recipient(s); sending again to them only:",
+        "  email: bob.jones@example.com",
+    ]
+    assert "  email: 1 delivered" in out.splitlines()
+    assert [m.rcpt_tos for m in handler.messages[6:]] == [["bob.jones@example.com"]]
+    code, out, err = run([*again, "--yes", "--at", "3m"])
+    assert (code, err) == (2, f"Error: notice {notice} was sent already, and reached everyone\n")
 
 
 def test_list_shows_templates_audiences_and_notices(tmp_path: Path) -> None:

@@ -62,9 +62,14 @@ def test_500_recipients_allowed_ones_arrive_once_marked_the_rest_captured(
     assert set(arrived) == allowed
     assert set(arrived.values()) == {1}
     assert all(len(message.rcpt_tos) == 1 for message in handler.messages)
-    for message in parsed(handler.messages):
-        assert message["Subject"].startswith("[DRILL] Shop: investigating")
-        assert message.get_content().startswith("[DRILL] This is a drill.")
+    language = {r[0]: r[3] for r in rows}
+    for message in parsed(handler.messages):  # each recipient in their own language
+        if language[str(message["To"].addresses[0].addr_spec)] == "ja":
+            assert message["Subject"].startswith("[DRILL] 【調査中】Shop")
+            assert message.get_content().startswith("[DRILL] これは訓練です。")
+        else:
+            assert message["Subject"].startswith("[DRILL] Shop: investigating")
+            assert message.get_content().startswith("[DRILL] This is a drill.")
         assert message["X-Kunren-Notice"] == result.notice
     by_channel = {e.channel: e for e in drill.notifications()}
     sent = by_channel["email"]
@@ -81,6 +86,7 @@ def test_500_recipients_allowed_ones_arrive_once_marked_the_rest_captured(
         "investigating",
         "customers",
     )
+    assert sent.languages == {"en": 250, "ja": 250}
     capture = by_channel["capture"]
     assert (capture.recipients, capture.delivered, capture.captured) == (500, 0, 500)
 

@@ -46,14 +46,9 @@ def test_preview_counts_recipients_and_reach_and_records_nothing(
         == "[DRILL] 【調査中】Shopで{{ affected_features }}がご利用いただけない状況について"
     )
     assert preview.missing == ["affected_features"]
-    assert [w.code for w in preview.warnings] == [
-        "no-next-update",
-        "language-mismatch",
-        "duplicates",
-    ]
-    assert preview.warnings[1].message == (
-        "this notice is in ja; 4 en recipient(s) prefer another language"
-    )
+    # the template has both languages: each recipient gets their own, nobody a mismatch
+    assert [w.code for w in preview.warnings] == ["no-next-update", "duplicates"]
+    assert preview.versions == {"ja": 3, "en": 4}
     assert drill.notifications() == []
     with pytest.raises(InputError, match="undefined variable: affected_features"):
         drill.service().preview("investigating", "ja", None, {"service": "Shop"}, strict=True)
@@ -114,10 +109,14 @@ def test_the_send_uses_the_approved_wording(make_drill: Any, tmp_path: Path) -> 
 
     service.send(drafted.notice, sender="erin", role="support")
 
-    captured = drill.folder / "notices" / drafted.notice / "customer0002@example.jp.txt"
-    text = captured.read_text(encoding="utf-8")
-    assert f"Subject: {drafted.subject}\n" in text
-    assert "[DRILL] これは訓練です。" in text
+    folder = drill.folder / "notices" / drafted.notice
+    japanese = (folder / "customer0001@example.jp.txt").read_text(encoding="utf-8")
+    assert f"Subject: {drafted.subject}\n" in japanese
+    assert "[DRILL] これは訓練です。" in japanese
+    english = (folder / "customer0002@example.jp.txt").read_text(encoding="utf-8")
+    assert "Subject: [DRILL] Shop: resolved, booking back to normal\n" in english
+    (sent,) = [e for e in drill.notifications() if e.status == "sent"]
+    assert sent.languages == {"ja": 3, "en": 4}  # the record says how many got which
     stored = json.loads((drill.folder / "notices" / drafted.notice / "notice.json").read_text())
     assert stored["author"] == "alice" and stored["vars"]["service"] == "Shop"
 
@@ -180,15 +179,17 @@ def test_variables_come_from_the_drill_the_scenario_and_the_sender(
     drill = notice_drill(
         make_drill, tmp_path, variables={"service": "Shop", "next_update_in": "30m"}
     )
+    # times in the drill's zone, and saying which
+    drill.ctx.scenario = drill.ctx.scenario.model_copy(update={"timezone": "Asia/Tokyo"})
     drill.clock.advance(120)
     drill.recorder.record(ProbeFailed(probe="shop-health", detail="HTTP 500"))
     drill.clock.advance(480)
 
     values = drill.service().variables({"affected_features": "search"})
 
-    assert values["start_time"] == "2024-05-01 14:02"
-    assert values["now"] == "2024-05-01 14:10"
-    assert values["next_update_time"] == "14:40"
+    assert values["start_time"] == "2024-05-01 14:02 JST"
+    assert values["now"] == "2024-05-01 14:10 JST"
+    assert values["next_update_time"] == "14:40 JST"
     assert (values["service"], values["affected_features"], values["marker"]) == (
         "Shop",
         "search",

@@ -93,13 +93,13 @@ def test_two_participants_click_and_the_facilitator_sees_it(
     expect(people.locator("tr")).to_have_count(2)
     timeline = facilitator.locator("#timeline")
     expect(timeline.locator('tr[data-type="milestone"]')).to_have_count(2)
-    expect(timeline).to_contain_text("Aiko (support): detected (participant)")
-    expect(timeline).to_contain_text("Ben (sre): stop-worker → ok")
+    expect(timeline).to_contain_text("Aiko (Support): I noticed a problem (on the page)")
+    expect(timeline).to_contain_text("Ben (SRE) ran stop-worker → done")
 
     drill.clock.advance(60)
     ben.get_by_role("button", name="Mitigated").click()  # arrives in the open timeline by polling
     expect(timeline.locator('tr[data-type="milestone"]')).to_have_count(3)
-    expect(timeline.locator("tr").first).to_contain_text("Ben (sre): mitigated (participant)")
+    expect(timeline.locator("tr").first).to_contain_text("Ben (SRE): Mitigated (on the page)")
 
     shot = tmp_path / "participant.png"
     aiko.screenshot(path=str(shot), full_page=True)

@@ -70,12 +70,14 @@ def join(drill: LiveDrill, name: str, role: str) -> Browserless:
 def test_a_preview_shows_the_wording_and_reach_and_records_nothing(drill: LiveDrill) -> None:
     aiko = join(drill, "Aiko", "support")
     page = aiko.http.get("/").text
-    assert "お客様への告知" not in page  # the page follows the browser: English here
-    assert 'name="var.start_time"' in page and "drill-customers" in page
+    assert "お客様へのお知らせ" not in page  # the page follows the browser: English here
+    assert 'name="var.start_time"' in page and "Investigating" in page
     reply = aiko.post("/notice", {**NOTICE, "action": "preview", "var.service": "<b>Shop</b>"})
     preview = reply.json()["preview"]
     assert preview["subject"].startswith("[DRILL]") and "<b>Shop</b>" in preview["subject"]
-    assert preview["recipients"].startswith("16 recipients: 0 delivered, 16 captured")
+    assert preview["recipients"] == (
+        "16 customers. In this drill nobody really gets it: all are only recorded."
+    )
     assert drill.of_type("notification") == []
     aiko.close()
 
@@ -84,11 +86,14 @@ def test_a_notice_is_drafted_approved_by_the_commander_and_sent_once(drill: Live
     aiko = join(drill, "Aiko", "support")
     kim = join(drill, "Kim", "commander")
     direct = aiko.post("/notice", {**NOTICE, "action": "send", "key": "s0"})
-    assert direct.status_code == 400 and "need approval by commander" in direct.json()["error"]
+    assert direct.status_code == 400
+    assert (
+        direct.json()["error"] == "Notices in this drill need approval by Incident commander first."
+    )
 
     drill.clock.advance(540)
     drafted = aiko.post("/notice", {**NOTICE, "action": "draft", "var.service": "<i>Shop</i>"})
-    assert drafted.json()["message"].endswith("waits for approval by commander.")
+    assert drafted.json()["message"].startswith("Sent to Incident commander for approval.")
     (draft,) = drill.of_type("notification")
     assert (draft.status, draft.sender, draft.role, draft.at) == (
         "drafted",
@@ -102,7 +107,8 @@ def test_a_notice_is_drafted_approved_by_the_commander_and_sent_once(drill: Live
     assert f'data-notice="{draft.notice}"' in kim_page
     assert "&lt;i&gt;Shop&lt;/i&gt;" in kim_page and "<i>Shop</i>" not in kim_page
     refused = aiko.post("/notice/decide", {"notice": draft.notice, "decision": "approve"})
-    assert refused.status_code == 400 and "may not decide" in refused.json()["error"]
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "Your role does not approve notices."
     drill.clock.advance(60)
     approved = kim.post("/notice/decide", {"notice": draft.notice, "decision": "approve"})
     assert approved.json()["message"] == f"Notice {draft.notice} approved."
@@ -112,7 +118,7 @@ def test_a_notice_is_drafted_approved_by_the_commander_and_sent_once(drill: Live
     first = aiko.post("/notice", send)
     again = aiko.post("/notice", send)  # a double click
     assert first.json() == again.json()
-    assert first.json()["message"].startswith(f"Notice {draft.notice} sent: 0 delivered, 16")
+    assert first.json()["message"].startswith("Sent: 0 people got it. 16 more were only recorded")
     statuses = [(n.status, n.sender, n.role) for n in drill.of_type("notification")]
     assert statuses == [
         ("drafted", "Aiko", "support"),
@@ -120,7 +126,8 @@ def test_a_notice_is_drafted_approved_by_the_commander_and_sent_once(drill: Live
         ("sent", "Aiko", "support"),
     ]
     resend = aiko.post("/notice", {**send, "key": "s2"})
-    assert resend.status_code == 400 and "sent already" in resend.json()["error"]
+    assert resend.status_code == 400
+    assert resend.json()["error"] == "This notice was sent already and reached everyone."
     aiko.close()
     kim.close()
 
@@ -147,13 +154,13 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
 
     form = aiko.locator("#notice-form")
     form.locator("#n-lang").select_option("en")
-    form.locator('input[name="var.workaround"]').fill("call us at 0120-000-000")
+    form.locator("#n-investigating-workaround").fill("call us at 0120-000-000")
     form.get_by_role("button", name="Preview").click()
     preview = aiko.locator("#notice-preview")
     expect(preview.locator("[data-subject]")).to_contain_text("[DRILL]")
     expect(preview.locator("[data-body]")).to_contain_text("call us at 0120-000-000")
     expect(preview.locator("[data-recipients]")).to_have_text(
-        "16 recipients: 0 delivered, 16 captured (drill)"
+        "16 customers. In this drill nobody really gets it: all are only recorded."
     )
     assert drill.of_type("notification") == []
     shot = tmp_path / "notice.png"
@@ -161,8 +168,8 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
     if os.environ.get("KUNREN_SCREENSHOTS"):
         shutil.copy(shot, Path(os.environ["KUNREN_SCREENSHOTS"]) / "notice.png")
 
-    form.get_by_role("button", name="Request approval (commander)").click()
-    expect(aiko.locator(".flash")).to_contain_text("waits for approval by commander")
+    preview.get_by_role("button", name="Ask Incident commander to approve").click()
+    expect(aiko.locator("#notice-result")).to_contain_text("Sent to Incident commander")
 
     kim.reload()
     pending = kim.locator(".notice[data-notice]")
@@ -172,7 +179,21 @@ def test_in_the_browser_a_notice_is_previewed_requested_approved_and_sent(
 
     aiko.reload()
     aiko.locator("form.notice").get_by_role("button", name="Send to customers").dblclick()
-    expect(aiko.locator(".flash")).to_contain_text("sent: 0 delivered, 16 captured")
+    expect(aiko.locator(".flash")).to_contain_text("Sent: 0 people got it. 16 more were only")
     sent = drill.wait_for(lambda evs: any(getattr(e, "status", "") == "sent" for e in evs))
     statuses = [e.status for e in sent if e.type == "notification"]
     assert statuses == ["drafted", "approved", "sent"]
+
+
+def test_a_cleared_field_is_missing_in_the_preview_not_refilled(drill: LiveDrill) -> None:
+    aiko = join(drill, "Aiko", "support")
+    reply = aiko.post(
+        "/notice",
+        {**NOTICE, "action": "preview", "var.affected_features": "", "lang": "ja"},
+        **{"Accept-Language": "ja"},
+    )
+    preview = reply.json()["preview"]
+    assert preview["missing"] == "未入力: 影響を受けている機能"
+    assert preview["sendable"] is False
+    assert "{{ affected_features }}" in preview["subject"]
+    aiko.close()

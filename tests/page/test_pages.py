@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kunren.record.events import Inject, Milestone
+from kunren.record.events import Alert, Inject, Milestone, ProbeFailed, ProbeRecovered
 from tests.page.conftest import Browserless, LiveDrill
 
 
@@ -102,7 +102,7 @@ def test_readiness_answers_are_recorded_and_shown_to_the_facilitator(
     assert people == [
         {
             "actor": "Aiko",
-            "role": "support",
+            "role": "Support",  # the role as people read it, in the page's language
             "joined": "00:00",
             "tools": "cannot open: Customer mail tool",
         }
@@ -155,7 +155,14 @@ def test_the_facilitator_amends_a_time_and_the_timeline_shows_it(
     )
     rows = {r["seq"]: r for r in facilitator.http.get("/api/timeline").json()["events"]}
     assert rows[seq]["amended"] == "amended to T+08:00"
-    assert "Ben (sre): triaged (participant)" in rows[seq]["detail"]
+    assert rows[seq]["detail"] == "Ben (SRE): Triaged (on the page)"
+    assert rows[seq]["kind"] == "Milestone"
+    ja = facilitator.http.get("/api/timeline", params={"lang": "ja"}).json()["events"]
+    line = next(r for r in ja if r["seq"] == seq)
+    assert (line["kind"], line["detail"]) == (
+        "マイルストーン",
+        "Ben(SRE): 切り分けた(参加者のページ)",
+    )
 
 
 def test_abort_needs_confirmation_and_then_stops_the_drill(
@@ -201,3 +208,19 @@ def test_a_plain_form_without_script_redirects_back_with_the_acknowledgement(
     assert reply.status_code == 303 and reply.headers["location"] == "/"
     page = ben.http.get("/")
     assert "Recorded at T+01:01" in page.text
+
+
+def test_the_state_says_what_is_failing_now_and_when_the_drill_time_is_over(
+    drill: LiveDrill, session_for: Callable[..., Browserless]
+) -> None:
+    ben = session_for()
+    ben.join("Ben", "sre")
+    drill.control.record(ProbeFailed(probe="shop-health", detail="HTTP 500"))
+    drill.control.record(Alert(source="alertmanager", name="ShopDown"))
+    state = ben.http.get("/api/state").json()
+    assert (state["failing"], state["over"]) == ("Failing now: shop-health, ShopDown", False)
+    drill.control.record(ProbeRecovered(probe="shop-health"))
+    drill.clock.advance(3600)
+    state = ben.http.get("/api/state", params={"lang": "ja"}).json()
+    assert state["failing"] == "現在うまく動いていないもの: ShopDown"
+    assert state["over"] is True and state["ended"] is None  # over, but not yet recorded

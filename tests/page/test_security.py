@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from kunren.errors import GuardrailError, KunrenError
 from kunren.page import LocalDrillControl, create_app, serve
+from kunren.page.security import MAX_SESSIONS
 from kunren.record.events import Runbook
 from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
 
@@ -243,3 +245,18 @@ def test_an_explicit_flag_allows_serving_beyond_loopback(drill: LiveDrill) -> No
 def test_a_busy_port_is_one_clear_error(drill: LiveDrill) -> None:
     with pytest.raises(KunrenError, match=f"cannot serve on 127.0.0.1:{drill.server.port}"):
         asyncio.run(serve(create_app(drill.control), "127.0.0.1", drill.server.port))
+
+
+def test_a_flood_of_token_requests_does_not_evict_a_joined_participant(
+    drill: LiveDrill, session_for: Any
+) -> None:
+    aiko = session_for()
+    assert aiko.join("Aiko", "support").status_code == 200
+    with drill.client() as flood:  # cookie-less: every request makes a new session
+        for _ in range(MAX_SESSIONS + 10):
+            answer = flood.get("/api/state", headers={"X-Kunren-Token": drill.ptoken})
+            assert answer.status_code == 200
+            flood.cookies.clear()
+    page = aiko.http.get("/")
+    assert page.status_code == 200 and "Aiko" in page.text and 'id="join-form"' not in page.text
+    assert aiko.post("/note", {"text": "still here", "key": "k1"}).status_code == 200

@@ -97,3 +97,24 @@ def test_sessions_are_bounded_and_keys_replayed() -> None:
     assert session.check_csrf(session.csrf) and not session.check_csrf("x")
     session.remember("k1", "reply")
     assert session.remembered("k1") == "reply" and session.remembered("") is None
+
+
+def test_a_flood_of_new_sessions_never_evicts_one_someone_joined_in() -> None:
+    store = SessionStore(limit=3)
+    joined = store.create()
+    joined.actor, joined.role = "Aiko", "support"
+    store.keep(joined)
+    for _ in range(50):
+        store.create()
+    assert store.get(joined.sid) is joined
+    assert len(store) == 4  # three anonymous at most, and Aiko
+
+
+def test_a_session_that_joined_between_requests_is_kept_on_its_next_request() -> None:
+    store = SessionStore(limit=2)
+    session = store.create()
+    session.actor, session.role = "Ben", "sre"
+    assert store.get(session.sid) is session  # moved out of the anonymous pool
+    for _ in range(10):
+        store.create()
+    assert store.get(session.sid) is session

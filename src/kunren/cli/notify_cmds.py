@@ -17,7 +17,7 @@ from kunren.cli.options import drills_option
 from kunren.errors import GuardrailError, KunrenError, UsageError
 
 if TYPE_CHECKING:
-    from kunren.notify import NoticeService, Preview, SendResult
+    from kunren.notify import NoticeService, NoticeState, Preview, SendResult
     from kunren.runtime.clock import Clock
 
 
@@ -87,7 +87,22 @@ def _confirm(preview: Preview, yes: bool) -> None:
         raise KunrenError("not sent; nothing was recorded")
 
 
-def _print_result(result: SendResult) -> None:
+def _confirm_retry(state: NoticeState, yes: bool) -> None:
+    """A notice that reached some but not all: only those it missed are sent to again."""
+    missed = [address for addresses in state.outstanding.values() for address in addresses]
+    click.echo(
+        f"Notice {state.notice} did not reach {len(missed)} recipient(s); "
+        "sending again to them only:"
+    )
+    for channel, addresses in state.outstanding.items():
+        click.echo(f"  {channel}: {', '.join(addresses)}")
+    for reason in state.reasons:
+        click.echo(f"  last time: {reason}")
+    if not yes and not click.confirm(f"Send again to {len(missed)}?", default=False):
+        raise KunrenError("not sent; nothing was recorded")
+
+
+def _print_result(result: SendResult, retry: str = "") -> None:
     first = result.events[0] if result.events else None
     when = ""
     if first is not None:
@@ -111,7 +126,8 @@ def _print_result(result: SendResult) -> None:
         for failure in item.failures:
             click.echo(f"    {failure.recipient}: {failure.reason}")
     if result.failed_count:
-        raise KunrenError(f"{result.failed_count} recipient(s) failed; the others were sent")
+        again = f"; send again to them only: {retry} {result.notice}" if retry else ""
+        raise KunrenError(f"{result.failed_count} recipient(s) failed; the others were sent{again}")
 
 
 def _print_list(service: NoticeService) -> None:
@@ -248,11 +264,16 @@ def notify(
         _decide(service, reject_id, person, role, drill, approve=False, reason=reason)
     else:
         assert send_id is not None
-        preview = service.preview_notice(send_id)
-        _print_preview(preview)
-        _confirm(preview, yes)
+        state = service.notice(send_id)
+        if state.retryable:
+            _confirm_retry(state, yes)
+        else:
+            preview = service.preview_notice(send_id)
+            _print_preview(preview)
+            _confirm(preview, yes)
         _print_result(
-            service.send(send_id, sender=person, role=role, channels=list(channels) or None)
+            service.send(send_id, sender=person, role=role, channels=list(channels) or None),
+            retry=f"kunren notify --drill {drill} --as {person} --role {role} --send",
         )
 
 
@@ -311,7 +332,10 @@ def _new_notice(
         vars=values,
         channels=channels,
     )
-    _print_result(service.send(request, sender=person, role=role))
+    _print_result(
+        service.send(request, sender=person, role=role),
+        retry=f"kunren notify --drill {drill} --as {person} --role {role} --send",
+    )
 
 
 def _decide(

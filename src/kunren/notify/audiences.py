@@ -66,6 +66,8 @@ class AudienceInfo(BaseModel):
     allowed: int  # really delivered in a drill (on the allowlist); the rest are captured
     segments: dict[str, int]
     languages: dict[str, int]
+    label: str | None = None
+    label_ja: str | None = None
 
 
 def load_recipients(path: Path) -> tuple[list[Recipient], int]:
@@ -208,6 +210,8 @@ class AudienceBook:
                     allowed=len(allowed),
                     segments=audience.segments(),
                     languages=audience.languages(self.default_lang),
+                    label=self._specs[name].label,
+                    label_ja=self._specs[name].label_ja,
                 )
             )
         return infos

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kunren.errors import EventLogError, UsageError
+from kunren.notify.checklist import CheckResult
 from kunren.notify.message import RecipientFailure
 from kunren.notify.templates import TemplateWarning
 from kunren.record.events import Event, Notification
@@ -36,8 +37,18 @@ class NoticeRequest(BaseModel):
     channels: list[str] = Field(default_factory=list)  # empty: the scenario's channels
 
 
+class Wording(BaseModel):
+    """One language version of a notice, already marked [DRILL]."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subject: str
+    body: str
+
+
 class NoticeDraft(BaseModel):
-    """A rendered notice as drafted: the exact wording the approver sees and the send uses."""
+    """A rendered notice as drafted: the exact wording the approver sees and the send uses.
+    ``subject``/``body`` are the version in ``lang``; ``versions`` holds every language."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -52,6 +63,12 @@ class NoticeDraft(BaseModel):
     author: str
     role: str | None = None
     warnings: list[TemplateWarning] = Field(default_factory=list)
+    versions: dict[str, Wording] = Field(default_factory=dict)  # language -> wording
+    checks: list[CheckResult] = Field(default_factory=list)  # the scenario's checklist
+    lacking: list[str] = Field(default_factory=list)  # checklist items not met
+
+    def wording(self, lang: str) -> Wording:
+        return self.versions.get(lang) or Wording(subject=self.subject, body=self.body)
 
 
 class NoticeState(BaseModel):
@@ -78,7 +95,16 @@ class NoticeState(BaseModel):
     recipients: int = 0
     delivered: int = 0
     captured: int = 0
-    failed: int = 0
+    failed: int = 0  # recipients still not reached (after any retries)
+    outstanding: dict[str, list[str]] = Field(default_factory=dict)  # channel -> not reached
+    reasons: list[str] = Field(default_factory=list)  # why the last attempts failed
+    languages: dict[str, int] = Field(default_factory=dict)  # recipients per language version
+    lacking: list[str] = Field(default_factory=list)
+
+    @property
+    def retryable(self) -> bool:
+        """Sent, but some recipients were not reached: a retry sends to them only."""
+        return self.sent_at is not None and bool(self.outstanding)
 
     @property
     def approval_wait(self) -> float | None:
@@ -102,6 +128,8 @@ class Preview(BaseModel):
     body: str
     warnings: list[TemplateWarning]
     missing: list[str]  # variables nobody gave: shown as {{ name }}; drafting/sending refuses
+    checks: list[CheckResult] = Field(default_factory=list)  # the scenario's checklist
+    versions: dict[str, int] = Field(default_factory=dict)  # recipients per language version
     recipient_count: int
     allowed_count: int  # really delivered by address channels; the rest are captured
     captured_count: int
@@ -206,14 +234,20 @@ def _state(notice: str, events: list[Notification]) -> NoticeState:
             )
     if sends:
         sent = any(e.status == "sent" for e in sends)
+        last = {e.channel: e for e in sends}  # a retry attempts exactly what was outstanding
+        outstanding = {channel: e.failed for channel, e in last.items() if e.failed}
         state.update(
             status="sent" if sent else "failed",
             sent_at=sends[0].at,
             sender=sends[0].sender,
-            channels=[e.channel for e in sends],
+            channels=list(last),
             recipients=max(e.recipients for e in sends),
             delivered=sum(e.delivered for e in sends),
             captured=max(e.captured for e in sends),
-            failed=sum(len(e.failed) for e in sends),
+            failed=sum(len(f) for f in outstanding.values()),
+            outstanding=outstanding,
+            reasons=sorted({e.note for e in last.values() if e.failed and e.note}),
+            languages=sends[0].languages,
+            lacking=sends[0].lacking,
         )
     return NoticeState.model_validate(state)

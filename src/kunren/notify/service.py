@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from kunren.errors import GuardrailError, UsageError
 from kunren.notify import variables as notice_vars
-from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo, audience_warnings
+from kunren.notify.audiences import AudienceBook, AudienceInfo
 from kunren.notify.base import Channel
 from kunren.notify.capture import NOTICES_DIR, CaptureSink
+from kunren.notify.compose import Composer, language_counts
+from kunren.notify.delivery import ChannelRound
 from kunren.notify.dispatch import Dispatcher, make_channel
 from kunren.notify.drafts import (
     ChannelResult,
@@ -34,8 +37,8 @@ from kunren.notify.drafts import (
     notice_states,
 )
 from kunren.notify.message import DRILL_MARKER, OutgoingNotice
-from kunren.notify.safety import Allowlist, mark_body, mark_subject
-from kunren.notify.templates import TemplateInfo, TemplateSet, check_notice
+from kunren.notify.safety import Allowlist
+from kunren.notify.templates import TemplateInfo, TemplateSet
 from kunren.record.events import Event, Notification
 from kunren.record.recorder import Recorder
 from kunren.runtime.context import DrillContext
@@ -59,6 +62,9 @@ class NoticeService:
         self.allowlist = Allowlist.of(self.notifications.drill_allowlist)
         self.drafts = DraftStore(self.drill_dir / NOTICES_DIR)
         self.dispatcher = Dispatcher(ctx, self.allowlist, CaptureSink(self.drill_dir), live)
+        self.composer = Composer(
+            ctx.scenario, self._templates, self._audiences, self._channel_names
+        )
 
     # ------------------------------------------------------------ what there is
 
@@ -216,15 +222,18 @@ class NoticeService:
         Every channel is set up before anything is sent, so a configuration mistake sends
         nothing; after that, a failing channel or recipient never stops the others.
         """
-        draft, approver = self._sendable(notice, sender, role)
+        draft, approver, outstanding = self._sendable(notice, sender, role)
         names = list(channels) if channels else draft.channels
-        prepared = [self._channel(name) for name in names]
-        for channel in prepared:
-            channel.prepare()  # a missing secret fails here, before anything is sent
+        if outstanding is not None:  # a retry: only the channels that did not reach everyone
+            names = [name for name in names if name in outstanding]
+        for name in names:
+            self._channel(name).prepare()  # a missing secret fails here, before anything is sent
         if isinstance(notice, NoticeRequest):
             self.drafts.save(draft)  # the wording of a direct send is kept like a draft's
-        recipients = self._audiences.load(draft.audience).recipients
-        outgoing = OutgoingNotice(
+        everyone = self._audiences.load(draft.audience).recipients
+        at, wall = round(self.recorder.clock.now(), 3), self.recorder.clock.wall()
+        promised = notice_vars.promised_at(self.ctx.scenario, draft.vars, at, wall)
+        base = OutgoingNotice(
             notice=draft.notice,
             drill=notice_vars.drill_id(self._events()),
             scenario_title=self.ctx.scenario.title,
@@ -236,12 +245,22 @@ class NoticeService:
             sender=sender,
             role=role,
             approver=approver,
-            at=round(self.recorder.clock.now(), 3),
-            wall=self.recorder.clock.wall().isoformat(),
+            at=at,
+            wall=wall.isoformat(),
         )
-        deliveries = await self.dispatcher.dispatch(prepared, outgoing, recipients)
+        rounds = [
+            ChannelRound(
+                make=partial(self._channel, name),
+                dispatcher=self.dispatcher,
+                draft=draft,
+                default_lang=self._audiences.default_lang,
+                missed=None if outstanding is None else outstanding.get(name, []),
+            )
+            for name in names
+        ]
+        sent = await asyncio.gather(*(each.send(base, everyone) for each in rounds))
         results = []
-        for channel, (count, delivery) in zip(prepared, deliveries, strict=True):
+        for name, (count, delivery, languages) in zip(names, sent, strict=True):
             status = "failed" if delivery.failed and not delivery.delivered else "sent"
             event = self.recorder.record(
                 self._event(
@@ -251,20 +270,20 @@ class NoticeService:
                     role=role,
                     approver=approver,
                     recipients=count,
-                    channel=channel.name,
+                    channel=name,
                     delivered=len(delivery.delivered),
                     failed=[f.recipient for f in delivery.failed],
                     captured=len(delivery.captured),
                     live=self.live,
                     note=delivery.error,
+                    languages=languages,
+                    lacking=draft.lacking,
+                    next_update_at=promised,
                 )
             )
             results.append(
                 ChannelResult(
-                    channel=channel.name,
-                    event=event,
-                    failures=delivery.failed,
-                    error=delivery.error,
+                    channel=name, event=event, failures=delivery.failed, error=delivery.error
                 )
             )
         return SendResult(notice=draft.notice, results=results)
@@ -282,9 +301,6 @@ class NoticeService:
         candidates = [self.ctx.resolve_path(relative), Path.cwd() / path]
         return next((c for c in candidates if c.exists()), candidates[0])
 
-    def _audience(self, request: NoticeRequest) -> Audience:
-        return self._audiences.load(request.audience or self._audiences.default_name())
-
     def _channel_names(self, request: NoticeRequest) -> list[str]:
         return list(request.channels) or self.channels()
 
@@ -294,26 +310,7 @@ class NoticeService:
     def _render(
         self, request: NoticeRequest, author: str, role: str | None, strict: bool
     ) -> tuple[NoticeDraft, list[str]]:
-        """The notice a request makes (not stored), and the variables nobody gave."""
-        values = self.variables(request.vars)
-        lang, rendered = self._templates.render(request.template, request.lang, values, strict)
-        group = self._audience(request)
-        warnings = check_notice(request.template, rendered, values)
-        warnings += audience_warnings(group, lang, self._audiences.default_lang)
-        draft = NoticeDraft(
-            notice="",
-            template=request.template,
-            lang=lang,
-            audience=group.name,
-            vars=values,
-            channels=self._channel_names(request),
-            subject=mark_subject(rendered.subject),
-            body=mark_body(rendered.body, lang),
-            author=author,
-            role=role,
-            warnings=warnings,
-        )
-        return draft, rendered.missing
+        return self.composer.render(request, self.variables(request.vars), author, role, strict)
 
     def _preview(self, draft: NoticeDraft, missing: list[str]) -> Preview:
         group = self._audiences.load(draft.audience)
@@ -336,6 +333,8 @@ class NoticeService:
             approvers=self.approvers,
             live=self.live,
             vars=draft.vars,
+            checks=draft.checks,
+            versions=language_counts(group.recipients, draft, self._audiences.default_lang),
         )
 
     def _make_draft(
@@ -365,24 +364,27 @@ class NoticeService:
 
     def _sendable(
         self, notice: str | NoticeRequest, sender: str, role: str | None
-    ) -> tuple[NoticeDraft, str | None]:
+    ) -> tuple[NoticeDraft, str | None, dict[str, list[str]] | None]:
+        """(wording, approver, recipients still to reach per channel: None for a first send)."""
         if isinstance(notice, NoticeRequest):
             if self.needs_approval:
                 raise GuardrailError(
                     f"notices in this drill need approval by {', '.join(self.approvers)}: "
                     "draft the notice first"
                 )
-            return self._make_draft(notice, sender, role, store=False), None
+            return self._make_draft(notice, sender, role, store=False), None, None
         state = self.notice(notice)
-        if state.status == "sent":
-            raise GuardrailError(f"notice {notice} was sent already")
         if state.status == "rejected":
             raise GuardrailError(f"notice {notice} was rejected by {state.approver}")
+        if state.sent_at is not None:
+            if not state.retryable:
+                raise GuardrailError(f"notice {notice} was sent already, and reached everyone")
+            return self.drafts.load(notice), state.approver, state.outstanding
         if self.needs_approval and state.approved_at is None:
             raise GuardrailError(
                 f"notice {notice} waits for approval by {', '.join(self.approvers)}"
             )
-        return self.drafts.load(notice), state.approver
+        return self.drafts.load(notice), state.approver, None
 
     def _event(self, draft: NoticeDraft, status: str, **fields: object) -> Notification:
         base: dict[str, object] = {

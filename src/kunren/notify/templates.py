@@ -26,6 +26,7 @@ from jinja2 import meta
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunren.errors import InputError, Problem, UsageError
+from kunren.notify.template_meta import TemplateMeta, template_meta
 from kunren.scenarios.models import Notifications
 
 FINAL_STATES: frozenset[str] = frozenset({"resolved", "closed", "completed"})
@@ -70,6 +71,7 @@ class TemplateInfo(_Frozen):
     languages: list[str]
     variables: list[str]
     files: dict[str, str]  # language -> path
+    meta: TemplateMeta = Field(default_factory=TemplateMeta)  # title, when, variable labels
 
 
 class Rendered(_Frozen):
@@ -136,6 +138,9 @@ class TemplateSet:
     def names(self) -> list[str]:
         return list(self._files)
 
+    def languages(self, name: str) -> list[str]:
+        return sorted(self._files.get(name, {}))
+
     def info(self) -> list[TemplateInfo]:
         return [self._info(name) for name in self._files]
 
@@ -149,6 +154,7 @@ class TemplateSet:
             languages=sorted(files),
             variables=sorted(used),
             files={lang: str(path) for lang, path in sorted(files.items())},
+            meta=template_meta(files),
         )
 
     def path(self, name: str, lang: str | None) -> tuple[str, Path]:
@@ -272,16 +278,22 @@ def check_notice(
                 "(--var next_update_time=15:30 or next_update_in=30m)",
             )
         )
-    text = f"{rendered.subject}\n{rendered.body}"
+    promise = eta_promise(f"{rendered.subject}\n{rendered.body}")
+    if promise is not None:
+        warnings.append(
+            TemplateWarning(
+                code="eta-promised",
+                message=f"promises a recovery time ({promise!r}): "
+                "promise the next update, not the fix",
+            )
+        )
+    return warnings
+
+
+def eta_promise(text: str) -> str | None:
+    """The words in ``text`` that promise when the service will be fixed, if any."""
     for pattern in _ETA_PATTERNS:
         match = pattern.search(text)
         if match:
-            warnings.append(
-                TemplateWarning(
-                    code="eta-promised",
-                    message=f"promises a recovery time ({match.group(0)!r}): "
-                    "promise the next update, not the fix",
-                )
-            )
-            break
-    return warnings
+            return match.group(0)
+    return None

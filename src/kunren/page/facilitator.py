@@ -13,8 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.durations import format_clock, parse_offset
+from kunren.page import timeline_words
+from kunren.page.i18n import role_label
 from kunren.page.security import Access, FieldError, clean_name, clean_note
-from kunren.page.state import actor_of, describe
+from kunren.page.state import actor_of
 from kunren.page.webapp import Req, WebApp, WebError, field_error
 from kunren.record.events import Amendment, Event
 
@@ -29,16 +31,26 @@ def routes(web: WebApp) -> list[Route]:
     ]
 
 
-def row(web: WebApp, req: Req, event: Event) -> dict[str, Any]:
+def _titles(web: WebApp, req: Req) -> dict[str, str]:
+    service = web.notices
+    if service is None:
+        return {}
+    return {i.name: i.meta.text("title", req.lang, i.name) for i in service.templates()}
+
+
+def row(
+    web: WebApp, req: Req, event: Event, titles: dict[str, str] | None = None
+) -> dict[str, Any]:
     amended = web.view.amended.get(event.seq)
     return {
         "seq": event.seq,
         "at": format_clock(event.at),
         "amended": req.t("amended_to", at=format_clock(amended)) if amended is not None else "",
         "type": event.type,
+        "kind": timeline_words.kind(event, req.t),
         "actor": actor_of(event),
         "role": getattr(event, "role", None) or "",
-        "detail": describe(event),
+        "detail": timeline_words.detail(event, req.t, web.control.scenario, titles),
         "target": event.target_seq if isinstance(event, Amendment) else None,
         "target_amended": (
             req.t("amended_to", at=format_clock(event.new_at))
@@ -62,14 +74,20 @@ def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
         else:
             tools = req.t("tools_ok")
         rows.append(
-            {"actor": p.actor, "role": p.role, "joined": format_clock(p.joined_at), "tools": tools}
+            {
+                "actor": p.actor,
+                "role": role_label(web.control.scenario, p.role, req.t),
+                "joined": format_clock(p.joined_at),
+                "tools": tools,
+            }
         )
     return rows
 
 
 async def page(web: WebApp, req: Req) -> Response:
     flash, req.session.flash = req.session.flash, None
-    rows = [row(web, req, event) for event in reversed(web.view.events)]
+    titles = _titles(web, req)
+    rows = [row(web, req, event, titles) for event in reversed(web.view.events)]
     return web.render(
         req,
         "facilitator.html",
@@ -86,13 +104,14 @@ async def timeline(web: WebApp, req: Req) -> Response:
     except ValueError as exc:
         raise WebError(400, "err_bad_request") from exc
     clock = web.clock_state()
+    titles = _titles(web, req)
     return JSONResponse(
         {
             "now": clock["now"],
             "speed": clock["speed"],
             "ended": web.ended_text(req.t),
             "last_seq": web.view.last_seq,
-            "events": [row(web, req, e) for e in web.view.events if e.seq > after],
+            "events": [row(web, req, e, titles) for e in web.view.events if e.seq > after],
             "participants": participants(web, req),
         }
     )

@@ -7,14 +7,23 @@ Support staff take part from their own laptop or phone, in their own language. T
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from kunren.page.strings_notices import NOTICE_STRINGS
+from kunren.page.strings_timeline import TIMELINE_STRINGS
+from kunren.scenarios.models import Scenario
+
 LANGS: tuple[str, ...] = ("en", "ja")
+LANG_NAMES: dict[str, str] = {"en": "English", "ja": "日本語"}
 
 STRINGS: dict[str, dict[str, str]] = {
     # -- join
     "join_title": {"en": "Join the drill", "ja": "訓練に参加"},
     "join_intro": {
-        "en": "Enter your name and pick your role. Every button you press is timed.",
-        "ja": "お名前を入力し、役割を選んでください。押したボタンはすべて時刻が記録されます。",
+        "en": "Enter your name, then press the button of your role. "
+        "Every button you press is timed.",
+        "ja": "お名前を入力して、ご自分の役割のボタンを押してください。"
+        "押したボタンはすべて時刻が記録されます。",
     },
     "your_name": {"en": "Your name", "ja": "お名前"},
     "your_role": {"en": "Your role", "ja": "役割"},
@@ -78,39 +87,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "note_button": {"en": "Add note", "ja": "メモを残す"},
     "note_recorded": {"en": "Note recorded", "ja": "メモを記録しました"},
     # -- customer notices
-    "notices": {"en": "Customer notice", "ja": "お客様への告知"},
-    "notice_template": {"en": "Template", "ja": "テンプレート"},
-    "notice_lang": {"en": "Language", "ja": "言語"},
-    "notice_audience": {"en": "Send to", "ja": "送信先"},
-    "notice_audience_size": {
-        "en": "{count} people ({allowed} really reached in this drill)",
-        "ja": "{count} 名(この訓練で実際に届くのは {allowed} 名)",
-    },
-    "notice_variables": {"en": "Details to fill in", "ja": "差し込む内容"},
-    "notice_preview": {"en": "Preview", "ja": "プレビュー"},
-    "notice_previewed": {"en": "Preview below.", "ja": "下にプレビューを表示しました。"},
-    "notice_request_approval": {
-        "en": "Request approval ({roles})",
-        "ja": "承認を依頼({roles})",
-    },
     "notice_send": {"en": "Send to customers", "ja": "お客様に送信"},
-    "notice_recipients": {
-        "en": "{count} recipients: {allowed} delivered, {captured} captured (drill)",
-        "ja": "送信先 {count} 名: 実際に送信 {allowed} 名、記録のみ {captured} 名(訓練)",
-    },
-    "notice_missing": {"en": "Still to fill in: {names}", "ja": "未入力: {names}"},
-    "notice_drafted": {
-        "en": "Notice {notice} waits for approval by {roles}.",
-        "ja": "告知 {notice} は {roles} の承認待ちです。",
-    },
-    "notice_sent": {
-        "en": "Notice {notice} sent: {delivered} delivered, {captured} captured.",
-        "ja": "告知 {notice} を送信しました: 送信 {delivered} 名、記録のみ {captured} 名。",
-    },
-    "notice_failed": {
-        "en": "{failed} could not be delivered.",
-        "ja": "{failed} 名に届きませんでした。",
-    },
     "notices_pending": {"en": "Waiting for your approval", "ja": "あなたの承認待ち"},
     "notice_by": {"en": "Drafted by {author}", "ja": "作成: {author}"},
     "notice_approve": {"en": "Approve", "ja": "承認する"},
@@ -121,7 +98,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "告知 {notice} を差し戻しました。",
     },
     "notices_ready": {"en": "Approved, ready to send", "ja": "承認済み(送信できます)"},
-    "notices_sent": {"en": "Sent notices", "ja": "送信済みの告知"},
     "notice_busy": {
         "en": "This notice is being sent already.",
         "ja": "この告知はすでに送信中です。",
@@ -252,6 +228,24 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "back": {"en": "Back to the drill page", "ja": "訓練ページに戻る"},
 }
+
+
+STRINGS.update(NOTICE_STRINGS)
+STRINGS.update(TIMELINE_STRINGS)
+
+
+def role_label(scenario: Scenario, role: str, t: Callable[..., str]) -> str:
+    """A role as people read it: the scenario's label, else a built-in name, else its key."""
+    lang = getattr(t, "lang", "en")
+    spec = scenario.roles.get(role)
+    if spec is not None:
+        if lang == "ja" and spec.label_ja:
+            return spec.label_ja
+        if spec.label:
+            return spec.label
+    key = f"role_{role}"
+    text = t(key)
+    return role if text == key else text
 
 
 def pick_lang(

@@ -1,11 +1,17 @@
 """The "send a customer notice" part of the participant page, over ``kunren.notify``.
 
-Support staff practise the customer side here: pick a template and an audience, fill in the
-details, preview exactly what goes out and to how many people, then send it, or request
-approval when the scenario wants one (``notifications.approval``); approvers see what waits
-for them. ``NoticeService`` does the work and records every step; this module only shows it.
-A notice is never sent twice by a double click: each form carries a key that is claimed
-before sending, and one notice sends at a time.
+Support staff are not engineers, and the first notice is the moment the drill trains. So the
+composer speaks their language: templates by their title and when to use them, only the
+chosen template's fields with a label, a hint and an example, prefilled and with times in the
+drill's zone; the audience in plain words (how many customers, how many this drill really
+reaches). Sending takes three deliberate steps: preview (the wording, and what the scenario's
+checklist finds missing), then a confirmation that says how many it reaches, then send. The
+result is said in words; a failure is shown as a failure with its reason, and a retry sends
+only to those the notice did not reach.
+
+``NoticeService`` does the work and records every step; this module only shows it. A notice
+is never sent twice by a double click: each form carries a key claimed before sending, and
+one notice sends at a time.
 """
 
 from __future__ import annotations
@@ -17,14 +23,16 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from kunren.errors import KunrenError
+from kunren.page import notice_words as words
 from kunren.page.security import Access, FieldError, clean_note
 from kunren.page.webapp import Req, WebApp, WebError
 
 if TYPE_CHECKING:
-    from kunren.notify import NoticeService, Preview
+    from kunren.notify import NoticeService, TemplateInfo
 
 MAX_VALUE = 500
-AUTOMATIC = frozenset({"now", "drill_id", "scenario_title", "marker"})  # kunren fills these
+# kunren fills these, or the template has its own default: never a field to fill in
+AUTOMATIC = frozenset({"now", "drill_id", "scenario_title", "marker", "signature"})
 PENDING = json.dumps({"ok": False, "error": "pending"})
 
 
@@ -47,33 +55,77 @@ def context(web: WebApp, req: Req, role: str) -> dict[str, Any] | None:
         return None
     templates = service.templates()
     defaults = service.variables()
-    names = sorted({name for info in templates for name in info.variables} - AUTOMATIC)
     states = service.notices()
     is_approver = role in service.approvers
-    pending = [_pending(service, s.notice) for s in states if s.status == "drafted"]
+    audiences = service.audiences()
     return {
-        "templates": [(info.name, ", ".join(info.languages)) for info in templates],
-        "langs": sorted({lang for info in templates for lang in info.languages}),
+        "templates": [
+            _template(req, info, defaults, checked=index == 0)
+            for index, info in enumerate(templates)
+        ],
+        "langs": [
+            (code, words.LANG_NAMES.get(code, code))
+            for code in sorted({lang for info in templates for lang in info.languages})
+        ],
         "lang": req.lang,
         "audiences": [
-            (a.name, req.t("notice_audience_size", count=a.count, allowed=a.allowed))
-            for a in service.audiences()
+            {
+                "name": a.name,
+                "label": words.audience_label(req, a),
+                "text": words.audience_reach(req, a.count, a.allowed, service.live),
+            }
+            for a in audiences
         ],
-        "variables": [(name, defaults.get(name, "")) for name in names],
+        "zone": words.zone_text(req, web),
         "needs_approval": service.needs_approval,
-        "approvers": ", ".join(service.approvers),
-        "pending": pending if is_approver else [],
+        "approvers": words.role_names(web, req, service.approvers),
+        "pending": [_pending(web, req, service, s.notice) for s in states if s.status == "drafted"]
+        if is_approver
+        else [],
         "ready": [s for s in states if s.status == "approved"],
-        "sent": [s for s in states if s.status in ("sent", "failed")],
+        "sent": [words.sent_line(web, req, s) for s in states if s.sent_at is not None],
+        "retry": [s for s in states if s.retryable],
     }
 
 
-def _pending(service: NoticeService, notice_id: str) -> dict[str, str]:
+def _template(
+    req: Req, info: TemplateInfo, defaults: dict[str, str], *, checked: bool
+) -> dict[str, Any]:
+    """One template as a choice: title, when to use it, and only its own fields."""
+    meta = info.meta
+    names = list(meta.variables) + [
+        name
+        for name in info.variables
+        if name not in meta.variables and name not in AUTOMATIC and name not in defaults
+    ]
+    fields = []
+    for name in names:
+        help_ = meta.variables.get(name)
+        fields.append(
+            {
+                "name": name,
+                "label": help_.text("label", req.lang) if help_ else name,
+                "help": help_.text("help", req.lang) if help_ else "",
+                "example": help_.text("example", req.lang) if help_ else "",
+                "value": defaults.get(name, ""),
+            }
+        )
+    return {
+        "name": info.name,
+        "title": meta.text("title", req.lang, info.name),
+        "when": meta.text("when", req.lang),
+        "fields": fields,
+        "checked": checked,
+    }
+
+
+def _pending(web: WebApp, req: Req, service: NoticeService, notice_id: str) -> dict[str, str]:
     preview = service.preview_notice(notice_id)
     state = service.notice(notice_id)
+    author = f"{state.author} ({words.role_names(web, req, [state.author_role or '-'])})"
     return {
         "notice": notice_id,
-        "author": f"{state.author} ({state.author_role or '-'})",
+        "author": author,
         "subject": preview.subject,
         "body": preview.body,
     }
@@ -86,10 +138,11 @@ def _service(web: WebApp) -> NoticeService:
 
 
 def _request(req: Req) -> dict[str, Any]:
-    """Template, language, audience and variables from the form (``var.<name>`` fields)."""
+    """Template, language, audience and variables from the form (``var.<name>`` fields).
+    An empty field is sent as empty: the sender cleared it, so it counts as missing."""
     values = {}
     for field, value in req.form.items():
-        if field.startswith("var.") and value.strip():
+        if field.startswith("var."):
             try:
                 values[field[4:][:60]] = clean_note(value, MAX_VALUE)
             except FieldError as exc:
@@ -114,36 +167,24 @@ async def notice(web: WebApp, req: Req) -> Response:
     asked = _request(req)
     try:
         if action == "preview":
-            return _preview_reply(req, service.preview(**asked))
+            return _preview_reply(web, req, service, asked)
         web.refuse_if_ended()
         if action == "draft":
             event = service.draft(**asked, author=actor, role=role)
-            message = req.t(
-                "notice_drafted", notice=event.notice, roles=", ".join(service.approvers)
-            )
-            return web.done(req, message, seq=event.seq)
+            message = req.t("notice_drafted", roles=words.role_names(web, req, service.approvers))
+            return web.done(req, message, seq=event.seq, notice=event.notice)
         if action == "send":
             return await _send(web, req, service, actor, role, asked)
     except KunrenError as exc:
-        raise WebError(400, "err_notice", message=exc.message) from exc
+        raise WebError(400, "err_notice", message=words.error_text(web, req, exc.message)) from exc
     raise WebError(400, "err_bad_request")
 
 
-def _preview_reply(req: Req, preview: Preview) -> Response:
-    data = {
-        "subject": preview.subject,
-        "body": preview.body,
-        "recipients": req.t(
-            "notice_recipients",
-            count=preview.recipient_count,
-            allowed=preview.allowed_count,
-            captured=preview.captured_count,
-        ),
-        "warnings": [w.message for w in preview.warnings],
-        "missing": req.t("notice_missing", names=", ".join(preview.missing))
-        if preview.missing
-        else "",
-    }
+def _preview_reply(
+    web: WebApp, req: Req, service: NoticeService, asked: dict[str, Any]
+) -> Response:
+    preview = service.preview(**asked)
+    data = words.preview(web, req, preview)
     if req.wants_json:
         return JSONResponse({"ok": True, "message": req.t("notice_previewed"), "preview": data})
     req.session.flash = f"{data['subject']} — {data['recipients']}"
@@ -182,12 +223,8 @@ async def _send(
     finally:
         web.running.discard(lock)
     events = result.events
-    delivered = sum(e.delivered for e in events)
-    captured = sum(e.captured for e in events)
-    message = req.t("notice_sent", notice=result.notice, delivered=delivered, captured=captured)
-    if result.failed_count:
-        message += " " + req.t("notice_failed", failed=result.failed_count)
-    return web.done(req, message, key, seq=events[-1].seq if events else None)
+    message, data = words.result(req, result, service.notice(result.notice))
+    return web.done(req, message, key, seq=events[-1].seq if events else None, **data)
 
 
 async def decide(web: WebApp, req: Req) -> Response:
@@ -210,5 +247,5 @@ async def decide(web: WebApp, req: Req) -> Response:
             event = service.reject(notice_id, actor, role, reason)
             message = req.t("notice_rejected", notice=notice_id)
     except KunrenError as exc:
-        raise WebError(400, "err_notice", message=exc.message) from exc
+        raise WebError(400, "err_notice", message=words.error_text(web, req, exc.message)) from exc
     return web.done(req, message, seq=event.seq)

@@ -16,9 +16,10 @@ from starlette.routing import Route
 from kunren.durations import format_clock
 from kunren.errors import KunrenError
 from kunren.page import notices
+from kunren.page.i18n import role_label as translated_role
 from kunren.page.security import Access, FieldError, clean_name, clean_note
 from kunren.page.webapp import Req, WebApp, WebError, field_error
-from kunren.record.events import Milestone, Note, ParticipantJoined, Readiness
+from kunren.record.events import Milestone, Note, Notification, ParticipantJoined, Readiness
 from kunren.scenarios.models import RunbookSpec
 
 log = logging.getLogger("kunren.web")
@@ -46,9 +47,8 @@ def role_names(web: WebApp) -> list[str]:
     return list(web.control.scenario.roles) or [DEFAULT_ROLE]
 
 
-def role_label(web: WebApp, role: str) -> str:
-    spec = web.control.scenario.roles.get(role)
-    return spec.label if spec is not None and spec.label else role
+def role_label(web: WebApp, req: Req, role: str) -> str:
+    return translated_role(web.control.scenario, role, req.t)
 
 
 def runbooks_for(web: WebApp, role: str) -> list[RunbookSpec]:
@@ -73,7 +73,7 @@ def _safe_url(url: str | None) -> str | None:
 async def home(web: WebApp, req: Req) -> Response:
     flash, req.session.flash = req.session.flash, None
     if req.session.actor is None or req.session.role not in role_names(web):
-        roles = [(name, role_label(web, name)) for name in role_names(web)]
+        roles = [(name, role_label(web, req, name)) for name in role_names(web)]
         return web.render(req, "join.html", roles=roles, flash=flash)
     actor, role = req.session.actor, req.session.role
     assert role is not None
@@ -111,19 +111,47 @@ async def home(web: WebApp, req: Req) -> Response:
         req,
         "participant.html",
         actor=actor,
-        role=role_label(web, role),
+        role=role_label(web, req, role),
         flash=flash,
         injects=_injects(web, req, role),
+        failing=", ".join(web.view.failing()),
         milestones=milestones,
         tools=tools,
         runbooks=runbooks,
         notices=notices.context(web, req, role),
+        summary=_summary(web, req, actor, role),
     )
 
 
 def _recorded_text(web: WebApp, req: Req, actor: str, name: str) -> str | None:
-    first = web.view.milestone(actor, name)
-    return req.t("recorded_at", at=format_clock(web.view.at(first))) if first else None
+    first = web.view.reached(actor, name)
+    if first is None:
+        return None
+    at = format_clock(web.view.at(first))
+    key = "notified_by_notice" if isinstance(first, Notification) else "recorded_at"
+    return req.t(key, at=at)
+
+
+def _summary(web: WebApp, req: Req, actor: str, role: str) -> list[str]:
+    """What this person did in the drill, for the page once the drill is over."""
+    scenario = web.control.scenario
+    lines = []
+    for name in scenario.milestones_for_role(role):
+        first = web.view.reached(actor, name)
+        if first is not None:
+            label = scenario.milestone_label(name, req.lang)
+            lines.append(
+                req.t("summary_milestone", label=label, at=format_clock(web.view.at(first)))
+            )
+    if web.notices is not None:
+        from kunren.notify.drafts import notice_states
+        from kunren.page.notice_words import sent_line
+
+        # from the view's mirror of the record: polled often, so no second read of the log
+        for state in notice_states(web.view.events).values():
+            if state.sender == actor and state.sent_at is not None:
+                lines.append(sent_line(web, req, state)["text"])
+    return lines
 
 
 def _answer(web: WebApp, actor: str, role: str, tool: str) -> bool | None:
@@ -157,15 +185,19 @@ async def state(web: WebApp, req: Req) -> Response:
     reached = {
         name: _recorded_text(web, req, actor, name)
         for name in web.control.scenario.milestones_for_role(role)
-        if web.view.milestone(actor, name) is not None
+        if web.view.reached(actor, name) is not None
     }
+    failing = web.view.failing()
     return JSONResponse(
         {
             "now": clock["now"],
             "speed": clock["speed"],
             "ended": web.ended_text(req.t),
+            "over": clock["now"] >= web.control.scenario.duration,
             "injects": _injects(web, req, role) if role else [],
             "milestones": reached,
+            "failing": req.t("failing_now", names=", ".join(failing)) if failing else "",
+            "summary": _summary(web, req, actor, role) if actor and role else [],
         }
     )
 
@@ -183,10 +215,11 @@ async def join(web: WebApp, req: Req) -> Response:
         raise WebError(400, "err_role")
     web.refuse_if_ended()
     req.session.actor, req.session.role = actor, role
+    web.sessions.keep(req.session)  # a joined participant stays joined
     if not web.view.has_joined(actor, role):
         web.control.record(ParticipantJoined(actor=actor, role=role))
     if req.wants_json:
-        return JSONResponse({"ok": True, "message": f"{actor} ({role})"})
+        return JSONResponse({"ok": True, "message": f"{actor} ({role_label(web, req, role)})"})
     return RedirectResponse("/", status_code=303)
 
 
@@ -208,7 +241,7 @@ async def milestone(web: WebApp, req: Req) -> Response:
         text = clean_note(req.form.get("note"))
     except FieldError as exc:
         raise field_error(exc) from exc
-    first = web.view.milestone(actor, name)
+    first = web.view.reached(actor, name)
     if first is not None:
         at = format_clock(web.view.at(first))
         return web.done(req, req.t("already_recorded", at=at), key, seq=first.seq, at=at)

@@ -24,6 +24,7 @@ MAX_NAME = 80
 MAX_NOTE = 1000
 MAX_BODY = 64 * 1024
 MAX_SESSIONS = 5000
+MAX_JOINED = 20000
 MAX_REMEMBERED_KEYS = 256
 
 
@@ -179,29 +180,55 @@ class Session:
 
 
 class SessionStore:
-    """Sessions in memory, oldest evicted first: a restart only asks people to join again."""
+    """Sessions in memory: a restart only asks people to join again.
 
-    def __init__(self, limit: int = MAX_SESSIONS) -> None:
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
+    Sessions nobody joined in are cheap to make (any request with the token makes one), so
+    they are kept apart and evicted oldest first; a session someone joined in is never
+    evicted by them. A flood of token requests can only push out other anonymous sessions,
+    never a participant who joined and then sat idle. Joined sessions have their own, larger
+    cap (one per person who ever joined, many times over a real drill's size).
+    """
+
+    def __init__(self, limit: int = MAX_SESSIONS, joined_limit: int = MAX_JOINED) -> None:
+        self._anonymous: OrderedDict[str, Session] = OrderedDict()
+        self._joined: OrderedDict[str, Session] = OrderedDict()
         self._limit = limit
+        self._joined_limit = joined_limit
 
     def get(self, sid: str | None) -> Session | None:
         if not sid:
             return None
-        session = self._sessions.get(sid)
+        session = self._joined.get(sid)
         if session is not None:
-            self._sessions.move_to_end(sid)
+            self._joined.move_to_end(sid)
+            return session
+        session = self._anonymous.get(sid)
+        if session is None:
+            return None
+        if session.actor is not None:  # joined since the last request: keep it safe now
+            del self._anonymous[sid]
+            self.keep(session)
+        else:
+            self._anonymous.move_to_end(sid)
         return session
+
+    def keep(self, session: Session) -> None:
+        """``session`` belongs to someone who joined: out of reach of the anonymous flood."""
+        self._anonymous.pop(session.sid, None)
+        self._joined[session.sid] = session
+        self._joined.move_to_end(session.sid)
+        while len(self._joined) > self._joined_limit:
+            self._joined.popitem(last=False)
 
     def create(self) -> Session:
         session = Session(sid=secrets.token_urlsafe(24), csrf=secrets.token_urlsafe(24))
-        self._sessions[session.sid] = session
-        while len(self._sessions) > self._limit:
-            self._sessions.popitem(last=False)
+        self._anonymous[session.sid] = session
+        while len(self._anonymous) > self._limit:
+            self._anonymous.popitem(last=False)
         return session
 
     def __len__(self) -> int:
-        return len(self._sessions)
+        return len(self._anonymous) + len(self._joined)
 
 
 def content_security_policy(nonce: str) -> str:

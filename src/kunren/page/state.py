@@ -10,32 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kunren.durations import format_clock
 from kunren.page.control import DrillControl
 from kunren.record.events import (
     Alert,
     Amendment,
     DrillAborted,
     DrillEnded,
-    DrillStarted,
     Event,
-    FaultFailed,
-    FaultInjected,
-    FaultInjecting,
-    FaultReverted,
-    FaultRevertFailed,
     Inject,
-    LoadStage,
-    LoadStats,
     Milestone,
-    Note,
     Notification,
     ParticipantJoined,
     ProbeFailed,
     ProbeRecovered,
     Readiness,
-    Runbook,
 )
+
+NOTIFIED = "customer_notified"
 
 
 @dataclass(frozen=True)
@@ -58,6 +49,8 @@ class DrillView:
         self._readiness: dict[tuple[str, str, str], Readiness] = {}
         self._alerts: dict[tuple[str, str], str] = {}
         self._by_seq: dict[int, Event] = {}
+        self._notified: dict[str, Notification] = {}  # a sent notice marks customer_notified
+        self._failing: dict[str, ProbeFailed] = {}
 
     @property
     def last_seq(self) -> int:
@@ -79,6 +72,12 @@ class DrillView:
             self._readiness[(event.actor, event.role, event.tool)] = event
         elif isinstance(event, Alert):
             self._alerts[(event.source, event.name)] = event.status
+        elif isinstance(event, Notification) and event.status == "sent" and event.sender:
+            self._notified.setdefault(event.sender, event)
+        elif isinstance(event, ProbeFailed):
+            self._failing.setdefault(event.probe, event)
+        elif isinstance(event, ProbeRecovered):
+            self._failing.pop(event.probe, None)
         elif isinstance(event, Amendment):
             self.amended[event.target_seq] = event.new_at
         elif isinstance(event, DrillEnded | DrillAborted):
@@ -103,6 +102,20 @@ class DrillView:
         """``actor``'s first record of milestone ``name``: each person reaches it once."""
         return self._milestones.get((actor, name))
 
+    def reached(self, actor: str, name: str) -> Milestone | Notification | None:
+        """How ``actor`` first reached ``name``: a press, or (for customer_notified) the
+        first notice they sent, whichever came first; the scorer counts both the same."""
+        pressed = self._milestones.get((actor, name))
+        sent = self._notified.get(actor) if name == NOTIFIED else None
+        if pressed is None or sent is None:
+            return pressed or sent
+        return pressed if pressed.seq < sent.seq else sent
+
+    def failing(self) -> list[str]:
+        """Probes failing now and alerts firing now: what is broken, as the record knows."""
+        alerts = [name for (_, name), status in self._alerts.items() if status == "firing"]
+        return [*self._failing, *alerts]
+
     def readiness(self, actor: str, role: str, tool: str) -> Readiness | None:
         return self._readiness.get((actor, role, tool))
 
@@ -124,58 +137,6 @@ class DrillView:
         if any(answer is None for answer in answers):
             return None
         return [a.tool for a in answers if a is not None and not a.ok]
-
-
-def describe(event: Event) -> str:
-    """One line for the facilitator's timeline (plain text; the page escapes it)."""
-    who = _who(event)
-    if isinstance(event, Milestone):
-        text = f"{who}{event.name} ({event.source})"
-        return f"{text}: {event.note}" if event.note else text
-    if isinstance(event, ParticipantJoined):
-        return f"{event.actor} ({event.role})"
-    if isinstance(event, Runbook):
-        text = f"{who}{event.runbook} → {event.result}"
-        return f"{text}: {event.detail}" if event.detail else text
-    if isinstance(event, Readiness):
-        text = f"{who}{event.tool}: {'opens' if event.ok else 'does NOT open'}"
-        return f"{text} ({event.note})" if event.note else text
-    if isinstance(event, Alert):
-        actor = f" by {event.actor}" if event.actor else ""
-        return f"{event.source}: {event.name} {event.status}{actor}"
-    if isinstance(event, Inject):
-        target = f" → {', '.join(event.to)}" if event.to else ""
-        return f"{event.kind}{target}: {event.text or event.who or ''}"
-    if isinstance(event, Note):
-        return f"{who}{event.text}"
-    if isinstance(event, Amendment):
-        text = f"#{event.target_seq} → T+{format_clock(event.new_at)} by {event.actor}"
-        return f"{text}: {event.reason}" if event.reason else text
-    if isinstance(event, DrillStarted):
-        return event.title or event.scenario_id
-    if isinstance(event, DrillEnded | DrillAborted):
-        return event.reason
-    if isinstance(event, FaultInjecting | FaultInjected | FaultReverted):
-        return event.fault
-    if isinstance(event, FaultFailed | FaultRevertFailed):
-        return f"{event.fault}: {event.error}"
-    if isinstance(event, ProbeFailed | ProbeRecovered):
-        return f"{event.probe}: {event.detail}" if event.detail else event.probe
-    if isinstance(event, LoadStage):
-        return f"{event.users} users"
-    if isinstance(event, LoadStats):
-        return f"{event.rps:.1f} rps, {event.failures_per_s:.1f} failures/s"
-    if isinstance(event, Notification):
-        return f"{event.status} {event.template} → {event.audience} ({event.channel})"
-    return ""
-
-
-def _who(event: Event) -> str:
-    actor = getattr(event, "actor", "") or ""
-    role = getattr(event, "role", None)
-    if not actor:
-        return ""
-    return f"{actor} ({role}): " if role else f"{actor}: "
 
 
 def actor_of(event: Event) -> str:

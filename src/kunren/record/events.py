@@ -242,6 +242,9 @@ class Notification(_Event):
     marker: str = "[DRILL]"
     live: bool = False  # sent to the real audience (--live-notifications), not the allowlist
     note: str = ""  # why a notice was rejected, or why a channel failed
+    languages: dict[str, int] = Field(default_factory=dict)  # recipients per language version
+    lacking: list[str] = Field(default_factory=list)  # checklist items the notice did not meet
+    next_update_at: float | None = None  # drill time of the next update the notice promised
 
 
 class Runbook(_Event):

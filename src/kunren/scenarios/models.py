@@ -85,6 +85,30 @@ def _identifier(value: object) -> object:
 Identifier = Annotated[str, BeforeValidator(_identifier)]
 
 
+def _timezone(value: object) -> object:
+    """An IANA zone name (``Asia/Tokyo``); checked here so a typo is a scenario error."""
+    if not isinstance(value, str):
+        return value
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone",
+            "expected a time zone name like Asia/Tokyo or UTC, got '{value}'",
+            {"value": value},
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    BeforeValidator(_timezone),
+    WithJsonSchema({"type": "string", "examples": ["Asia/Tokyo", "UTC", "Europe/Berlin"]}),
+]
+
+
 def _one_or_many(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
@@ -110,6 +134,7 @@ class Role(Model):
     tools: list[Tool] = Field(default_factory=list)
     milestones: list[str] | None = None  # None: every milestone
     label: str | None = None
+    label_ja: str | None = None
 
 
 # ---------------------------------------------------------------- targets
@@ -403,6 +428,8 @@ class AudienceSpec(Model):
     file: str
     segment: str | list[str] | None = None
     lang: str | None = None
+    label: str | None = None  # what the page calls it ("All customers")
+    label_ja: str | None = None
 
 
 class Approval(Model):
@@ -427,6 +454,9 @@ Channel = Annotated[ChannelSpec, BeforeValidator(_channel)]
 
 TemplateRef = str | dict[str, str]  # one file, or one file per language
 
+ChecklistItem = Literal["affected", "workaround", "next_update", "no_eta", "no_internal_hosts"]
+"""What every customer notice must say (or must not): checked on preview and scored."""
+
 
 class Notifications(Model):
     templates: dict[str, TemplateRef] = Field(default_factory=dict)
@@ -435,6 +465,7 @@ class Notifications(Model):
     approval: Approval | None = None
     drill_allowlist: list[str] = Field(default_factory=list)  # addresses or @domain
     variables: dict[str, str] = Field(default_factory=dict)
+    checklist: list[ChecklistItem] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- simulate and safety
@@ -517,6 +548,7 @@ class Scenario(Model):
     duration: Duration
     tags: list[str] = Field(default_factory=list)
     lang: Literal["en", "ja"] = "en"
+    timezone: TimeZoneName | None = None  # times shown to people; None: the host's zone
     t0: Literal["first_fault", "impact"] = "first_fault"
     roles: dict[str, Role] = Field(default_factory=dict)
     milestones: dict[str, MilestoneSpec] = Field(default_factory=dict)

@@ -1,0 +1,86 @@
+"""The facilitator timeline's words, in English and Japanese (merged into ``i18n``)."""
+
+from __future__ import annotations
+
+TIMELINE_STRINGS: dict[str, dict[str, str]] = {
+    # -- event kinds (the timeline's "event" column)
+    "ev_drill_started": {"en": "Drill started", "ja": "訓練開始"},
+    "ev_drill_ended": {"en": "Drill ended", "ja": "訓練終了"},
+    "ev_drill_aborted": {"en": "Drill aborted", "ja": "訓練中止"},
+    "ev_drill_resumed": {"en": "Drill resumed", "ja": "訓練再開"},
+    "ev_fault_injecting": {"en": "Injecting a fault", "ja": "障害を注入中"},
+    "ev_fault_injected": {"en": "Fault injected", "ja": "障害を注入"},
+    "ev_fault_failed": {"en": "Fault failed", "ja": "障害の注入に失敗"},
+    "ev_fault_reverting": {"en": "Undoing a fault", "ja": "障害を元に戻し中"},
+    "ev_fault_reverted": {"en": "Fault undone", "ja": "障害を元に戻した"},
+    "ev_fault_revert_failed": {"en": "Undo FAILED", "ja": "元に戻せなかった"},
+    "ev_service_started": {"en": "Service started", "ja": "サービス起動"},
+    "ev_service_stopped": {"en": "Service stopped", "ja": "サービス停止"},
+    "ev_load_stage": {"en": "Load changed", "ja": "負荷の変更"},
+    "ev_load_stats": {"en": "Load", "ja": "負荷"},
+    "ev_probe_failed": {"en": "Check failing", "ja": "監視が失敗"},
+    "ev_probe_recovered": {"en": "Check recovered", "ja": "監視が回復"},
+    "ev_alert": {"en": "Alert", "ja": "アラート"},
+    "ev_inject": {"en": "Inject", "ja": "状況付与"},
+    "ev_milestone": {"en": "Milestone", "ja": "マイルストーン"},
+    "ev_notification": {"en": "Customer notice", "ja": "お客様へのお知らせ"},
+    "ev_runbook": {"en": "Runbook", "ja": "ランブック"},
+    "ev_readiness": {"en": "Tools check", "ja": "ツールの確認"},
+    "ev_participant_joined": {"en": "Joined", "ja": "参加"},
+    "ev_note": {"en": "Note", "ja": "メモ"},
+    "ev_amendment": {"en": "Time amended", "ja": "時刻の修正"},
+    # -- lines
+    "tl_who_role": {"en": "{actor} ({role})", "ja": "{actor}({role})"},
+    "tl_noted": {"en": "{text}: {note}", "ja": "{text}: {note}"},
+    "tl_milestone": {"en": "{who}: {label} ({source})", "ja": "{who}: {label}({source})"},
+    "tl_joined": {"en": "{who} joined", "ja": "{who} が参加しました"},
+    "tl_runbook": {
+        "en": "{who} ran {runbook} → {result}",
+        "ja": "{who} が {runbook} を実行 → {result}",
+    },
+    "tl_tool_opens": {"en": "{who}: {tool} opens", "ja": "{who}: {tool} を開ける"},
+    "tl_tool_fails": {"en": "{who}: {tool} does NOT open", "ja": "{who}: {tool} を開けない"},
+    "tl_by": {"en": " by {actor}", "ja": "({actor})"},
+    "tl_note": {"en": "{who}: {text}", "ja": "{who}: {text}"},
+    "tl_amended": {
+        "en": "#{seq} → T+{at} by {who}",
+        "ja": "#{seq} を T+{at} に修正({who})",
+    },
+    "tl_users": {"en": "{users} users", "ja": "{users} ユーザー"},
+    "tl_rps": {"en": "{rps} rps, {failures} failures/s", "ja": "{rps} rps、失敗 {failures}/秒"},
+    "tl_notice_drafted": {
+        "en": "{who} drafted {template} ({notice})",
+        "ja": "{who} が {template} を作成({notice})",
+    },
+    "tl_notice_approved": {
+        "en": "{who} approved {template} ({notice})",
+        "ja": "{who} が {template} を承認({notice})",
+    },
+    "tl_notice_rejected": {
+        "en": "{who} sent back {template} ({notice})",
+        "ja": "{who} が {template} を差し戻し({notice})",
+    },
+    "tl_notice_sent": {
+        "en": "{who} sent {template} ({notice})",
+        "ja": "{who} が {template} を送信({notice})",
+    },
+    "tl_notice_failed": {
+        "en": "{who} sent {template} ({notice}): FAILED",
+        "ja": "{who} が {template} を送信({notice}): 失敗",
+    },
+    "tl_notice_counts": {
+        "en": "{channel}: {delivered} delivered, {captured} recorded only, {failed} not reached",
+        "ja": "{channel}: 送信 {delivered} 名、記録のみ {captured} 名、未達 {failed} 名",
+    },
+    "source_participant": {"en": "on the page", "ja": "参加者のページ"},
+    "source_facilitator": {"en": "by the facilitator", "ja": "ファシリテーター"},
+    "source_simulated": {"en": "simulated", "ja": "シミュレーション"},
+    "source_alert": {"en": "from an alert", "ja": "アラートから"},
+    "source_import": {"en": "imported", "ja": "取り込み"},
+    "result_ok": {"en": "done", "ja": "完了"},
+    "result_failed": {"en": "failed", "ja": "失敗"},
+    "result_refused": {"en": "refused", "ja": "拒否"},
+    "alert_firing": {"en": "firing", "ja": "発生中"},
+    "alert_resolved": {"en": "resolved", "ja": "解消"},
+    "alert_acknowledged": {"en": "acknowledged", "ja": "確認済み"},
+}
