@@ -58,7 +58,6 @@ class MarkerInjector(Injector):
     """A reversible fault that writes a marker file (for tests and rehearsing the tooling)."""
 
     Params: ClassVar[type[BaseModel]] = MarkerParams
-    reversible = True
     summary = "test double: writes a marker file; revert removes it"
 
     @property

@@ -9,12 +9,11 @@ event log alone, in a new process: ``revert(handle)`` must not depend on in-memo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic import BaseModel, JsonValue
 
-from kunren.errors import NotAvailableError
 from kunren.plugins import Plugin
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Target
@@ -46,14 +45,12 @@ class FaultRequest:
     target: Target | None
     params: BaseModel
     duration: float | None = None
-    extra: dict[str, JsonValue] = field(default_factory=dict)
 
 
 class Injector(Plugin, ABC):
     """Base of fault and runbook kinds (entry-point group ``kunren.injectors``)."""
 
     target_kinds: ClassVar[tuple[str, ...]] = ()  # accepted target kinds; () = no target
-    reversible: ClassVar[bool] = False
 
     def __init__(self, ctx: DrillContext, request: FaultRequest) -> None:
         self.ctx = ctx
@@ -77,12 +74,3 @@ class Injector(Plugin, ABC):
 
     async def close(self) -> None:
         """Release what the injector holds (servers, sessions) at drill end."""
-
-
-class NotBuiltInjector(Injector):
-    """A registered kind whose behaviour comes with a later release."""
-
-    available = False
-
-    async def inject(self) -> Injected:
-        raise NotAvailableError(f"fault kind {self.request.kind} is not available yet")

@@ -116,7 +116,6 @@ class HttpFault(Injector):
 
     Params = HttpFaultParams
     target_kinds = ("url",)
-    reversible = True
     summary = "Fault proxy: matching requests get a status, latency, a hang or a drop."
 
     @classmethod

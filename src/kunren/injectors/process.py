@@ -217,7 +217,6 @@ class ProcessStop(_ProcessInjector):
     """Freeze a local process with SIGSTOP; revert continues it with SIGCONT."""
 
     Params = ProcessStopParams
-    reversible = True
     summary = "Freeze a local process with SIGSTOP; reverted by SIGCONT."
 
     async def plan(self) -> Planned:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from kunren.errors import NotAvailableError
 from kunren.plugins import Plugin
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ProbeSpec
@@ -37,10 +36,3 @@ class Probe(Plugin, ABC):
 
     async def close(self) -> None:
         """Release what the probe holds."""
-
-
-class NotBuiltProbe(Probe):
-    available = False
-
-    async def check(self) -> ProbeResult:
-        raise NotAvailableError(f"probe kind {self.spec.kind} is not available yet")

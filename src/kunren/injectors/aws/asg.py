@@ -101,7 +101,6 @@ class AsgSetCapacity(_AsgKind):
     """Set an Auto Scaling group's desired capacity; reverted by restoring min/max/desired."""
 
     Params = AsgSetCapacityParams
-    reversible = True
     undo = "restore the group's previous min, max and desired capacity"
 
     async def resolve(self) -> ResolvedTargets:

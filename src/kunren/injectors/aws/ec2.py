@@ -108,7 +108,6 @@ class Ec2Stop(_Ec2Kind):
     """Stop EC2 instances; reverted by starting them again."""
 
     Params = Ec2StopParams
-    reversible = True
     operation = "stop_instances"
     undo = "start the stopped instances again"
 

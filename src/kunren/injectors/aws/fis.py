@@ -31,7 +31,6 @@ class FisExperiment(AwsInjector):
 
     Params = FisExperimentParams
     target_kinds = ()
-    reversible = True
     undo = "stop the FIS experiment"
 
     def scope(self) -> AwsScope:
