@@ -140,7 +140,7 @@ def run(
     loaded = load_scenario(scenario)
     settings = runner.RunSettings(
         drills_root=drills_root,
-        clock_kind=clock_kind,
+        clock_kind="virtual" if clock_kind == "virtual" else "real",
         speed=speed,
         profile=profile,
         seed=seed,

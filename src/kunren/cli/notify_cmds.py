@@ -27,14 +27,14 @@ def _fixed_clock(events: list[Event], offset: float) -> Clock:
     from datetime import datetime, timedelta
 
     from kunren.record.events import DrillStarted
-    from kunren.runtime.clock import VirtualClock
+    from kunren.runtime.clock import make_clock
 
     started = next((e for e in events if isinstance(e, DrillStarted)), None)
     if started is None:
         raise UsageError("this drill has no drill.started event")
     speed = started.speed if started.clock != "virtual" and 0 < started.speed < 1e9 else 1.0
     wall = datetime.fromisoformat(started.wall) + timedelta(seconds=(offset - started.at) / speed)
-    return VirtualClock(start=offset, wall_start=wall)
+    return make_clock("virtual", start=offset, wall_start=wall)
 
 
 def _service(
@@ -45,7 +45,7 @@ def _service(
     from kunren.record.attach import attached_clock, open_drill
     from kunren.record.folders import load_snapshot, read_meta
     from kunren.record.recorder import Recorder
-    from kunren.runtime.context import DrillContext
+    from kunren.runtime.context import drill_context
 
     log = open_drill(drill, drills_root)
     events = log.read()
@@ -63,9 +63,7 @@ def _service(
     # relative template and audience paths resolve against the scenario's own folder
     origin = Path(read_meta(log.drill_dir).scenario_dir)
     base = origin if origin.is_dir() else loaded.dir
-    ctx = DrillContext(
-        scenario=loaded.scenario, scenario_dir=base, drill_dir=log.drill_dir, clock=clock
-    )
+    ctx = drill_context(loaded, clock=clock, drill_dir=log.drill_dir, scenario_dir=base)
     return NoticeService(ctx, Recorder(log, clock), live=live)
 
 

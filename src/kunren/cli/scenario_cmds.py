@@ -170,7 +170,7 @@ def _resolve(loaded: LoadedScenario, profile: str | None) -> list[str]:
         from kunren.injectors.aws import resolve_targets
     except ImportError:
         return [AWS_EXTRA_HINT]
-    from kunren.runtime.context import DrillContext
+    from kunren.runtime.context import drill_context
 
-    ctx = DrillContext(scenario, scenario_dir=loaded.dir, profile=profile, dry_run=True)
+    ctx = drill_context(loaded, profile=profile, dry_run=True)
     return [resolved.summary() for resolved in asyncio.run(resolve_targets(ctx))]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from kunren import plugins
 from kunren.durations import format_duration
 from kunren.errors import KunrenError
-from kunren.probes.base import Probe, ProbeResult
+from kunren.probes.base import PROBES, AnyProbe, ProbeResult
 from kunren.record.events import Event, ProbeFailed, ProbeRecovered
 from kunren.runtime.clock import is_virtual
 from kunren.runtime.context import DrillContext
@@ -45,14 +45,13 @@ class ProbeRunner:
     ctx: DrillContext
     record: Record
     abort: Abort
-    probes: dict[str, Probe] = field(default_factory=dict)
+    probes: dict[str, AnyProbe] = field(default_factory=dict)
     states: dict[str, ProbeState] = field(default_factory=dict)
 
     def build(self) -> None:
         for spec in self.ctx.scenario.probes:
-            cls = plugins.load(plugins.PROBES, spec.kind)
-            cls.ensure_installed(spec.kind)
-            params = plugin_params(plugins.PROBES, spec.kind, dict(spec.params))
+            cls = plugins.require(PROBES, spec.kind)
+            params = plugin_params(PROBES, spec.kind, spec.params)
             self.probes[spec.id] = cls(self.ctx, spec, params)
             self.states[spec.id] = ProbeState()
 

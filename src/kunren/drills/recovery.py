@@ -39,8 +39,8 @@ from kunren.record.events import (
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, ScaledClock, VirtualClock
-from kunren.runtime.context import DrillContext
+from kunren.runtime.clock import Clock, clock_kind, make_clock
+from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 
 
@@ -73,7 +73,7 @@ def recovery_clock(events: list[Event]) -> Clock:
     if attached is not None:
         return attached
     last = events[-1].at if events else 0.0
-    return VirtualClock(start=last)
+    return make_clock("virtual", start=last)
 
 
 async def revert_drill(drill_dir: Path) -> RevertReport:
@@ -98,9 +98,7 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
             )
         )
     loaded = load_snapshot(drill_dir)
-    ctx = DrillContext(
-        scenario=loaded.scenario, scenario_dir=loaded.dir, drill_dir=drill_dir, clock=clock
-    )
+    ctx = drill_context(loaded, clock=clock, drill_dir=drill_dir)
     for item in outstanding_faults(events):
         if item.handle is None:
             recorder.record(
@@ -213,6 +211,4 @@ def _done_keys(loaded: LoadedScenario, events: list[Event], now: float) -> set[s
 
 
 def resume_clock(plan: ResumePlan) -> Clock:
-    if plan.clock_kind == "virtual":
-        return VirtualClock(start=plan.resume_at)
-    return ScaledClock(speed=plan.speed, start=plan.resume_at)
+    return make_clock(clock_kind(plan.clock_kind), speed=plan.speed, start=plan.resume_at)

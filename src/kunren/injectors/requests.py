@@ -7,8 +7,7 @@ the conductor has to import it.
 
 from __future__ import annotations
 
-from kunren import plugins
-from kunren.injectors.base import FaultRequest
+from kunren.injectors.base import INJECTORS, FaultRequest
 from kunren.scenarios.loader import plugin_params
 from kunren.scenarios.models import Fault, RunbookSpec, Scenario
 
@@ -23,7 +22,7 @@ def _request(
         kind=spec.kind,
         target_name=spec.target,
         target=scenario.targets.get(spec.target) if spec.target else None,
-        params=plugin_params(plugins.INJECTORS, spec.kind, dict(spec.params)),
+        params=plugin_params(INJECTORS, spec.kind, spec.params),
         duration=duration,
     )
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from kunren.errors import GuardrailError, UsageError
 from kunren.notify import variables as notice_vars
 from kunren.notify.audiences import Audience, AudienceBook, AudienceInfo, audience_warnings
-from kunren.notify.base import Channel
+from kunren.notify.base import AnyChannel
 from kunren.notify.capture import NOTICES_DIR, CaptureSink
 from kunren.notify.dispatch import Dispatcher, make_channel
 from kunren.notify.drafts import (
@@ -288,7 +288,7 @@ class NoticeService:
     def _channel_names(self, request: NoticeRequest) -> list[str]:
         return list(request.channels) or self.channels()
 
-    def _channel(self, name: str) -> Channel:
+    def _channel(self, name: str) -> AnyChannel:
         return make_channel(self.ctx, self.notifications, name)
 
     def _render(

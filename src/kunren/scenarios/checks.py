@@ -3,7 +3,9 @@
 Shape and types are the models' job; these run once a scenario has its shape, and find what
 only the whole file can tell: a fault naming a target that does not exist, a time after the
 drill ends, a kind that is not installed, a template file that is missing, AWS faults without
-a safety section. Each finding is a located ``Problem``.
+a safety section. Each finding is a located ``Problem``. What only a plugin can tell (its
+parameters, its targets, whether it needs a safety section) is asked of the plugin class through
+its declared hooks (``kunren.scenarios.kinds.FaultKind``), never guessed from its kind's name.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 from kunren import plugins
 from kunren.errors import PluginError, Problem
 from kunren.scenarios import errors_map
+from kunren.scenarios.kinds import FAULT_KINDS, FaultKind
 from kunren.scenarios.models import (
     _FAULT_FIELDS,
     _RUNBOOK_FIELDS,
@@ -82,7 +85,12 @@ class CrossCheck:
                 yield self.problem(sub, f"unknown role {role!r}{_known(self.s.roles)}")
 
     def _plugin(
-        self, group: str, kind: str, path: KeyPath, params: dict[str, Any], params_path: KeyPath
+        self,
+        group: plugins.Group[plugins.PluginT],
+        kind: str,
+        path: KeyPath,
+        params: dict[str, Any],
+        params_path: KeyPath,
     ) -> Iterator[Problem]:
         if not self.check_plugins:
             return
@@ -105,21 +113,25 @@ class CrossCheck:
                 exc, params, self.src, prefix=params_path, model=cls.Params, also_allowed=allowed
             )
 
-    def _target_for_kind(
-        self, group: str, kind: str, target: str | None, path: KeyPath
-    ) -> Iterator[Problem]:
+    def _fault_kind(self, kind: str) -> type[FaultKind] | None:
+        """The class of a fault or runbook kind, or None (not checked, or reported already)."""
+        if not self.check_plugins:
+            return None
+        try:
+            return plugins.load(FAULT_KINDS, kind)
+        except PluginError:
+            return None
+
+    def _target_for_kind(self, kind: str, target: str | None, path: KeyPath) -> Iterator[Problem]:
         if target is not None and target not in self.s.targets:
             yield self.problem(
                 (*path, "target"), f"unknown target {target!r}{_known(self.s.targets)}"
             )
             return
-        if not self.check_plugins:
+        cls = self._fault_kind(kind)
+        if cls is None:
             return
-        try:
-            cls = plugins.load(group, kind)
-        except PluginError:
-            return
-        accepted: tuple[str, ...] = getattr(cls, "target_kinds", ())
+        accepted = cls.target_kinds
         if target is None:
             if accepted:
                 yield self.problem(path, f"{kind} needs a target ({' or '.join(accepted)})")
@@ -131,11 +143,9 @@ class CrossCheck:
                 f"{kind} acts on {' or '.join(accepted)} targets; {target!r} is {spec.kind}",
             )
             return
-        check = getattr(cls, "check_target", None)
-        if check is not None:
-            message = check(spec)
-            if message:
-                yield self.problem((*path, "target"), message)
+        message = cls.check_target(spec)
+        if message:
+            yield self.problem((*path, "target"), message)
 
     # ------------------------------------------------------------ sections
 
@@ -189,18 +199,16 @@ class CrossCheck:
                 if fault.for_ <= 0:
                     yield self.problem((*path, "for"), "must be longer than 0s")
                 yield from self._within((*path, "for"), fault.at + fault.for_, "the fault's end")
-            yield from self._plugin(
-                plugins.INJECTORS, fault.kind, (*path, "kind"), fault.params, path
-            )
-            yield from self._target_for_kind(plugins.INJECTORS, fault.kind, fault.target, path)
+            yield from self._plugin(FAULT_KINDS, fault.kind, (*path, "kind"), fault.params, path)
+            yield from self._target_for_kind(fault.kind, fault.target, path)
 
     def _runbooks(self) -> Iterator[Problem]:
         for index, runbook in enumerate(self.s.runbooks):
             path: KeyPath = ("runbooks", index)
             yield from self._plugin(
-                plugins.INJECTORS, runbook.kind, (*path, "kind"), runbook.params, path
+                FAULT_KINDS, runbook.kind, (*path, "kind"), runbook.params, path
             )
-            yield from self._target_for_kind(plugins.INJECTORS, runbook.kind, runbook.target, path)
+            yield from self._target_for_kind(runbook.kind, runbook.target, path)
             yield from self._roles_exist((*path, "roles"), runbook.roles)
 
     def _probes(self) -> Iterator[Problem]:
@@ -287,18 +295,8 @@ class CrossCheck:
                     yield from self._within((*path, name), hi)
 
     def _safety(self) -> Iterator[Problem]:
-        aws_kinds = [
-            (("faults", i, "kind"), f.kind)
-            for i, f in enumerate(self.s.faults)
-            if f.kind.startswith("aws.")
-        ]
-        aws_kinds += [
-            (("runbooks", i, "kind"), r.kind)
-            for i, r in enumerate(self.s.runbooks)
-            if r.kind.startswith("aws.")
-        ]
         if self.s.safety is None:
-            for path, kind in aws_kinds:
+            for path, kind in self._kinds_needing_safety():
                 yield self.problem(
                     path,
                     f"{kind} needs a safety section (require_tag, max_targets, allowed_regions…)",
@@ -315,6 +313,16 @@ class CrossCheck:
                     f"region {spec.region!r} is not in safety.allowed_regions"
                     f" ({', '.join(allowed)})",
                 )
+
+    def _kinds_needing_safety(self) -> Iterator[tuple[KeyPath, str]]:
+        entries: list[tuple[KeyPath, str]] = [
+            (("faults", i, "kind"), f.kind) for i, f in enumerate(self.s.faults)
+        ]
+        entries += [(("runbooks", i, "kind"), r.kind) for i, r in enumerate(self.s.runbooks)]
+        for path, kind in entries:
+            cls = self._fault_kind(kind)
+            if cls is not None and cls.needs_safety:
+                yield path, kind
 
 
 def _allowed_extra(path: KeyPath) -> set[str]:

@@ -8,15 +8,14 @@ one a line as ``FILE:LINE: KEY.PATH: message``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, JsonValue, ValidationError
 
 from kunren import plugins
-from kunren.errors import Problem, ScenarioError
+from kunren.errors import PluginError, Problem, ScenarioError
 from kunren.scenarios import errors_map
 from kunren.scenarios.checks import CrossCheck
 from kunren.scenarios.models import (
@@ -115,11 +114,22 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def plugin_params(group: str, kind: str, params: dict[str, Any]) -> BaseModel:
-    """The validated parameters of an (already validated) scenario entry's plugin kind."""
-    cls = plugins.load(group, kind)
-    model: type[BaseModel] = cls.Params
-    return model.model_validate(params)
+def plugin_params(
+    group: plugins.Group[plugins.PluginT], kind: str, params: Mapping[str, JsonValue]
+) -> BaseModel:
+    """The parameters of a scenario entry as its plugin's model.
+
+    ``load_scenario`` has already checked them against the same model and reported every
+    problem with its file, line and key; this only builds the object the plugin receives. A
+    scenario loaded without plugin checks may still fail here, as one ``PluginError``.
+    """
+    model = plugins.load(group, kind).Params
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise PluginError(f"{kind}: {key + ': ' if key else ''}{first['msg']}") from None
 
 
 __all__ = [

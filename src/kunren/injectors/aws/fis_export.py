@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-from kunren.errors import GuardrailError, UsageError
+from kunren import plugins
+from kunren.errors import GuardrailError, PluginError, UsageError
 from kunren.injectors.aws.fis_model import validate_request
+from kunren.injectors.aws.kind import AwsInjector
 from kunren.injectors.aws.selection import safety_of
+from kunren.injectors.base import INJECTORS
 from kunren.scenarios.models import (
     AsgTarget,
     Ec2Target,
@@ -213,7 +216,7 @@ class _Builder:
             self.add(fault, "aws:ecs:stop-task", "Tasks", target_json, {})
         elif fault.kind in ("aws.rds.reboot", "aws.rds.failover") and isinstance(spec, RdsTarget):
             self.rds(fault, spec)
-        elif fault.kind.startswith("aws."):
+        elif is_aws_kind(fault.kind):
             self.out.notes.append(f"{fault.id}: {fault.kind} has no FIS action; left out")
 
     def rds(self, fault: Fault, spec: RdsTarget) -> None:
@@ -265,12 +268,20 @@ class _Builder:
         return conditions or [{"source": "none"}]
 
 
+def is_aws_kind(kind: str) -> bool:
+    """Whether ``kind`` is one of the AWS kinds (its class derives from ``AwsInjector``)."""
+    try:
+        return issubclass(plugins.load(INJECTORS, kind), AwsInjector)
+    except PluginError:
+        return False
+
+
 def _region(scenario: Scenario, region: str | None) -> str:
     """The one region of the AWS faults' targets (an FIS template is regional)."""
     regions: set[str] = set()
     for fault in scenario.faults:
         target = scenario.targets.get(fault.target or "")
-        if fault.kind.startswith("aws.") and target is not None and target.is_aws:
+        if target is not None and target.is_aws and is_aws_kind(fault.kind):
             found = target.spec(target.kind).region
             if isinstance(found, str):
                 regions.add(found)
