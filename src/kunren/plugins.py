@@ -54,7 +54,7 @@ class Plugin:
             cls.Params = model
         elif not issubclass(cls.Params, model):
             raise TypeError(
-                f"{cls.__qualname__}.Params is {cls.Params.__name__}, "
+                f"{cls.__name__}.Params is {cls.Params.__name__}, "
                 f"but the class is declared with {model.__name__}"
             )
 
@@ -83,7 +83,7 @@ class Plugin:
         """
         if not isinstance(params, cls.Params):
             raise PluginError(
-                f"{cls.__qualname__} takes {cls.Params.__name__} parameters, "
+                f"{cls.__name__} takes {cls.Params.__name__} parameters, "
                 f"got {type(params).__name__}"
             )
         return params

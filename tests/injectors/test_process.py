@@ -27,7 +27,7 @@ from kunren.injectors.process import (
     ProcessStop,
     ProcessStopParams,
 )
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import Scenario, Service, Target
 
 pytestmark = pytest.mark.integration
@@ -83,7 +83,7 @@ def request(kind: str, target: dict[str, object], params: object) -> FaultReques
 
 def context(tmp_path: Path) -> DrillContext:
     scenario = Scenario.model_validate({"version": 1, "id": "t", "title": "t", "duration": "10m"})
-    return DrillContext(scenario=scenario, scenario_dir=tmp_path)
+    return drill_context(scenario, scenario_dir=tmp_path)
 
 
 def marker() -> str:

@@ -14,7 +14,7 @@ from kunren.injectors.base import FaultRequest
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.probes.base import ProbeResult
 from kunren.probes.http import HttpProbe, HttpProbeParams
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import ProbeSpec, Scenario
 
 pytestmark = pytest.mark.integration
@@ -30,7 +30,7 @@ def shop() -> Iterator[str]:
 
 def context() -> DrillContext:
     scenario = Scenario.model_validate({"version": 1, "id": "t", "title": "t", "duration": "10m"})
-    return DrillContext(scenario=scenario)
+    return drill_context(scenario)
 
 
 async def check(params: dict[str, object], ctx: DrillContext | None = None) -> ProbeResult:
@@ -143,7 +143,7 @@ def test_the_probe_sees_an_http_fault_through_the_proxy(shop: str) -> None:
                 "targets": {"shop": {"url": "http://127.0.0.1:0", "upstream": shop}},
             }
         )
-        ctx = DrillContext(scenario=scenario)
+        ctx = drill_context(scenario)
         params = HttpFaultParams.model_validate({"match": {"path": "/health"}, "respond": {}})
         request = FaultRequest("f1", "http.fault", "shop", scenario.targets["shop"], params)
         fault = HttpFault(ctx, request)
