@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
-from kunren import plugins
-from kunren.errors import GuardrailError, PluginError, UsageError
+from kunren.errors import GuardrailError, UsageError
 from kunren.injectors.aws.fis_model import validate_request
-from kunren.injectors.aws.kind import AwsInjector
+from kunren.injectors.aws.kind import is_aws_kind
 from kunren.injectors.aws.selection import safety_of
-from kunren.injectors.base import INJECTORS
 from kunren.scenarios.models import (
     AsgTarget,
     Ec2Target,
@@ -266,14 +264,6 @@ class _Builder:
                     "(failing_for is not expressible)"
                 )
         return conditions or [{"source": "none"}]
-
-
-def is_aws_kind(kind: str) -> bool:
-    """Whether ``kind`` is one of the AWS kinds (its class derives from ``AwsInjector``)."""
-    try:
-        return issubclass(plugins.load(INJECTORS, kind), AwsInjector)
-    except PluginError:
-        return False
 
 
 def _region(scenario: Scenario, region: str | None) -> str:

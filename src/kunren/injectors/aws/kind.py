@@ -14,10 +14,11 @@ from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from kunren.errors import UsageError
+from kunren import plugins
+from kunren.errors import PluginError, UsageError
 from kunren.injectors.aws.guardrails import guard
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, safety_of
-from kunren.injectors.base import Injected, Injector, Planned
+from kunren.injectors.base import INJECTORS, Injected, Injector, Planned
 from kunren.runtime.aws_session import AwsScope, AwsSessions, aws_sessions, scope_for
 from kunren.scenarios.models import AwsTarget, Safety, Select, Target
 
@@ -122,3 +123,12 @@ class AwsInjector(Injector[P]):
                 targets=resolved.ids, detail=f"dry run, nothing changed: {resolved.rule}"
             )
         return await self.act(resolved)
+
+
+def is_aws_kind(kind: str) -> bool:
+    """Whether ``kind`` names an AWS kind: its class derives from ``AwsInjector`` (asked of the
+    class, never guessed from the name)."""
+    try:
+        return issubclass(plugins.load(INJECTORS, kind), AwsInjector)
+    except PluginError:
+        return False
