@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from kunren.demo.shop import serving
 from kunren.injectors.base import FaultRequest
+from kunren.injectors.fault_proxy import FaultProxy
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.probes.base import ProbeResult
 from kunren.probes.http import HttpProbe, HttpProbeParams
@@ -149,7 +150,9 @@ def test_the_probe_sees_an_http_fault_through_the_proxy(shop: str) -> None:
         fault = HttpFault(ctx, request)
         await fault.setup()
         try:
-            port = ctx.resources["http.fault.proxy:http://127.0.0.1:0"].port
+            proxy = ctx.resources["http.fault.proxy:http://127.0.0.1:0"]
+            assert isinstance(proxy, FaultProxy)
+            port = proxy.port
             url = f"http://127.0.0.1:{port}/health"
             assert (await check({"url": url}, ctx)).ok
             done = await fault.inject()
