@@ -3,6 +3,8 @@ declared on the base classes with defaults."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import BaseModel, ConfigDict
 
@@ -13,12 +15,14 @@ from kunren.injectors.aws.ec2 import Ec2StopParams
 from kunren.injectors.base import INJECTORS, FaultRequest, Injected, Injector
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.injectors.process import ProcessKill, ProcessKillParams, ProcessRestart
+from kunren.injectors.requests import request_for_fault, request_for_runbook
 from kunren.notify.base import CHANNELS
 from kunren.notify.sns import SnsChannel, SnsParams
 from kunren.probes.base import PROBES, Probe
 from kunren.probes.http import HttpProbe, HttpProbeParams
 from kunren.runtime.context import drill_context
 from kunren.scenarios.kinds import FAULT_KINDS
+from kunren.scenarios.loader import load_scenario_text
 from kunren.scenarios.models import Scenario, Target
 from kunren.scorers.base import SCORERS
 from kunren.scorers.milestones import MilestoneScorer
@@ -128,3 +132,40 @@ def test_a_probe_gets_its_params_typed() -> None:
     params = HttpProbeParams.model_validate(spec.params)
     probe = HttpProbe(drill_context(spec_scenario), spec, params)
     assert probe.params.url == "http://127.0.0.1:9/"
+
+
+LOADED = """
+version: 1
+id: once
+title: Once
+duration: 10m
+targets:
+  shop: {url: "http://127.0.0.1:18080", upstream: "http://127.0.0.1:18081"}
+faults:
+  - {id: search-500, at: 1m, kind: http.fault, target: shop, match: {path: /search},
+     respond: {status: 500}}
+runbooks:
+  - {id: mark, title: Mark, kind: testing.marker, path: marker.txt}
+probes:
+  - {id: health, every: 5s, http: {url: "http://127.0.0.1:18080/health"}}
+"""
+
+
+def test_plugins_get_the_parameters_validated_when_the_scenario_loaded(tmp_path: Path) -> None:
+    loaded = load_scenario_text(LOADED, str(tmp_path / "once.yaml"), tmp_path)
+    ctx = drill_context(loaded)
+    fault = request_for_fault(ctx, loaded.scenario.faults[0])
+    runbook = request_for_runbook(ctx, loaded.scenario.runbooks[0])
+    assert fault.params is loaded.params.get("faults", "search-500")
+    assert isinstance(fault.params, HttpFaultParams) and fault.params.respond is not None
+    assert fault.params.respond.status == 500
+    assert runbook.params is loaded.params.get("runbooks", "mark")
+    probe_params = loaded.params.get("probes", "health")
+    assert isinstance(probe_params, HttpProbeParams)
+
+
+def test_without_plugin_checks_the_parameters_are_built_on_first_use(tmp_path: Path) -> None:
+    loaded = load_scenario_text(LOADED, str(tmp_path / "once.yaml"), tmp_path, check_plugins=False)
+    assert loaded.params.get("faults", "search-500") is None
+    request = request_for_fault(drill_context(loaded), loaded.scenario.faults[0])
+    assert isinstance(request.params, HttpFaultParams)

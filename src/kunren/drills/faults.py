@@ -57,16 +57,12 @@ class FaultManager:
     def build(self) -> None:
         """Construct every fault's injector up front: a missing plugin fails before start."""
         for fault in self.ctx.scenario.faults:
-            self.injectors[fault.id] = make_injector(
-                self.ctx, request_for_fault(self.ctx.scenario, fault)
-            )
+            self.injectors[fault.id] = make_injector(self.ctx, request_for_fault(self.ctx, fault))
 
     def runbook_injector(self, runbook: RunbookSpec) -> AnyInjector:
         key = RUNBOOK_PREFIX + runbook.id
         if key not in self.injectors:
-            self.injectors[key] = make_injector(
-                self.ctx, request_for_runbook(self.ctx.scenario, runbook)
-            )
+            self.injectors[key] = make_injector(self.ctx, request_for_runbook(self.ctx, runbook))
         return self.injectors[key]
 
     async def setup_all(self) -> None:

@@ -19,7 +19,6 @@ from kunren.probes.base import PROBES, AnyProbe, ProbeResult
 from kunren.record.events import Event, ProbeFailed, ProbeRecovered
 from kunren.runtime.clock import is_virtual
 from kunren.runtime.context import DrillContext
-from kunren.scenarios.loader import plugin_params
 from kunren.scenarios.models import ProbeSpec
 
 Record = Callable[[Event], Event]
@@ -51,7 +50,7 @@ class ProbeRunner:
     def build(self) -> None:
         for spec in self.ctx.scenario.probes:
             cls = plugins.require(PROBES, spec.kind)
-            params = plugin_params(PROBES, spec.kind, spec.params)
+            params = self.ctx.params.of("probes", spec.id, PROBES, spec.kind, spec.params)
             self.probes[spec.id] = cls(self.ctx, spec, params)
             self.states[spec.id] = ProbeState()
 

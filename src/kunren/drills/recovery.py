@@ -109,7 +109,7 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
             )
             report.failed.append(item.key)
             continue
-        request = request_for_key(loaded.scenario, item.key)
+        request = request_for_key(ctx, item.key)
         if request is None:
             report.failed.append(item.key)
             continue

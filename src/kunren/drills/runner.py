@@ -69,7 +69,7 @@ async def preflight(ctx: DrillContext) -> None:
     """Every fault's own checks (the AWS guardrails), before the first service starts or the
     first fault fires; the first refusal raises and nothing is created."""
     for fault in ctx.scenario.faults:
-        await make_injector(ctx, request_for_fault(ctx.scenario, fault)).preflight()
+        await make_injector(ctx, request_for_fault(ctx, fault)).preflight()
 
 
 async def start_drill(
@@ -133,7 +133,7 @@ async def dry_run(
     rows = []
     for fault in loaded.scenario.faults:
         try:
-            injector = make_injector(ctx, request_for_fault(loaded.scenario, fault))
+            injector = make_injector(ctx, request_for_fault(ctx, fault))
             planned = await injector.plan()
             rows.append((fault.id, fault.kind, planned.targets, planned.undo))
         except KunrenError as exc:

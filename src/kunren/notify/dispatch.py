@@ -27,11 +27,19 @@ HELD_REASON = "not on the drill allowlist"
 
 
 def make_channel(ctx: DrillContext, notifications: Notifications, name: str) -> AnyChannel:
-    """The channel ``name`` with its parameters from the scenario (validated here)."""
+    """The channel ``name`` with its parameters from the scenario.
+
+    A channel the scenario configures gets the parameters validated when it loaded; one it
+    does not (or a scenario loaded without plugin checks) has them validated here, and what
+    is wrong is said against ``notifications.channels``.
+    """
     specs = notifications.channels
     index = next((i for i, spec in enumerate(specs) if spec.name == name), None)
     spec = specs[index] if index is not None else ChannelSpec(name=name)
     cls = plugins.require(CHANNELS, name)
+    validated = ctx.params.get("channels", name) if index is not None else None
+    if validated is not None:
+        return cls(ctx, validated)
     try:
         params = cls.Params.model_validate(spec.params)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ from typing import Protocol, assert_never
 from kunren.runtime.clock import Clock, VirtualClock
 from kunren.scenarios.loader import LoadedScenario
 from kunren.scenarios.models import Scenario, Target
+from kunren.scenarios.params import PluginParams
 
 
 class ServiceHandle(Protocol):
@@ -41,6 +42,8 @@ class DrillContext:
     profile: str | None = None  # AWS profile from --profile
     dry_run: bool = False
     seed: int = 0
+    # The plugin parameters validated when the scenario loaded (none for a bare Scenario).
+    params: PluginParams = field(default_factory=PluginParams)
     # Per-drill shared objects (the AWS sessions, a fault proxy shared by several faults):
     # each owner checks the type of what it reads back.
     resources: dict[str, object] = field(default_factory=dict)
@@ -72,9 +75,9 @@ def drill_context(
     """
     match scenario:
         case LoadedScenario():
-            model, folder = scenario.scenario, scenario.dir
+            model, folder, params = scenario.scenario, scenario.dir, scenario.params
         case Scenario():
-            model, folder = scenario, Path(".")
+            model, folder, params = scenario, Path("."), PluginParams()
         case _:
             assert_never(scenario)
     return DrillContext(
@@ -86,4 +89,5 @@ def drill_context(
         profile=profile,
         seed=seed,
         dry_run=dry_run,
+        params=params,
     )

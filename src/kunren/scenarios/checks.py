@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kunren import plugins
 from kunren.errors import PluginError, Problem
@@ -26,6 +26,7 @@ from kunren.scenarios.models import (
     BUILTIN_MILESTONES,
     Scenario,
 )
+from kunren.scenarios.params import PluginParams, Section
 from kunren.scenarios.yamlsource import MISSING, KeyPath, SourceMap, child
 
 
@@ -48,6 +49,12 @@ class CrossCheck:
         self.base = base_dir
         self.check_plugins = check_plugins
         self.milestones = set(scenario.milestone_names)
+        self._validated: dict[tuple[Section, str], BaseModel] = {}
+
+    @property
+    def params(self) -> PluginParams:
+        """The parameters ``run()`` validated, as their plugins' models."""
+        return PluginParams(dict(self._validated))
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         return self.src.problem(path, message)
@@ -86,6 +93,7 @@ class CrossCheck:
 
     def _plugin(
         self,
+        entry: tuple[Section, str],
         group: plugins.Group[plugins.PluginT],
         kind: str,
         path: KeyPath,
@@ -106,7 +114,8 @@ class CrossCheck:
             extra = f": pip install 'kunren[{cls.extra}]'" if cls.extra else ""
             yield self.problem(path, f"{kind} needs {', '.join(missing)}{extra}")
         try:
-            cls.Params.model_validate(params)
+            model = cls.Params.model_validate(params)
+            self._validated.setdefault(entry, model)  # the first of two same-named channels
         except ValidationError as exc:
             allowed = _allowed_extra(path)
             yield from errors_map.problems_from(
@@ -199,14 +208,21 @@ class CrossCheck:
                 if fault.for_ <= 0:
                     yield self.problem((*path, "for"), "must be longer than 0s")
                 yield from self._within((*path, "for"), fault.at + fault.for_, "the fault's end")
-            yield from self._plugin(FAULT_KINDS, fault.kind, (*path, "kind"), fault.params, path)
+            yield from self._plugin(
+                ("faults", fault.id), FAULT_KINDS, fault.kind, (*path, "kind"), fault.params, path
+            )
             yield from self._target_for_kind(fault.kind, fault.target, path)
 
     def _runbooks(self) -> Iterator[Problem]:
         for index, runbook in enumerate(self.s.runbooks):
             path: KeyPath = ("runbooks", index)
             yield from self._plugin(
-                FAULT_KINDS, runbook.kind, (*path, "kind"), runbook.params, path
+                ("runbooks", runbook.id),
+                FAULT_KINDS,
+                runbook.kind,
+                (*path, "kind"),
+                runbook.params,
+                path,
             )
             yield from self._target_for_kind(runbook.kind, runbook.target, path)
             yield from self._roles_exist((*path, "roles"), runbook.roles)
@@ -217,7 +233,12 @@ class CrossCheck:
             if probe.every <= 0:
                 yield self.problem((*path, "every"), "must be longer than 0s")
             yield from self._plugin(
-                plugins.PROBES, probe.kind, (*path, probe.kind), probe.params, (*path, probe.kind)
+                ("probes", probe.id),
+                plugins.PROBES,
+                probe.kind,
+                (*path, probe.kind),
+                probe.params,
+                (*path, probe.kind),
             )
 
     def _stop_conditions(self) -> Iterator[Problem]:
@@ -277,7 +298,12 @@ class CrossCheck:
         for index, channel in enumerate(notes.channels):
             path = ("notifications", "channels", index)
             yield from self._plugin(
-                plugins.CHANNELS, channel.name, path, channel.params, (*path, channel.name)
+                ("channels", channel.name),
+                plugins.CHANNELS,
+                channel.name,
+                path,
+                channel.params,
+                (*path, channel.name),
             )
         if notes.approval is not None:
             yield from self._roles_exist(("notifications", "approval", "by"), notes.approval.by)

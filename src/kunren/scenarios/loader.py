@@ -8,14 +8,13 @@ one a line as ``FILE:LINE: KEY.PATH: message``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, JsonValue, ValidationError
+from pydantic import ValidationError
 
-from kunren import plugins
-from kunren.errors import PluginError, Problem, ScenarioError
+from kunren.errors import Problem, ScenarioError
 from kunren.scenarios import errors_map
 from kunren.scenarios.checks import CrossCheck
 from kunren.scenarios.models import (
@@ -24,6 +23,7 @@ from kunren.scenarios.models import (
     _RUNBOOK_FIELDS,
     Scenario,
 )
+from kunren.scenarios.params import PluginParams, plugin_params
 from kunren.scenarios.yamlsource import SourceMap, load_yaml
 
 errors_map.EXTRA_KEYS.update(
@@ -40,6 +40,7 @@ class LoadedScenario:
     text: str
     source: SourceMap
     base_dir: Path | None = None  # where relative paths resolve (default: the file's folder)
+    params: PluginParams = field(default_factory=PluginParams)  # validated at load, if checked
 
     @property
     def dir(self) -> Path:
@@ -95,7 +96,7 @@ def load_scenario_text(
     problems += checker.run()
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(scenario, Path(name), text, source, base_dir)
+    return LoadedScenario(scenario, Path(name), text, source, base_dir, checker.params)
 
 
 def find_scenarios(paths: Iterable[Path]) -> list[Path]:
@@ -112,24 +113,6 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
-
-
-def plugin_params(
-    group: plugins.Group[plugins.PluginT], kind: str, params: Mapping[str, JsonValue]
-) -> BaseModel:
-    """The parameters of a scenario entry as its plugin's model.
-
-    ``load_scenario`` has already checked them against the same model and reported every
-    problem with its file, line and key; this only builds the object the plugin receives. A
-    scenario loaded without plugin checks may still fail here, as one ``PluginError``.
-    """
-    model = plugins.load(group, kind).Params
-    try:
-        return model.model_validate(dict(params))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise PluginError(f"{kind}: {key + ': ' if key else ''}{first['msg']}") from None
 
 
 __all__ = [

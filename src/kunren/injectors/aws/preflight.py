@@ -32,7 +32,7 @@ def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector[BaseMo
 
 def scenario_requests(ctx: DrillContext) -> list[FaultRequest]:
     """A request for every fault of the scenario (the default for both functions)."""
-    return [request_for_fault(ctx.scenario, fault) for fault in ctx.scenario.faults]
+    return [request_for_fault(ctx, fault) for fault in ctx.scenario.faults]
 
 
 async def resolve_targets(
