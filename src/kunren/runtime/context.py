@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, assert_never
 
-from kunren.runtime.clock import Clock, VirtualClock
+from kunren.runtime.clock import Clock, VirtualClock, make_clock
 from kunren.scenarios.loader import LoadedScenario
 from kunren.scenarios.models import Scenario, Target
 from kunren.scenarios.params import PluginParams
@@ -84,7 +84,7 @@ def drill_context(
         scenario=model,
         scenario_dir=scenario_dir if scenario_dir is not None else folder,
         drill_dir=drill_dir,
-        clock=clock if clock is not None else VirtualClock(),
+        clock=clock if clock is not None else make_clock("virtual"),
         services=services if services is not None else {},
         profile=profile,
         seed=seed,
