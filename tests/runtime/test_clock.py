@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from kunren.drills.runner import RunSettings
+from kunren.errors import UsageError
 from kunren.runtime.clock import (
     CLOCK_KINDS,
     RealClock,
@@ -44,7 +45,7 @@ def test_only_the_virtual_clock_passes_no_real_time() -> None:
 def test_clock_kind_reads_a_recorded_name_and_refuses_others() -> None:
     assert clock_kind("scaled") == "scaled"
     with pytest.raises(
-        ValueError, match=r"unknown clock 'fast' \(expected real, scaled, virtual\)"
+        UsageError, match=r"unknown clock 'fast' \(expected real, scaled, virtual\)"
     ):
         clock_kind("fast")
 

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, assert_never, get_args
 
+from kunren.errors import UsageError
+
 
 def wall_now() -> datetime:
     """The current wall-clock time, timezone-aware (local offset)."""
@@ -208,7 +210,7 @@ def clock_kind(name: str) -> ClockKind:
     for kind in CLOCK_KINDS:
         if kind == name:
             return kind
-    raise ValueError(f"unknown clock {name!r} (expected {', '.join(CLOCK_KINDS)})")
+    raise UsageError(f"unknown clock {name!r} (expected {', '.join(CLOCK_KINDS)})")
 
 
 def kind_for_speed(speed: float) -> ClockKind:
