@@ -109,10 +109,15 @@ class Group(Generic[PluginT]):
     name: str  # the entry-point group, e.g. "kunren.injectors"
     noun: str  # how messages name one plugin of the group: "fault kind"
     base: type[PluginT]
+    expects: str = ""  # the base class a plugin author should derive from, if not ``base``
 
-    def of(self, base: type[SubT]) -> Group[SubT]:
+    def of(self, base: type[SubT], expects: str = "") -> Group[SubT]:
         """The same group, its plugins checked against (and typed as) ``base``."""
-        return Group(self.name, self.noun, base)
+        return Group(self.name, self.noun, base, expects)
+
+    @property
+    def base_name(self) -> str:
+        return self.expects or f"{self.base.__module__}.{self.base.__qualname__}"
 
 
 INJECTORS: Group[Plugin] = Group("kunren.injectors", "fault kind", Plugin)
@@ -153,8 +158,9 @@ def load(group: Group[PluginT], name: str) -> type[PluginT]:
     except (ImportError, AttributeError) as exc:  # AttributeError: the class is not there
         raise PluginError(f"{group.noun} {name!r} failed to load: {exc}") from exc
     if not (isinstance(found, type) and issubclass(found, group.base)):
-        base = f"{group.base.__module__}.{group.base.__qualname__}"
-        raise PluginError(f"{group.noun} {name!r} ({points[name].value}) is not a {base} subclass")
+        raise PluginError(
+            f"{group.noun} {name!r} ({points[name].value}) is not a {group.base_name} subclass"
+        )
     return found
 
 

@@ -47,4 +47,7 @@ class FaultKind(plugins.Plugin):
         return None
 
 
-FAULT_KINDS: plugins.Group[FaultKind] = plugins.INJECTORS.of(FaultKind)
+# Checked against FaultKind (all this package may know), named as what authors derive from.
+FAULT_KINDS: plugins.Group[FaultKind] = plugins.INJECTORS.of(
+    FaultKind, expects="kunren.injectors.base.Injector"
+)
