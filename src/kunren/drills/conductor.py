@@ -38,7 +38,7 @@ from kunren.record.events import (
     ServiceStopped,
 )
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock
+from kunren.runtime.clock import Clock, ClockKind
 from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 
@@ -50,7 +50,7 @@ Observer = Callable[[Event, "Conductor"], None]
 @dataclass
 class ConductorOptions:
     drill_id: str
-    clock_kind: str = "real"  # real | scaled | virtual
+    clock_kind: ClockKind = "real"
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0

@@ -39,7 +39,7 @@ from kunren.record.events import (
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, clock_kind, make_clock
+from kunren.runtime.clock import Clock, ClockKind, make_clock
 from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 
@@ -146,7 +146,7 @@ class ResumePlan:
     loaded: LoadedScenario
     resume_at: float
     done_keys: frozenset[str]
-    clock_kind: str
+    clock_kind: ClockKind
     speed: float
     drill_id: str
     finished: bool  # the duration passed while the conductor was down
@@ -211,4 +211,4 @@ def _done_keys(loaded: LoadedScenario, events: list[Event], now: float) -> set[s
 
 
 def resume_clock(plan: ResumePlan) -> Clock:
-    return make_clock(clock_kind(plan.clock_kind), speed=plan.speed, start=plan.resume_at)
+    return make_clock(plan.clock_kind, speed=plan.speed, start=plan.resume_at)

@@ -30,6 +30,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
+from kunren.runtime.clock import ClockKind
+
 FORMAT_VERSION = 1
 
 Json = dict[str, JsonValue]
@@ -50,7 +52,7 @@ class DrillStarted(_Event):
     scenario_id: str
     title: str = ""
     duration: float
-    clock: str = "real"
+    clock: ClockKind = "real"
     speed: float = 1.0
     source: str = "conductor"  # conductor | import
 
