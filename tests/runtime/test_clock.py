@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
-from pydantic import ValidationError
 
 from kunren.drills.runner import RunSettings
-from kunren.record.events import DrillStarted, parse_event
+from kunren.errors import UsageError
 from kunren.runtime.clock import (
     CLOCK_KINDS,
     RealClock,
     ScaledClock,
     VirtualClock,
+    clock_kind,
     is_virtual,
     make_clock,
 )
@@ -43,13 +42,10 @@ def test_only_the_virtual_clock_passes_no_real_time() -> None:
     ]
 
 
-def test_the_record_holds_only_a_known_clock_kind() -> None:
-    started = {"type": "drill.started", "seq": 1, "at": 0.0, "wall": "2026-04-01T09:00:00+00:00"}
-    fields = {**started, "drill": "d", "scenario_id": "s", "duration": 60.0}
-    started_event = parse_event(json.dumps({**fields, "clock": "scaled", "speed": 30}))
-    assert isinstance(started_event, DrillStarted) and started_event.clock == "scaled"
-    with pytest.raises(ValidationError, match="clock"):
-        parse_event(json.dumps({**fields, "clock": "fast"}))
+def test_clock_kind_reads_a_recorded_name_and_refuses_others() -> None:
+    assert [clock_kind(name) for name in ("real", "scaled", "virtual")] == list(CLOCK_KINDS)
+    with pytest.raises(UsageError, match=r"^unknown clock 'import' \(expected real, scaled"):
+        clock_kind("import")
 
 
 @pytest.mark.parametrize(

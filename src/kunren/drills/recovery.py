@@ -39,7 +39,7 @@ from kunren.record.events import (
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, ClockKind, make_clock
+from kunren.runtime.clock import Clock, ClockKind, clock_kind, make_clock
 from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 
@@ -167,7 +167,7 @@ def plan_resume(drill_dir: Path) -> ResumePlan:
         loaded=loaded,
         resume_at=resume_at,
         done_keys=frozenset(_done_keys(loaded, events, resume_at)),
-        clock_kind=started.clock,
+        clock_kind=clock_kind(started.clock),
         speed=started.speed,
         drill_id=started.drill,
         finished=resume_at >= loaded.scenario.duration,

@@ -30,8 +30,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
-from kunren.runtime.clock import ClockKind
-
 FORMAT_VERSION = 1
 
 Json = dict[str, JsonValue]
@@ -52,7 +50,7 @@ class DrillStarted(_Event):
     scenario_id: str
     title: str = ""
     duration: float
-    clock: ClockKind = "real"
+    clock: str = "real"
     speed: float = 1.0
     source: str = "conductor"  # conductor | import
 

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol, assert_never, get_args
 
+from kunren.errors import UsageError
+
 
 def wall_now() -> datetime:
     """The current wall-clock time, timezone-aware (local offset)."""
@@ -201,6 +203,14 @@ def is_virtual(clock: Clock) -> bool:
 
 ClockKind = Literal["real", "scaled", "virtual"]
 CLOCK_KINDS: tuple[ClockKind, ...] = get_args(ClockKind)
+
+
+def clock_kind(name: str) -> ClockKind:
+    """``name`` as a ``ClockKind`` (as recorded in ``drill.started``); UsageError if unknown."""
+    for kind in CLOCK_KINDS:
+        if kind == name:
+            return kind
+    raise UsageError(f"unknown clock {name!r} (expected {', '.join(CLOCK_KINDS)})")
 
 
 def kind_for_speed(speed: float) -> ClockKind:
