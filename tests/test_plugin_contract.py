@@ -169,3 +169,10 @@ def test_without_plugin_checks_the_parameters_are_built_on_first_use(tmp_path: P
     assert loaded.params.get("faults", "search-500") is None
     request = request_for_fault(drill_context(loaded), loaded.scenario.faults[0])
     assert isinstance(request.params, HttpFaultParams)
+
+
+def test_unchecked_parameters_that_do_not_fit_are_one_plugin_error(tmp_path: Path) -> None:
+    text = LOADED.replace("respond: {status: 500}", "respond: {status: many}")
+    loaded = load_scenario_text(text, str(tmp_path / "once.yaml"), tmp_path, check_plugins=False)
+    with pytest.raises(PluginError, match=r"^http\.fault: respond\.status: Input should be"):
+        request_for_fault(drill_context(loaded), loaded.scenario.faults[0])

@@ -47,11 +47,11 @@ class PluginParams:
 def plugin_params(
     group: plugins.Group[plugins.PluginT], kind: str, params: Mapping[str, JsonValue]
 ) -> BaseModel:
-    """The parameters of a scenario entry as its plugin's model.
+    """The parameters of a scenario entry, built as its plugin's model.
 
-    ``load_scenario`` has already checked them against the same model and reported every
-    problem with its file, line and key; this only builds the object the plugin receives. A
-    scenario loaded without plugin checks may still fail here, as one ``PluginError``.
+    For an entry of a scenario loaded with plugin checks the loader kept the model already
+    (``PluginParams``); this is for the others (a snapshot, a bare ``Scenario``), where a
+    problem the loader would have located becomes one ``PluginError`` naming the kind and key.
     """
     model = plugins.load(group, kind).Params
     try:
