@@ -31,3 +31,34 @@ def test_importing_kunren_loads_no_submodule() -> None:
     code = "import sys, kunren; print(sorted(m for m in sys.modules if m.startswith('kunren.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_event_type_of_the_record_is_exported() -> None:
+    from typing import get_args
+
+    from kunren.record.events import Event
+
+    union, _discriminator = get_args(Event)
+    for cls in get_args(union):
+        assert getattr(kunren, cls.__name__) is cls, cls.__name__
+    assert kunren.Event is Event
+
+
+def test_what_a_plugin_author_needs_is_exported() -> None:
+    from kunren.injectors.base import FaultRequest, Injector
+    from kunren.notify.base import Channel
+    from kunren.probes.base import Probe, ProbeResult
+
+    needed = {
+        "Injector": Injector,
+        "FaultRequest": FaultRequest,
+        "Probe": Probe,
+        "ProbeResult": ProbeResult,
+        "Channel": Channel,
+    }
+    for name, value in needed.items():
+        assert getattr(kunren, name) is value, name
+    for name in ("Planned", "Injected", "Handle", "NoParams", "Scorer", "ScoringContext"):
+        assert name in kunren.__all__, name
+    for name in ("Delivery", "OutgoingNotice", "Recipient", "drill_context", "DrillContext"):
+        assert name in kunren.__all__, name

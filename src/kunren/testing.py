@@ -21,7 +21,6 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -54,28 +53,22 @@ class MarkerParams(BaseModel):
     fail: bool = False  # make inject() fail, to test fault.failed
 
 
-class MarkerInjector(Injector):
+class MarkerInjector(Injector[MarkerParams]):
     """A reversible fault that writes a marker file (for tests and rehearsing the tooling)."""
 
-    Params: ClassVar[type[BaseModel]] = MarkerParams
-    reversible = True
     summary = "test double: writes a marker file; revert removes it"
     test_double = True
 
     @property
     def _path(self) -> Path:
-        params = self.request.params
-        assert isinstance(params, MarkerParams)
-        return self.ctx.resolve_path(params.path)
+        return self.ctx.resolve_path(self.params.path)
 
     async def plan(self) -> Planned:
         path = str(self._path)
         return Planned([path], undo=f"remove {path}", revert={"path": path})
 
     async def inject(self) -> Injected:
-        params = self.request.params
-        assert isinstance(params, MarkerParams)
-        if params.fail:
+        if self.params.fail:
             raise InjectionError(f"{self.request.id}: told to fail")
         self._path.write_text(f"{self.request.id}\n", encoding="utf-8")
         return Injected([str(self._path)], revert={"path": str(self._path)})
@@ -105,16 +98,14 @@ class FileProbeParams(BaseModel):
     ok_when: str = "missing"  # "missing" or "exists"
 
 
-class FileProbe(Probe):
+class FileProbe(Probe[FileProbeParams]):
     """A probe that looks at a file: pairs with ``testing.marker`` to test stop conditions."""
 
-    Params: ClassVar[type[BaseModel]] = FileProbeParams
     summary = "test double: ok while a file is missing (or exists)"
     test_double = True
 
     async def check(self) -> ProbeResult:
         params = self.params
-        assert isinstance(params, FileProbeParams)
         exists = self.ctx.resolve_path(params.path).exists()
         ok = exists if params.ok_when == "exists" else not exists
         return ProbeResult(ok, f"{params.path} {'exists' if exists else 'is missing'}")

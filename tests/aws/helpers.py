@@ -8,9 +8,9 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from kunren import plugins
-from kunren.injectors.base import FaultRequest, Injector
+from kunren.injectors.base import INJECTORS, AnyInjector, FaultRequest
 from kunren.runtime.aws_session import RESOURCE_KEY, AwsSessions
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import Scenario
 
 REGION = "us-east-1"
@@ -52,7 +52,7 @@ def context(scn: Scenario, *, fresh: bool = False, **settings: Any) -> DrillCont
     ``fresh`` is for what must be shown from scratch: a revert in what could be a new process,
     other credentials, a profile.
     """
-    ctx = DrillContext(scenario=scn, **settings)
+    ctx = drill_context(scn, **settings)
     if not fresh:
         endpoint = os.environ["AWS_ENDPOINT_URL"]
         ctx.resources[RESOURCE_KEY] = _SESSIONS.setdefault(endpoint, AwsSessions())
@@ -95,7 +95,7 @@ def request(
     params: dict[str, Any] | None = None,
     fault_id: str = "f1",
 ) -> FaultRequest:
-    cls = plugins.load(plugins.INJECTORS, kind)
+    cls = plugins.load(INJECTORS, kind)
     return FaultRequest(
         id=fault_id,
         kind=kind,
@@ -105,10 +105,8 @@ def request(
     )
 
 
-def injector(ctx: DrillContext, req: FaultRequest) -> Injector:
-    cls = plugins.load(plugins.INJECTORS, req.kind)
-    made: Injector = cls(ctx, req)
-    return made
+def injector(ctx: DrillContext, req: FaultRequest) -> AnyInjector:
+    return plugins.load(INJECTORS, req.kind)(ctx, req)
 
 
 def launch(count: int, tags: dict[str, str], region: str = REGION) -> list[str]:

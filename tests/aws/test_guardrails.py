@@ -14,7 +14,6 @@ import pytest
 
 from kunren.errors import GuardrailError, UsageError
 from kunren.injectors.aws import preflight, resolve_targets
-from kunren.injectors.base import FaultRequest
 from kunren.scenarios.models import Scenario
 from tests.aws.helpers import (
     ACCOUNT,
@@ -206,16 +205,8 @@ def test_preflight_checks_every_aws_fault_and_skips_other_kinds(
         {**api(unique), "other": {"aws.ec2": {"region": "eu-west-1", "filters": {"tag:Role": "x"}}}}
     )
     first = request(scn, "aws.ec2.reboot", "api", fault_id="reboot-api")
-    second = FaultRequest(
-        id="second",
-        kind="aws.ec2.stop",
-        target_name="other",
-        target=scn.targets["other"],
-        params=first.params.__class__.model_validate({}),
-    )
-    local = FaultRequest(
-        id="local", kind="process.kill", target_name=None, target=None, params=first.params
-    )
+    second = request(scn, "aws.ec2.stop", "other", fault_id="second")
+    local = request(scn, "process.kill", None, fault_id="local")
 
     with pytest.raises(GuardrailError, match=r"fault second .* region eu-west-1"):
         run(preflight(context(scn), [local, first, second]))

@@ -14,7 +14,7 @@ from pathlib import Path
 from kunren.injectors.locust_load import LoadDriver
 from kunren.record.events import LoadStats
 from kunren.runtime.clock import RealClock, monotonic
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.runtime.ports import free_port
 from kunren.scenarios.models import Load, Scenario
 
@@ -55,7 +55,7 @@ def context(tmp_path: Path, load: dict[str, object]) -> tuple[DrillContext, Load
         {"version": 1, "id": "load-test", "title": "Load", "duration": "10m", "load": load}
     )
     assert scenario.load is not None
-    return DrillContext(scenario=scenario, scenario_dir=tmp_path, clock=RealClock()), scenario.load
+    return drill_context(scenario, scenario_dir=tmp_path, clock=RealClock()), scenario.load
 
 
 def process_gone(pid: int) -> bool:

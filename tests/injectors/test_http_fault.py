@@ -20,7 +20,7 @@ from kunren.errors import InjectionError, RevertError
 from kunren.injectors.base import FaultRequest
 from kunren.injectors.fault_proxy import FaultProxy, path_matches
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import Scenario, Target
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ def context(upstream: str, *, seed: int = 0, dry_run: bool = False) -> DrillCont
             "targets": {"shop": {"url": LISTEN, "upstream": upstream}},
         }
     )
-    return DrillContext(scenario=scenario, seed=seed, dry_run=dry_run)
+    return drill_context(scenario, seed=seed, dry_run=dry_run)
 
 
 def fault(ctx: DrillContext, params: dict[str, object], fault_id: str = "f1") -> HttpFault:
@@ -375,7 +375,7 @@ def test_a_taken_listen_address_is_a_clear_error(shop: str) -> None:
                 "targets": {"shop": {"url": f"http://127.0.0.1:{port}", "upstream": shop}},
             }
         )
-        injector = fault(DrillContext(scenario=scenario), SEARCH_500)
+        injector = fault(drill_context(scenario), SEARCH_500)
         with pytest.raises(InjectionError, match="cannot start the fault proxy on"):
             await injector.setup()
 

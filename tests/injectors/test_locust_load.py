@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from kunren.errors import KunrenError
-from kunren.injectors.locust_load import LoadDriver, load_is_generated
+from kunren.injectors.locust_load import LoadDriver
 from kunren.injectors.locust_stats import (
     EntrySnapshot,
     Snapshot,
@@ -25,7 +25,7 @@ from kunren.injectors.locust_stats import (
     parse_locust_stats,
     percentile,
 )
-from kunren.runtime.clock import RealClock, ScaledClock, VirtualClock, monotonic
+from kunren.runtime.clock import monotonic
 from tests.injectors.locust_support import (
     context,
     poll_after,
@@ -111,11 +111,6 @@ def test_stock_stats_without_kunrens_route_give_total_percentiles_only() -> None
 def test_an_unexpected_master_answer_is_one_clear_error() -> None:
     with pytest.raises(KunrenError, match=r"/kunren/stats: state: Field required"):
         parse_kunren_stats(b'{"user_count": 1}', taken=0.0)
-
-
-def test_no_load_is_generated_on_the_virtual_clock() -> None:
-    assert not load_is_generated(VirtualClock())
-    assert load_is_generated(RealClock()) and load_is_generated(ScaledClock(60))
 
 
 # ---------------------------------------------------------------- real Locust

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from kunren.injectors.process import (
     ProcessStop,
     ProcessStopParams,
 )
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, ServiceHandle, drill_context
 from kunren.scenarios.models import Scenario, Service, Target
 
 pytestmark = pytest.mark.integration
@@ -81,9 +81,9 @@ def request(kind: str, target: dict[str, object], params: object) -> FaultReques
     )
 
 
-def context(tmp_path: Path) -> DrillContext:
+def context(tmp_path: Path, services: Mapping[str, ServiceHandle] | None = None) -> DrillContext:
     scenario = Scenario.model_validate({"version": 1, "id": "t", "title": "t", "duration": "10m"})
-    return DrillContext(scenario=scenario, scenario_dir=tmp_path)
+    return drill_context(scenario, scenario_dir=tmp_path, services=services)
 
 
 def marker() -> str:
@@ -288,8 +288,7 @@ def test_kill_a_service_target_uses_the_drill_services_pid(tmp_path: Path) -> No
         service = sleeper_service(tmp_path)
         pid = await service.start()
         try:
-            ctx = context(tmp_path)
-            ctx.services["app"] = service
+            ctx = context(tmp_path, {"app": service})
             target = {"process": {"service": "app"}}
             injector = ProcessKill(
                 ctx, request("process.kill", target, ProcessKillParams(signal=9))
@@ -309,8 +308,7 @@ def test_restart_gives_the_service_a_new_process(tmp_path: Path) -> None:
         service = sleeper_service(tmp_path)
         old = await service.start()
         try:
-            ctx = context(tmp_path)
-            ctx.services["app"] = service
+            ctx = context(tmp_path, {"app": service})
             target = {"process": {"service": "app"}}
             restart = ProcessRestart(
                 ctx, request("process.restart", target, ProcessRestartParams())

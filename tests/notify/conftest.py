@@ -25,7 +25,7 @@ from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillStarted, Event, Notification
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import VirtualClock
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import Scenario
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def make_drill(tmp_path: Path) -> Callable[..., Drill]:
                 drill=folder.name, scenario_id="notify-test", duration=3600, clock="virtual"
             )
         )
-        ctx = DrillContext(scenario=model, scenario_dir=tmp_path, drill_dir=folder, clock=clock)
+        ctx = drill_context(model, scenario_dir=tmp_path, drill_dir=folder, clock=clock)
         return Drill(ctx=ctx, log=log, clock=clock, recorder=recorder, folder=folder)
 
     return make

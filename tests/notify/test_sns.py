@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kunren.notify import NoticeRequest
+from kunren.runtime.aws_session import RESOURCE_KEY, AwsSessions
 from tests.notify.conftest import Drill, customers, shipped_templates, write_audience
 
 pytestmark = [pytest.mark.integration, pytest.mark.aws]
@@ -126,3 +127,34 @@ def test_an_unknown_topic_is_a_failed_notice_with_the_aws_error(
     assert event.status == "failed"
     assert event.failed == [missing]
     assert event.note.startswith("NotFound:")
+
+
+def test_sns_publishes_through_the_drills_aws_sessions_to_the_endpoint_it_names(
+    make_drill: Any, tmp_path: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topic, sqs, queue = topic_with_queue(moto_endpoint, "drill-own-endpoint")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # only the channel's endpoint_url leads to moto
+    write_audience(tmp_path / "audiences" / "c.csv", customers(2, "example.jp"))
+    channel = {"sns": {"topic_arn": topic, "endpoint_url": moto_endpoint}}
+    drill: Drill = make_drill(
+        {
+            "templates": shipped_templates("investigating"),
+            "audiences": {"customers": {"file": "audiences/c.csv"}},
+            "channels": [channel],
+            "drill_allowlist": [topic],
+            "variables": {"service": "Shop", "affected_features": "search"},
+        },
+        lang="en",
+    )
+
+    result = drill.service().send(
+        NoticeRequest(template="investigating", vars={"next_update_time": "15:30"}),
+        sender="alice",
+        role="support",
+    )
+
+    (event,) = result.events
+    assert (event.status, event.delivered, event.failed) == ("sent", 1, [])
+    assert isinstance(drill.ctx.resources[RESOURCE_KEY], AwsSessions)
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(messages[0]["Body"])["Subject"].startswith("[DRILL] Shop:")

@@ -12,7 +12,7 @@ import pytest
 
 from kunren.notify import NoticeService
 from kunren.page import LocalDrillControl
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import load_scenario
 from kunren.scenarios.models import Role
 from tests.page.conftest import (
@@ -41,12 +41,7 @@ def drill(tmp_path: Path) -> Iterator[LiveDrill]:
     loaded = load_scenario(TABLETOP)
 
     def service(control: LocalDrillControl) -> NoticeService:
-        ctx = DrillContext(
-            scenario=loaded.scenario,
-            scenario_dir=loaded.dir,
-            drill_dir=control.recorder.log.drill_dir,
-            clock=control.clock,
-        )
+        ctx = drill_context(loaded, drill_dir=control.recorder.log.drill_dir, clock=control.clock)
         return NoticeService(ctx, control.recorder)
 
     # an observer only notices problems: no notice form for that role

@@ -25,7 +25,7 @@ import pytest
 from kunren.notify import NoticeService
 from kunren.page import LocalDrillControl
 from kunren.record.events import Inject, Notification
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import drill_context
 from kunren.scenarios.models import Scenario
 from tests.notify.conftest import SmtpCollector, start_smtp, write_audience
 from tests.page.conftest import PHONE, LiveDrill, expect, make_drill, open_page, stop_drill
@@ -133,8 +133,8 @@ def drill(tmp_path: Path, smtp: Smtp) -> Iterator[LiveDrill]:
     loaded = scenario(tmp_path, smtp.port)
 
     def service(control: LocalDrillControl) -> NoticeService:
-        ctx = DrillContext(
-            scenario=loaded,
+        ctx = drill_context(
+            loaded,
             scenario_dir=tmp_path,
             drill_dir=control.recorder.log.drill_dir,
             clock=control.clock,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from kunren.probes.base import ProbeResult
 from kunren.probes.command import CommandProbe, CommandProbeParams
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import drill_context
 from kunren.scenarios.models import ProbeSpec, Scenario
 
 pytestmark = pytest.mark.integration
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def probe(params: dict[str, object], scenario_dir: Path = Path(".")) -> ProbeResult:
     scenario = Scenario.model_validate({"version": 1, "id": "t", "title": "t", "duration": "10m"})
-    ctx = DrillContext(scenario=scenario, scenario_dir=scenario_dir)
+    ctx = drill_context(scenario, scenario_dir=scenario_dir)
     spec = ProbeSpec.model_validate({"id": "cmd", "command": params})
     check = CommandProbe(ctx, spec, CommandProbeParams.model_validate(spec.params))
 

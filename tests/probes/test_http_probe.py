@@ -11,10 +11,11 @@ from pydantic import ValidationError
 
 from kunren.demo.shop import serving
 from kunren.injectors.base import FaultRequest
+from kunren.injectors.fault_proxy import FaultProxy
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.probes.base import ProbeResult
 from kunren.probes.http import HttpProbe, HttpProbeParams
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import ProbeSpec, Scenario
 
 pytestmark = pytest.mark.integration
@@ -30,7 +31,7 @@ def shop() -> Iterator[str]:
 
 def context() -> DrillContext:
     scenario = Scenario.model_validate({"version": 1, "id": "t", "title": "t", "duration": "10m"})
-    return DrillContext(scenario=scenario)
+    return drill_context(scenario)
 
 
 async def check(params: dict[str, object], ctx: DrillContext | None = None) -> ProbeResult:
@@ -143,13 +144,15 @@ def test_the_probe_sees_an_http_fault_through_the_proxy(shop: str) -> None:
                 "targets": {"shop": {"url": "http://127.0.0.1:0", "upstream": shop}},
             }
         )
-        ctx = DrillContext(scenario=scenario)
+        ctx = drill_context(scenario)
         params = HttpFaultParams.model_validate({"match": {"path": "/health"}, "respond": {}})
         request = FaultRequest("f1", "http.fault", "shop", scenario.targets["shop"], params)
         fault = HttpFault(ctx, request)
         await fault.setup()
         try:
-            port = ctx.resources["http.fault.proxy:http://127.0.0.1:0"].port
+            proxy = ctx.resources["http.fault.proxy:http://127.0.0.1:0"]
+            assert isinstance(proxy, FaultProxy)
+            port = proxy.port
             url = f"http://127.0.0.1:{port}/health"
             assert (await check({"url": url}, ctx)).ok
             done = await fault.inject()

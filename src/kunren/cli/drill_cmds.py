@@ -52,6 +52,7 @@ def _web_options(
         host=bind,
         port=port,
         allow_remote=allow_remote,
+        announce=console.echo,  # other lines to show (the monitoring intake's address)
         on_links=show_links,
         live_notices=live_notices,
     )
@@ -151,7 +152,7 @@ def run(
     console = LiveConsole(quiet=quiet)
     settings = runner.RunSettings(
         drills_root=drills_root,
-        clock_kind=clock_kind,
+        clock_kind="virtual" if clock_kind == "virtual" else "real",
         speed=speed,
         profile=profile,
         seed=seed,

@@ -30,7 +30,7 @@ def _service(
     from kunren.record.folders import load_snapshot, read_meta
     from kunren.record.recorder import Recorder
     from kunren.runtime.clock import VirtualClock
-    from kunren.runtime.context import DrillContext
+    from kunren.runtime.context import drill_context
 
     log = open_drill(drill, drills_root)
     events = log.read()
@@ -49,9 +49,7 @@ def _service(
     # relative template and audience paths resolve against the scenario's own folder
     origin = Path(read_meta(log.drill_dir).scenario_dir)
     base = origin if origin.is_dir() else loaded.dir
-    ctx = DrillContext(
-        scenario=loaded.scenario, scenario_dir=base, drill_dir=log.drill_dir, clock=clock
-    )
+    ctx = drill_context(loaded, clock=clock, drill_dir=log.drill_dir, scenario_dir=base)
     return NoticeService(ctx, Recorder(log, clock), live=live)
 
 

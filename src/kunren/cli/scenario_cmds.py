@@ -170,16 +170,13 @@ COMMANDS: list[click.Command] = [validate, plan, schema, init, plugins_command]
 
 def _resolve(loaded: LoadedScenario, profile: str | None) -> list[str]:
     """One line per AWS fault: the resources it would hit now (read-only AWS calls)."""
-    scenario = loaded.scenario
-    if not any(fault.kind.startswith("aws.") for fault in scenario.faults):
+    from kunren.injectors.aws import is_aws_kind, resolve_targets
+    from kunren.runtime.context import drill_context
+
+    if not any(is_aws_kind(fault.kind) for fault in loaded.scenario.faults):
         return []
     if importlib.util.find_spec("boto3") is None:
         return [AWS_EXTRA_HINT]
-    try:
-        from kunren.injectors.aws import resolve_targets
-    except ImportError:
-        return [AWS_EXTRA_HINT]
-    from kunren.runtime.context import DrillContext
 
-    ctx = DrillContext(scenario, scenario_dir=loaded.dir, profile=profile, dry_run=True)
+    ctx = drill_context(loaded, profile=profile, dry_run=True)
     return [resolved.summary() for resolved in asyncio.run(resolve_targets(ctx))]

@@ -50,8 +50,8 @@ from kunren.record.events import (
     ServiceStopped,
 )
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock
-from kunren.runtime.context import DrillContext
+from kunren.runtime.clock import Clock, ClockKind
+from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ Observer = Callable[[Event, "Conductor"], None]
 @dataclass
 class ConductorOptions:
     drill_id: str
-    clock_kind: str = "real"  # real | scaled | virtual
+    clock_kind: ClockKind = "real"
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0
@@ -101,17 +101,17 @@ class Conductor:
         # Everything recorded during the drill, whoever records it (participant page, notices),
         # goes through this recorder, so the console and the milestone list see it all.
         self.recorder = Recorder(log, clock, self._observe)
-        self.ctx = DrillContext(
-            scenario=self.scenario,
-            scenario_dir=loaded.dir,
-            drill_dir=log.drill_dir,
+        self.services: dict[str, ManagedService] = {}
+        self.ctx = drill_context(
+            loaded,
             clock=clock,
+            drill_dir=log.drill_dir,
             profile=options.profile,
             seed=options.seed,
+            services=self.services,
         )
         self.faults = FaultManager(self.ctx, self.record)
         self.probes = ProbeRunner(self.ctx, self.record, self.abort)
-        self.services: dict[str, ManagedService] = {}
         self.schedule: list[Step] = build_schedule(self.scenario)
         self.next_step: Step | None = None
         self.load = LoadRun(self.ctx, self.scenario.load, self.record)
@@ -313,8 +313,7 @@ class Conductor:
         started = []
         for name, spec in self.scenario.services.items():
             service = ManagedService(name, spec, self.loaded.dir, self.log.drill_dir / "services")
-            self.services[name] = service
-            self.ctx.services[name] = service
+            self.services[name] = service  # plugins see it through ctx.services
             with self.clock.busy():
                 pid = await service.start()
             started.append(ServiceStarted(name=name, pid=pid, command=service.command))

@@ -16,7 +16,7 @@ from pydantic import JsonValue
 
 from kunren import plugins
 from kunren.errors import KunrenError
-from kunren.injectors.base import FaultRequest, Handle, Injected, Injector
+from kunren.injectors.base import INJECTORS, AnyInjector, FaultRequest, Handle, Injected
 from kunren.injectors.requests import RUNBOOK_PREFIX, request_for_fault, request_for_runbook
 from kunren.record.events import (
     Event,
@@ -37,15 +37,12 @@ Record = Callable[[Event], Event]
 @dataclass
 class ActiveFault:
     key: str
-    injector: Injector
+    injector: AnyInjector
     handle: Handle
 
 
-def make_injector(ctx: DrillContext, request: FaultRequest) -> Injector:
-    cls = plugins.load(plugins.INJECTORS, request.kind)
-    cls.ensure_installed(request.kind)
-    injector: Injector = cls(ctx, request)
-    return injector
+def make_injector(ctx: DrillContext, request: FaultRequest) -> AnyInjector:
+    return plugins.require(INJECTORS, request.kind)(ctx, request)
 
 
 class FaultManager:
@@ -54,22 +51,18 @@ class FaultManager:
     def __init__(self, ctx: DrillContext, record: Record) -> None:
         self.ctx = ctx
         self.record = record
-        self.injectors: dict[str, Injector] = {}
+        self.injectors: dict[str, AnyInjector] = {}
         self.active: dict[str, ActiveFault] = {}
 
     def build(self) -> None:
         """Construct every fault's injector up front: a missing plugin fails before start."""
         for fault in self.ctx.scenario.faults:
-            self.injectors[fault.id] = make_injector(
-                self.ctx, request_for_fault(self.ctx.scenario, fault)
-            )
+            self.injectors[fault.id] = make_injector(self.ctx, request_for_fault(self.ctx, fault))
 
-    def runbook_injector(self, runbook: RunbookSpec) -> Injector:
+    def runbook_injector(self, runbook: RunbookSpec) -> AnyInjector:
         key = RUNBOOK_PREFIX + runbook.id
         if key not in self.injectors:
-            self.injectors[key] = make_injector(
-                self.ctx, request_for_runbook(self.ctx.scenario, runbook)
-            )
+            self.injectors[key] = make_injector(self.ctx, request_for_runbook(self.ctx, runbook))
         return self.injectors[key]
 
     async def setup_all(self) -> None:
@@ -143,7 +136,7 @@ class FaultManager:
 
 
 async def revert_with(
-    injector: Injector, key: str, handle: Handle, record: Record, ctx: DrillContext
+    injector: AnyInjector, key: str, handle: Handle, record: Record, ctx: DrillContext
 ) -> bool:
     with ctx.clock.busy():
         record(FaultReverting(fault=key))

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kunren.errors import KunrenError
 from kunren.record.events import Event, LoadStage, Note
 from kunren.runtime.clock import is_virtual
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Load
+
+if TYPE_CHECKING:  # imported when load really runs: a virtual-clock drill never needs it
+    from kunren.injectors.locust_load import LoadDriver
 
 # Locust's numbers move about once a real second: polling faster only records noise.
 MIN_STATS_REAL_SECONDS = 2.0
@@ -29,7 +32,7 @@ class LoadRun:
         self.ctx = ctx
         self.load = load
         self.record = record
-        self.driver: Any = None
+        self.driver: LoadDriver | None = None
 
     @property
     def generates_load(self) -> bool:
@@ -40,9 +43,10 @@ class LoadRun:
             return
         from kunren.injectors.locust_load import LoadDriver
 
-        self.driver = LoadDriver(self.ctx, self.load, self.ctx.drill_dir / "load")
+        driver = LoadDriver(self.ctx, self.load, self.ctx.drill_dir / "load")
+        self.driver = driver
         with self.ctx.clock.busy():
-            await self.driver.start()
+            await driver.start()
 
     async def resume_stage(self, resume_at: float | None) -> None:
         """On resume, carry on with the load stage the drill was in."""

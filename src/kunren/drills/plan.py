@@ -272,12 +272,12 @@ def _notifications(scenario: Scenario) -> list[str]:
 # ---------------------------------------------------------------- text helpers
 
 
-def _availability(group: str, kind: str) -> str:
+def _availability(group: plugins.Group[plugins.Plugin], kind: str) -> str:
     try:
         cls = plugins.load(group, kind)
     except PluginError:
         return " (not installed)"
-    return "" if getattr(cls, "available", True) else " (not available yet)"
+    return "" if cls.available else " (not available yet)"
 
 
 def _params(params: Mapping[str, JsonValue]) -> str:

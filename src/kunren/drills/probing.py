@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from kunren import plugins
 from kunren.durations import format_duration
 from kunren.errors import KunrenError
-from kunren.probes.base import Probe, ProbeResult
+from kunren.probes.base import PROBES, AnyProbe, ProbeResult
 from kunren.record.events import Event, ProbeFailed, ProbeRecovered
 from kunren.runtime.clock import is_virtual
 from kunren.runtime.context import DrillContext
-from kunren.scenarios.loader import plugin_params
 from kunren.scenarios.models import ProbeSpec
 
 Record = Callable[[Event], Event]
@@ -45,14 +44,13 @@ class ProbeRunner:
     ctx: DrillContext
     record: Record
     abort: Abort
-    probes: dict[str, Probe] = field(default_factory=dict)
+    probes: dict[str, AnyProbe] = field(default_factory=dict)
     states: dict[str, ProbeState] = field(default_factory=dict)
 
     def build(self) -> None:
         for spec in self.ctx.scenario.probes:
-            cls = plugins.load(plugins.PROBES, spec.kind)
-            cls.ensure_installed(spec.kind)
-            params = plugin_params(plugins.PROBES, spec.kind, dict(spec.params))
+            cls = plugins.require(PROBES, spec.kind)
+            params = self.ctx.params.of("probes", spec.id, PROBES, spec.kind, spec.params)
             self.probes[spec.id] = cls(self.ctx, spec, params)
             self.states[spec.id] = ProbeState()
 
@@ -119,7 +117,7 @@ class ProbeRunner:
                 await probe.close()
 
 
-def _timed_out(probe: Probe, limit: float, virtual: bool) -> str:
+def _timed_out(probe: AnyProbe, limit: float, virtual: bool) -> str:
     """Say when the limit that cut a check is not the one the scenario gave the probe."""
     own = getattr(probe.params, "timeout", None)
     if virtual and isinstance(own, int | float) and own != limit:

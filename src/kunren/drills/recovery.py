@@ -27,7 +27,7 @@ from kunren.record.events import (
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.recorder import Recorder
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import drill_context
 
 
 @dataclass
@@ -75,9 +75,7 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
             )
         )
     loaded = load_snapshot(drill_dir)
-    ctx = DrillContext(
-        scenario=loaded.scenario, scenario_dir=loaded.dir, drill_dir=drill_dir, clock=clock
-    )
+    ctx = drill_context(loaded, clock=clock, drill_dir=drill_dir)
     for item in outstanding_faults(events):
         if item.handle is None:
             recorder.record(
@@ -88,7 +86,7 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
             )
             report.failed.append(item.key)
             continue
-        request = request_for_key(loaded.scenario, item.key)
+        request = request_for_key(ctx, item.key)
         if request is None:
             report.failed.append(item.key)
             continue

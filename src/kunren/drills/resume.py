@@ -48,7 +48,7 @@ from kunren.record.events import (
     Milestone,
 )
 from kunren.record.folders import load_snapshot
-from kunren.runtime.clock import Clock, ScaledClock, VirtualClock
+from kunren.runtime.clock import Clock, ClockKind, clock_kind, make_clock
 from kunren.scenarios.loader import LoadedScenario
 
 
@@ -57,7 +57,7 @@ class ResumePlan:
     loaded: LoadedScenario
     resume_at: float
     done_keys: frozenset[str]
-    clock_kind: str
+    clock_kind: ClockKind
     speed: float  # the speed the rest of the drill runs at
     drill_id: str
     finished: bool  # the duration passed while the conductor was down
@@ -83,7 +83,7 @@ def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
         loaded=loaded,
         resume_at=resume_at,
         done_keys=done_keys(build_schedule(loaded.scenario), events, resume_at),
-        clock_kind=started.clock,
+        clock_kind=clock_kind(started.clock),
         speed=speed if speed is not None else attached.speed if attached else started.speed,
         drill_id=started.drill,
         finished=resume_at >= loaded.scenario.duration,
@@ -195,5 +195,5 @@ def _reverted_after(injected: FaultInjected, events: Sequence[Event]) -> bool:
 
 def resume_clock(plan: ResumePlan) -> Clock:
     if plan.clock_kind == "virtual":
-        return VirtualClock(start=plan.resume_at)
-    return ScaledClock(speed=plan.speed, start=plan.resume_at)
+        return make_clock("virtual", start=plan.resume_at)
+    return make_clock("scaled", speed=plan.speed, start=plan.resume_at)

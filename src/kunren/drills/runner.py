@@ -1,8 +1,9 @@
 """Starting, resuming and dry-running drills: what ``kunren run``/``resume`` and the demo call.
 
 It makes the drill folder, picks the clock, checks whether the drill would touch real systems
-(so the CLI can ask first), runs the AWS guardrails before anything starts, and hands over to
-the conductor.
+(so the CLI can ask first), asks every fault's ``preflight`` (the AWS guardrails) before
+anything starts, and hands over to the conductor. Both questions are hooks on the injector
+classes (``real_systems``, ``preflight``): nothing here knows which kinds are AWS kinds.
 """
 
 from __future__ import annotations
@@ -11,35 +12,43 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kunren import plugins
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
 from kunren.drills.faults import make_injector
 from kunren.drills.recovery import revert_drill
 from kunren.drills.resume import plan_resume, resume_clock
 from kunren.errors import KunrenError
+from kunren.injectors.base import INJECTORS
 from kunren.injectors.requests import request_for_fault
 from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillEnded
 from kunren.record.folders import create_drill
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, make_clock
-from kunren.runtime.context import DrillContext
+from kunren.runtime.clock import Clock, ClockKind, kind_for_speed, make_clock
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.loader import LoadedScenario
 
 if TYPE_CHECKING:
     from kunren.page import WebOptions
 
-LOOPBACK = ("http://127.", "https://127.", "http://localhost", "https://localhost", "http://[::1]")
-
 
 @dataclass
 class RunSettings:
     drills_root: Path = Path("drills")
-    clock_kind: str = "real"  # real | virtual (a speed other than 1 makes it scaled)
+    clock_kind: ClockKind = "real"  # real or virtual; real at a speed other than 1 is scaled
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0
     web: WebOptions | None = None  # serve the participant page while the drill runs
     simulate: bool = True  # False (--no-simulate): the scenario's simulated people stay home
+
+    @property
+    def kind(self) -> ClockKind:
+        """The clock the drill runs on: virtual as asked, else real or scaled by the speed."""
+        return "virtual" if self.clock_kind == "virtual" else kind_for_speed(self.speed)
+
+    def clock(self) -> Clock:
+        return make_clock(self.kind, speed=self.speed)
 
 
 def without_simulation(loaded: LoadedScenario) -> LoadedScenario:
@@ -47,40 +56,30 @@ def without_simulation(loaded: LoadedScenario) -> LoadedScenario:
     return replace(loaded, scenario=loaded.scenario.model_copy(update={"simulate": None}))
 
 
-def clock_for(settings: RunSettings) -> tuple[Clock, str]:
-    if settings.clock_kind == "virtual":
-        return make_clock("virtual"), "virtual"
-    kind = "real" if settings.speed == 1.0 else "scaled"
-    return make_clock(kind, settings.speed), kind
-
-
 def real_systems(loaded: LoadedScenario) -> list[str]:
-    """What in this scenario acts on systems kunren does not own (asks for confirmation)."""
+    """What in this scenario acts on systems kunren does not own (asks for confirmation).
+
+    Each fault's kind says it (``real_systems`` on its class); a kind that cannot be loaded
+    is left to validation, which refuses it before any drill runs.
+    """
     s = loaded.scenario
     touched = []
     for fault in s.faults:
-        target = s.targets.get(fault.target) if fault.target else None
-        if fault.kind.startswith("aws."):
-            touched.append(f"fault {fault.id}: {fault.kind}")
-        elif target is not None and target.process is not None and target.process.service is None:
-            touched.append(f"fault {fault.id}: {fault.kind} on a process kunren did not start")
-        elif target is not None and target.url and not target.url.startswith(LOOPBACK):
-            touched.append(f"fault {fault.id}: {fault.kind} in front of {target.url}")
+        try:
+            cls = plugins.load(INJECTORS, fault.kind)
+        except KunrenError:
+            continue
+        reach = cls.real_systems(s.targets.get(fault.target) if fault.target else None)
+        if reach is not None:
+            touched.append(f"fault {fault.id}: {fault.kind} {reach}")
     return touched
 
 
-async def _preflight_aws(ctx: DrillContext) -> None:
-    """AWS guardrails, before the first service starts or the first fault fires."""
-    if not any(f.kind.startswith("aws.") for f in ctx.scenario.faults):
-        return
-    try:
-        from kunren.injectors.aws import preflight
-    except ImportError:
-        return
-    requests = [
-        request_for_fault(ctx.scenario, f) for f in ctx.scenario.faults if f.kind.startswith("aws.")
-    ]
-    await preflight(ctx, requests)
+async def preflight(ctx: DrillContext) -> None:
+    """Every fault's own checks (the AWS guardrails), before the first service starts or the
+    first fault fires; the first refusal raises and nothing is created."""
+    for fault in ctx.scenario.faults:
+        await make_injector(ctx, request_for_fault(ctx, fault)).preflight()
 
 
 async def start_drill(
@@ -88,15 +87,10 @@ async def start_drill(
 ) -> tuple[EventLog, Outcome]:
     if not settings.simulate:
         loaded = without_simulation(loaded)
-    clock, kind = clock_for(settings)
-    probe_ctx = DrillContext(
-        scenario=loaded.scenario,
-        scenario_dir=loaded.dir,
-        clock=clock,
-        profile=settings.profile,
-        seed=settings.seed,
+    clock, kind = settings.clock(), settings.kind
+    await preflight(
+        drill_context(loaded, clock=clock, profile=settings.profile, seed=settings.seed)
     )
-    await _preflight_aws(probe_ctx)
     log = create_drill(loaded, settings.drills_root, clock.wall())
     options = ConductorOptions(
         drill_id=log.drill_dir.name,
@@ -159,22 +153,18 @@ class DryRunRow:
 
 async def dry_run(loaded: LoadedScenario, settings: RunSettings) -> list[DryRunRow]:
     """What every fault would do and to what; touches nothing."""
-    from kunren import plugins
-
-    clock, _ = clock_for(settings)
-    ctx = DrillContext(
-        scenario=loaded.scenario,
-        scenario_dir=loaded.dir,
-        clock=clock,
+    ctx = drill_context(
+        loaded,
+        clock=settings.clock(),
         profile=settings.profile,
         seed=settings.seed,
         dry_run=True,
     )
     rows = []
     for fault in loaded.scenario.faults:
-        does = fault.description or plugins.load(plugins.INJECTORS, fault.kind).summary
+        does = fault.description or plugins.load(INJECTORS, fault.kind).one_line()
         try:
-            injector = make_injector(ctx, request_for_fault(loaded.scenario, fault))
+            injector = make_injector(ctx, request_for_fault(ctx, fault))
             planned = await injector.plan()
         except KunrenError as exc:
             rows.append(DryRunRow(fault.id, fault.kind, fault.at, does, [], "", str(exc)))

@@ -156,7 +156,7 @@ async def start_web(drill: ServedDrill, options: WebOptions) -> RunningServer:
     links = server.links(control)
     if options.on_links is not None:
         options.on_links(links)
-    if options.announce is not None:
+    elif options.announce is not None:
         for line in announcement(links):
             options.announce(line)
     return server

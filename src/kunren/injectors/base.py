@@ -9,17 +9,19 @@ event log alone, in a new process: ``revert(handle)`` must not depend on in-memo
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from pydantic import BaseModel, JsonValue
 
-from kunren.errors import NotAvailableError
-from kunren.plugins import Plugin
+from kunren.plugins import Group
 from kunren.runtime.context import DrillContext
+from kunren.scenarios.kinds import FAULT_KINDS, FaultKind
 from kunren.scenarios.models import Target
 
 Handle = dict[str, JsonValue]
+
+P = TypeVar("P", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Injected:
     detail: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaultRequest:
     """One fault or runbook to act on: its id, kind, target and validated parameters."""
 
@@ -46,18 +48,25 @@ class FaultRequest:
     target: Target | None
     params: BaseModel
     duration: float | None = None
-    extra: dict[str, JsonValue] = field(default_factory=dict)
 
 
-class Injector(Plugin, ABC):
-    """Base of fault and runbook kinds (entry-point group ``kunren.injectors``)."""
+class Injector(FaultKind, ABC, Generic[P]):
+    """Base of fault and runbook kinds (entry-point group ``kunren.injectors``).
 
-    target_kinds: ClassVar[tuple[str, ...]] = ()  # accepted target kinds; () = no target
-    reversible: ClassVar[bool] = False
+    ``class MyFault(Injector[MyParams])``: ``self.params`` is a ``MyParams``, validated when
+    the scenario loaded. The scenario-facing hooks (``target_kinds``, ``check_target``,
+    ``needs_safety``, ``real_systems``) come from ``FaultKind``; ``preflight`` is asked of
+    every fault before the drill starts.
+    """
 
     def __init__(self, ctx: DrillContext, request: FaultRequest) -> None:
         self.ctx = ctx
         self.request = request
+        self.params: P = cast(P, self.own_params(request.params))
+
+    async def preflight(self) -> None:
+        """Called for every fault before the drill starts (before services, before the first
+        fault): refuse, by raising, what would act where it must not. Touches nothing."""
 
     async def setup(self) -> None:
         """Called at drill start, before any fault fires (e.g. to put the fault proxy in
@@ -79,10 +88,10 @@ class Injector(Plugin, ABC):
         """Release what the injector holds (servers, sessions) at drill end."""
 
 
-class NotBuiltInjector(Injector):
-    """A registered kind whose behaviour comes with a later release."""
+AnyInjector = Injector[BaseModel]
+"""An injector of any kind (its parameters unknown to the caller)."""
 
-    available = False
-
-    async def inject(self) -> Injected:
-        raise NotAvailableError(f"fault kind {self.request.kind} is not available yet")
+# type-abstract: mypy will not pass an abstract class as type[T] (python/mypy#4717), although
+# checking against one is all a group does with it.
+INJECTORS: Group[AnyInjector] = FAULT_KINDS.of(Injector)  # type: ignore[type-abstract]
+"""The ``kunren.injectors`` group, loading ``type[Injector]``."""

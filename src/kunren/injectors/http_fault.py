@@ -111,12 +111,10 @@ def _url_problem(url: str, key: str) -> str | None:
     return None
 
 
-class HttpFault(Injector):
+class HttpFault(Injector[HttpFaultParams]):
     """Answer, delay, hang or drop matching requests through kunren's fault proxy."""
 
-    Params = HttpFaultParams
     target_kinds = ("url",)
-    reversible = True
     summary = "Fault proxy: matching requests get a status, latency, a hang or a drop."
 
     @classmethod
@@ -131,11 +129,6 @@ class HttpFault(Injector):
                 "upstream: http://127.0.0.1:8081}"
             )
         return _url_problem(target.url, "url") or _url_problem(target.upstream, "upstream")
-
-    @property
-    def _params(self) -> HttpFaultParams:
-        assert isinstance(self.request.params, HttpFaultParams)
-        return self.request.params
 
     @property
     def _urls(self) -> tuple[str, str]:
@@ -183,7 +176,7 @@ class HttpFault(Injector):
 
     async def plan(self) -> Planned:
         return Planned(
-            targets=[f"{self._urls[0]}: {self._params.describe()}"],
+            targets=[f"{self._urls[0]}: {self.params.describe()}"],
             undo=f"turn off the proxy rule {self.request.id} (requests pass through again)",
             revert=self._handle(),
         )
@@ -195,13 +188,13 @@ class HttpFault(Injector):
             raise InjectionError(f"{self.request.id}: the fault proxy is not running")
         proxy.activate(self._rule())
         return Injected(
-            targets=[f"{self._urls[0]}: {self._params.describe()}"],
+            targets=[f"{self._urls[0]}: {self.params.describe()}"],
             revert=self._handle(),
             detail=f"proxy {self._urls[0]} -> {self._urls[1]}",
         )
 
     def _rule(self) -> Rule:
-        params = self._params
+        params = self.params
         respond = params.respond
         status = respond.status if respond is not None else None
         body = ""

@@ -15,7 +15,7 @@ Three shapes of the same thing, all driven through the master's web API (``locus
 
 Locust never runs inside the conductor's process (see ``locust_process``). With the virtual
 clock no load is generated at all: the conductor records the stages as planned instead
-(``load_is_generated``).
+(``kunren.runtime.clock.is_virtual``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from kunren.injectors.locust_process import (
 )
 from kunren.injectors.locust_stats import Snapshot, interval_stats, parse_kunren_stats
 from kunren.record.events import LoadStats
-from kunren.runtime.clock import Clock, is_virtual, monotonic
+from kunren.runtime.clock import monotonic
 from kunren.runtime.context import DrillContext
 from kunren.runtime.ports import free_port
 from kunren.scenarios.models import Load
@@ -50,11 +50,6 @@ WORKER_REPORT_INTERVAL = 1.0  # how often our own workers report (Locust's defau
 LOCUST_REPORT_INTERVAL = 3.0  # how often workers of an existing master report
 _POLL = 0.2  # real seconds between readiness checks (Locust starts in real time)
 _WORKER_QUIT = 2.0  # real seconds a worker gets to follow its master's quit before SIGTERM
-
-
-def load_is_generated(clock: Clock) -> bool:
-    """False on the virtual clock: no real time passes, so stages are only recorded."""
-    return not is_virtual(clock)
 
 
 class LoadDriver:
@@ -71,6 +66,7 @@ class LoadDriver:
         *,
         ready_timeout: float = 30.0,
         stop_grace: float = 5.0,
+        final_report_wait: float = LOCUST_REPORT_INTERVAL + 2.0,
     ) -> None:
         self._ctx = ctx
         self._load = load
@@ -78,6 +74,9 @@ class LoadDriver:
         self._workdir = workdir.absolute()
         self._ready_timeout = ready_timeout
         self._stop_grace = stop_grace
+        # An existing master's workers report every LOCUST_REPORT_INTERVAL: stopping waits at
+        # most this long for their last reports (a stock master never says they are complete).
+        self._final_report_wait = final_report_wait
         self._api: MasterApi | None = None
         self._processes: list[LocustProcess] = []
         self._last: Snapshot | None = None
@@ -293,7 +292,7 @@ class LoadDriver:
         first = await api.snapshot()
         if first.workers == 0:
             return first  # standalone: the numbers are already complete
-        deadline = monotonic() + LOCUST_REPORT_INTERVAL + 2.0
+        deadline = monotonic() + self._final_report_wait
         while monotonic() < deadline:
             await asyncio.sleep(_POLL)
             latest = await api.snapshot()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import signal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, JsonValue, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -79,6 +79,9 @@ class ProcessRestartParams(_Params):
     pass
 
 
+PT = TypeVar("PT", bound=_Params, covariant=True)
+
+
 def _handle(found: list[ProcInfo]) -> Handle:
     records: list[JsonValue] = [
         {"pid": info.pid, "start": info.start, "command": info.command} for info in found
@@ -86,7 +89,7 @@ def _handle(found: list[ProcInfo]) -> Handle:
     return {"signal": "SIGCONT", "pids": records}
 
 
-class _ProcessInjector(Injector):
+class _ProcessInjector(Injector[PT]):
     target_kinds = ("process",)
 
     @classmethod
@@ -108,7 +111,8 @@ class _ProcessInjector(Injector):
         return target.process
 
     def _want_all(self) -> bool:
-        return bool(getattr(self.request.params, "all", False))
+        """Whether a pattern may match several processes (``all: true``)."""
+        return False
 
     def _service_pid(self, name: str) -> int | None:
         service = self.ctx.services.get(name)
@@ -196,32 +200,30 @@ class _ProcessInjector(Injector):
         return found, [info.label for info in found]
 
 
-class ProcessKill(_ProcessInjector):
+class ProcessKill(_ProcessInjector[ProcessKillParams]):
     """Send a signal (default TERM) to a local process."""
 
-    Params = ProcessKillParams
     summary = "Send a signal (TERM by default, KILL, HUP, any) to a local process."
 
-    @property
-    def _params(self) -> ProcessKillParams:
-        assert isinstance(self.request.params, ProcessKillParams)
-        return self.request.params
+    def _want_all(self) -> bool:
+        return self.params.all
 
     async def plan(self) -> Planned:
         return Planned(targets=self._plan_find()[1], undo="")
 
     async def inject(self) -> Injected:
-        number = self._params.signal
+        number = self.params.signal
         hit = self._send(self._find(), number)
         return Injected(targets=hit, revert=None, detail=f"sent {signal_name(number)}")
 
 
-class ProcessStop(_ProcessInjector):
+class ProcessStop(_ProcessInjector[ProcessStopParams]):
     """Freeze a local process with SIGSTOP; revert continues it with SIGCONT."""
 
-    Params = ProcessStopParams
-    reversible = True
     summary = "Freeze a local process with SIGSTOP; reverted by SIGCONT."
+
+    def _want_all(self) -> bool:
+        return self.params.all
 
     async def plan(self) -> Planned:
         # The handle is known before acting, so a crash right after SIGSTOP still leaves
@@ -270,10 +272,9 @@ class ProcessStop(_ProcessInjector):
         return "; ".join(parts) or "nothing to continue"
 
 
-class ProcessRestart(_ProcessInjector):
+class ProcessRestart(_ProcessInjector[ProcessRestartParams]):
     """Restart a service the drill started and owns (``process: {service: NAME}``)."""
 
-    Params = ProcessRestartParams
     summary = "Restart a service the drill started and owns (nothing to undo)."
 
     @classmethod

@@ -1,44 +1,49 @@
 """The requests a scenario makes of injectors: one ``FaultRequest`` per fault or runbook.
 
 Both the conductor and read-only tools (the AWS preflight, ``kunren plan --resolve``, the FIS
-export) build requests from a scenario; they live beside ``FaultRequest`` so that nothing below
-the conductor has to import it.
+export) build requests for a drill; they live beside ``FaultRequest`` so that nothing below
+the conductor has to import it. A request carries the parameters the scenario loader already
+validated (``ctx.params``); only a scenario loaded without plugin checks has them built here.
 """
 
 from __future__ import annotations
 
-from kunren import plugins
-from kunren.injectors.base import FaultRequest
-from kunren.scenarios.loader import plugin_params
-from kunren.scenarios.models import Fault, RunbookSpec, Scenario
+from kunren.injectors.base import INJECTORS, FaultRequest
+from kunren.runtime.context import DrillContext
+from kunren.scenarios.models import Fault, RunbookSpec
+from kunren.scenarios.params import Section
 
 RUNBOOK_PREFIX = "runbook:"
 
 
 def _request(
-    scenario: Scenario, key: str, spec: Fault | RunbookSpec, duration: float | None = None
+    ctx: DrillContext,
+    section: Section,
+    key: str,
+    spec: Fault | RunbookSpec,
+    duration: float | None = None,
 ) -> FaultRequest:
     return FaultRequest(
         id=key,
         kind=spec.kind,
         target_name=spec.target,
-        target=scenario.targets.get(spec.target) if spec.target else None,
-        params=plugin_params(plugins.INJECTORS, spec.kind, dict(spec.params)),
+        target=ctx.target(spec.target),
+        params=ctx.params.of(section, spec.id, INJECTORS, spec.kind, spec.params),
         duration=duration,
     )
 
 
-def request_for_fault(scenario: Scenario, fault: Fault) -> FaultRequest:
-    return _request(scenario, fault.id, fault, fault.for_)
+def request_for_fault(ctx: DrillContext, fault: Fault) -> FaultRequest:
+    return _request(ctx, "faults", fault.id, fault, fault.for_)
 
 
-def request_for_runbook(scenario: Scenario, runbook: RunbookSpec) -> FaultRequest:
-    return _request(scenario, RUNBOOK_PREFIX + runbook.id, runbook)
+def request_for_runbook(ctx: DrillContext, runbook: RunbookSpec) -> FaultRequest:
+    return _request(ctx, "runbooks", RUNBOOK_PREFIX + runbook.id, runbook)
 
 
-def request_for_key(scenario: Scenario, key: str) -> FaultRequest | None:
+def request_for_key(ctx: DrillContext, key: str) -> FaultRequest | None:
     if key.startswith(RUNBOOK_PREFIX):
-        runbook = scenario.runbook(key.removeprefix(RUNBOOK_PREFIX))
-        return request_for_runbook(scenario, runbook) if runbook else None
-    fault = scenario.fault(key)
-    return request_for_fault(scenario, fault) if fault else None
+        runbook = ctx.scenario.runbook(key.removeprefix(RUNBOOK_PREFIX))
+        return request_for_runbook(ctx, runbook) if runbook else None
+    fault = ctx.scenario.fault(key)
+    return request_for_fault(ctx, fault) if fault else None

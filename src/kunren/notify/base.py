@@ -12,18 +12,24 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
+from kunren import plugins
 from kunren.errors import PluginError
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient
-from kunren.plugins import Plugin
 from kunren.runtime.context import DrillContext
 
+P = TypeVar("P", bound=BaseModel, covariant=True)
 
-class Channel(Plugin, ABC):
-    """Base of notification channels."""
+
+class Channel(plugins.Plugin, ABC, Generic[P]):
+    """Base of notification channels.
+
+    ``class MyChannel(Channel[MyParams])``: ``self.params`` is a ``MyParams``, validated from
+    the scenario's ``notifications.channels`` entry.
+    """
 
     name: ClassVar[str] = ""
     per_recipient: ClassVar[bool] = True  # False: one message to one destination (broadcast)
@@ -31,7 +37,7 @@ class Channel(Plugin, ABC):
 
     def __init__(self, ctx: DrillContext, params: BaseModel) -> None:
         self.ctx = ctx
-        self.params = params
+        self.params: P = cast(P, self.own_params(params))
 
     def destination(self) -> str:
         """A broadcast channel's target (webhook URL, topic ARN), checked on the allowlist."""
@@ -71,3 +77,11 @@ def from_env(variable: str | None, what: str) -> str | None:
     if value is None:
         raise PluginError(f"{what}: environment variable {variable} is not set")
     return value
+
+
+AnyChannel = Channel[BaseModel]
+"""A channel of any kind (its parameters unknown to the caller)."""
+
+# type-abstract: see kunren.injectors.base.INJECTORS
+CHANNELS: plugins.Group[AnyChannel] = plugins.CHANNELS.of(Channel)  # type: ignore[type-abstract]
+"""The ``kunren.channels`` group, loading ``type[Channel]``."""

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from kunren.notify.base import Channel
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient
+from kunren.plugins import NoParams
 
 NOTICES_DIR = "notices"
 CAPTURED_FILE = "captured.jsonl"
@@ -138,7 +139,7 @@ class CaptureSink:
             os.close(fd)
 
 
-class CaptureChannel(Channel):
+class CaptureChannel(Channel[NoParams]):
     """Records every message in the drill folder and delivers nowhere (the drill default)."""
 
     name = "capture"

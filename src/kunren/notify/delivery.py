@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kunren.notify.base import Channel
+from kunren.notify.base import AnyChannel
 from kunren.notify.compose import by_language
 from kunren.notify.dispatch import Dispatcher
 from kunren.notify.drafts import NoticeDraft
@@ -20,7 +20,7 @@ from kunren.notify.message import Delivery, OutgoingNotice, Recipient
 
 @dataclass(frozen=True)
 class ChannelRound:
-    make: Callable[[], Channel]  # a fresh channel per dispatch (a dispatch closes its channels)
+    make: Callable[[], AnyChannel]  # a fresh channel per dispatch (a dispatch closes its channels)
     dispatcher: Dispatcher
     draft: NoticeDraft
     default_lang: str
@@ -37,7 +37,7 @@ class ChannelRound:
         else:
             groups = {self.draft.lang: recipients}
         total, merged, languages = 0, Delivery(), {}
-        channel: Channel | None = first
+        channel: AnyChannel | None = first
         for lang, group in groups.items():
             each = channel or self.make()
             channel = None
@@ -57,7 +57,7 @@ class ChannelRound:
             )
         return total, merged, languages
 
-    def _targets(self, channel: Channel, everyone: list[Recipient]) -> list[Recipient]:
+    def _targets(self, channel: AnyChannel, everyone: list[Recipient]) -> list[Recipient]:
         if self.missed is None or not channel.per_recipient:
             return everyone
         missed = {address.lower() for address in self.missed}

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from kunren import plugins
-from kunren.errors import KunrenError, NotAvailableError, Problem, ScenarioError
-from kunren.notify.base import Channel
+from kunren.errors import KunrenError, Problem, ScenarioError
+from kunren.notify.base import CHANNELS, AnyChannel
 from kunren.notify.capture import CaptureSink
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
 from kunren.notify.safety import Allowlist
@@ -26,23 +26,27 @@ from kunren.scenarios.models import ChannelSpec, Notifications
 HELD_REASON = "not on the drill allowlist"
 
 
-def make_channel(ctx: DrillContext, notifications: Notifications, name: str) -> Channel:
-    """The channel ``name`` with its parameters from the scenario (validated here)."""
+def make_channel(ctx: DrillContext, notifications: Notifications, name: str) -> AnyChannel:
+    """The channel ``name`` with its parameters from the scenario.
+
+    A channel the scenario configures gets the parameters validated when it loaded; one it
+    does not (or a scenario loaded without plugin checks) has them validated here, and what
+    is wrong is said against ``notifications.channels``.
+    """
     specs = notifications.channels
     index = next((i for i, spec in enumerate(specs) if spec.name == name), None)
     spec = specs[index] if index is not None else ChannelSpec(name=name)
-    cls = plugins.load(plugins.CHANNELS, name)
-    if not getattr(cls, "available", True):
-        raise NotAvailableError(f"channel {name} is not available yet")
-    cls.ensure_installed(name)
+    cls = plugins.require(CHANNELS, name)
+    validated = ctx.params.get("channels", name) if index is not None else None
+    if validated is not None:
+        return cls(ctx, validated)
     try:
         params = cls.Params.model_validate(spec.params)
     except ValidationError as exc:
         raise ScenarioError(
             [_problem(name, index, error["loc"], error["msg"]) for error in exc.errors()]
         ) from exc
-    channel: Channel = cls(ctx, params)
-    return channel
+    return cls(ctx, params)
 
 
 def _problem(name: str, index: int | None, loc: tuple[object, ...], message: str) -> Problem:
@@ -69,7 +73,7 @@ class Dispatcher:
         self.live = live
 
     async def dispatch(
-        self, channels: Sequence[Channel], notice: OutgoingNotice, recipients: list[Recipient]
+        self, channels: Sequence[AnyChannel], notice: OutgoingNotice, recipients: list[Recipient]
     ) -> list[tuple[int, Delivery]]:
         """(recipient count, delivery) per channel, in the order given."""
         try:
@@ -84,7 +88,7 @@ class Dispatcher:
                 await channel.close()
 
     async def _one(
-        self, channel: Channel, notice: OutgoingNotice, recipients: list[Recipient]
+        self, channel: AnyChannel, notice: OutgoingNotice, recipients: list[Recipient]
     ) -> tuple[int, Delivery]:
         captured: list[str]
         held: list[Recipient]
@@ -116,7 +120,7 @@ class Dispatcher:
 
 
 async def _guarded(
-    channel: Channel, notice: OutgoingNotice, recipients: list[Recipient], destination: str = ""
+    channel: AnyChannel, notice: OutgoingNotice, recipients: list[Recipient], destination: str = ""
 ) -> Delivery:
     """A channel's own failure becomes failed recipients, never an exception for the others."""
     if channel.per_recipient and not recipients:

@@ -20,7 +20,7 @@ from pathlib import Path
 from kunren.errors import GuardrailError, UsageError
 from kunren.notify import variables as notice_vars
 from kunren.notify.audiences import AudienceBook, AudienceInfo
-from kunren.notify.base import Channel
+from kunren.notify.base import AnyChannel
 from kunren.notify.capture import NOTICES_DIR, CaptureSink
 from kunren.notify.compose import Composer, language_counts
 from kunren.notify.delivery import ChannelRound
@@ -304,7 +304,7 @@ class NoticeService:
     def _channel_names(self, request: NoticeRequest) -> list[str]:
         return list(request.channels) or self.channels()
 
-    def _channel(self, name: str) -> Channel:
+    def _channel(self, name: str) -> AnyChannel:
         return make_channel(self.ctx, self.notifications, name)
 
     def _render(

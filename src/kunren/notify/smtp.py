@@ -79,16 +79,10 @@ class _Run:
             self.failed.append(RecipientFailure(recipient=recipient.email, reason=reason))
 
 
-class EmailChannel(Channel):
+class EmailChannel(Channel[EmailParams]):
     """SMTP: one message per recipient, STARTTLS/login optional, concurrency-limited."""
 
     name = "email"
-    Params = EmailParams
-
-    @property
-    def settings(self) -> EmailParams:
-        assert isinstance(self.params, EmailParams)
-        return self.params
 
     def __init__(self, ctx: DrillContext, params: BaseModel) -> None:
         super().__init__(ctx, params)
@@ -96,8 +90,8 @@ class EmailChannel(Channel):
         self._prepared = False
 
     def prepare(self) -> None:
-        username = from_env(self.settings.username_env, "email username")
-        password = from_env(self.settings.password_env, "email password")
+        username = from_env(self.params.username_env, "email username")
+        password = from_env(self.params.password_env, "email password")
         self._login = (username, password or "") if username is not None else None
         self._prepared = True
 
@@ -112,7 +106,7 @@ class EmailChannel(Channel):
         self, notice: OutgoingNotice, recipients: list[Recipient], login: tuple[str, str] | None
     ) -> Delivery:
         run = _Run(recipients)
-        workers = min(self.settings.concurrency, len(recipients))
+        workers = min(self.params.concurrency, len(recipients))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kunren-smtp") as pool:
             futures = [pool.submit(self._worker, notice, run, login) for _ in range(workers)]
             for future in futures:
@@ -150,13 +144,13 @@ class EmailChannel(Channel):
                 try:
                     smtp = self._connect(login)
                 except (*_CONNECTION_ERRORS, smtplib.SMTPException) as exc:
-                    run.broken = f"cannot reach {self.settings.host}:{self.settings.port}: {exc}"
+                    run.broken = f"cannot reach {self.params.host}:{self.params.port}: {exc}"
                     run.fail(recipient, run.broken)
                     return None
             try:
                 smtp.send_message(
                     self._message(notice, recipient),
-                    from_addr=self.settings.from_address,
+                    from_addr=self.params.from_address,
                     to_addrs=[recipient.email],
                 )
             except smtplib.SMTPRecipientsRefused as exc:
@@ -178,7 +172,7 @@ class EmailChannel(Channel):
         return None
 
     def _connect(self, login: tuple[str, str] | None) -> smtplib.SMTP:
-        p = self.settings
+        p = self.params
         context = ssl.create_default_context(cafile=p.ca_file) if (p.ssl or p.starttls) else None
         smtp: smtplib.SMTP
         if p.ssl:
@@ -198,7 +192,7 @@ class EmailChannel(Channel):
         return smtp
 
     def _message(self, notice: OutgoingNotice, recipient: Recipient) -> EmailMessage:
-        p = self.settings
+        p = self.params
         message = EmailMessage()
         message["Subject"] = notice.subject
         message["From"] = p.from_address

@@ -2,20 +2,23 @@
 
 A topic can fan out to email, SMS, queues or chat, so it is a broadcast destination like a
 webhook and must be on the drill allowlist (the topic ARN, or a prefix of it) to be reached
-in a drill. boto3 is imported only when a notice is published, so ``kunren`` works without
-the ``aws`` extra until this channel is used.
+in a drill. It publishes through the drill's shared AWS sessions and error seam
+(``kunren.runtime.aws_session``), like the AWS faults and the CloudWatch probe; boto3 is
+imported only when a notice is published, so ``kunren`` works without the ``aws`` extra until
+this channel is used.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from kunren.errors import KunrenError
 from kunren.notify.base import Channel
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
+from kunren.runtime.aws_errors import describe_failure
+from kunren.runtime.aws_session import AwsScope, aws_sessions, scope_for
 
 SUBJECT_LIMIT = 100  # SNS: ASCII, no line breaks, under 100 characters
 
@@ -38,56 +41,37 @@ def sns_subject(notice: OutgoingNotice) -> str:
     return f"{notice.marker} {notice.template} notice {notice.notice}"[: SUBJECT_LIMIT - 1]
 
 
-class SnsChannel(Channel):
+class SnsChannel(Channel[SnsParams]):
     """Amazon SNS: publish to a topic ARN (needs the aws extra)."""
 
     name = "sns"
-    Params = SnsParams
     extra = "aws"
     requires = ("boto3",)
     per_recipient: ClassVar[bool] = False
 
-    @property
-    def settings(self) -> SnsParams:
-        assert isinstance(self.params, SnsParams)
-        return self.params
-
     def destination(self) -> str:
-        return self.settings.topic_arn
+        return self.params.topic_arn
 
     def captured_form(self, notice: OutgoingNotice) -> str:
         return f"Subject: {sns_subject(notice)}\n\n{_message(notice)}"
 
-    async def deliver(self, notice: OutgoingNotice, recipients: list[Recipient]) -> Delivery:
-        reason = await asyncio.to_thread(self._publish, notice)
-        arn = self.settings.topic_arn
-        if reason:
-            return Delivery(failed=[RecipientFailure(recipient=arn, reason=reason)], error=reason)
-        return Delivery(delivered=[arn])
-
-    def _client(self) -> Any:
-        import boto3  # the aws extra is optional
-
-        p = self.settings
+    def scope(self) -> AwsScope:
+        """The channel's own settings first, then the topic ARN's region, then ``--profile``."""
+        p = self.params
         parts = p.topic_arn.split(":")
         region = p.region or (parts[3] if len(parts) > 3 and parts[3] else None)
-        endpoint = (
-            p.endpoint_url
-            or os.environ.get("AWS_ENDPOINT_URL_SNS")
-            or os.environ.get("AWS_ENDPOINT_URL")
-        )
-        session = boto3.session.Session(
-            profile_name=p.profile or self.ctx.profile, region_name=region
-        )
-        return session.client("sns", endpoint_url=endpoint)
+        scope = scope_for(self.ctx, None, region=region, profile=p.profile)
+        return AwsScope(scope.profile, scope.region, p.endpoint_url)
 
-    def _publish(self, notice: OutgoingNotice) -> str:
-        """Publish; returns "" on success, else why it failed."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
+    async def deliver(self, notice: OutgoingNotice, recipients: list[Recipient]) -> Delivery:
+        arn = self.params.topic_arn
         try:
-            self._client().publish(
-                TopicArn=self.settings.topic_arn,
+            await aws_sessions(self.ctx).call(
+                "sns",
+                self.scope(),
+                "publish",
+                resource=f"topic {arn}",
+                TopicArn=arn,
                 Subject=sns_subject(notice),
                 Message=_message(notice),
                 MessageAttributes={
@@ -95,12 +79,12 @@ class SnsChannel(Channel):
                     "kunren.notice": {"DataType": "String", "StringValue": notice.notice},
                 },
             )
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            return f"{error.get('Code', 'error')}: {error.get('Message', str(exc))}"
-        except BotoCoreError as exc:
-            return str(exc)
-        return ""
+        except KunrenError as exc:
+            # The AWS answer itself (``NotFound: Topic does not exist``) is the reason recorded
+            # for the topic; the seam's longer line would only repeat the topic.
+            reason = describe_failure(exc.__cause__) if exc.__cause__ is not None else str(exc)
+            return Delivery(failed=[RecipientFailure(recipient=arn, reason=reason)], error=reason)
+        return Delivery(delivered=[arn])
 
 
 def _message(notice: OutgoingNotice) -> str:

@@ -59,11 +59,10 @@ class StatusFeed(BaseModel):
     entries: list[StatusEntry] = Field(default_factory=list)
 
 
-class StatusPageChannel(Channel):
+class StatusPageChannel(Channel[StatusPageParams]):
     """Writes a local status page (index.html, feed.json) into the drill folder."""
 
     name = "statuspage"
-    Params = StatusPageParams
     per_recipient = False
     drill_folder_only = True
 
@@ -99,7 +98,6 @@ class StatusPageChannel(Channel):
             ) from exc
 
     def _updated(self, feed: StatusFeed, notice: OutgoingNotice) -> StatusFeed:
-        assert isinstance(self.params, StatusPageParams)
         entry = StatusEntry(
             notice=notice.notice,
             state=notice.template,
@@ -120,7 +118,6 @@ class StatusPageChannel(Channel):
         )
 
     def _html(self, feed: StatusFeed) -> str:
-        assert isinstance(self.params, StatusPageParams)
         lang = self.params.lang or self.ctx.scenario.lang
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
         template = env.from_string(_TEMPLATE.read_text(encoding="utf-8"))

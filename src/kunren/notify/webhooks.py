@@ -13,7 +13,7 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -71,12 +71,14 @@ class WebhookPayload(BaseModel):
     wall: str
 
 
-class _HttpChannel(Channel):
+UP = TypeVar("UP", bound=_UrlParams, covariant=True)
+
+
+class _HttpChannel(Channel[UP]):
     per_recipient: ClassVar[bool] = False
 
     @property
     def url_params(self) -> _UrlParams:
-        assert isinstance(self.params, _UrlParams)
         return self.params
 
     def destination(self) -> str:
@@ -118,27 +120,26 @@ class _HttpChannel(Channel):
             return f"cannot reach {url}: {exc}"
 
 
-class SlackChannel(_HttpChannel):
+class SlackChannel(_HttpChannel[SlackParams]):
     """Slack incoming webhook: one message with the subject in bold."""
 
     name = "slack"
-    Params = SlackParams
 
     def payload(self, notice: OutgoingNotice) -> bytes:
-        assert isinstance(self.params, SlackParams)
         body: dict[str, str] = {"text": f"*{notice.subject}*\n{notice.body}"}
-        for key in ("channel", "username", "icon_emoji"):
-            value = getattr(self.params, key)
-            if value:
-                body[key] = value
+        overrides = {
+            "channel": self.params.channel,
+            "username": self.params.username,
+            "icon_emoji": self.params.icon_emoji,
+        }
+        body.update({key: value for key, value in overrides.items() if value})
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-class WebhookChannel(_HttpChannel):
+class WebhookChannel(_HttpChannel[WebhookParams]):
     """Generic JSON POST of the notice (see WebhookPayload)."""
 
     name = "webhook"
-    Params = WebhookParams
 
     def payload(self, notice: OutgoingNotice) -> bytes:
         return (
@@ -162,7 +163,6 @@ class WebhookChannel(_HttpChannel):
         )
 
     def headers(self) -> dict[str, str]:
-        assert isinstance(self.params, WebhookParams)
         headers = dict(self.params.headers)
         for header, variable in self.params.headers_env.items():
             headers[header] = from_env(variable, f"webhook header {header}") or ""

@@ -21,12 +21,12 @@ from pydantic import ValidationError
 
 from kunren import plugins
 from kunren.errors import EventLogError, KunrenError
-from kunren.injectors.base import FaultRequest
+from kunren.injectors.base import INJECTORS, FaultRequest
 from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillAborted, Event, Runbook, parse_event
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.models import RunbookSpec, Scenario
 
 RunbookResult = Literal["ok", "failed", "refused"]
@@ -91,8 +91,7 @@ class InjectorRunbooks:
         self.ctx = ctx
 
     async def __call__(self, spec: RunbookSpec) -> RunbookOutcome:
-        cls = plugins.load(plugins.INJECTORS, spec.kind)
-        cls.ensure_installed(spec.kind)
+        cls = plugins.require(INJECTORS, spec.kind)
         try:
             params = cls.Params.model_validate(spec.params)
         except ValidationError as exc:
@@ -141,7 +140,7 @@ class LocalDrillControl:
         self.participant_token = participant_token
         self.facilitator_token = facilitator_token
         self._runbooks = runbooks or InjectorRunbooks(
-            DrillContext(scenario=scenario, drill_dir=log.drill_dir, clock=clock)
+            drill_context(scenario, clock=clock, drill_dir=log.drill_dir)
         )
         self._on_abort = on_abort
         self._mirror = LogMirror(log.path)

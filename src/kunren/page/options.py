@@ -27,8 +27,8 @@ class AppOptions:
 @dataclass(frozen=True)
 class WebOptions:
     """Where a running drill serves its page (``kunren run --bind/--port/--allow-remote``);
-    ``announce`` is given each link line to show, ``on_links`` the links as an object (the CLI
-    draws the join link as a QR code from it)."""
+    ``announce`` is given each line to show (the page's links, unless ``on_links`` takes them as
+    an object: the CLI draws the join link as a QR code from it)."""
 
     host: str = "127.0.0.1"
     port: int = 8765

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
-from kunren.errors import NotAvailableError
-from kunren.plugins import Plugin
+from kunren import plugins
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ProbeSpec
+
+P = TypeVar("P", bound=BaseModel, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -23,13 +25,17 @@ class ProbeResult:
     detail: str = ""
 
 
-class Probe(Plugin, ABC):
-    """Base of probe kinds (entry-point group ``kunren.probes``)."""
+class Probe(plugins.Plugin, ABC, Generic[P]):
+    """Base of probe kinds (entry-point group ``kunren.probes``).
+
+    ``class MyProbe(Probe[MyParams])``: ``self.params`` is a ``MyParams``, validated when the
+    scenario loaded.
+    """
 
     def __init__(self, ctx: DrillContext, spec: ProbeSpec, params: BaseModel) -> None:
         self.ctx = ctx
         self.spec = spec
-        self.params = params
+        self.params: P = cast(P, self.own_params(params))
 
     @abstractmethod
     async def check(self) -> ProbeResult:
@@ -39,8 +45,9 @@ class Probe(Plugin, ABC):
         """Release what the probe holds."""
 
 
-class NotBuiltProbe(Probe):
-    available = False
+AnyProbe = Probe[BaseModel]
+"""A probe of any kind (its parameters unknown to the caller)."""
 
-    async def check(self) -> ProbeResult:
-        raise NotAvailableError(f"probe kind {self.spec.kind} is not available yet")
+# type-abstract: see kunren.injectors.base.INJECTORS
+PROBES: plugins.Group[AnyProbe] = plugins.PROBES.of(Probe)  # type: ignore[type-abstract]
+"""The ``kunren.probes`` group, loading ``type[Probe]``."""

@@ -24,19 +24,14 @@ class CloudWatchAlarmParams(BaseModel):
     profile: str | None = None
 
 
-class CloudWatchAlarmProbe(Probe):
+class CloudWatchAlarmProbe(Probe[CloudWatchAlarmParams]):
     """Fails while a CloudWatch alarm (metric or composite) is in state ALARM."""
 
-    Params = CloudWatchAlarmParams
     extra = "aws"
     requires = ("boto3",)
 
     async def check(self) -> ProbeResult:
-        params = (
-            self.params
-            if isinstance(self.params, CloudWatchAlarmParams)
-            else CloudWatchAlarmParams.model_validate(self.params.model_dump())
-        )
+        params = self.params
         sessions = aws_sessions(self.ctx)
         scope = await sessions.resolve(
             scope_for(self.ctx, None, region=params.region, profile=params.profile)

@@ -77,19 +77,13 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-class CommandProbe(Probe):
+class CommandProbe(Probe[CommandProbeParams]):
     """Run a command; ok when it exits with an expected code within the timeout."""
 
-    Params = CommandProbeParams
     summary = "Runs a command; ok when it exits with an expected code in time."
 
-    @property
-    def _params(self) -> CommandProbeParams:
-        assert isinstance(self.params, CommandProbeParams)
-        return self.params
-
     async def check(self) -> ProbeResult:
-        params = self._params
+        params = self.params
         cwd = self.ctx.resolve_path(params.cwd) if params.cwd else None
         try:
             process = await asyncio.create_subprocess_exec(

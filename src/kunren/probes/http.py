@@ -128,19 +128,13 @@ def failure_reason(exc: BaseException, params: HttpProbeParams) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class HttpProbe(Probe):
+class HttpProbe(Probe[HttpProbeParams]):
     """Request a URL; fail on a wrong status, missing body text, slowness or no answer."""
 
-    Params = HttpProbeParams
     summary = "HTTP check: expected status, body text or regex, latency limit, timeout."
 
-    @property
-    def _params(self) -> HttpProbeParams:
-        assert isinstance(self.params, HttpProbeParams)
-        return self.params
-
     async def check(self) -> ProbeResult:
-        params = self._params
+        params = self.params
         started = perf_counter()
         try:
             async with asyncio.timeout(params.timeout):

@@ -158,19 +158,13 @@ def _show(found: list[tuple[str, float]]) -> str:
     return shown + more
 
 
-class PrometheusProbe(Probe):
+class PrometheusProbe(Probe[PrometheusProbeParams]):
     """A PromQL instant query; fail when its result breaks ``expect`` or cannot be had."""
 
-    Params = PrometheusProbeParams
     summary = "Prometheus query: every sample below/above a bound, or the result empty/nonempty."
 
-    @property
-    def _params(self) -> PrometheusProbeParams:
-        assert isinstance(self.params, PrometheusProbeParams)
-        return self.params
-
     async def check(self) -> ProbeResult:
-        params = self._params
+        params = self.params
         request = params.request()
         try:
             async with asyncio.timeout(params.timeout):

@@ -29,7 +29,7 @@ version is ``v`` in ``drill.started``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
 
@@ -318,19 +318,7 @@ Event = Annotated[
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
-EVENT_TYPES: tuple[str, ...] = tuple(
-    cls.model_fields["type"].default for cls in _Event.__subclasses__()
-)
-
 
 def parse_event(line: str | bytes) -> Event:
     """One JSONL line to its typed event (raises pydantic.ValidationError)."""
     return EVENT_ADAPTER.validate_json(line)
-
-
-def event_from_dict(data: dict[str, Any]) -> Event:
-    return EVENT_ADAPTER.validate_python(data)
-
-
-def dump_event(event: Event) -> str:
-    return event.model_dump_json(exclude_none=False)

@@ -3,7 +3,8 @@
 Credentials and endpoints come the AWS way: the default credential chain, a profile from the
 target's ``profile:`` or ``--profile`` (``ctx.profile``), the target's ``region:`` or the
 profile's default, and ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` honoured by boto3
-itself (that is how the tests point kunren at moto). boto3 blocks, so every call runs in a worker
+itself (that is how the tests point kunren at moto); a plugin may also name an endpoint itself
+(the SNS channel's ``endpoint_url:``). boto3 blocks, so every call runs in a worker
 thread; clients are created under a lock because a boto3 Session is not thread-safe, while the
 clients it makes are.
 """
@@ -30,20 +31,27 @@ AwsResponse = dict[str, Any]
 
 @dataclass(frozen=True)
 class AwsScope:
-    """Where calls go: a profile (None: the default chain) and a region (None: its default)."""
+    """Where calls go: a profile (None: the default chain), a region (None: its default) and
+    an endpoint (None: boto3's own, which honours ``AWS_ENDPOINT_URL_<SERVICE>``)."""
 
     profile: str | None = None
     region: str | None = None
+    endpoint_url: str | None = None
 
     def to_handle(self) -> dict[str, JsonValue]:
-        return {"profile": self.profile, "region": self.region}
+        handle: dict[str, JsonValue] = {"profile": self.profile, "region": self.region}
+        if self.endpoint_url is not None:
+            handle["endpoint_url"] = self.endpoint_url
+        return handle
 
     @classmethod
     def from_handle(cls, handle: dict[str, JsonValue]) -> AwsScope:
         profile, region = handle.get("profile"), handle.get("region")
+        endpoint = handle.get("endpoint_url")
         return cls(
             profile=profile if isinstance(profile, str) else None,
             region=region if isinstance(region, str) else None,
+            endpoint_url=endpoint if isinstance(endpoint, str) else None,
         )
 
 
@@ -67,7 +75,7 @@ class AwsSessions:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str | None, Any] = {}
-        self._clients: dict[tuple[str, str | None, str], Any] = {}
+        self._clients: dict[tuple[str, str | None, str, str | None], Any] = {}
         self._accounts: dict[str | None, str] = {}
 
     def _session(self, profile: str | None) -> Any:
@@ -87,7 +95,7 @@ class AwsSessions:
 
     def _resolve_now(self, scope: AwsScope) -> AwsScope:
         with self._lock:
-            return AwsScope(scope.profile, self._region_locked(scope))
+            return AwsScope(scope.profile, self._region_locked(scope), scope.endpoint_url)
 
     async def resolve(self, scope: AwsScope) -> AwsScope:
         """The same scope with its region filled in from the profile when not given.
@@ -114,11 +122,11 @@ class AwsSessions:
 
         with self._lock:
             region = self._region_locked(scope)
-            key = (service, scope.profile, region)
+            key = (service, scope.profile, region, scope.endpoint_url)
             if key not in self._clients:
                 config = Config(user_agent_extra="kunren", connect_timeout=10, read_timeout=60)
                 self._clients[key] = self._session(scope.profile).client(
-                    service, region_name=region, config=config
+                    service, region_name=region, endpoint_url=scope.endpoint_url, config=config
                 )
             return self._clients[key]
 
@@ -190,7 +198,7 @@ class AwsSessions:
     def _api_name(self, service: str, scope: AwsScope, operation: str) -> str:
         """The AWS name of a boto3 method (``describe_db_instances`` -> DescribeDBInstances)."""
         fallback = "".join(part.capitalize() for part in operation.split("_"))
-        for (name, profile, _region), client in list(self._clients.items()):
+        for (name, profile, _region, _endpoint), client in list(self._clients.items()):
             if name == service and profile == scope.profile:
                 return str(client.meta.method_to_api_mapping.get(operation, fallback))
         return fallback

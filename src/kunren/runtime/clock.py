@@ -8,6 +8,9 @@ time, stamped beside it on every event.
 - ``ScaledClock(speed)``: drill time passes ``speed`` times faster (rehearsals and the demo).
 - ``VirtualClock``: no waiting at all; time jumps to the next deadline as soon as every task
   is waiting on the clock (tests and simulations: a 60-minute drill in well under a second).
+
+``make_clock(kind, …)`` is the one way the rest of kunren makes a clock from a ``ClockKind``
+(what ``--clock``/``--speed`` ask for, and what ``drill.started`` records).
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol, assert_never, get_args
+
+from kunren.errors import UsageError
 
 
 def wall_now() -> datetime:
@@ -196,10 +201,41 @@ def is_virtual(clock: Clock) -> bool:
     return clock.real_seconds(1.0) == 0
 
 
-def make_clock(kind: str, speed: float = 1.0, start: float = 0.0) -> Clock:
-    """The clock named on the command line: ``real``, ``scaled`` or ``virtual``."""
-    if kind == "virtual":
-        return VirtualClock(start=start)
-    if kind == "real" or speed == 1.0:
-        return RealClock(start=start)
-    return ScaledClock(speed=speed, start=start)
+ClockKind = Literal["real", "scaled", "virtual"]
+CLOCK_KINDS: tuple[ClockKind, ...] = get_args(ClockKind)
+
+
+def clock_kind(name: str) -> ClockKind:
+    """``name`` as a ``ClockKind`` (as recorded in ``drill.started``); UsageError if unknown."""
+    for kind in CLOCK_KINDS:
+        if kind == name:
+            return kind
+    raise UsageError(f"unknown clock {name!r} (expected {', '.join(CLOCK_KINDS)})")
+
+
+def kind_for_speed(speed: float) -> ClockKind:
+    """``real`` at speed 1, ``scaled`` at any other."""
+    return "real" if speed == 1.0 else "scaled"
+
+
+def make_clock(
+    kind: ClockKind,
+    *,
+    speed: float = 1.0,
+    start: float = 0.0,
+    wall_start: datetime | None = None,
+) -> Clock:
+    """A clock of ``kind`` whose drill time starts at ``start``.
+
+    ``speed`` matters only to a scaled clock, ``wall_start`` (the wall time at ``start``,
+    default now) only to a virtual one, since the others follow real time.
+    """
+    match kind:
+        case "virtual":
+            return VirtualClock(start=start, wall_start=wall_start)
+        case "real":
+            return RealClock(start=start)
+        case "scaled":
+            return ScaledClock(speed=speed, start=start)
+        case _:
+            assert_never(kind)

@@ -3,7 +3,9 @@
 Shape and types are the models' job; these run once a scenario has its shape, and find what
 only the whole file can tell: a fault naming a target that does not exist, a time after the
 drill ends, a kind that is not installed, a template file that is missing, AWS faults without
-a safety section. Each finding is a located ``Problem``.
+a safety section. Each finding is a located ``Problem``. What only a plugin can tell (its
+parameters, its targets, whether it needs a safety section) is asked of the plugin class through
+its declared hooks (``kunren.scenarios.kinds.FaultKind``), never guessed from its kind's name.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kunren import plugins
 from kunren.errors import PluginError, Problem
 from kunren.scenarios import errors_map
+from kunren.scenarios.kinds import FAULT_KINDS, FaultKind
 from kunren.scenarios.models import (
     BUILTIN_MILESTONES,
     Fault,
@@ -24,6 +27,7 @@ from kunren.scenarios.models import (
     Scenario,
     own_keys,
 )
+from kunren.scenarios.params import PluginParams, Section
 from kunren.scenarios.yamlsource import MISSING, KeyPath, SourceMap, child
 
 
@@ -46,6 +50,12 @@ class CrossCheck:
         self.base = base_dir
         self.check_plugins = check_plugins
         self.milestones = set(scenario.milestone_names)
+        self._validated: dict[tuple[Section, str], BaseModel] = {}
+
+    @property
+    def params(self) -> PluginParams:
+        """The parameters ``run()`` validated, as their plugins' models."""
+        return PluginParams(dict(self._validated))
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         return self.src.problem(path, message)
@@ -83,7 +93,13 @@ class CrossCheck:
                 yield self.problem(sub, f"unknown role {role!r}{_known(self.s.roles)}")
 
     def _plugin(
-        self, group: str, kind: str, path: KeyPath, params: dict[str, Any], params_path: KeyPath
+        self,
+        entry: tuple[Section, str],
+        group: plugins.Group[plugins.PluginT],
+        kind: str,
+        path: KeyPath,
+        params: dict[str, Any],
+        params_path: KeyPath,
     ) -> Iterator[Problem]:
         if not self.check_plugins:
             return
@@ -99,28 +115,33 @@ class CrossCheck:
             extra = f": pip install 'kunren[{cls.extra}]'" if cls.extra else ""
             yield self.problem(path, f"{kind} needs {', '.join(missing)}{extra}")
         try:
-            cls.Params.model_validate(params)
+            model = cls.Params.model_validate(params)
+            self._validated.setdefault(entry, model)  # the first of two same-named channels
         except ValidationError as exc:
             allowed = _allowed_extra(path)
             yield from errors_map.problems_from(
                 exc, params, self.src, prefix=params_path, model=cls.Params, also_allowed=allowed
             )
 
-    def _target_for_kind(
-        self, group: str, kind: str, target: str | None, path: KeyPath
-    ) -> Iterator[Problem]:
+    def _fault_kind(self, kind: str) -> type[FaultKind] | None:
+        """The class of a fault or runbook kind, or None (not checked, or reported already)."""
+        if not self.check_plugins:
+            return None
+        try:
+            return plugins.load(FAULT_KINDS, kind)
+        except PluginError:
+            return None
+
+    def _target_for_kind(self, kind: str, target: str | None, path: KeyPath) -> Iterator[Problem]:
         if target is not None and target not in self.s.targets:
             yield self.problem(
                 (*path, "target"), f"unknown target {target!r}{_known(self.s.targets)}"
             )
             return
-        if not self.check_plugins:
+        cls = self._fault_kind(kind)
+        if cls is None:
             return
-        try:
-            cls = plugins.load(group, kind)
-        except PluginError:
-            return
-        accepted: tuple[str, ...] = getattr(cls, "target_kinds", ())
+        accepted = cls.target_kinds
         if target is None:
             if accepted:
                 yield self.problem(path, f"{kind} needs a target ({' or '.join(accepted)})")
@@ -132,11 +153,9 @@ class CrossCheck:
                 f"{kind} acts on {' or '.join(accepted)} targets; {target!r} is {spec.kind}",
             )
             return
-        check = getattr(cls, "check_target", None)
-        if check is not None:
-            message = check(spec)
-            if message:
-                yield self.problem((*path, "target"), message)
+        message = cls.check_target(spec)
+        if message:
+            yield self.problem((*path, "target"), message)
 
     # ------------------------------------------------------------ sections
 
@@ -191,17 +210,22 @@ class CrossCheck:
                     yield self.problem((*path, "for"), "must be longer than 0s")
                 yield from self._within((*path, "for"), fault.at + fault.for_, "the fault's end")
             yield from self._plugin(
-                plugins.INJECTORS, fault.kind, (*path, "kind"), fault.params, path
+                ("faults", fault.id), FAULT_KINDS, fault.kind, (*path, "kind"), fault.params, path
             )
-            yield from self._target_for_kind(plugins.INJECTORS, fault.kind, fault.target, path)
+            yield from self._target_for_kind(fault.kind, fault.target, path)
 
     def _runbooks(self) -> Iterator[Problem]:
         for index, runbook in enumerate(self.s.runbooks):
             path: KeyPath = ("runbooks", index)
             yield from self._plugin(
-                plugins.INJECTORS, runbook.kind, (*path, "kind"), runbook.params, path
+                ("runbooks", runbook.id),
+                FAULT_KINDS,
+                runbook.kind,
+                (*path, "kind"),
+                runbook.params,
+                path,
             )
-            yield from self._target_for_kind(plugins.INJECTORS, runbook.kind, runbook.target, path)
+            yield from self._target_for_kind(runbook.kind, runbook.target, path)
             yield from self._roles_exist((*path, "roles"), runbook.roles)
 
     def _probes(self) -> Iterator[Problem]:
@@ -210,7 +234,12 @@ class CrossCheck:
             if probe.every <= 0:
                 yield self.problem((*path, "every"), "must be longer than 0s")
             yield from self._plugin(
-                plugins.PROBES, probe.kind, (*path, probe.kind), probe.params, (*path, probe.kind)
+                ("probes", probe.id),
+                plugins.PROBES,
+                probe.kind,
+                (*path, probe.kind),
+                probe.params,
+                (*path, probe.kind),
             )
 
     def _stop_conditions(self) -> Iterator[Problem]:
@@ -270,7 +299,12 @@ class CrossCheck:
         for index, channel in enumerate(notes.channels):
             path = ("notifications", "channels", index)
             yield from self._plugin(
-                plugins.CHANNELS, channel.name, path, channel.params, (*path, channel.name)
+                ("channels", channel.name),
+                plugins.CHANNELS,
+                channel.name,
+                path,
+                channel.params,
+                (*path, channel.name),
             )
         if notes.approval is not None:
             yield from self._roles_exist(("notifications", "approval", "by"), notes.approval.by)
@@ -288,18 +322,8 @@ class CrossCheck:
                     yield from self._within((*path, name), hi)
 
     def _safety(self) -> Iterator[Problem]:
-        aws_kinds = [
-            (("faults", i, "kind"), f.kind)
-            for i, f in enumerate(self.s.faults)
-            if f.kind.startswith("aws.")
-        ]
-        aws_kinds += [
-            (("runbooks", i, "kind"), r.kind)
-            for i, r in enumerate(self.s.runbooks)
-            if r.kind.startswith("aws.")
-        ]
         if self.s.safety is None:
-            for path, kind in aws_kinds:
+            for path, kind in self._kinds_needing_safety():
                 yield self.problem(
                     path,
                     f"{kind} needs a safety section (require_tag, max_targets, allowed_regions…)",
@@ -316,6 +340,16 @@ class CrossCheck:
                     f"region {spec.region!r} is not in safety.allowed_regions"
                     f" ({', '.join(allowed)})",
                 )
+
+    def _kinds_needing_safety(self) -> Iterator[tuple[KeyPath, str]]:
+        entries: list[tuple[KeyPath, str]] = [
+            (("faults", i, "kind"), f.kind) for i, f in enumerate(self.s.faults)
+        ]
+        entries += [(("runbooks", i, "kind"), r.kind) for i, r in enumerate(self.s.runbooks)]
+        for path, kind in entries:
+            cls = self._fault_kind(kind)
+            if cls is not None and cls.needs_safety:
+                yield path, kind
 
 
 def _not_found(file: str) -> str:

@@ -9,17 +9,16 @@ one a line as ``FILE:LINE: KEY.PATH: message``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from kunren import plugins
 from kunren.errors import Problem, ScenarioError
 from kunren.scenarios import errors_map
 from kunren.scenarios.checks import CrossCheck
 from kunren.scenarios.models import Scenario
+from kunren.scenarios.params import PluginParams, plugin_params
 from kunren.scenarios.yamlsource import SourceMap, load_yaml
 
 SKIP_DIRS = {"audiences", "templates", "load", "locustfiles", "__pycache__"}
@@ -32,6 +31,7 @@ class LoadedScenario:
     text: str
     source: SourceMap
     base_dir: Path | None = None  # where relative paths resolve (default: the file's folder)
+    params: PluginParams = field(default_factory=PluginParams)  # validated at load, if checked
 
     @property
     def dir(self) -> Path:
@@ -87,7 +87,7 @@ def load_scenario_text(
     problems += checker.run()
     if problems:
         raise ScenarioError(problems)
-    return LoadedScenario(scenario, Path(name), text, source, base_dir)
+    return LoadedScenario(scenario, Path(name), text, source, base_dir, checker.params)
 
 
 def find_scenarios(paths: Iterable[Path]) -> list[Path]:
@@ -104,13 +104,6 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
-
-
-def plugin_params(group: str, kind: str, params: dict[str, Any]) -> BaseModel:
-    """The validated parameters of an (already validated) scenario entry's plugin kind."""
-    cls = plugins.load(group, kind)
-    model: type[BaseModel] = cls.Params
-    return model.model_validate(params)
 
 
 __all__ = [

@@ -72,13 +72,15 @@ def scenario_schema() -> JsonSchema:
 # ---------------------------------------------------------------- plugin parameters
 
 
-def _plugin_params(group: str, prefix: str, defs: dict[str, JsonSchema]) -> dict[str, JsonSchema]:
+def _plugin_params(
+    group: plugins.Group[plugins.Plugin], prefix: str, defs: dict[str, JsonSchema]
+) -> dict[str, JsonSchema]:
     """Each loadable kind of ``group`` -> the schema of its parameters (defs merged in)."""
     found: dict[str, JsonSchema] = {}
     for kind in plugins.names(group):
         try:
             model: type[BaseModel] = plugins.load(group, kind).Params
-        except (PluginError, AttributeError):
+        except PluginError:
             continue  # not loadable here: `kunren validate` reports it if a scenario uses it
         found[kind] = _model_schema(model, f"{prefix}.{kind}.", defs)
     return found

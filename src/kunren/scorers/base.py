@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from kunren import plugins
 from kunren.plugins import Plugin
 from kunren.record.events import Event
 from kunren.scenarios.models import Scenario
@@ -87,3 +88,7 @@ class Scorer(Plugin):
     @classmethod
     def display_name(cls) -> str:
         return cls.name or cls.__name__
+
+
+SCORERS: plugins.Group[Scorer] = plugins.SCORERS.of(Scorer)
+"""The ``kunren.scorers`` group, loading ``type[Scorer]``."""

@@ -16,7 +16,7 @@ from types import ModuleType
 
 from kunren import plugins as registry
 from kunren.errors import PluginError
-from kunren.scorers.base import Scorer
+from kunren.scorers.base import SCORERS, Scorer
 
 BUILTIN = "milestones"  # always run by score(); its results are the Scorecard itself
 
@@ -33,14 +33,10 @@ def load_scorers(plugins_dir: Path | None = None, installed: bool = True) -> lis
 
 def installed_scorers() -> list[type[Scorer]]:
     found = []
-    for name in registry.names(registry.SCORERS):
+    for name in registry.names(SCORERS):
         if name == BUILTIN:
             continue
-        cls = registry.load(registry.SCORERS, name)
-        if not (inspect.isclass(cls) and issubclass(cls, Scorer)):
-            raise PluginError(f"scorer {name!r} is not a kunren.scorers.Scorer subclass")
-        cls.ensure_installed(name)
-        found.append(cls)
+        found.append(registry.require(SCORERS, name))
     return found
 
 

@@ -13,7 +13,7 @@ from kunren.injectors.aws.ec2 import Ec2Reboot, Ec2Stop, Ec2Terminate
 from kunren.injectors.aws.ecs import EcsStopTask
 from kunren.injectors.aws.fis import FisExperiment
 from kunren.injectors.aws.fis_export import FisExport, export_fis
-from kunren.injectors.aws.kind import AwsInjector
+from kunren.injectors.aws.kind import AwsInjector, is_aws_kind
 from kunren.injectors.aws.preflight import preflight, resolve_targets
 from kunren.injectors.aws.rds import RdsFailover, RdsReboot
 from kunren.injectors.aws.selection import ResolvedTargets, Resource
@@ -37,6 +37,7 @@ __all__ = [
     "Resource",
     "aws_sessions",
     "export_fis",
+    "is_aws_kind",
     "preflight",
     "resolve_targets",
 ]

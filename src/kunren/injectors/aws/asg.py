@@ -11,14 +11,14 @@ from __future__ import annotations
 from pydantic import Field, JsonValue
 
 from kunren.errors import InjectionError, KunrenError, RevertError
-from kunren.injectors.aws.kind import AwsInjector, AwsParams
+from kunren.injectors.aws.kind import AwsInjector, AwsParams, P
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.base import Handle, Injected
 from kunren.runtime.aws_session import AwsResponse, AwsScope
 from kunren.scenarios.models import AsgTarget
 
 
-class _AsgKind(AwsInjector):
+class _AsgKind(AwsInjector[P]):
     target_kinds = ("aws.asg",)
 
     async def _group(self, scope: AwsScope, name: str) -> AwsResponse:
@@ -53,10 +53,8 @@ class AsgTerminateInstanceParams(AwsParams):
     decrement_desired: bool = False  # True: the group shrinks instead of replacing it
 
 
-class AsgTerminateInstance(_AsgKind):
+class AsgTerminateInstance(_AsgKind[AsgTerminateInstanceParams]):
     """Terminate instances of an Auto Scaling group (one by default); the group replaces them."""
-
-    Params = AsgTerminateInstanceParams
 
     async def resolve(self) -> ResolvedTargets:
         spec = self.spec_as(AsgTarget)
@@ -76,7 +74,7 @@ class AsgTerminateInstance(_AsgKind):
         return self._resolved(scope, candidates, spec, count=1)
 
     async def act(self, resolved: ResolvedTargets) -> Injected:
-        params = self.params_as(AsgTerminateInstanceParams)
+        params = self.params
         scope = AwsScope(resolved.profile, resolved.region)
         for instance_id in resolved.ids:
             await self.sessions.call(
@@ -97,11 +95,9 @@ class AsgSetCapacityParams(AwsParams):
     max: int | None = Field(default=None, ge=0)  # default: raised to desired when needed
 
 
-class AsgSetCapacity(_AsgKind):
+class AsgSetCapacity(_AsgKind[AsgSetCapacityParams]):
     """Set an Auto Scaling group's desired capacity; reverted by restoring min/max/desired."""
 
-    Params = AsgSetCapacityParams
-    reversible = True
     undo = "restore the group's previous min, max and desired capacity"
 
     async def resolve(self) -> ResolvedTargets:
@@ -119,7 +115,7 @@ class AsgSetCapacity(_AsgKind):
         return self._resolved(scope, [resource], spec.model_copy(update={"select": None}), None)
 
     async def act(self, resolved: ResolvedTargets) -> Injected:
-        params = self.params_as(AsgSetCapacityParams)
+        params = self.params
         scope = AwsScope(resolved.profile, resolved.region)
         name = resolved.ids[0]
         before = _sizes(await self._group(scope, name))

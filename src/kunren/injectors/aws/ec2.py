@@ -13,11 +13,12 @@ from pydantic import JsonValue
 
 from kunren.errors import RevertError
 from kunren.injectors.aws.guardrails import ec2_dry_run
-from kunren.injectors.aws.kind import AwsInjector, AwsParams
+from kunren.injectors.aws.kind import AwsInjector, AwsParams, P
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.base import Handle, Injected
+from kunren.plugins import NoParams
 from kunren.runtime.aws_session import AwsResponse, AwsScope
-from kunren.runtime.clock import RealClock
+from kunren.runtime.clock import make_clock
 from kunren.scenarios.models import Ec2Target
 
 # How long a revert waits for stopping instances to reach "stopped" before starting them.
@@ -44,7 +45,7 @@ def _instances(pages: list[AwsResponse]) -> list[AwsResponse]:
     ]
 
 
-class _Ec2Kind(AwsInjector):
+class _Ec2Kind(AwsInjector[P]):
     target_kinds = ("aws.ec2",)
     operation: ClassVar[str]  # the boto3 method of the mutating call
 
@@ -104,16 +105,14 @@ class Ec2StopParams(AwsParams):
     force: bool = False  # skip the OS shutdown (a hard power-off)
 
 
-class Ec2Stop(_Ec2Kind):
+class Ec2Stop(_Ec2Kind[Ec2StopParams]):
     """Stop EC2 instances; reverted by starting them again."""
 
-    Params = Ec2StopParams
-    reversible = True
     operation = "stop_instances"
     undo = "start the stopped instances again"
 
     def call_args(self) -> dict[str, Any]:
-        return {"Force": True} if self.params_as(Ec2StopParams).force else {}
+        return {"Force": True} if self.params.force else {}
 
     async def act(self, resolved: ResolvedTargets) -> Injected:
         scope = await self._act(resolved)
@@ -160,12 +159,12 @@ class Ec2Stop(_Ec2Kind):
             if not any(state in ("stopping", "pending") for state in states.values()):
                 return states
             # AWS moves in real time whatever the drill's speed: wait on a real clock.
-            await RealClock().sleep(STOP_WAIT_EVERY)
+            await make_clock("real").sleep(STOP_WAIT_EVERY)
         stuck = [i for i, state in states.items() if state in ("stopping", "pending")]
         raise RevertError(f"instances still stopping, not started: {', '.join(stuck)}")
 
 
-class Ec2Reboot(_Ec2Kind):
+class Ec2Reboot(_Ec2Kind[NoParams]):
     """Reboot EC2 instances (nothing to undo)."""
 
     operation = "reboot_instances"
@@ -177,7 +176,7 @@ class Ec2Reboot(_Ec2Kind):
         )
 
 
-class Ec2Terminate(_Ec2Kind):
+class Ec2Terminate(_Ec2Kind[NoParams]):
     """Terminate EC2 instances (cannot be undone)."""
 
     operation = "terminate_instances"

@@ -24,10 +24,9 @@ class EcsStopTaskParams(AwsParams):
     reason: str = Field(default="kunren drill", max_length=255)
 
 
-class EcsStopTask(AwsInjector):
+class EcsStopTask(AwsInjector[EcsStopTaskParams]):
     """Stop running ECS tasks; the service starts new ones."""
 
-    Params = EcsStopTaskParams
     target_kinds = ("aws.ecs",)
 
     async def resolve(self) -> ResolvedTargets:
@@ -69,7 +68,7 @@ class EcsStopTask(AwsInjector):
 
     async def act(self, resolved: ResolvedTargets) -> Injected:
         spec = self.spec_as(EcsTarget)
-        reason = self.params_as(EcsStopTaskParams).reason
+        reason = self.params.reason
         scope = AwsScope(resolved.profile, resolved.region)
         for arn in resolved.ids:
             await self.sessions.call(

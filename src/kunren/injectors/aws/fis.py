@@ -26,20 +26,18 @@ class FisExperimentParams(AwsParams):
     profile: str | None = None
 
 
-class FisExperiment(AwsInjector):
+class FisExperiment(AwsInjector[FisExperimentParams]):
     """Start an AWS FIS experiment from a template; reverted by stopping the experiment."""
 
-    Params = FisExperimentParams
     target_kinds = ()
-    reversible = True
     undo = "stop the FIS experiment"
 
     def scope(self) -> AwsScope:
-        params = self.params_as(FisExperimentParams)
+        params = self.params
         return scope_for(self.ctx, None, region=params.region, profile=params.profile)
 
     async def resolve(self) -> ResolvedTargets:
-        template_id = self.params_as(FisExperimentParams).template_id
+        template_id = self.params.template_id
         scope = await self.resolved_scope()
         answer = await self.sessions.call(
             "fis",

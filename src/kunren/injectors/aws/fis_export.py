@@ -18,6 +18,7 @@ from pydantic import JsonValue
 
 from kunren.errors import GuardrailError, UsageError
 from kunren.injectors.aws.fis_model import validate_request
+from kunren.injectors.aws.kind import is_aws_kind
 from kunren.injectors.aws.selection import safety_of
 from kunren.scenarios.models import (
     AsgTarget,
@@ -213,7 +214,7 @@ class _Builder:
             self.add(fault, "aws:ecs:stop-task", "Tasks", target_json, {})
         elif fault.kind in ("aws.rds.reboot", "aws.rds.failover") and isinstance(spec, RdsTarget):
             self.rds(fault, spec)
-        elif fault.kind.startswith("aws."):
+        elif is_aws_kind(fault.kind):
             self.out.notes.append(f"{fault.id}: {fault.kind} has no FIS action; left out")
 
     def rds(self, fault: Fault, spec: RdsTarget) -> None:
@@ -270,7 +271,7 @@ def _region(scenario: Scenario, region: str | None) -> str:
     regions: set[str] = set()
     for fault in scenario.faults:
         target = scenario.targets.get(fault.target or "")
-        if fault.kind.startswith("aws.") and target is not None and target.is_aws:
+        if target is not None and target.is_aws and is_aws_kind(fault.kind):
             found = target.spec(target.kind).region
             if isinstance(found, str):
                 regions.add(found)

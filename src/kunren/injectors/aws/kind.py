@@ -14,14 +14,15 @@ from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from kunren.errors import UsageError
+from kunren import plugins
+from kunren.errors import PluginError, UsageError
 from kunren.injectors.aws.guardrails import guard
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, pick, safety_of
-from kunren.injectors.base import Injected, Injector, Planned
+from kunren.injectors.base import INJECTORS, Injected, Injector, Planned
 from kunren.runtime.aws_session import AwsScope, AwsSessions, aws_sessions, scope_for
-from kunren.scenarios.models import AwsTarget, Safety, Select
+from kunren.scenarios.models import AwsTarget, Safety, Select, Target
 
-P = TypeVar("P", bound=BaseModel)
+P = TypeVar("P", bound=BaseModel, covariant=True)
 T = TypeVar("T", bound=AwsTarget)
 
 
@@ -29,12 +30,25 @@ class AwsParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class AwsInjector(Injector):
-    """Base of the AWS fault kinds (extra ``kunren[aws]``)."""
+class AwsInjector(Injector[P]):
+    """Base of the AWS fault kinds (extra ``kunren[aws]``).
+
+    Every AWS kind acts on shared infrastructure: the scenario must carry a ``safety``
+    section, the runner asks before the drill, and ``preflight`` runs every guardrail before
+    the drill starts.
+    """
 
     extra = "aws"
     requires = ("boto3",)
+    needs_safety = True
     undo: ClassVar[str] = ""  # in words, for fault.injecting; empty: nothing to undo
+
+    @classmethod
+    def real_systems(cls, target: Target | None) -> str | None:
+        return "in AWS"
+
+    async def preflight(self) -> None:
+        await guard(self)
 
     @property
     def sessions(self) -> AwsSessions:
@@ -43,12 +57,6 @@ class AwsInjector(Injector):
     @property
     def safety(self) -> Safety:
         return safety_of(self.ctx.scenario)
-
-    def params_as(self, model: type[P]) -> P:
-        params = self.request.params
-        if isinstance(params, model):
-            return params
-        return model.model_validate(params.model_dump(by_alias=True))
 
     def spec_as(self, model: type[T]) -> T:
         """The fault's target block (``aws.ec2: {...}``), checked to be of this kind's type."""
@@ -115,3 +123,12 @@ class AwsInjector(Injector):
                 targets=resolved.ids, detail=f"dry run, nothing changed: {resolved.rule}"
             )
         return await self.act(resolved)
+
+
+def is_aws_kind(kind: str) -> bool:
+    """Whether ``kind`` names an AWS kind: its class derives from ``AwsInjector`` (asked of the
+    class, never guessed from the name)."""
+    try:
+        return issubclass(plugins.load(INJECTORS, kind), AwsInjector)
+    except PluginError:
+        return False

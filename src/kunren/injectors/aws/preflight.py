@@ -4,38 +4,35 @@
 ``kunren.injectors.aws.guardrails``) at drill start, so a scenario that would touch an untagged
 instance, a wrong account or too many resources is refused before the first fault fires, not
 twenty minutes in. ``resolve_targets`` only lists the exact resources each fault would hit
-(``kunren plan --resolve``, ``kunren run --dry-run``). Requests of other kinds are skipped, so
-callers may pass every fault of the scenario.
+(``kunren plan --resolve``, ``kunren run --dry-run``). A request whose kind is not an AWS kind
+(its class does not derive from ``AwsInjector``) is skipped, so callers may pass every fault.
+The conductor reaches ``guard`` through the ``Injector.preflight`` hook instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import BaseModel
+
 from kunren import plugins
 from kunren.injectors.aws.guardrails import guard
 from kunren.injectors.aws.kind import AwsInjector
 from kunren.injectors.aws.selection import ResolvedTargets
-from kunren.injectors.base import FaultRequest
+from kunren.injectors.base import INJECTORS, FaultRequest
 from kunren.injectors.requests import request_for_fault
 from kunren.runtime.context import DrillContext
 
 
-def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector | None:
+def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector[BaseModel] | None:
     """The AWS injector for ``request``, or None when its kind is not an AWS kind."""
-    if not request.kind.startswith("aws."):
-        return None
-    cls = plugins.load(plugins.INJECTORS, request.kind)
-    if not (isinstance(cls, type) and issubclass(cls, AwsInjector)):
-        return None
-    cls.ensure_installed(request.kind)
-    return cls(ctx, request)
+    cls = plugins.require(INJECTORS, request.kind)
+    return cls(ctx, request) if issubclass(cls, AwsInjector) else None
 
 
 def scenario_requests(ctx: DrillContext) -> list[FaultRequest]:
-    """A request for every AWS fault of the scenario (the default for both functions)."""
-    scenario = ctx.scenario
-    return [request_for_fault(scenario, f) for f in scenario.faults if f.kind.startswith("aws.")]
+    """A request for every fault of the scenario (the default for both functions)."""
+    return [request_for_fault(ctx, fault) for fault in ctx.scenario.faults]
 
 
 async def resolve_targets(

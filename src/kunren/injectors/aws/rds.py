@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from kunren.errors import InjectionError
-from kunren.injectors.aws.kind import AwsInjector, AwsParams
+from kunren.injectors.aws.kind import AwsInjector, AwsParams, P
 from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.base import Injected
 from kunren.runtime.aws_session import AwsResponse, AwsScope
 from kunren.scenarios.models import RdsTarget
 
 
-class _RdsKind(AwsInjector):
+class _RdsKind(AwsInjector[P]):
     target_kinds = ("aws.rds",)
 
     async def _instance(self, scope: AwsScope, name: str) -> AwsResponse:
@@ -75,10 +75,8 @@ class RdsRebootParams(AwsParams):
     force_failover: bool = False  # Multi-AZ instances: reboot by failing over to the standby
 
 
-class RdsReboot(_RdsKind):
+class RdsReboot(_RdsKind[RdsRebootParams]):
     """Reboot a DB instance, or a DB cluster's writer instance."""
-
-    Params = RdsRebootParams
 
     async def resolve(self) -> ResolvedTargets:
         spec = self.spec_as(RdsTarget)
@@ -108,7 +106,7 @@ class RdsReboot(_RdsKind):
         return self._resolved(scope, resource)
 
     async def act(self, resolved: ResolvedTargets) -> Injected:
-        force = self.params_as(RdsRebootParams).force_failover
+        force = self.params.force_failover
         scope = AwsScope(resolved.profile, resolved.region)
         for instance in resolved.ids:
             await self._reboot(scope, instance, force)
@@ -120,10 +118,8 @@ class RdsFailoverParams(AwsParams):
     target_instance: str | None = None  # clusters: the reader to promote (default: AWS picks)
 
 
-class RdsFailover(_RdsKind):
+class RdsFailover(_RdsKind[RdsFailoverParams]):
     """Fail over a DB cluster, or a Multi-AZ DB instance to its standby."""
-
-    Params = RdsFailoverParams
 
     async def resolve(self) -> ResolvedTargets:
         spec = self.spec_as(RdsTarget)
@@ -152,7 +148,7 @@ class RdsFailover(_RdsKind):
         scope = AwsScope(resolved.profile, resolved.region)
         name = resolved.ids[0]
         if spec.db_cluster is not None:
-            target = self.params_as(RdsFailoverParams).target_instance
+            target = self.params.target_instance
             extra: dict[str, Any] = {"TargetDBInstanceIdentifier": target} if target else {}
             answer = await self.sessions.call(
                 "rds",
