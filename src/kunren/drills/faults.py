@@ -5,17 +5,24 @@ advance) is on disk before an injector acts, and ``fault.injected`` (actual targ
 revert handle) right after. Whatever the log shows injected and not reverted can therefore be
 undone later by a new process: at drill end, on abort, or by ``kunren revert`` after a crash.
 Runbooks run from the participant page go through the same path, keyed ``runbook:<id>``.
+
+Every call into an injector goes through ``kunren.drills.seam``: whatever it raises is recorded
+as ``fault.failed`` naming the plugin, and the other faults carry on. Undoing comes before
+recording: a revert happens even when its ``fault.reverting`` cannot be written (a full disk),
+and a fault that acted is remembered as active before ``fault.injected`` is written, so the
+finish path can undo it from memory.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
 from kunren import plugins
-from kunren.errors import KunrenError
+from kunren.drills.seam import PluginRef, call, call_sync
+from kunren.errors import EventLogError, KunrenError
 from kunren.injectors.base import FaultRequest, Handle, Injected, Injector
 from kunren.injectors.requests import RUNBOOK_PREFIX, request_for_fault, request_for_runbook
 from kunren.record.events import (
@@ -42,10 +49,23 @@ class ActiveFault:
 
 
 def make_injector(ctx: DrillContext, request: FaultRequest) -> Injector:
-    cls = plugins.load(plugins.INJECTORS, request.kind)
-    cls.ensure_installed(request.kind)
-    injector: Injector = cls(ctx, request)
+    ref = PluginRef(plugins.INJECTORS, request.kind)
+    cls = call_sync(ref, "loading", lambda: plugins.load(plugins.INJECTORS, request.kind))
+    call_sync(ref, "checking its requirements", lambda: cls.ensure_installed(request.kind))
+    injector: Injector = call_sync(ref, "construction", lambda: cls(ctx, request))
     return injector
+
+
+def ref_of(injector: Injector) -> PluginRef:
+    return PluginRef(plugins.INJECTORS, injector.request.kind)
+
+
+@dataclass
+class Reverts:
+    """What this process undid and failed to undo, for the user's summary at the end."""
+
+    reverted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 class FaultManager:
@@ -56,6 +76,8 @@ class FaultManager:
         self.record = record
         self.injectors: dict[str, Injector] = {}
         self.active: dict[str, ActiveFault] = {}
+        self.broken: dict[str, str] = {}  # fault key -> why its setup failed
+        self.reverts = Reverts()
 
     def build(self) -> None:
         """Construct every fault's injector up front: a missing plugin fails before start."""
@@ -73,17 +95,26 @@ class FaultManager:
         return self.injectors[key]
 
     async def setup_all(self) -> None:
-        for injector in self.injectors.values():
-            await injector.setup()
+        """Each injector's setup; one that fails is recorded and its fault is not injected."""
+        for key, injector in self.injectors.items():
+            try:
+                await call(ref_of(injector), "setup", injector.setup)
+            except KunrenError as exc:
+                self.broken[key] = str(exc)
+                self.record(FaultFailed(fault=key, error=f"setup failed: {exc}"))
 
     async def inject(
         self, key: str, until: float | None = None, runbook: str | None = None
     ) -> Injected | None:
         injector = self.injectors[key]
         request = injector.request
+        if key in self.broken:
+            self.record(FaultFailed(fault=key, error=f"not injected: {self.broken[key]}"))
+            return None
+        ref = ref_of(injector)
         with self.ctx.clock.busy():
             try:
-                planned = await injector.plan()
+                planned = await call(ref, "plan", injector.plan)
             except KunrenError as exc:
                 self.record(FaultFailed(fault=key, error=f"planning failed: {exc}"))
                 return None
@@ -99,12 +130,14 @@ class FaultManager:
                 )
             )
             try:
-                injected = await injector.inject()
+                injected = await call(ref, "inject", injector.inject)
             except KunrenError as exc:
-                self.record(FaultFailed(fault=key, error=str(exc)))
                 if planned.revert is not None:  # it may have half-acted: undo what can be
                     self.active[key] = ActiveFault(key, injector, planned.revert)
+                self.record(FaultFailed(fault=key, error=str(exc)))
                 return None
+            if injected.revert is not None:  # known before it is recorded: undone from memory
+                self.active[key] = ActiveFault(key, injector, injected.revert)
             self.record(
                 FaultInjected(
                     fault=key,
@@ -115,8 +148,6 @@ class FaultManager:
                     detail=injected.detail,
                 )
             )
-        if injected.revert is not None:
-            self.active[key] = ActiveFault(key, injector, injected.revert)
         return injected
 
     async def revert(self, key: str) -> bool:
@@ -124,7 +155,9 @@ class FaultManager:
         active = self.active.pop(key, None)
         if active is None:
             return True
-        return await revert_with(active.injector, key, active.handle, self.record, self.ctx)
+        ok = await revert_with(active.injector, key, active.handle, self.record, self.ctx)
+        (self.reverts.reverted if ok else self.reverts.failed).append(key)
+        return ok
 
     async def revert_all(self) -> list[str]:
         """Undo everything active, newest first; returns the keys whose revert failed."""
@@ -137,25 +170,35 @@ class FaultManager:
     async def close_all(self) -> None:
         for injector in self.injectors.values():
             try:
-                await injector.close()
+                await call(ref_of(injector), "close", injector.close)
             except KunrenError as exc:
-                self.record(Note(text=f"closing {injector.request.id} failed: {exc}"))
+                note(self.record, Note(text=f"closing {injector.request.id} failed: {exc}"))
 
 
 async def revert_with(
     injector: Injector, key: str, handle: Handle, record: Record, ctx: DrillContext
 ) -> bool:
+    """Undo one fault; its events are recorded if the record can be written, never instead."""
     with ctx.clock.busy():
-        record(FaultReverting(fault=key))
+        note(record, FaultReverting(fault=key))
         try:
-            detail = await injector.revert(handle)
+            detail = await call(ref_of(injector), "revert", lambda: injector.revert(handle))
         except KunrenError as exc:
-            record(FaultRevertFailed(fault=key, error=str(exc)))
+            note(record, FaultRevertFailed(fault=key, error=str(exc)))
             return False
-        except Exception as exc:
-            record(FaultRevertFailed(fault=key, error=f"{type(exc).__name__}: {exc}"))
-            return False
-        record(FaultReverted(fault=key, detail=detail))
+        note(record, FaultReverted(fault=key, detail=detail))
+    return True
+
+
+def note(record: Record, event: Event) -> bool:
+    """Record ``event`` if the record can be written; what must happen happens regardless.
+
+    The recorder (a ``GuardedRecorder``) keeps what it could not write for the user's summary.
+    """
+    try:
+        record(event)
+    except (EventLogError, OSError):
+        return False
     return True
 
 
