@@ -169,7 +169,11 @@ class EventLog:
                 _write_all(fd, data)
                 os.fsync(fd)
             except OSError:
-                self._known = None  # a partial write: read the tail next time
+                # A partial write (a full disk) was never acknowledged: cut it off, so the log
+                # stays whole and the next writer finds no torn tail of ours.
+                with suppress(OSError):
+                    os.ftruncate(fd, size)
+                self._known = None  # read the tail next time
                 raise
             self._known = (size + len(data), last_seq)
             return written[len(written) - requested :]
