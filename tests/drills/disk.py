@@ -9,43 +9,20 @@ system that runs out of space (ENOSPC).
 from __future__ import annotations
 
 import os
-import resource
-import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.trials import fsize_limit, run_kunren
+
 from kunren.runtime import procfs
 from kunren.runtime.clock import monotonic
-from kunren.testing import KUNREN
 
+__all__ = ["can_mount_tmpfs", "fill", "fsize_limit", "run_limited", "tmpfs", "wait_state"]
 
-def fsize_limit(limit: int) -> Callable[[], None]:
-    """A preexec_fn: files this child writes cannot grow beyond ``limit`` bytes."""
-
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return apply
-
-
-def run_limited(
-    args: list[str], cwd: Path, limit: int | None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``kunren ARGS`` to its end with files capped at ``limit`` bytes (None: no cap)."""
-    return subprocess.run(
-        [*KUNREN, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=fsize_limit(limit) if limit is not None else None,
-        env={**os.environ, **(env or {})},
-    )
+run_limited = run_kunren  # `kunren ARGS` to its end, files capped at ``limit`` bytes (None: no cap)
 
 
 @contextmanager

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bench import buggy
 
 from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillEnded, FaultFailed, FaultReverted, ProbeFailed
 
-from . import buggy
 from .disk import run_limited, wait_state
 
 SLEEPER = "import time\nwhile True: time.sleep(1)"

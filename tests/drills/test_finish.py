@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bench import buggy
 
 from kunren.drills.conductor import PID_FILE, Conductor, ConductorOptions, Outcome
 from kunren.errors import RevertError
@@ -25,8 +26,6 @@ from kunren.record.folders import create_drill
 from kunren.runtime import procfs
 from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.loader import load_scenario
-
-from . import buggy
 
 BASE = """
 version: 1

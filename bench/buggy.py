@@ -1,5 +1,7 @@
 """A third-party distribution with buggy plugins, installed the way pip would: a ``.dist-info``.
 
+Used by the crash campaign's buggy-plugin trials and by ``tests/drills`` (the plugin seam).
+
 ``install(folder)`` writes ``kunren_buggy-0.1.dist-info/`` (METADATA, entry_points.txt) and the
 module ``kunren_buggy.py`` into ``folder``; with ``folder`` on PYTHONPATH (a child ``kunren``)
 or on ``sys.path`` (this process, after ``activate``), ``importlib.metadata`` finds its entry
