@@ -119,7 +119,7 @@ def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorde
     assert int(count) == len(items)
     assert items[0] == "inject news"  # the write that failed: the 2m announcement
     assert {"fault.reverted flag", "fault.reverted freeze", "service.stopped svc"} <= set(items)
-    assert items[-1].startswith("drill.aborted the record cannot be written")
+    assert items[-1] == "drill.aborted"
     assert lines[5] == (
         f"When the disk has room again, `kunren revert {drill.relative_to(tmp_path)}` "
         "records the reverts (undoing again is harmless)."

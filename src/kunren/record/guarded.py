@@ -71,7 +71,7 @@ class GuardedRecorder(Recorder):
 
 def describe(event: Event) -> str:
     """``type subject`` for an event: enough to tell the user what the record lacks."""
-    for name in ("fault", "probe", "name", "runbook", "reason", "text"):
+    for name in ("fault", "probe", "name", "runbook", "text"):
         value = getattr(event, name, None)
         if isinstance(value, str) and value:
             return f"{event.type} {value}" if len(value) <= 60 else f"{event.type} {value[:57]}…"
