@@ -33,6 +33,8 @@ class FinishPath:
         async def guarded() -> None:
             try:
                 await undo()
+            except RecordWriteError:
+                pass  # it acted, then could not record it: the loss is reported once, at the end
             except Exception as exc:  # one broken undo must not skip the others
                 reason = exc.message if isinstance(exc, KunrenError) else repr(exc)
                 self.failures.append(f"{what}: {reason}")
