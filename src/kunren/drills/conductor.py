@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kunren.drills.faults import FaultManager, note
-from kunren.drills.finish import FinishPath, record_lost_error
+from kunren.drills.finish import FinishPath, finish_error
 from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
 from kunren.drills.schedule import Step, StepKind, build_schedule
 from kunren.drills.services import ManagedService
-from kunren.errors import KunrenError, RecordWriteError, RevertError
+from kunren.errors import KunrenError, RecordWriteError
 from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     DrillAborted,
@@ -190,22 +190,15 @@ class Conductor:
         return outcome
 
     def _raise_for(self, outcome: Outcome) -> None:
-        lost = self.guard.lost
-        if outcome.revert_failures:
-            extra = f"; and {lost.message}" if lost is not None else ""
-            raise RevertError(
-                "revert failed for "
-                + ", ".join(outcome.revert_failures)
-                + f": the environment may be left broken; see {self.log.path}{extra}"
-            )
-        if lost is not None:
-            raise record_lost_error(
-                lost,
-                self.faults.reverts,
-                self.stopped_services,
-                self.guard.unrecorded_lines(),
-                self.log.drill_dir,
-            )
+        error = finish_error(
+            outcome.revert_failures,
+            self.guard,
+            self.faults.reverts,
+            self.stopped_services,
+            self.log.drill_dir,
+        )
+        if error is not None:
+            raise error
 
     async def _run(self) -> Outcome:
         """Bring the drill up, run its steps, and leave through the finish path, always."""

@@ -17,7 +17,9 @@ from pathlib import Path
 from types import TracebackType
 
 from kunren.drills.faults import Reverts
-from kunren.errors import KunrenError, RecordWriteError
+from kunren.errors import KunrenError, RecordWriteError, RevertError
+from kunren.record.eventlog import EVENTS_FILE
+from kunren.record.guarded import GuardedRecorder
 
 
 class FinishPath:
@@ -52,6 +54,27 @@ class FinishPath:
         tb: TracebackType | None,
     ) -> bool:
         return bool(await self._stack.__aexit__(exc_type, exc, tb))
+
+
+def finish_error(
+    revert_failures: list[str],
+    guard: GuardedRecorder,
+    reverts: Reverts,
+    services: list[str],
+    drill_dir: Path,
+) -> KunrenError | None:
+    """What ``kunren run`` must exit with: 4 when a revert failed, 5 when the record failed."""
+    lost = guard.lost
+    if revert_failures:
+        extra = f"; and {lost.message}" if lost is not None else ""
+        return RevertError(
+            "revert failed for "
+            + ", ".join(revert_failures)
+            + f": the environment may be left broken; see {drill_dir / EVENTS_FILE}{extra}"
+        )
+    if lost is not None:
+        return record_lost_error(lost, reverts, services, guard.unrecorded_lines(), drill_dir)
+    return None
 
 
 def record_lost_error(
