@@ -49,6 +49,7 @@ injects:
 """
 
 
+FAULTS = ("freeze", "flag")
 # Records larger than the scenario snapshot before the faults, so a cap just past the faults'
 # lines lets the folder be made and fails a write mid-drill.
 SCENARIO = _scenario(["10s", "20s", "30s", "40s", "50s", "2m", "3m", "4m"])
@@ -143,7 +144,7 @@ def test_revert_on_a_full_disk_still_reverts_and_names_what_it_could_not_record(
     child = Child(
         ["run", str(scenario), "--speed", "60", "--yes", "--no-web", "--no-report"], tmp_path
     )
-    child.wait_for(lambda lines: any("injected flag" in line for line in lines))
+    child.wait_for(lambda lines: all(any(f"injected {f}" in x for x in lines) for f in FAULTS))
     child.kill(signal.SIGKILL)
     child.finish()
     drill = _drill_dir(tmp_path / "drills")
@@ -195,7 +196,9 @@ def test_a_tmpfs_that_runs_out_of_space_mid_drill_reverts_everything(
         args = ["run", str(scenario), "--speed", "30", "--yes", "--no-web", "--no-report"]
         child = Child([*args, "--drills", str(disk / "drills")], tmp_path)
         try:
-            child.wait_for(lambda lines: any("injected flag" in line for line in lines), 60)
+            child.wait_for(
+                lambda lines: all(any(f"injected {f}" in x for x in lines) for f in FAULTS), 60
+            )
             fill(disk)
             code = child.finish(60)
         finally:
