@@ -66,8 +66,11 @@ class RuntimeErrorProbe(Probe):
         raise RuntimeError("probe exploded")
 '''
 
+BROKEN_MODULE = 'raise ValueError("broken at import")\n'
+
 ENTRY_POINTS = """\
 [kunren.injectors]
+buggy.brokenimport = kunren_buggy_broken:Anything
 buggy.valueerror = kunren_buggy:ValueErrorFault
 buggy.setupbug = kunren_buggy:SetupBugFault
 buggy.revertbug = kunren_buggy:RevertBugFault
@@ -86,6 +89,7 @@ def install(folder: Path) -> Path:
     )
     (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
     (folder / "kunren_buggy.py").write_text(MODULE, encoding="utf-8")
+    (folder / "kunren_buggy_broken.py").write_text(BROKEN_MODULE, encoding="utf-8")
     return folder
 
 

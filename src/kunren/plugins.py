@@ -82,6 +82,10 @@ def load(group: str, name: str) -> Any:
         return points[name].load()
     except (ImportError, AttributeError) as exc:  # AttributeError: the class is not there
         raise PluginError(f"{_NOUN.get(group, group)} {name!r} failed to load: {exc}") from exc
+    except Exception as exc:  # its module raised on import: foreign code, translated here
+        raise PluginError(
+            f"{_NOUN.get(group, group)} {name!r} failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def describe(group: str) -> list[PluginInfo]:

@@ -86,3 +86,25 @@ def test_a_plugin_that_raises_fails_its_own_step_and_every_other_fault_is_undone
     assert isinstance(events[-1], DrillEnded)
     assert wait_state(sleeper, lambda s: s != "T") in ("S", "R")
     assert not (tmp_path / "flag.marker").exists()
+
+
+@pytest.mark.integration
+def test_a_plugin_module_that_raises_on_import_is_a_located_error_and_nothing_runs(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    site = buggy.install(tmp_path / "site")
+    scenario = write_scenario(
+        "version: 1\nid: imp\ntitle: t\nduration: 5m\n"
+        "faults:\n  - {id: b, at: 1m, kind: buggy.brokenimport}\n"
+    )
+
+    done = run_limited(
+        ["run", str(scenario), "--clock", "virtual"], tmp_path, None, env={"PYTHONPATH": str(site)}
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{scenario}:6: faults[0].kind: fault kind 'buggy.brokenimport' failed to load: "
+        "ValueError: broken at import"
+    ]
+    assert not (tmp_path / "drills").exists()
