@@ -13,7 +13,7 @@ exactly which events are missing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from kunren.errors import EventLogError, RecordWriteError
 from kunren.record.eventlog import EventLog
@@ -44,14 +44,18 @@ class GuardedRecorder(Recorder):
         if self.lost is not None:
             self.unrecorded.append(self.stamp(event, at))
             raise self.lost
+        stamped = self.stamp(event, at)
         try:
-            return super().record(event, at)
+            written = cast(E, self.log.append(stamped))  # append keeps the class
         except (OSError, EventLogError) as exc:
-            self.unrecorded.append(self.stamp(event, at))
+            self.unrecorded.append(stamped)
             self.lost = _lost(self.log, exc)
             if self.on_lost is not None:
                 self.on_lost(self.lost)
             raise self.lost from exc
+        if self.on_record is not None:  # outside the try: a console that fails is not the disk
+            self.on_record(written)
+        return written
 
     def try_record(self, event: Event, at: float | None = None) -> bool:
         """Record if the record can still be written; False (the event kept aside) if not.
