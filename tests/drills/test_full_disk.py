@@ -212,3 +212,22 @@ def test_a_tmpfs_that_runs_out_of_space_mid_drill_reverts_everything(
         assert "  reverted: freeze, flag" in output or "  reverted: flag, freeze" in output
         _assert_all_undone(tmp_path, sleeper, drill)
         assert read_record(drill / EVENTS_FILE).torn is None
+
+
+@pytest.mark.integration
+def test_kunren_mark_on_a_full_disk_is_one_error_and_leaves_the_record_whole(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    assert run_limited(_run_args(scenario, "drills"), tmp_path, None).returncode == 0
+    drill = _drill_dir(tmp_path / "drills")
+    before = (drill / EVENTS_FILE).read_bytes()
+    mark = ["mark", "detected", "--drill", str(drill), "--actor", "ann", "--role", "sre"]
+
+    done = run_limited([*mark, "--at", "3m"], tmp_path, len(before) + 40)  # room for part of it
+
+    assert done.returncode == 5
+    assert done.stderr.splitlines() == [
+        f"Error: {drill / EVENTS_FILE}: cannot write the record: [Errno 27] File too large"
+    ]
+    assert (drill / EVENTS_FILE).read_bytes() == before  # the partial line was cut off

@@ -138,7 +138,17 @@ class EventLog:
         return self.append_many([event])[0]
 
     def append_many(self, events: list[Event]) -> list[Event]:
-        """Write several events under one lock and one fsync, in order."""
+        """Write several events under one lock and one fsync, in order.
+
+        A write the disk refuses (ENOSPC, EIO, EFBIG) is a ``RecordWriteError`` naming the log,
+        so every writer (the conductor, ``kunren mark``, the page) reports it in one line.
+        """
+        try:
+            return self._append_many(events)
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
+
+    def _append_many(self, events: list[Event]) -> list[Event]:
         requested = len(events)
         with self._locked():
             fd = self._fd("log", self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
@@ -314,6 +324,12 @@ def read_readable(path: Path) -> Readable:
         previous_seq = event.seq
         events.append(event)
     return Readable(events=events, bad=bad, torn=torn)
+
+
+def write_error(path: Path, exc: OSError) -> RecordWriteError:
+    """``PATH: cannot write the record: [Errno 28] No space left on device``."""
+    code = f"[Errno {exc.errno}] " if exc.errno is not None else ""
+    return RecordWriteError(f"{path}: cannot write the record: {code}{exc.strerror or exc}")
 
 
 def creation_error(path: Path, exc: OSError) -> EventLogError:

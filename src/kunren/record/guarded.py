@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 
 from kunren.errors import EventLogError, RecordWriteError
-from kunren.record.eventlog import EventLog
+from kunren.record.eventlog import EventLog, write_error
 from kunren.record.events import Event
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
@@ -83,8 +83,8 @@ def describe(event: Event) -> str:
 
 
 def _lost(log: EventLog, exc: OSError | EventLogError) -> RecordWriteError:
-    if isinstance(exc, OSError):
-        reason = exc.strerror or str(exc)
-        code = f"[Errno {exc.errno}] " if exc.errno is not None else ""
-        return RecordWriteError(f"{log.path}: cannot write the record: {code}{reason}")
+    if isinstance(exc, OSError):  # the log translates its own; this is for a foreign one
+        return write_error(log.path, exc)
+    if isinstance(exc, RecordWriteError):
+        return RecordWriteError(exc.message)
     return RecordWriteError(f"cannot write the record: {exc.message}")
