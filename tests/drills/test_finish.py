@@ -76,17 +76,17 @@ def buggy_installed(tmp_path: Path) -> Iterator[Path]:
 
 
 def _scenario(way: str) -> str:
+    """The base drill plus this way out."""
+    base = BASE
     extra = EXTRA[way]
     if way == "startup-exception":  # a second service, under `services:`
-        return BASE.replace("faults:", extra.strip("\n") + "\nfaults:", 1)
-    if way == "plugin-exception":
-        return BASE + extra
-    return BASE + extra
+        return base.replace("faults:", extra.strip("\n") + "\nfaults:", 1)
+    return base + extra
 
 
 def _run(
     write_scenario: Callable[[str], Path], tmp_path: Path, way: str
-) -> tuple[Outcome, list[ev.Event], Path]:
+) -> tuple[Outcome, list[ev.Event], Conductor]:
     loaded = load_scenario(write_scenario(_scenario(way)))
     clock = VirtualClock()
     log = create_drill(loaded, tmp_path / "drills", clock.wall())
@@ -107,7 +107,7 @@ def _run(
             helper.cancel()
 
     outcome = asyncio.run(main())
-    return outcome, EventLog(log.drill_dir).read(), log.drill_dir
+    return outcome, EventLog(log.drill_dir).read(), conductor
 
 
 @pytest.mark.parametrize("way", list(EXTRA))
@@ -116,7 +116,8 @@ def test_every_way_out_of_the_run_reverts_stops_and_closes_the_record(
 ) -> None:
     if way == "plugin-exception":
         request.getfixturevalue("buggy_installed")
-    outcome, events, drill_dir = _run(write_scenario, tmp_path, way)
+    outcome, events, conductor = _run(write_scenario, tmp_path, way)
+    drill_dir = conductor.log.drill_dir
 
     end_type, reason = ENDS[way]
     assert isinstance(events[-1], end_type), events[-1]
@@ -140,21 +141,11 @@ def test_every_way_out_of_the_run_reverts_stops_and_closes_the_record(
 def test_a_service_started_before_one_that_fails_to_start_is_stopped(
     write_scenario: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    before = {p.pid for p in _sleepers()}
-    outcome, _, _ = _run(write_scenario, tmp_path, "startup-exception")
+    outcome, _, conductor = _run(write_scenario, tmp_path, "startup-exception")
 
     assert outcome.reason.startswith("could not start: service other: cannot start")
-    assert {p.pid for p in _sleepers()} <= before  # svc came up first, and is gone
-
-
-def _sleepers() -> list[procfs.ProcInfo]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            info = procfs.alive(int(entry.name))
-            if info is not None and "time.sleep(600)" in info.command:
-                found.append(info)
-    return found
+    assert conductor.stopped_services == ["svc"]  # it was running when the finish stopped it
+    assert conductor.services["svc"].pid is None  # exited and reaped
 
 
 def test_a_buggy_plugin_fails_its_own_step_named_and_recorded_and_the_drill_goes_on(
@@ -182,7 +173,7 @@ def test_a_buggy_plugin_fails_its_own_step_named_and_recorded_and_the_drill_goes
 def test_a_revert_that_raises_is_loud_and_the_other_faults_are_still_reverted(
     write_scenario: Callable[[str], Path], tmp_path: Path, buggy_installed: Path
 ) -> None:
-    scenario = BASE + "  - {id: sticky, at: 2m, kind: buggy.revertbug}\n"
+    scenario = _scenario("end") + "  - {id: sticky, at: 2m, kind: buggy.revertbug}\n"
     loaded = load_scenario(write_scenario(scenario))
     clock = VirtualClock()
     log = create_drill(loaded, tmp_path / "drills", clock.wall())
