@@ -30,7 +30,7 @@ from kunren.drills.probing import ProbeRunner
 from kunren.drills.schedule import Step, StepKind, build_schedule
 from kunren.drills.services import ManagedService
 from kunren.errors import KunrenError, RecordWriteError
-from kunren.record.eventlog import EventLog
+from kunren.record.eventlog import EventLog, write_error
 from kunren.record.events import (
     DrillAborted,
     DrillEnded,
@@ -176,7 +176,10 @@ class Conductor:
         Raises ``RevertError`` when a revert failed and ``RecordWriteError`` when the record
         could not be written (after reverting from memory), each saying what to check.
         """
-        self._write_pid()
+        try:
+            self._write_pid()
+        except OSError as exc:  # a full disk before anything started: nothing to undo
+            raise write_error(self.log.drill_dir / PID_FILE, exc) from exc
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.abort, f"{signal.Signals(sig).name} received")
