@@ -136,19 +136,22 @@ def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorde
     assert outstanding_faults(EventLog(drill).read()) == []
 
 
-@pytest.mark.integration
-def test_revert_on_a_full_disk_still_reverts_and_names_what_it_could_not_record(
-    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
-) -> None:
-    scenario = write_scenario(SCENARIO)
+def _killed_with_faults_active(tmp_path: Path, scenario: Path, sleeper: int) -> Path:
     child = Child(
         ["run", str(scenario), "--speed", "60", "--yes", "--no-web", "--no-report"], tmp_path
     )
     child.wait_for(lambda lines: all(any(f"injected {f}" in x for x in lines) for f in FAULTS))
     child.kill(signal.SIGKILL)
     child.finish()
-    drill = _drill_dir(tmp_path / "drills")
     assert wait_state(sleeper, lambda s: s == "T") == "T"  # the dead conductor left it frozen
+    return _drill_dir(tmp_path / "drills")
+
+
+@pytest.mark.integration
+def test_revert_on_a_full_disk_still_reverts_and_names_what_it_could_not_record(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
+) -> None:
+    drill = _killed_with_faults_active(tmp_path, write_scenario(SCENARIO), sleeper)
     full = os.path.getsize(drill / EVENTS_FILE)
 
     done = run_limited(["revert", str(drill)], tmp_path, full)
@@ -165,6 +168,29 @@ def test_revert_on_a_full_disk_still_reverts_and_names_what_it_could_not_record(
     assert error[1].startswith("Everything was reverted; run `kunren revert` again")
     _assert_all_undone(tmp_path, sleeper, drill)
     assert os.path.getsize(drill / EVENTS_FILE) == full  # nothing half-written
+
+
+@pytest.mark.integration
+def test_revert_reverts_even_when_a_torn_tail_cannot_be_set_aside_on_a_full_disk(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
+) -> None:
+    drill = _killed_with_faults_active(tmp_path, write_scenario(SCENARIO), sleeper)
+    with open(drill / EVENTS_FILE, "ab") as log:
+        log.write(b'{"seq": 999, "type": "milest')  # what a writer killed mid-line leaves
+    before = (drill / EVENTS_FILE).read_bytes()
+
+    done = run_limited(["revert", str(drill)], tmp_path, 8)  # not even events.torn fits
+
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    out = done.stdout.splitlines()
+    assert out[0].startswith("Torn line ") and out[0].endswith(
+        " could not be set aside (the disk is full)."
+    )
+    assert sorted(out[1:3]) == ["reverted flag", "reverted freeze"]
+    assert "torn last line" in done.stderr
+    _assert_all_undone(tmp_path, sleeper, drill)
+    assert (drill / EVENTS_FILE).read_bytes() == before  # the torn bytes were not lost
 
 
 @pytest.mark.integration
