@@ -5,9 +5,9 @@ A torn last line is set aside first and noted in the log. Services the dead cond
 are stopped if they survived (their pids are in ``service.started``). Revert undoes before it
 records and reads what it can: on a damaged record it reverts every fault whose lines it can
 read and names the lines it could not; on a full disk it still reverts, and reports what it
-could not record. Resume then continues at
-the drill time the drill would have reached had the conductor not stopped (the last event's
-time for a virtual-clock drill), re-injecting a reversible fault whose window is still open.
+could not record. Resume then continues at the drill time the drill would have reached had the
+conductor not stopped (the last event's time for a virtual-clock drill), re-injecting a
+reversible fault whose window is still open.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from kunren.drills.conductor import PID_FILE
 from kunren.drills.faults import Outstanding, make_injector, outstanding_faults, revert_with
 from kunren.drills.schedule import StepKind, build_schedule
 from kunren.drills.services import stop_orphan
-from kunren.errors import KunrenError, RecordWriteError, RevertError, UsageError
+from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
 from kunren.injectors.requests import request_for_key
 from kunren.record.attach import attached_clock
 from kunren.record.eventlog import BadLine, EventLog, read_readable
@@ -126,7 +126,7 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
         report.torn_line = torn.line
         try:
             log.repair_torn_tail()
-        except OSError:
+        except (OSError, EventLogError):  # a full disk, or a bad line before the torn one
             report.torn_kept = True  # appends will fail and be reported; reverts go on
     events = readable.events
     recorder = GuardedRecorder(log, recovery_clock(events))
