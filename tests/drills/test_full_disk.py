@@ -185,7 +185,7 @@ def test_revert_reverts_even_when_a_torn_tail_cannot_be_set_aside_on_a_full_disk
     assert "Traceback" not in done.stderr
     out = done.stdout.splitlines()
     assert out[0].startswith("Torn line ") and out[0].endswith(
-        " could not be set aside; it stays in events.jsonl."
+        " could not be set aside; it stays in the log."
     )
     assert sorted(out[1:3]) == ["reverted flag", "reverted freeze"]
     assert "torn last line" in done.stderr

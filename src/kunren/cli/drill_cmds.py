@@ -221,7 +221,7 @@ def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> No
 def _print_revert(report: Any) -> None:
     """What was undone on stdout; what may be left broken or unrecorded as the error (4, 5)."""
     if report.torn_line is not None and report.torn_kept:
-        click.echo(f"Torn line {report.torn_line} could not be set aside; it stays in events.jsonl.")
+        click.echo(f"Torn line {report.torn_line} could not be set aside; it stays in the log.")
     elif report.torn_line is not None:
         click.echo(f"Torn line {report.torn_line} set aside in events.torn.")
     for key in report.reverted:
