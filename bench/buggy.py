@@ -23,9 +23,10 @@ DIST = "kunren-buggy"
 MODULE = '''
 """Plugins with the bugs third-party code has: they raise what kunren never raises."""
 
+import asyncio
 from pathlib import Path
 
-from kunren.injectors.base import Injected, Injector
+from kunren.injectors.base import Injected, Injector, Planned
 from kunren.probes.base import Probe, ProbeResult
 
 
@@ -61,6 +62,28 @@ class RevertBugFault(Injector):
         raise OSError("close bug")
 
 
+class HangingFault(Injector):
+    """Acts (writes a marker in the drill folder), then never returns: cancelled mid-inject."""
+
+    reversible = True
+
+    @property
+    def _path(self) -> Path:
+        return Path(self.ctx.drill_dir or ".") / "hanging.marker"
+
+    async def plan(self) -> Planned:
+        return Planned([str(self._path)], undo="remove it", revert={"path": str(self._path)})
+
+    async def inject(self) -> Injected:
+        self._path.write_text("acted")
+        await asyncio.Event().wait()
+        raise AssertionError("never")
+
+    async def revert(self, handle: dict[str, object]) -> str:
+        Path(str(handle["path"])).unlink(missing_ok=True)
+        return "removed"
+
+
 class RuntimeErrorProbe(Probe):
     async def check(self) -> ProbeResult:
         raise RuntimeError("probe exploded")
@@ -74,6 +97,7 @@ buggy.brokenimport = kunren_buggy_broken:Anything
 buggy.valueerror = kunren_buggy:ValueErrorFault
 buggy.setupbug = kunren_buggy:SetupBugFault
 buggy.revertbug = kunren_buggy:RevertBugFault
+buggy.hanging = kunren_buggy:HangingFault
 
 [kunren.probes]
 buggy.runtimeerror = kunren_buggy:RuntimeErrorProbe

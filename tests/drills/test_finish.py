@@ -192,3 +192,31 @@ def test_a_revert_that_raises_is_loud_and_the_other_faults_are_still_reverted(
     notes = [e.text for e in events if isinstance(e, ev.Note)]
     assert any("closing sticky failed" in n and "OSError: close bug" in n for n in notes)
     assert isinstance(events[-1], ev.DrillEnded)
+
+
+def test_a_run_cancelled_while_a_plugin_is_mid_inject_reverts_what_it_planned(
+    write_scenario: Callable[[str], Path], tmp_path: Path, buggy_installed: Path
+) -> None:
+    scenario = _scenario("end") + "  - {id: stuck, at: 2m, kind: buggy.hanging}\n"
+    loaded = load_scenario(write_scenario(scenario))
+    clock = VirtualClock()
+    log = create_drill(loaded, tmp_path / "drills", clock.wall())
+    conductor = Conductor(loaded, log, clock, ConductorOptions(drill_id="x", clock_kind="virtual"))
+    marker = log.drill_dir / "hanging.marker"
+
+    async def main() -> Outcome:
+        running = asyncio.create_task(conductor.run())
+        for _ in range(2000):  # poll until the plugin has acted (bounded: about 20 s)
+            if marker.exists() or running.done():
+                break
+            await asyncio.sleep(0.01)
+        running.cancel()
+        return await running
+
+    outcome = asyncio.run(main())
+
+    assert outcome.reason == "cancelled"
+    assert not marker.exists()  # undone from its planned handle, though inject never returned
+    events = log.read()
+    assert [e.fault for e in events if isinstance(e, ev.FaultReverted)] == ["stuck", "m1"]
+    assert isinstance(events[-1], ev.DrillAborted)

@@ -15,6 +15,7 @@ finish path can undo it from memory.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -131,9 +132,11 @@ class FaultManager:
             )
             try:
                 injected = await call(ref, "inject", injector.inject)
-            except KunrenError as exc:
+            except (KunrenError, asyncio.CancelledError) as exc:
                 if planned.revert is not None:  # it may have half-acted: undo what can be
                     self.active[key] = ActiveFault(key, injector, planned.revert)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise  # the run is being cancelled: the finish path reverts it
                 self.record(FaultFailed(fault=key, error=str(exc)))
                 return None
             if injected.revert is not None:  # known before it is recorded: undone from memory
