@@ -9,11 +9,14 @@ in this process appends notes to the same log meanwhile, as ``kunren mark`` woul
 
 A kill moment is drawn from a seeded generator: after the k-th acknowledged console line, plus
 a random fraction of a second, so kills land both on and between events. After every kill
-``kunren revert`` must succeed and leave no marker, no frozen sleeper and no service; the drill
-then resumes (and may be killed again). At the end every acknowledged event (console line or
-second-writer append) must be in the record exactly once, unchanged, every injected fault
-reverted, and no step repeated. Used by ``tests/hardening/test_crash_campaign.py`` and by the
-benchmark (``python -m bench --only campaign``), which runs more kills.
+``kunren revert`` must succeed and leave no marker, no frozen sleeper and no service (half of
+the time the first ``kunren revert`` is itself SIGKILLed at a random moment, and the next one
+must finish its work); the drill then resumes (and may be killed again). At the end every
+acknowledged event (console line or second-writer append) must be in the record exactly once,
+unchanged, every injected fault reverted, and no step repeated. Used by
+``tests/hardening/test_crash_campaign.py`` and by the benchmark (``python -m bench --only
+campaign``), which runs more kills. The full-disk and buggy-plugin trials are in
+``bench.trials``.
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ class Outcome:
     kills: int = 0
     drills: int = 0
     acknowledged: int = 0
+    revert_kills: int = 0  # `kunren revert` processes SIGKILLed while they ran
+    left_injected: int = 0  # a marker left, or the sleeper left frozen, when none may be
+    lost: int = 0  # acknowledged events missing from the record
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -149,6 +155,9 @@ class Drill:
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     kills: int = 0
+    revert_kills: int = 0
+    left_injected: int = 0
+    lost: int = 0
 
     def fail(self, message: str) -> None:
         self.problems.append(f"{self.folder.name}: {message}")
@@ -177,6 +186,9 @@ def run_campaign(
             with lock:
                 outcome.kills += drill.kills
                 outcome.acknowledged += len(drill.acked) + len(drill.notes)
+                outcome.revert_kills += drill.revert_kills
+                outcome.left_injected += drill.left_injected
+                outcome.lost += drill.lost
                 outcome.problems += drill.problems
 
     with ThreadPoolExecutor(parallel) as pool:
@@ -263,6 +275,8 @@ def _phase(drill: Drill, args: list[str], kill: bool, sleeper: int) -> None:
 
 def _revert_and_check(drill: Drill, sleeper: int) -> None:
     folder = _drill_dir(drill.folder)
+    if drill.rng.random() < 0.5:
+        _kill_a_revert(drill, folder)
     done = subprocess.run(
         [*KUNREN, "revert", str(folder)],
         cwd=drill.folder,
@@ -277,13 +291,31 @@ def _revert_and_check(drill: Drill, sleeper: int) -> None:
     check_acknowledged(drill, EventLog(folder).read(), "after revert")
 
 
+def _kill_a_revert(drill: Drill, folder: Path) -> None:
+    """Start ``kunren revert`` and SIGKILL it at a random moment (start-up to mid-revert)."""
+    proc = subprocess.Popen(
+        [*KUNREN, "revert", str(folder)],
+        cwd=drill.folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        proc.wait(drill.rng.uniform(0.2, 1.2))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        drill.revert_kills += 1
+    proc.wait(10)
+
+
 def check_environment(drill: Drill, sleeper: int, folder: Path, when: str) -> None:
     for marker in MARKERS:
         if (drill.folder / f"{marker}.marker").exists():
             drill.fail(f"{when}: {marker}.marker is still there")
+            drill.left_injected += 1
     info = procfs.read(sleeper)
     if info is None or info.state == "T":
         drill.fail(f"{when}: the sleeper is {'gone' if info is None else 'still frozen'}")
+        drill.left_injected += 1
     for event in EventLog(folder).read():
         if isinstance(event, ServiceStarted) and _still_running(event):
             drill.fail(f"{when}: service {event.name} (pid {event.pid}) still runs")
@@ -307,6 +339,7 @@ def check_acknowledged(drill: Drill, events: list[Event], when: str) -> None:
         event = by_seq.get(seq)
         if event is None:
             drill.fail(f"{when}: acknowledged event #{seq} is missing ({shown})")
+            drill.lost += 1
         elif not shown.startswith(console_line(event)):
             drill.fail(f"{when}: #{seq} changed: acknowledged {shown!r}, recorded {event!r}")
     notes = Counter(e.text for e in events if isinstance(e, Note))
@@ -343,14 +376,18 @@ def _final_checks(drill: Drill, sleeper: int) -> None:
 
 
 def run(quick: bool) -> list[Row]:
-    """The benchmark's view: more kills than the test, same promises."""
+    """The benchmark's view: more kills than the test, same promises; then the other trials."""
+    from bench.trials import trial_rows
+
     kills = 6 if quick else 40
     with scratch("campaign-") as folder:
         outcome = run_campaign(folder, kills=kills, seed=20261128, parallel=3)
     clean = not outcome.problems
     summary = (
-        f"{outcome.kills} kills over {outcome.drills} drills in {outcome.seconds:.0f} s; "
-        f"{outcome.acknowledged} acknowledged events checked"
+        f"{outcome.kills} kills over {outcome.drills} drills in {outcome.seconds:.0f} s "
+        f"({outcome.revert_kills} of the `kunren revert`s after them SIGKILLed too); "
+        f"{outcome.acknowledged} acknowledged events checked; faults left injected: "
+        f"{outcome.left_injected}; acknowledged events lost: {outcome.lost}"
     )
     return [
         Row(
@@ -363,5 +400,6 @@ def run(quick: bool) -> list[Row]:
             [summary, *outcome.problems[:10]],
             holds=clean,
             expect="none lost, none left injected",
-        )
+        ),
+        *trial_rows(quick),
     ]

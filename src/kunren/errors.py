@@ -12,6 +12,8 @@ does. Foreign exceptions (botocore, OSError, yaml) are translated where they ent
     ├── PluginError             exit 2   a plugin is missing or its extra is not installed
     ├── NotAvailableError       exit 1   a registered kind whose behaviour is not built yet
     ├── EventLogError           exit 1   the event log is damaged or locked
+    │   └── RecordWriteError    exit 5   the record could not be written (disk full, I/O error);
+    │                                    what was active was reverted from memory
     ├── InjectionError          exit 1   an injector failed to act
     ├── ObjectivesMissed        exit 3   --check / --fail-under: objectives missed
     └── RevertError             exit 4   a revert failed: the environment may be left broken
@@ -96,6 +98,16 @@ class NotAvailableError(KunrenError):
 
 class EventLogError(KunrenError):
     pass
+
+
+class RecordWriteError(EventLogError):
+    """The record cannot be written (ENOSPC, EIO, EFBIG): the drill stops, reverts from memory.
+
+    Its own exit code, so a script can tell "the disk is full, the record is incomplete" from
+    every other failure: the message says what was reverted and what was not recorded.
+    """
+
+    exit_code = 5
 
 
 class InjectionError(KunrenError):

@@ -159,6 +159,10 @@ def load(group: Group[PluginT], name: str) -> type[PluginT]:
         found = points[name].load()
     except (ImportError, AttributeError) as exc:  # AttributeError: the class is not there
         raise PluginError(f"{group.noun} {name!r} failed to load: {exc}") from exc
+    except Exception as exc:  # its module raised on import: foreign code, translated here
+        raise PluginError(
+            f"{group.noun} {name!r} failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
     if not (isinstance(found, type) and issubclass(found, group.base)):
         raise PluginError(
             f"{group.noun} {name!r} ({points[name].value}) is not a {group.base_name} subclass"

@@ -31,7 +31,7 @@ faults:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("how", ["sigint", "abort-command"])
+@pytest.mark.parametrize("how", ["sigint", "sigterm", "abort-command"])
 def test_abort_reverts_faults_and_stops_services(
     tmp_path: Path, write_scenario: Callable[[str], Path], how: str
 ) -> None:
@@ -43,6 +43,8 @@ def test_abort_reverts_faults_and_stops_services(
         (drill,) = list((tmp_path / "drills").iterdir())
         if how == "sigint":
             child.kill(signal.SIGINT)
+        elif how == "sigterm":
+            child.kill(signal.SIGTERM)
         else:
             aborted = run(["abort", str(drill)], cwd=tmp_path, timeout=60)
             assert aborted.returncode == 0, aborted.stderr

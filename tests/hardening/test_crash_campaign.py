@@ -1,7 +1,9 @@
-"""The conductor SIGKILLed at 20 random (seeded) moments across drills, then revert and resume.
+"""The conductor SIGKILLed at 20 random (seeded) moments across drills, then revert and resume;
+disks that fill up mid-drill; buggy third-party plugins.
 
-The campaign itself lives in ``bench.campaign`` (the benchmark runs it with more kills); here it
-runs bounded, and the checks it relies on are shown to notice each kind of broken promise.
+The campaign itself lives in ``bench.campaign`` and ``bench.trials`` (the benchmark runs them
+with more trials); here it runs bounded, and the checks it relies on are shown to notice each
+kind of broken promise.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bench.campaign import (
     check_environment,
     run_campaign,
 )
+from bench.trials import run_disk_trials, run_plugin_trials
 
 from kunren.record.eventlog import EventLog
 from kunren.record.events import Note
@@ -35,7 +38,30 @@ def test_twenty_kills_lose_no_acknowledged_event_and_leave_no_fault_behind(
 
     assert outcome.problems == []
     assert outcome.kills >= 20
+    assert outcome.revert_kills >= 1  # some reverts were killed too, and the next one finished
+    assert (outcome.left_injected, outcome.lost) == (0, 0)
     assert outcome.acknowledged >= 20 * 5  # console lines and second-writer notes checked
+
+
+@pytest.mark.integration
+def test_disks_that_fill_up_mid_drill_leave_no_fault_and_lose_no_acknowledged_event(
+    tmp_path: Path,
+) -> None:
+    trials = run_disk_trials(tmp_path, trials=6, seed=20261201)
+
+    assert trials.problems == []
+    assert (trials.left_injected, trials.lost) == (0, 0)
+    assert trials.record_lost >= 3  # most caps land inside the drill (exit 5)
+    assert trials.unrecorded >= trials.record_lost  # each said what it could not record
+    assert trials.acknowledged >= 6 * 3
+
+
+@pytest.mark.integration
+def test_buggy_plugins_fail_their_own_steps_and_leave_no_fault(tmp_path: Path) -> None:
+    trials = run_plugin_trials(tmp_path, trials=2, seed=20261201)
+
+    assert trials.problems == []
+    assert (trials.trials, trials.left_injected, trials.lost) == (2, 0, 0)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kunren.errors import EventLogError
-from kunren.record.eventlog import EVENTS_FILE, TORN_FILE, EventLog, read_record
+from kunren.record.eventlog import EVENTS_FILE, TORN_FILE, EventLog, read_readable, read_record
 from kunren.record.events import DrillStarted, Event, Note
 
 PER_WRITER = 1500
@@ -203,3 +203,63 @@ def test_events_read_back_as_the_typed_events_that_were_written(tmp_path: Path) 
     (read_back,) = [e for e in log.read() if e.seq == written.seq]
     assert read_back == written
     assert isinstance(read_back, Note)
+
+
+def test_a_log_that_sets_aside_torn_tails_notes_it_and_appends_under_the_same_lock(
+    tmp_path: Path,
+) -> None:
+    log = _new_log(tmp_path)
+    _crash_mid_line(log)
+    live = EventLog(log.drill_dir, set_aside_torn=True)  # the live conductor's log
+
+    written = live.append(Note(text="the drill goes on", at=5.0, wall="w"))
+
+    assert written.seq == 3 and isinstance(written, Note)
+    assert written.text == "the drill goes on"
+    events = log.read()
+    assert [e.seq for e in events] == [1, 2, 3]
+    note = events[1]
+    assert isinstance(note, Note)
+    assert note.text == (
+        "line 2 was torn by a writer that stopped mid-write (never acknowledged); "
+        "set aside in events.torn"
+    )
+    assert (note.at, note.wall) == (5.0, "w")
+    assert (
+        log.drill_dir / TORN_FILE
+    ).read_bytes() == b'{"seq": 4, "type": "note", "text": "half a li\n'
+    assert [t.line for t in live.set_aside] == [2]
+
+
+def test_a_bad_last_complete_line_is_named_by_its_number_when_appending(tmp_path: Path) -> None:
+    log = _new_log(tmp_path)
+    log.append(Note(text="one"))
+    with open(log.path, "ab") as out:
+        out.write(b'{"seq": oops}\n')
+
+    with pytest.raises(EventLogError) as caught:
+        EventLog(log.drill_dir).append(Note(text="two"))
+
+    assert str(caught.value) == (
+        f"{log.path}:3: the last complete line is not a valid event; nothing can be appended "
+        "after it (`kunren revert` still reads the rest)"
+    )
+
+
+def test_read_readable_keeps_every_good_line_and_names_each_bad_one(tmp_path: Path) -> None:
+    log = _new_log(tmp_path)
+    for text in ("one", "two", "three"):
+        log.append(Note(text=text))
+    lines = log.path.read_bytes().split(b"\n")
+    lines[1] = b"garbage"
+    lines[3] = lines[0]  # seq 1 again, after seq 3
+    log.path.write_bytes(b"\n".join(lines) + b'{"seq": 9')
+
+    readable = read_readable(log.path)
+
+    assert [e.seq for e in readable.events] == [1, 3]
+    assert [(b.line, b.problem.split(":")[0]) for b in readable.bad] == [
+        (2, "not a valid event"),
+        (4, "seq 1 does not follow 3"),
+    ]
+    assert readable.torn is not None and readable.torn.line == 5

@@ -35,7 +35,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     \b
     Exit codes: 0 ok, 1 error, 2 bad input or usage, 3 objectives missed (--check),
-    4 a revert failed (the environment may be left broken).
+    4 a revert failed (the environment may be left broken), 5 the record could not be
+    written (disk full: faults were reverted from memory; stderr says what is missing).
     """
     ctx.obj = Options(debug=debug)
 

@@ -273,9 +273,10 @@ def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> No
 
 
 def _print_revert(report: Any) -> None:
-    from kunren.errors import RevertError
-
-    if report.torn_line is not None:
+    """What was undone on stdout; what may be left broken or unrecorded as the error (4, 5)."""
+    if report.torn_line is not None and report.torn_kept:
+        click.echo(f"Torn line {report.torn_line} could not be set aside; it stays in the log.")
+    elif report.torn_line is not None:
         click.echo(f"Torn line {report.torn_line} set aside in events.torn.")
     for key in report.reverted:
         click.echo(f"reverted {key}")
@@ -283,8 +284,9 @@ def _print_revert(report: Any) -> None:
         click.echo(f"stopped service {name}")
     if not report.reverted and not report.failed:
         click.echo("Nothing left to revert.")
-    if report.failed:
-        raise RevertError("revert failed for " + ", ".join(report.failed) + ": check them by hand")
+    problem = report.problem()
+    if problem is not None:
+        raise problem
 
 
 @click.command()

@@ -5,19 +5,26 @@ simulated people, the drill end) at its drill time, runs the probes, holds the s
 conditions, serves the participant page when asked, and at the end (or on abort) reverts every
 fault still active, stops load and services, and records how the drill ended. Each concern
 lives in its own module (faults, probing, services, schedule); this one only orchestrates.
+
+Whatever ends the run, the finish path (``kunren.drills.finish``) undoes what was brought up;
+plugin code is called only through ``kunren.drills.seam``; and the record is written through a
+``GuardedRecorder``, so a disk that fills up stops the drill and everything is still reverted
+from memory, with the user told what the record is missing (exit code 5).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, assert_never
 
-from kunren.drills.faults import FaultManager
+from kunren.drills.faults import FaultManager, note
+from kunren.drills.finish import FinishPath, finish_error
 from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
 from kunren.drills.schedule import (
@@ -34,8 +41,8 @@ from kunren.drills.schedule import (
     producing,
 )
 from kunren.drills.services import ManagedService
-from kunren.errors import KunrenError, RevertError
-from kunren.record.eventlog import EventLog
+from kunren.errors import KunrenError, RecordWriteError
+from kunren.record.eventlog import EventLog, write_error
 from kunren.record.events import (
     DrillAborted,
     DrillEnded,
@@ -49,6 +56,7 @@ from kunren.record.events import (
     ServiceStarted,
     ServiceStopped,
 )
+from kunren.record.guarded import GuardedRecorder
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock, ClockKind
 from kunren.runtime.context import drill_context
@@ -81,6 +89,7 @@ class Outcome:
     status: str  # ended | aborted
     reason: str
     revert_failures: list[str] = field(default_factory=list)
+    finish_failures: list[str] = field(default_factory=list)  # undo steps that raised
 
 
 class Conductor:
@@ -99,8 +108,11 @@ class Conductor:
         self.options = options
         self.observer = observer
         # Everything recorded during the drill, whoever records it (participant page, notices),
-        # goes through this recorder, so the console and the milestone list see it all.
-        self.recorder = Recorder(log, clock, self._observe)
+        # goes through this recorder, so the console and the milestone list see it all. A
+        # write that fails aborts the drill; the finish path then reverts from memory.
+        log.set_aside_torn = True  # a torn tail another writer left must not stop the drill
+        self.guard = GuardedRecorder(log, clock, self._observe, self._record_lost)
+        self.recorder: Recorder = self.guard
         self.services: dict[str, ManagedService] = {}
         self.ctx = drill_context(
             loaded,
@@ -120,6 +132,8 @@ class Conductor:
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._recording = False  # drill.started (or resumed) is recorded
+        self.stopped_services: list[str] = []
 
     # ------------------------------------------------------------------ recording
 
@@ -133,6 +147,9 @@ class Conductor:
     def _observe(self, written: Event) -> None:
         if self.observer is not None:
             self.observer(written, self)
+
+    def _record_lost(self, error: RecordWriteError) -> None:
+        self.abort(f"the record cannot be written: {error.message}")
 
     # ------------------------------------------------------------------ control
 
@@ -176,8 +193,15 @@ class Conductor:
     # ------------------------------------------------------------------ the run
 
     async def run(self) -> Outcome:
-        """Run the drill to its end or abort; raises RevertError when a revert failed."""
-        self._write_pid()
+        """Run the drill to its end or abort.
+
+        Raises ``RevertError`` when a revert failed and ``RecordWriteError`` when the record
+        could not be written (after reverting from memory), each saying what to check.
+        """
+        try:
+            self._write_pid()
+        except OSError as exc:  # a full disk before anything started: nothing to undo
+            raise write_error(self.log.drill_dir / PID_FILE, exc) from exc
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.abort, f"{signal.Signals(sig).name} received")
@@ -187,54 +211,107 @@ class Conductor:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
             self._remove_pid()
-        if outcome.revert_failures:
-            raise RevertError(
-                "revert failed for "
-                + ", ".join(outcome.revert_failures)
-                + f": the environment may be left broken; see {self.log.path}"
-            )
+        self._raise_for(outcome)
         return outcome
 
+    def _raise_for(self, outcome: Outcome) -> None:
+        error = finish_error(
+            outcome.revert_failures,
+            self.guard,
+            self.faults.reverts,
+            self.stopped_services,
+            self.log.drill_dir,
+        )
+        if error is not None:
+            raise error
+
     async def _run(self) -> Outcome:
+        """Bring the drill up, run its steps, and leave through the finish path, always."""
         start = self.options.resume_at or 0.0
         self.faults.build()
         self.probes.build()
-        try:
-            await self._start_intake()  # monitoring may post while services start
-            started = await self._start_services()
-            await self.load.start()
-        except KunrenError as exc:
-            # Nothing was injected yet: record a drill that ended as it began, and why.
-            await self.load.stop()
-            await self._stop_services(record=False)
-            self.clock.rezero()
-            self._record_start()
-            self.record(DrillAborted(reason=f"could not start: {exc}"))
-            await self._stop_intake()
-            return Outcome("aborted", f"could not start: {exc}")
-        try:
-            self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
-            self._record_start()
-            if self.intake is not None:
-                self.intake.release()  # alerts held until now, at their arrival times
-            for event in started:
-                self.record(event)
-            due = pending_steps(self.schedule, self.options.done_keys, start)
-            if not any(isinstance(step, LoadStep) and step.at <= start for step in due):
-                # the stage in effect was fired before the crash: the new load starts from it
-                await self.load.resume_stage(self.options.resume_at)
-            await self.faults.setup_all()
-            await self._start_web()
-            self._tasks = self.probes.tasks(start, self.scenario.duration)
-            self._tasks += self.load.tasks(self.scenario.duration)
-            await self._run_steps(due)
-        except KunrenError as exc:
-            self.abort(f"error: {exc}")
-        except asyncio.CancelledError:
-            self.abort("cancelled")
-        return await self._finish()
+        could_not_start: str | None = None
+        async with FinishPath() as finish:
+            try:
+                started = await self._bring_up(finish)
+            except Exception as exc:  # startup failed: nothing was injected yet
+                could_not_start = _reason(exc)
+            else:
+                try:
+                    due = await self._begin(finish, start, started)
+                    await self._run_steps(due)
+                except KunrenError as exc:
+                    self.abort(f"error: {exc}")
+                except asyncio.CancelledError:
+                    self.abort("cancelled")
+                except Exception as exc:  # our own bug must still leave through the finish
+                    self.abort(f"error: {_reason(exc)}")
+            self.next_step = None
+        return self._close_record(finish, could_not_start)
+
+    async def _bring_up(self, finish: FinishPath) -> list[ServiceStarted]:
+        """The intake, services and load, each undo pushed as soon as it is up."""
+        finish.push("stopping the alert intake", self._stop_intake)
+        await self._start_intake()  # monitoring may post while services start
+        started = await self._start_services(finish)
+        finish.push("stopping load", self.load.stop)
+        await self.load.start()
+        return started
+
+    async def _begin(
+        self, finish: FinishPath, start: float, started: list[ServiceStarted]
+    ) -> list[Step]:
+        """Drill time 0 (or the resume time), then everything that runs beside the steps;
+        returns the steps still due."""
+        self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
+        self._record_start()
+        if self.intake is not None:
+            self.intake.release()  # alerts held until now, at their arrival times
+        for event in started:
+            self.record(event)
+        due = pending_steps(self.schedule, self.options.done_keys, start)
+        if not any(isinstance(step, LoadStep) and step.at <= start for step in due):
+            # the stage in effect was fired before the crash: the new load starts from it
+            await self.load.resume_stage(self.options.resume_at)
+        finish.push("closing probes", self.probes.close)
+        finish.push("closing injectors", self.faults.close_all)
+        finish.push("reverting faults", self.faults.revert_all)
+        await self.faults.setup_all()
+        finish.push("stopping the page", self._stop_web)
+        await self._start_web()
+        finish.push("stopping background tasks", self._cancel_tasks)
+        self._tasks = self.probes.tasks(start, self.scenario.duration)
+        self._tasks += self.load.tasks(self.scenario.duration)
+        return due
+
+    def _close_record(self, finish: FinishPath, could_not_start: str | None) -> Outcome:
+        """The last event: how the drill ended (kept aside if the record cannot be written)."""
+        failures = list(self.faults.reverts.failed)
+        if could_not_start is not None:
+            reason = f"could not start: {could_not_start}"
+            if not self._recording:  # a drill that ended as it began, and why
+                with contextlib.suppress(KunrenError):
+                    self.clock.rezero()
+                    self._record_start()
+            note(self.record, DrillAborted(reason=reason))
+            return Outcome("aborted", reason, failures, finish.failures)
+        for failure in finish.failures:
+            note(self.record, Note(text=f"finishing the drill: {failure}"))
+        if self._abort_reason is not None:
+            note(self.record, DrillAborted(reason=self._abort_reason))
+            return Outcome("aborted", self._abort_reason, failures, finish.failures)
+        note(self.record, DrillEnded())
+        return Outcome("ended", "duration reached", failures, finish.failures)
+
+    async def _cancel_tasks(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     def _record_start(self) -> None:
+        self._recording = True
         if self.options.resume_at is None:
             self.record(
                 DrillStarted(
@@ -308,25 +385,26 @@ class Conductor:
 
     # ------------------------------------------------------------------ services
 
-    async def _start_services(self) -> list[ServiceStarted]:
+    async def _start_services(self, finish: FinishPath) -> list[ServiceStarted]:
         """Start every service and wait until ready; recorded once the drill has started."""
         started = []
         for name, spec in self.scenario.services.items():
             service = ManagedService(name, spec, self.loaded.dir, self.log.drill_dir / "services")
             self.services[name] = service  # plugins see it through ctx.services
+            finish.push(f"stopping service {name}", functools.partial(self._stop_service, service))
             with self.clock.busy():
                 pid = await service.start()
             started.append(ServiceStarted(name=name, pid=pid, command=service.command))
         return started
 
-    async def _stop_services(self, record: bool = True) -> None:
-        for name, service in reversed(list(self.services.items())):
-            if service.pid is None:
-                continue
-            with self.clock.busy():
-                await service.stop()
-            if record:
-                self.record(ServiceStopped(name=name))
+    async def _stop_service(self, service: ManagedService) -> None:
+        if service.pid is None:
+            return
+        with self.clock.busy():
+            await service.stop()
+        self.stopped_services.append(service.name)
+        if self._recording:
+            note(self.record, ServiceStopped(name=service.name))
 
     # ------------------------------------------------------------------ web
 
@@ -377,28 +455,6 @@ class Conductor:
             intake, self.intake = self.intake, None
             await intake.stop()
 
-    # ------------------------------------------------------------------ the end
-
-    async def _finish(self) -> Outcome:
-        self.next_step = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, KunrenError):
-                await task
-        failures = await self.faults.revert_all()
-        await self.load.stop()
-        await self._stop_web()
-        await self._stop_intake()
-        await self.probes.close()
-        await self.faults.close_all()
-        await self._stop_services()
-        if self._abort_reason is not None:
-            self.record(DrillAborted(reason=self._abort_reason))
-            return Outcome("aborted", self._abort_reason, failures)
-        self.record(DrillEnded())
-        return Outcome("ended", "duration reached", failures)
-
     # ------------------------------------------------------------------ pid file
 
     def _write_pid(self) -> None:
@@ -407,3 +463,7 @@ class Conductor:
     def _remove_pid(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             (self.log.drill_dir / PID_FILE).unlink()
+
+
+def _reason(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, KunrenError) else f"{type(exc).__name__}: {exc}"

@@ -5,17 +5,25 @@ advance) is on disk before an injector acts, and ``fault.injected`` (actual targ
 revert handle) right after. Whatever the log shows injected and not reverted can therefore be
 undone later by a new process: at drill end, on abort, or by ``kunren revert`` after a crash.
 Runbooks run from the participant page go through the same path, keyed ``runbook:<id>``.
+
+Every call into an injector goes through ``kunren.drills.seam``: whatever it raises is recorded
+as ``fault.failed`` naming the plugin, and the other faults carry on. Undoing comes before
+recording: a revert happens even when its ``fault.reverting`` cannot be written (a full disk),
+and a fault that acted is remembered as active before ``fault.injected`` is written, so the
+finish path can undo it from memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import JsonValue
 
 from kunren import plugins
-from kunren.errors import KunrenError
+from kunren.drills.seam import PluginRef, call, call_sync
+from kunren.errors import EventLogError, KunrenError
 from kunren.injectors.base import INJECTORS, AnyInjector, FaultRequest, Handle, Injected
 from kunren.injectors.requests import RUNBOOK_PREFIX, request_for_fault, request_for_runbook
 from kunren.record.events import (
@@ -42,7 +50,22 @@ class ActiveFault:
 
 
 def make_injector(ctx: DrillContext, request: FaultRequest) -> AnyInjector:
-    return plugins.require(INJECTORS, request.kind)(ctx, request)
+    ref = PluginRef(INJECTORS.name, request.kind)
+    cls = call_sync(ref, "loading", lambda: plugins.require(INJECTORS, request.kind))
+    injector: AnyInjector = call_sync(ref, "construction", lambda: cls(ctx, request))
+    return injector
+
+
+def ref_of(injector: AnyInjector) -> PluginRef:
+    return PluginRef(INJECTORS.name, injector.request.kind)
+
+
+@dataclass
+class Reverts:
+    """What this process undid and failed to undo, for the user's summary at the end."""
+
+    reverted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 class FaultManager:
@@ -53,6 +76,8 @@ class FaultManager:
         self.record = record
         self.injectors: dict[str, AnyInjector] = {}
         self.active: dict[str, ActiveFault] = {}
+        self.broken: dict[str, str] = {}  # fault key -> why its setup failed
+        self.reverts = Reverts()
 
     def build(self) -> None:
         """Construct every fault's injector up front: a missing plugin fails before start."""
@@ -66,17 +91,26 @@ class FaultManager:
         return self.injectors[key]
 
     async def setup_all(self) -> None:
-        for injector in self.injectors.values():
-            await injector.setup()
+        """Each injector's setup; one that fails is recorded and its fault is not injected."""
+        for key, injector in self.injectors.items():
+            try:
+                await call(ref_of(injector), "setup", injector.setup)
+            except KunrenError as exc:
+                self.broken[key] = str(exc)
+                self.record(FaultFailed(fault=key, error=f"setup failed: {exc}"))
 
     async def inject(
         self, key: str, until: float | None = None, runbook: str | None = None
     ) -> Injected | None:
         injector = self.injectors[key]
         request = injector.request
+        if key in self.broken:
+            self.record(FaultFailed(fault=key, error=f"not injected: {self.broken[key]}"))
+            return None
+        ref = ref_of(injector)
         with self.ctx.clock.busy():
             try:
-                planned = await injector.plan()
+                planned = await call(ref, "plan", injector.plan)
             except KunrenError as exc:
                 self.record(FaultFailed(fault=key, error=f"planning failed: {exc}"))
                 return None
@@ -92,12 +126,16 @@ class FaultManager:
                 )
             )
             try:
-                injected = await injector.inject()
-            except KunrenError as exc:
-                self.record(FaultFailed(fault=key, error=str(exc)))
+                injected = await call(ref, "inject", injector.inject)
+            except (KunrenError, asyncio.CancelledError) as exc:
                 if planned.revert is not None:  # it may have half-acted: undo what can be
                     self.active[key] = ActiveFault(key, injector, planned.revert)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise  # the run is being cancelled: the finish path reverts it
+                self.record(FaultFailed(fault=key, error=str(exc)))
                 return None
+            if injected.revert is not None:  # known before it is recorded: undone from memory
+                self.active[key] = ActiveFault(key, injector, injected.revert)
             self.record(
                 FaultInjected(
                     fault=key,
@@ -108,8 +146,6 @@ class FaultManager:
                     detail=injected.detail,
                 )
             )
-        if injected.revert is not None:
-            self.active[key] = ActiveFault(key, injector, injected.revert)
         return injected
 
     async def revert(self, key: str) -> bool:
@@ -117,7 +153,9 @@ class FaultManager:
         active = self.active.pop(key, None)
         if active is None:
             return True
-        return await revert_with(active.injector, key, active.handle, self.record, self.ctx)
+        ok = await revert_with(active.injector, key, active.handle, self.record, self.ctx)
+        (self.reverts.reverted if ok else self.reverts.failed).append(key)
+        return ok
 
     async def revert_all(self) -> list[str]:
         """Undo everything active, newest first; returns the keys whose revert failed."""
@@ -130,25 +168,35 @@ class FaultManager:
     async def close_all(self) -> None:
         for injector in self.injectors.values():
             try:
-                await injector.close()
+                await call(ref_of(injector), "close", injector.close)
             except KunrenError as exc:
-                self.record(Note(text=f"closing {injector.request.id} failed: {exc}"))
+                note(self.record, Note(text=f"closing {injector.request.id} failed: {exc}"))
 
 
 async def revert_with(
     injector: AnyInjector, key: str, handle: Handle, record: Record, ctx: DrillContext
 ) -> bool:
+    """Undo one fault; its events are recorded if the record can be written, never instead."""
     with ctx.clock.busy():
-        record(FaultReverting(fault=key))
+        note(record, FaultReverting(fault=key))
         try:
-            detail = await injector.revert(handle)
+            detail = await call(ref_of(injector), "revert", lambda: injector.revert(handle))
         except KunrenError as exc:
-            record(FaultRevertFailed(fault=key, error=str(exc)))
+            note(record, FaultRevertFailed(fault=key, error=str(exc)))
             return False
-        except Exception as exc:
-            record(FaultRevertFailed(fault=key, error=f"{type(exc).__name__}: {exc}"))
-            return False
-        record(FaultReverted(fault=key, detail=detail))
+        note(record, FaultReverted(fault=key, detail=detail))
+    return True
+
+
+def note(record: Record, event: Event) -> bool:
+    """Record ``event`` if the record can be written; what must happen happens regardless.
+
+    The recorder (a ``GuardedRecorder``) keeps what it could not write for the user's summary.
+    """
+    try:
+        record(event)
+    except (EventLogError, OSError):
+        return False
     return True
 
 

@@ -2,7 +2,9 @@
 
 Only changes are recorded (``probe.failed`` / ``probe.recovered``), which keeps the record small
 and makes the first failure the moment impact started. A stop condition turns a probe failing
-for too long into an abort: the drill itself must never become the outage.
+for too long into an abort: the drill itself must never become the outage. A probe is plugin
+code: whatever its ``check`` raises comes through ``kunren.drills.seam`` as a failed check
+naming the plugin, never the end of the probe's loop.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kunren import plugins
+from kunren.drills.seam import PluginRef, call, call_sync
 from kunren.durations import format_duration
 from kunren.errors import KunrenError
 from kunren.probes.base import PROBES, AnyProbe, ProbeResult
@@ -49,10 +52,15 @@ class ProbeRunner:
 
     def build(self) -> None:
         for spec in self.ctx.scenario.probes:
-            cls = plugins.require(PROBES, spec.kind)
-            params = self.ctx.params.of("probes", spec.id, PROBES, spec.kind, spec.params)
-            self.probes[spec.id] = cls(self.ctx, spec, params)
+            self.probes[spec.id] = self._make(spec)
             self.states[spec.id] = ProbeState()
+
+    def _make(self, spec: ProbeSpec) -> AnyProbe:
+        ref = PluginRef(PROBES.name, spec.kind)
+        cls = call_sync(ref, "loading", lambda: plugins.require(PROBES, spec.kind))
+        params = self.ctx.params.of("probes", spec.id, PROBES, spec.kind, spec.params)
+        probe: AnyProbe = call_sync(ref, "construction", lambda: cls(self.ctx, spec, params))
+        return probe
 
     def tasks(self, start: float, end: float) -> list[asyncio.Task[None]]:
         return [
@@ -76,13 +84,16 @@ class ProbeRunner:
     async def check_once(self, spec: ProbeSpec) -> ProbeResult:
         probe = self.probes[spec.id]
         limit = VIRTUAL_CHECK_TIMEOUT if is_virtual(self.ctx.clock) else CHECK_TIMEOUT
+        ref = PluginRef(PROBES.name, spec.kind)  # the seam inside, so a hang still times out
         with self.ctx.clock.busy():
             try:
-                result = await asyncio.wait_for(probe.check(), limit)
+                result = await asyncio.wait_for(call(ref, "check", probe.check), limit)
             except TimeoutError:
                 result = ProbeResult(False, _timed_out(probe, limit, is_virtual(self.ctx.clock)))
             except KunrenError as exc:
                 result = ProbeResult(False, str(exc))
+        if not isinstance(result, ProbeResult):
+            result = ProbeResult(False, f"{ref}: check returned {type(result).__name__}")
         self._observe(spec, result)
         return result
 
@@ -112,9 +123,10 @@ class ProbeRunner:
                 )
 
     async def close(self) -> None:
-        for probe in self.probes.values():
+        for spec_id, probe in self.probes.items():
+            ref = PluginRef(PROBES.name, probe.spec.kind)
             with contextlib.suppress(KunrenError):
-                await probe.close()
+                await call(ref, f"close of {spec_id}", probe.close)
 
 
 def _timed_out(probe: AnyProbe, limit: float, virtual: bool) -> str:

@@ -3,7 +3,10 @@
 process.
 
 A torn last line is set aside first and noted in the log. Services the dead conductor started
-are stopped if they survived (their pids are in ``service.started``).
+are stopped if they survived (their pids are in ``service.started``). Revert undoes before it
+records and reads what it can: on a damaged record it reverts every fault whose lines it can
+read and names the lines it could not; on a full disk it still reverts, and reports what it
+could not record.
 """
 
 from __future__ import annotations
@@ -13,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kunren.drills.conductor import PID_FILE
-from kunren.drills.faults import make_injector, outstanding_faults, revert_with
+from kunren.drills.faults import Outstanding, make_injector, outstanding_faults, revert_with
 from kunren.drills.services import stop_orphan
-from kunren.errors import KunrenError, UsageError
+from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
 from kunren.injectors.requests import request_for_key
 from kunren.record.attach import recovery_clock
-from kunren.record.eventlog import EventLog
+from kunren.record.eventlog import BadLine, EventLog, read_readable
 from kunren.record.events import (
     Event,
     Note,
@@ -26,8 +29,9 @@ from kunren.record.events import (
     ServiceStopped,
 )
 from kunren.record.folders import load_snapshot
-from kunren.record.recorder import Recorder
-from kunren.runtime.context import drill_context
+from kunren.record.guarded import GuardedRecorder
+from kunren.runtime.context import DrillContext, drill_context
+from kunren.scenarios.loader import LoadedScenario
 
 
 @dataclass
@@ -36,6 +40,38 @@ class RevertReport:
     failed: list[str] = field(default_factory=list)
     services_stopped: list[str] = field(default_factory=list)
     torn_line: int | None = None
+    torn_kept: bool = False  # the torn line could not be set aside (a full disk)
+    unreadable: list[BadLine] = field(default_factory=list)
+    record_error: str | None = None  # why the reverts could not all be recorded
+    unrecorded: list[str] = field(default_factory=list)
+    log_path: Path | None = None
+
+    def problem(self) -> KunrenError | None:
+        """The error to exit with: 4 if anything may be left broken, 5 if only unrecorded."""
+        parts = []
+        if self.failed:
+            parts.append("revert failed for " + ", ".join(self.failed) + ": check them by hand")
+        if self.unreadable:
+            lines = ", ".join(str(bad.line) for bad in self.unreadable)
+            parts.append(
+                f"{self.log_path}: line{'s' if len(self.unreadable) > 1 else ''} {lines} could "
+                f"not be read ({self.unreadable[0].problem}): a fault recorded only there was "
+                "not reverted; check by hand"
+            )
+        unrecorded = ""
+        if self.record_error is not None:
+            unrecorded = (
+                f"{self.record_error}; not recorded ({len(self.unrecorded)} events): "
+                + "; ".join(self.unrecorded)
+            )
+        if parts:
+            return RevertError("\n".join([*parts, unrecorded] if unrecorded else parts))
+        if unrecorded:
+            return RecordWriteError(
+                unrecorded + "\nEverything was reverted; run `kunren revert` again when the "
+                "disk has room, to record it"
+            )
+        return None
 
 
 def conductor_alive(drill_dir: Path) -> int | None:
@@ -61,48 +97,71 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
             f"the conductor (pid {pid}) is still running this drill; use `kunren abort`"
         )
     log = EventLog(drill_dir)
-    report = RevertReport()
-    torn = log.repair_torn_tail()
-    events = log.read()
-    clock = recovery_clock(events)
-    recorder = Recorder(log, clock)
+    readable = read_readable(log.path)
+    report = RevertReport(unreadable=readable.bad, log_path=log.path)
+    torn = readable.torn
     if torn is not None:
         report.torn_line = torn.line
-        recorder.record(
+        try:
+            log.repair_torn_tail()
+        except (OSError, EventLogError):  # a full disk, or a bad line before the torn one
+            report.torn_kept = True  # appends will fail and be reported; reverts go on
+    events = readable.events
+    recorder = GuardedRecorder(log, recovery_clock(events))
+    if torn is not None and not report.torn_kept:
+        recorder.try_record(
             Note(
                 text=f"line {torn.line} was torn by a crash (never acknowledged); "
                 "set aside in events.torn"
             )
         )
+    if readable.bad:
+        recorder.try_record(Note(text=_unreadable_note(readable.bad)))
     loaded = load_snapshot(drill_dir)
-    ctx = drill_context(loaded, clock=clock, drill_dir=drill_dir)
+    ctx = drill_context(loaded, clock=recorder.clock, drill_dir=drill_dir)
     for item in outstanding_faults(events):
-        if item.handle is None:
-            recorder.record(
-                Note(
-                    text=f"{item.key}: the conductor stopped while injecting it and recorded no "
-                    "way to undo it; check its target by hand"
-                )
-            )
+        if await _revert_outstanding(item, loaded, ctx, recorder):
+            report.reverted.append(item.key)
+        else:
             report.failed.append(item.key)
-            continue
-        request = request_for_key(ctx, item.key)
-        if request is None:
-            report.failed.append(item.key)
-            continue
-        try:
-            injector = make_injector(ctx, request)
-        except KunrenError as exc:
-            recorder.record(Note(text=f"{item.key}: cannot load its injector: {exc}"))
-            report.failed.append(item.key)
-            continue
-        ok = await revert_with(injector, item.key, item.handle, recorder.record, ctx)
-        (report.reverted if ok else report.failed).append(item.key)
     report.services_stopped = _stop_orphan_services(events, recorder)
+    if recorder.lost is not None:
+        report.record_error = recorder.lost.message
+        report.unrecorded = recorder.unrecorded_lines()
     return report
 
 
-def _stop_orphan_services(events: list[Event], recorder: Recorder) -> list[str]:
+async def _revert_outstanding(
+    item: Outstanding, loaded: LoadedScenario, ctx: DrillContext, recorder: GuardedRecorder
+) -> bool:
+    if item.handle is None:
+        recorder.try_record(
+            Note(
+                text=f"{item.key}: the conductor stopped while injecting it and recorded no "
+                "way to undo it; check its target by hand"
+            )
+        )
+        return False
+    request = request_for_key(ctx, item.key)
+    if request is None:
+        return False
+    try:
+        injector = make_injector(ctx, request)
+    except KunrenError as exc:
+        recorder.try_record(Note(text=f"{item.key}: cannot load its injector: {exc}"))
+        return False
+    return await revert_with(injector, item.key, item.handle, recorder.record, ctx)
+
+
+def _unreadable_note(bad: list[BadLine]) -> str:
+    lines = ", ".join(str(b.line) for b in bad)
+    return (
+        f"revert could not read line(s) {lines} ({bad[0].problem}); "
+        "faults recorded only there were not reverted"
+    )
+
+
+def _stop_orphan_services(events: list[Event], recorder: GuardedRecorder) -> list[str]:
     running: dict[str, ServiceStarted] = {}
     for event in events:
         if isinstance(event, ServiceStarted):
@@ -113,6 +172,6 @@ def _stop_orphan_services(events: list[Event], recorder: Recorder) -> list[str]:
     for name, started in running.items():
         found = stop_orphan(started.pid, started.command)
         detail = "stopped after the conductor stopped" if found else "was no longer running"
-        recorder.record(ServiceStopped(name=name, detail=detail))
+        recorder.try_record(ServiceStopped(name=name, detail=detail))
         stopped.append(name)
     return stopped

@@ -127,9 +127,18 @@ async def _guarded(
         return Delivery()
     try:
         return await channel.deliver(notice, recipients)
-    except (KunrenError, OSError) as exc:
-        reason = exc.message if isinstance(exc, KunrenError) else str(exc)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a channel is plugin code: whatever it raises fails its recipients
+        reason = exc.message if isinstance(exc, KunrenError) else _foreign(channel, exc)
         targets = [r.email for r in recipients] if channel.per_recipient else [destination]
         return Delivery(
             failed=[RecipientFailure(recipient=t, reason=reason) for t in targets], error=reason
         )
+
+
+def _foreign(channel: AnyChannel, exc: Exception) -> str:
+    """An OSError is the network's ("Connection refused"); anything else is the channel's bug."""
+    if isinstance(exc, OSError):
+        return str(exc)
+    return f"channel {channel.name}: send raised {type(exc).__name__}: {exc}"

@@ -8,7 +8,14 @@ stays strictly increasing and lines never interleave.
 
 A crash can leave a torn last line (written, not fsync'd, not acknowledged). Reading reports
 it with its line number; appending refuses until ``repair_torn_tail`` has moved the torn bytes
-aside (into ``events.torn``) and recorded that it did: never silently merged.
+aside (into ``events.torn``) and recorded that it did: never silently merged. A log opened with
+``set_aside_torn=True`` (the live conductor's) does that itself under the lock, with a note in
+the record: a torn tail found under the lock was left by a writer that died mid-write (a
+``kunren mark`` killed, a full disk), and the drill must go on rather than stop with faults
+injected.
+
+``read_readable`` is for ``kunren revert`` on a damaged record: it keeps every line it can
+parse and names the ones it cannot, because a revert must undo whatever it can still read.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -24,8 +32,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kunren.errors import EventLogError
-from kunren.record.events import Event, parse_event
+from kunren.errors import EventLogError, RecordWriteError
+from kunren.record.events import Event, Note, parse_event
 
 EVENTS_FILE = "events.jsonl"
 SCENARIO_FILE = "scenario.yaml"
@@ -47,11 +55,30 @@ class Record:
     torn: TornTail | None
 
 
+@dataclass(frozen=True)
+class BadLine:
+    """A complete line that is not a valid event, or whose seq does not follow."""
+
+    line: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Readable:
+    """What can still be read of a damaged log, and what cannot (by line number)."""
+
+    events: list[Event]
+    bad: list[BadLine]
+    torn: TornTail | None
+
+
 class EventLog:
     """One drill's event log. Safe to use from several processes at once."""
 
-    def __init__(self, drill_dir: Path | str) -> None:
+    def __init__(self, drill_dir: Path | str, *, set_aside_torn: bool = False) -> None:
         self.drill_dir = Path(drill_dir)
+        self.set_aside_torn = set_aside_torn
+        self.set_aside: list[TornTail] = []  # torn tails this log moved aside while appending
         self.path = self.drill_dir / EVENTS_FILE
         self._lock_path = self.drill_dir / LOCK_FILE
         if not self.drill_dir.is_dir():
@@ -73,9 +100,13 @@ class EventLog:
             raise EventLogError(f"{path}: drill folder exists already") from exc
         except OSError as exc:
             raise EventLogError(f"{path}: cannot create drill folder: {exc.strerror}") from exc
-        (path / SCENARIO_FILE).write_text(scenario_text, encoding="utf-8")
-        (path / EVENTS_FILE).touch()
-        _fsync_dir(path)
+        try:
+            (path / SCENARIO_FILE).write_text(scenario_text, encoding="utf-8")
+            (path / EVENTS_FILE).touch()
+            _fsync_dir(path)
+        except OSError as exc:
+            remove_unfinished(path)
+            raise creation_error(path, exc) from exc
         return cls(path)
 
     @property
@@ -107,7 +138,18 @@ class EventLog:
         return self.append_many([event])[0]
 
     def append_many(self, events: list[Event]) -> list[Event]:
-        """Write several events under one lock and one fsync, in order."""
+        """Write several events under one lock and one fsync, in order.
+
+        A write the disk refuses (ENOSPC, EIO, EFBIG) is a ``RecordWriteError`` naming the log,
+        so every writer (the conductor, ``kunren mark``, the page) reports it in one line.
+        """
+        try:
+            return self._append_many(events)
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
+
+    def _append_many(self, events: list[Event]) -> list[Event]:
+        requested = len(events)
         with self._locked():
             fd = self._fd("log", self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             size = os.fstat(fd).st_size
@@ -115,7 +157,12 @@ class EventLog:
                 last_seq, torn = self._known[1], None
             else:
                 last_seq, torn = self._tail()
-            if torn is not None:
+            if torn is not None and self.set_aside_torn and events:
+                self._move_aside(torn)
+                self.set_aside.append(torn)
+                events = [_torn_note(torn, events[0]), *events]
+                size = os.fstat(fd).st_size
+            elif torn is not None:
                 raise EventLogError(
                     f"{self.path}:{torn.line}: torn last line (a crash interrupted a write); "
                     "`kunren revert` or `kunren resume` sets it aside before writing"
@@ -132,10 +179,14 @@ class EventLog:
                 _write_all(fd, data)
                 os.fsync(fd)
             except OSError:
-                self._known = None  # a partial write: read the tail next time
+                # A partial write (a full disk) was never acknowledged: cut it off, so the log
+                # stays whole and the next writer finds no torn tail of ours.
+                with suppress(OSError):
+                    os.ftruncate(fd, size)
+                self._known = None  # read the tail next time
                 raise
             self._known = (size + len(data), last_seq)
-            return written
+            return written[len(written) - requested :]
 
     def read(self) -> list[Event]:
         """Every event; a torn last line is an error naming its line."""
@@ -156,17 +207,21 @@ class EventLog:
             _, torn = self._tail()
             if torn is None:
                 return None
-            size = self.path.stat().st_size
-            with open(self.drill_dir / TORN_FILE, "ab") as aside:
-                aside.write(torn.data + b"\n")
-                aside.flush()
-                os.fsync(aside.fileno())
-            with open(self.path, "r+b") as log:
-                log.truncate(size - len(torn.data))
-                log.flush()
-                os.fsync(log.fileno())
-            self._known = None
+            self._move_aside(torn)
             return torn
+
+    def _move_aside(self, torn: TornTail) -> None:
+        """Copy the torn bytes into ``events.torn``, then cut them from the log (lock held)."""
+        size = self.path.stat().st_size
+        with open(self.drill_dir / TORN_FILE, "ab") as aside:
+            aside.write(torn.data + b"\n")
+            aside.flush()
+            os.fsync(aside.fileno())
+        with open(self.path, "r+b") as log:
+            log.truncate(size - len(torn.data))
+            log.flush()
+            os.fsync(log.fileno())
+        self._known = None
 
     def _tail(self) -> tuple[int, TornTail | None]:
         """The last complete seq and the torn tail, reading only the end of the file."""
@@ -205,7 +260,11 @@ class EventLog:
             try:
                 return int(json.loads(raw)["seq"])
             except (ValueError, KeyError, TypeError) as exc:
-                raise EventLogError(f"{self.path}: unreadable line near the end") from exc
+                line = self._last_complete_line_number()
+                raise EventLogError(
+                    f"{self.path}:{line}: the last complete line is not a valid event; "
+                    "nothing can be appended after it (`kunren revert` still reads the rest)"
+                ) from exc
         if not whole_file:
             return self._full_scan_last_seq()
         return 0
@@ -218,15 +277,32 @@ class EventLog:
         with open(self.path, "rb") as log:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: log.read(1 << 16), b"")) + 1
 
+    def _last_complete_line_number(self) -> int:
+        """The number of the last non-empty line ending in a newline (for error messages)."""
+        lines = self.path.read_bytes().split(b"\n")[:-1]  # the part after the last newline
+        return max((n for n, raw in enumerate(lines, 1) if raw), default=0)
+
 
 def read_record(path: Path) -> Record:
     """Parse ``events.jsonl``: a bad line in the middle is an error naming it."""
+    readable = read_readable(path)
+    if readable.bad:
+        first = readable.bad[0]
+        raise EventLogError(f"{path}:{first.line}: {first.problem}")
+    return Record(events=readable.events, torn=readable.torn)
+
+
+def read_readable(path: Path) -> Readable:
+    """Every event that can be read, every complete line that cannot, and a torn tail."""
     events: list[Event] = []
+    bad: list[BadLine] = []
     torn: TornTail | None = None
     try:
         raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise EventLogError(f"{path}: no event log here") from exc
+    except OSError as exc:
+        raise EventLogError(f"{path}: cannot read the record: {exc.strerror}") from exc
     lines = raw.split(b"\n")
     last_index = len(lines) - 1
     previous_seq = 0
@@ -240,12 +316,42 @@ def read_record(path: Path) -> Record:
         try:
             event = parse_event(line)
         except ValidationError as exc:
-            raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
+            bad.append(BadLine(number, f"not a valid event: {_first(exc)}"))
+            continue
         if event.seq <= previous_seq:
-            raise EventLogError(f"{path}:{number}: seq {event.seq} does not follow {previous_seq}")
+            bad.append(BadLine(number, f"seq {event.seq} does not follow {previous_seq}"))
+            continue
         previous_seq = event.seq
         events.append(event)
-    return Record(events=events, torn=torn)
+    return Readable(events=events, bad=bad, torn=torn)
+
+
+def write_error(path: Path, exc: OSError) -> RecordWriteError:
+    """``PATH: cannot write the record: [Errno 28] No space left on device``."""
+    code = f"[Errno {exc.errno}] " if exc.errno is not None else ""
+    return RecordWriteError(f"{path}: cannot write the record: {code}{exc.strerror or exc}")
+
+
+def creation_error(path: Path, exc: OSError) -> EventLogError:
+    """The one message for a drill folder that could not be made (a full disk, most often)."""
+    return RecordWriteError(
+        f"{path}: cannot create the drill folder: {exc.strerror or exc}; nothing was run"
+    )
+
+
+def remove_unfinished(path: Path) -> None:
+    """Take away a drill folder whose creation failed half-way: no half-made drills."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _torn_note(torn: TornTail, first: Event) -> Event:
+    """The note that says a torn tail was set aside, stamped like the event that found it."""
+    return Note(
+        text=f"line {torn.line} was torn by a writer that stopped mid-write (never "
+        "acknowledged); set aside in events.torn",
+        at=first.at,
+        wall=first.wall,
+    )
 
 
 def _first(exc: ValidationError) -> str:

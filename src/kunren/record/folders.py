@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kunren.errors import EventLogError
-from kunren.record.eventlog import EventLog
+from kunren.record.eventlog import EventLog, creation_error, remove_unfinished
 from kunren.scenarios.loader import LoadedScenario, load_scenario_text
 
 META_FILE = "drill.json"
@@ -41,12 +41,25 @@ def new_drill_id(scenario_id: str, when: datetime, drills_root: Path) -> str:
 
 
 def create_drill(loaded: LoadedScenario, drills_root: Path, when: datetime) -> EventLog:
-    """A new drill folder with the scenario snapshot, its metadata and an empty log."""
-    drills_root.mkdir(parents=True, exist_ok=True)
+    """A new drill folder with the scenario snapshot, its metadata and an empty log.
+
+    On a full disk it is all or nothing: a folder that could not be completed is removed, and
+    the error says nothing was run.
+    """
+    try:
+        drills_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise creation_error(drills_root, exc) from exc
     drill_id = new_drill_id(loaded.scenario.id, when, drills_root)
     log = EventLog.create(drills_root / drill_id, loaded.text)
     meta = DrillMeta(drill_id, str(loaded.path.resolve()), str(loaded.dir.resolve()))
-    (log.drill_dir / META_FILE).write_text(json.dumps(meta.__dict__, indent=2) + "\n", "utf-8")
+    text = json.dumps(meta.__dict__, indent=2) + "\n"
+    try:
+        (log.drill_dir / META_FILE).write_text(text, "utf-8")
+    except OSError as exc:
+        log.close()
+        remove_unfinished(log.drill_dir)
+        raise creation_error(log.drill_dir, exc) from exc
     return log
 
 
