@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,9 @@ def _web_options(
     if not web:
         return None
     from kunren.drills.serving import WebOptions
+    from kunren.page.server import refuse_remote
+
+    refuse_remote(bind, allow_remote)  # before anything is made: a refused run writes nothing
 
     return WebOptions(
         host=bind,
@@ -188,6 +189,11 @@ def _write_report(drill_dir: Path, drills_root: Path) -> None:
 @drills_option()
 @click.option("--reason", default="aborted by the facilitator", show_default=True)
 @click.option(
+    "--as",
+    "actor",
+    help="Who aborts (recorded with the reason); default: your login name.",
+)
+@click.option(
     "--wait",
     "wait_seconds",
     type=float,
@@ -195,27 +201,47 @@ def _write_report(drill_dir: Path, drills_root: Path) -> None:
     show_default=True,
     help="Seconds to wait for the conductor to finish reverting.",
 )
-def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> None:
+def abort(
+    drill: str, drills_root: Path, reason: str, actor: str | None, wait_seconds: float
+) -> None:
     """Abort a running DRILL: its conductor reverts every fault and stops load and services.
 
     If no conductor is running (it crashed), this reverts what the record shows injected.
+    The reason and who aborted (--as) are recorded in drill.aborted.
     """
-    from kunren.drills.recovery import conductor_alive, revert_drill
+    from kunren.drills.abort_request import AbortRequest, write_request
+    from kunren.drills.identity import live_conductor, signal_conductor
+    from kunren.drills.recovery import abort_from_record
     from kunren.runtime.clock import blocking_sleep, monotonic
 
     drill_dir = _drill_dir(drill, drills_root)
-    pid = conductor_alive(drill_dir)
-    if pid is None:
+    request = AbortRequest(reason=reason, actor=actor or _login_name())
+    conductor = live_conductor(drill_dir)
+    if conductor is None:
         click.echo("No conductor is running this drill; reverting from the record.")
-        _print_revert(asyncio.run(revert_drill(drill_dir)))
+        _print_revert(asyncio.run(abort_from_record(drill_dir, request.describe())))
         return
-    os.kill(pid, signal.SIGTERM)
-    deadline = monotonic() + wait_seconds
-    while monotonic() < deadline and conductor_alive(drill_dir) == pid:
-        blocking_sleep(0.1)
-    if conductor_alive(drill_dir) == pid:
-        raise KunrenError(f"the conductor (pid {pid}) has not finished after {wait_seconds:g}s")
-    click.echo(f"Drill {drill_dir.name} aborted ({reason}).")
+    write_request(drill_dir, request)
+    # signal_conductor checks pid and start time again: never a process that merely
+    # inherited the pid since.
+    if signal_conductor(conductor):
+        deadline = monotonic() + wait_seconds
+        while monotonic() < deadline and live_conductor(drill_dir) == conductor:
+            blocking_sleep(0.1)
+        if live_conductor(drill_dir) == conductor:
+            raise KunrenError(
+                f"the conductor (pid {conductor.pid}) has not finished after {wait_seconds:g}s"
+            )
+    click.echo(f"Drill {drill_dir.name} aborted ({request.describe()}).")
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no $USER: a container
+        return "unknown"
 
 
 def _print_revert(report: Any) -> None:

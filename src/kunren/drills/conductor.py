@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kunren.drills.abort_request import take_request
 from kunren.drills.faults import FaultManager
+from kunren.drills.identity import PID_FILE as PID_FILE
+from kunren.drills.identity import (
+    ConductorIdentity,
+    remove_identity,
+    this_process,
+    write_identity,
+)
 from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
 from kunren.drills.schedule import Step, StepKind, build_schedule
@@ -34,6 +41,7 @@ from kunren.record.events import (
     Milestone,
     Note,
     Runbook,
+    ServiceExited,
     ServiceStarted,
     ServiceStopped,
 )
@@ -42,7 +50,8 @@ from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
 
-PID_FILE = "conductor.pid"
+# SIGHUP too: a closed terminal or ssh session must revert like Ctrl-C, not kill the drill.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 RunbookResult = Literal["ok", "failed", "refused"]
 Observer = Callable[[Event, "Conductor"], None]
 
@@ -120,6 +129,12 @@ class Conductor:
             self._abort_reason = reason
         self._aborted.set()
 
+    def _on_signal(self, signum: int) -> None:
+        """A stop signal: with the reason and name `kunren abort` left, else the signal."""
+        request = take_request(self.log.drill_dir)
+        name = signal.Signals(signum).name
+        self.abort(request.describe() if request is not None else f"{name} received")
+
     @property
     def aborting(self) -> bool:
         return self._abort_reason is not None
@@ -155,16 +170,17 @@ class Conductor:
 
     async def run(self) -> Outcome:
         """Run the drill to its end or abort; raises RevertError when a revert failed."""
-        self._write_pid()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.abort, f"{signal.Signals(sig).name} received")
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        identity = self._write_pid()
+        take_request(self.log.drill_dir)  # a leftover from an abort that found nobody
         try:
             outcome = await self._run()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
-            self._remove_pid()
+            remove_identity(self.log.drill_dir, identity)
         if outcome.revert_failures:
             raise RevertError(
                 "revert failed for "
@@ -181,18 +197,22 @@ class Conductor:
             started = await self._start_services()
             await self.load.start()
         except KunrenError as exc:
-            # Nothing was injected yet: record a drill that ended as it began, and why.
+            # Nothing was injected yet: record a drill that ended as it began, and why
+            # (a stop signal during a ready wait is an abort, not a failure to start).
             await self.load.stop()
             await self._stop_services(record=False)
             self.clock.rezero()
             self._record_start()
-            self.record(DrillAborted(reason=f"could not start: {exc}"))
-            return Outcome("aborted", f"could not start: {exc}")
+            reason = self._abort_reason or f"could not start: {exc}"
+            self.record(DrillAborted(reason=reason))
+            return Outcome("aborted", reason)
         try:
             self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
             self._record_start()
             for event in started:
                 self.record(event)
+            for service in self.services.values():
+                service.watch(self._service_exited)
             await self.load.resume_stage(self.options.resume_at)
             await self.faults.setup_all()
             await self._start_web()
@@ -296,18 +316,23 @@ class Conductor:
             self.services[name] = service
             self.ctx.services[name] = service
             with self.clock.busy():
-                pid = await service.start()
+                pid = await service.start(abort=self._aborted)
             started.append(ServiceStarted(name=name, pid=pid, command=service.command))
         return started
 
+    def _service_exited(self, name: str, code: int) -> None:
+        self.record(ServiceExited(name=name, code=code))
+
     async def _stop_services(self, record: bool = True) -> None:
         for name, service in reversed(list(self.services.items())):
-            if service.pid is None:
-                continue
             with self.clock.busy():
-                await service.stop()
-            if record:
-                self.record(ServiceStopped(name=name))
+                result = await service.stop()
+            if not record or not result.signalled:
+                continue
+            if result.ok:
+                self.record(ServiceStopped(name=name, detail=result.detail))
+            else:
+                self.record(Note(text=f"service {name}: {result.detail}; stop it by hand"))
 
     # ------------------------------------------------------------------ web
 
@@ -346,9 +371,8 @@ class Conductor:
 
     # ------------------------------------------------------------------ pid file
 
-    def _write_pid(self) -> None:
-        (self.log.drill_dir / PID_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
-
-    def _remove_pid(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            (self.log.drill_dir / PID_FILE).unlink()
+    def _write_pid(self) -> ConductorIdentity:
+        """pid, start time and drill id: see kunren.drills.identity for why all three."""
+        identity = this_process(self.options.drill_id)
+        write_identity(self.log.drill_dir, identity)
+        return identity

@@ -37,6 +37,9 @@ def describe(event: ev.Event) -> str:
             return f"service {event.name} started (pid {event.pid})"
         case ev.ServiceStopped():
             return f"service {event.name} stopped" + (f" ({event.detail})" if event.detail else "")
+        case ev.ServiceExited():
+            how = f"killed by signal {-event.code}" if event.code < 0 else f"code {event.code}"
+            return f"service {event.name} EXITED ({how})"
         case ev.LoadStage():
             planned = " (planned; no load on the virtual clock)" if event.planned else ""
             return f"load: {event.users} users, spawn {event.spawn_rate:g}/s{planned}"

@@ -13,6 +13,7 @@ from typing import Any
 
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
 from kunren.drills.faults import make_injector
+from kunren.drills.lock import DrillLock
 from kunren.drills.recovery import plan_resume, resume_clock, revert_drill
 from kunren.errors import KunrenError
 from kunren.injectors.requests import request_for_fault
@@ -95,14 +96,23 @@ async def start_drill(
         web=settings.web,
     )
     conductor = Conductor(loaded, log, clock, options, observer)
-    outcome = await conductor.run()
+    with DrillLock(log.drill_dir):  # one drill, one conductor, for the drill's whole life
+        outcome = await conductor.run()
     return log, outcome
 
 
 async def resume(
     drill_dir: Path, settings: RunSettings, observer: Observer | None = None
 ) -> tuple[EventLog, Outcome]:
-    report = await revert_drill(drill_dir)
+    # The lock first: a second resume is refused here, before it writes anything.
+    with DrillLock(drill_dir) as lock:
+        return await _resume_locked(drill_dir, lock, settings, observer)
+
+
+async def _resume_locked(
+    drill_dir: Path, lock: DrillLock, settings: RunSettings, observer: Observer | None
+) -> tuple[EventLog, Outcome]:
+    report = await revert_drill(drill_dir, lock)
     plan = plan_resume(drill_dir)
     log = EventLog(drill_dir)
     clock = resume_clock(plan)

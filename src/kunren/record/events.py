@@ -10,6 +10,7 @@ version is ``v`` in ``drill.started``.
     fault.injected      actual targets and the revert handle
     fault.failed / fault.reverting / fault.reverted / fault.revert_failed
     service.started / service.stopped   local services the drill owns (pid recorded)
+    service.exited      a service exited by itself mid-drill (its exit code)
     load.stage          users and spawn rate (planned: true when no load was generated)
     load.stats          one interval's rps, failures/s, p50/p95, per endpoint
     probe.failed / probe.recovered    state changes only
@@ -125,6 +126,14 @@ class ServiceStopped(_Event):
     type: Literal["service.stopped"] = "service.stopped"
     name: str
     detail: str = ""
+
+
+class ServiceExited(_Event):
+    """A service exited without kunren stopping it: code, or -N for killed by signal N."""
+
+    type: Literal["service.exited"] = "service.exited"
+    name: str
+    code: int
 
 
 class LoadStage(_Event):
@@ -268,6 +277,7 @@ Event = Annotated[
     | FaultRevertFailed
     | ServiceStarted
     | ServiceStopped
+    | ServiceExited
     | LoadStage
     | LoadStats
     | ProbeFailed

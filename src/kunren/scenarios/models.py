@@ -224,6 +224,7 @@ class Service(Model):
     command: list[str] = Field(min_length=1)
     ready: str | None = None  # URL answering 2xx once the service is up
     ready_timeout: Duration = 30.0
+    stop_timeout: Duration = 5.0  # SIGTERM to the group, then SIGKILL after this long
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
 
