@@ -22,8 +22,11 @@ def _drill_dir(drill: str, drills_root: Path) -> Path:
 def _console(quiet: bool) -> Any:
     from kunren.drills.console import line
 
+    gone = False
+
     def observer(event: Any, conductor: Any) -> None:
-        if quiet:
+        nonlocal gone
+        if quiet or gone:
             return
         text = line(event)
         step = conductor.next_step
@@ -31,7 +34,12 @@ def _console(quiet: bool) -> Any:
             from kunren.durations import format_clock
 
             text += f"    (next: {format_clock(step.at)} {step.label})"
-        click.echo(text)
+        try:
+            click.echo(text)
+        except OSError:
+            # The terminal went away (ssh closed: SIGHUP, then EIO or EPIPE): the drill must
+            # still revert and close its record, so the console just falls silent.
+            gone = True
 
     return observer
 
