@@ -98,7 +98,11 @@ title: A service that takes its time
 duration: 60m
 services:
   slow:
-    command: [python, -c, "import os, pathlib, time; pathlib.Path('slow.pid').write_text(str(os.getpid())); time.sleep(600)"]
+    command:
+      - python
+      - -c
+      - "import os, pathlib, time; pathlib.Path('slow.pid').write_text(str(os.getpid()));
+        time.sleep(600)"
     ready: http://127.0.0.1:{port}/
     ready_timeout: 10m
 faults:
