@@ -126,7 +126,7 @@ def test_stopping_a_service_that_ignores_sigterm_escalates_and_verifies(tmp_path
         for _ in range(500):
             status = Path(f"/proc/{pid}/status").read_text()
             ignored = int(
-                next(l for l in status.splitlines() if l.startswith("SigIgn:")).split()[1], 16
+                next(row for row in status.splitlines() if row.startswith("SigIgn:")).split()[1], 16
             )
             if ignored & (1 << (signal.SIGTERM - 1)):
                 break
