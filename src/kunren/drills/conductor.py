@@ -14,7 +14,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from kunren.drills.abort_request import take_request
 from kunren.drills.faults import FaultManager
@@ -30,6 +30,7 @@ from kunren.drills.probing import ProbeRunner
 from kunren.drills.schedule import Step, StepKind, build_schedule
 from kunren.drills.services import ManagedService
 from kunren.errors import KunrenError, RevertError
+from kunren.page.control import RunbookOutcome, perform_runbook
 from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     DrillAborted,
@@ -49,10 +50,10 @@ from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.loader import LoadedScenario
+from kunren.scenarios.models import RunbookSpec
 
 # SIGHUP too: a closed terminal or ssh session must revert like Ctrl-C, not kill the drill.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-RunbookResult = Literal["ok", "failed", "refused"]
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -140,31 +141,18 @@ class Conductor:
         return self._abort_reason is not None
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
-        """A participant's runbook: act through its injector, record the result."""
-        runbook = self.scenario.runbook(runbook_id)
-        if runbook is None:
-            return self._runbook_event(runbook_id, actor, role, "refused", "unknown runbook")
-        if runbook.roles and role not in runbook.roles:
-            return self._runbook_event(
-                runbook_id, actor, role, "refused", f"role {role} may not run it"
-            )
-        try:
-            injector = self.faults.runbook_injector(runbook)
-            injected = await self.faults.inject(injector.request.id, runbook=runbook_id)
-        except KunrenError as exc:
-            return self._runbook_event(runbook_id, actor, role, "failed", str(exc))
-        if injected is None:
-            return self._runbook_event(runbook_id, actor, role, "failed", "see fault.failed")
-        detail = injected.detail or ", ".join(injected.targets)
-        return self._runbook_event(runbook_id, actor, role, "ok", detail)
+        """A participant's runbook, on the one runbook path (kunren.page.control), acting
+        through the fault manager: write-ahead, and reverted with the faults at the end."""
+        return await perform_runbook(
+            self.scenario, runbook_id, actor, role, self._runbook_action, self.record
+        )
 
-    def _runbook_event(
-        self, runbook_id: str, actor: str, role: str, result: RunbookResult, detail: str
-    ) -> Runbook:
-        event = Runbook(runbook=runbook_id, actor=actor, role=role, result=result, detail=detail)
-        written = self.record(event)
-        assert isinstance(written, Runbook)
-        return written
+    async def _runbook_action(self, runbook: RunbookSpec) -> RunbookOutcome:
+        injector = self.faults.runbook_injector(runbook)
+        injected = await self.faults.inject(injector.request.id, runbook=runbook.id)
+        if injected is None:
+            return RunbookOutcome("failed", "see fault.failed")
+        return RunbookOutcome("ok", injected.detail or ", ".join(injected.targets))
 
     # ------------------------------------------------------------------ the run
 

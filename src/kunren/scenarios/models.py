@@ -339,6 +339,10 @@ class RunbookSpec(Model):
 
     _gather = model_validator(mode="before")(_gather_params(_RUNBOOK_FIELDS))
 
+    def allows(self, role: str) -> bool:
+        """The one role rule: a runbook without ``roles`` is open to every role."""
+        return not self.roles or role in self.roles
+
 
 # ---------------------------------------------------------------- probes and stop conditions
 
