@@ -74,6 +74,7 @@ missing-required-keys.yaml:5: faults[0].at: missing required key
 missing-required-keys.yaml:7: runbooks[0].title: missing required key
 probe-shapes.yaml:7: probes[0]: give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got none
 probe-shapes.yaml:8: probes[1]: give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got http, command
+probe-shapes.yaml:9: probes[2].every: must be longer than 0s
 region-not-allowed.yaml:7: targets.web.aws.ec2.region: region 'us-east-1' is not in safety.allowed_regions (ap-northeast-1)
 scenario-is-a-list.yaml:2: expected a mapping of keys (version, id, title…), got a list
 section-wrong-shape.yaml:6: faults: expected a list, got a mapping

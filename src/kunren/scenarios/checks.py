@@ -185,9 +185,7 @@ class CrossCheck:
         for index, fault in enumerate(self.s.faults):
             path: KeyPath = ("faults", index)
             yield from self._within((*path, "at"), fault.at)
-            if fault.for_ is not None:
-                if fault.for_ <= 0:
-                    yield self.problem((*path, "for"), "must be longer than 0s")
+            if fault.for_ is not None:  # > 0: PositiveDuration in the model
                 yield from self._within((*path, "for"), fault.at + fault.for_, "the fault's end")
             yield from self._plugin(
                 plugins.INJECTORS, fault.kind, (*path, "kind"), fault.params, path
@@ -206,8 +204,6 @@ class CrossCheck:
     def _probes(self) -> Iterator[Problem]:
         for index, probe in enumerate(self.s.probes):
             path: KeyPath = ("probes", index)
-            if probe.every <= 0:
-                yield self.problem((*path, "every"), "must be longer than 0s")
             yield from self._plugin(
                 plugins.PROBES, probe.kind, (*path, probe.kind), probe.params, (*path, probe.kind)
             )
