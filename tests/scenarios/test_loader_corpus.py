@@ -94,6 +94,8 @@ times-out-of-range.yaml:20: simulate.people[0].detected: time 40m is after the d
 unknown-keys.yaml:2: title: missing required key
 unknown-keys.yaml:4: titel: unknown key (did you mean 'title'?)
 unknown-keys.yaml:6: colour: unknown key
+unknown-keys.yaml:10: faults[0]: http.fault needs a target (url)
+unknown-keys.yaml:10: faults[0].targte: unknown key (did you mean 'target'?)
 unknown-keys.yaml:11: load.stages: missing required key
 unknown-keys.yaml:14: load.stage: unknown key (did you mean 'stages'?)
 unknown-plugin-kinds.yaml:9: faults[0].kind: unknown fault kind 'process.kil' (did you mean 'process.kill'?)

@@ -28,6 +28,7 @@ from kunren.scenarios.models import (
     _RUNBOOK_FIELDS,
     Scenario,
 )
+from kunren.scenarios.partial import partial_scenario
 from kunren.scenarios.yamlsource import SourceMap, load_yaml
 
 errors_map.EXTRA_KEYS.update(
@@ -134,6 +135,12 @@ def load_scenario_text(
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems += errors_map.problems_from(exc, data, source, model=Scenario)
+        # the cross-reference checks still run on whatever parsed: every error at once
+        partial = partial_scenario(data, exc, source, problems)
+        if partial is not None:
+            part, part_data, part_source, worth = partial
+            checker = CrossCheck(part, part_data, part_source, base_dir, check_plugins, check_files)
+            problems += [p for p in checker.run() if worth(p) and p not in problems]
         raise ScenarioError(problems) from None
     checker = CrossCheck(scenario, data, source, base_dir, check_plugins, check_files)
     problems += checker.run()
