@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kunren.errors import KunrenError
-from kunren.record.events import Event, LoadStage, Note
+from kunren.record.events import Event, LoadLost, LoadStage, Note
 from kunren.runtime.clock import is_virtual
 from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Load
@@ -53,10 +53,36 @@ class LoadRun:
             await self.set_stage(past[-1].users, past[-1].spawn_rate)
 
     async def set_stage(self, users: int, spawn_rate: float) -> None:
-        if self.driver is not None:
-            with self.ctx.clock.busy():
-                await self.driver.set_stage(users, spawn_rate)
+        """Move the load; with the master lost, the stage is recorded as planned only."""
+        if self.driver is not None and not await self._watch_processes():
+            from kunren.injectors.locust_load import MasterLost
+
+            try:
+                with self.ctx.clock.busy():
+                    await self.driver.set_stage(users, spawn_rate)
+            except MasterLost:
+                await self._watch_processes()
         self.record(LoadStage(users=users, spawn_rate=spawn_rate, planned=self.driver is None))
+
+    async def _watch_processes(self) -> bool:
+        """Record Locust processes that exited by themselves; True when the master is among
+        them, in which case the rest of the load is stopped (the drill goes on without it)."""
+        if self.driver is None:
+            return True
+        lost = self.driver.lost()
+        master = any(process.master for process in lost)
+        for process in lost:
+            self.record(
+                LoadLost(
+                    process=process.name,
+                    code=process.code,
+                    detail=process.detail,
+                    load_stopped=process.master,
+                )
+            )
+        if master:
+            await self.stop()
+        return master
 
     def tasks(self, duration: float) -> list[asyncio.Task[None]]:
         if self.driver is None or self.load is None:
@@ -68,11 +94,13 @@ class LoadRun:
         next_at = self.ctx.clock.now() + every
         for _ in range(int(duration / every) + 2):
             await self.ctx.clock.sleep_until(next_at)
-            if self.driver is None:
+            if self.driver is None or await self._watch_processes():
                 return
             try:
                 stats = await self.driver.poll_stats()
             except KunrenError as exc:
+                if await self._watch_processes():
+                    return  # the master went while polling: recorded as load.lost
                 # The drill goes on without load rather than stopping: say so in the record.
                 self.record(Note(text=f"load statistics unavailable, load may have stopped: {exc}"))
                 return

@@ -13,6 +13,7 @@ version is ``v`` in ``drill.started``.
     service.exited      a service exited by itself mid-drill (its exit code)
     load.stage          users and spawn rate (planned: true when no load was generated)
     load.stats          one interval's rps, failures/s, p50/p95, per endpoint
+    load.lost           a Locust process exited mid-drill (a worker: the rest go on)
     probe.failed / probe.recovered    state changes only
     alert               from a webhook or the import: source, name, status
     inject              announcement, inquiry, unavailable
@@ -134,6 +135,17 @@ class ServiceExited(_Event):
     type: Literal["service.exited"] = "service.exited"
     name: str
     code: int
+
+
+class LoadLost(_Event):
+    """A Locust process of the drill exited by itself. A worker: the master goes on with the
+    rest. The master: the load has stopped (``load_stopped``) and the drill goes on."""
+
+    type: Literal["load.lost"] = "load.lost"
+    process: str  # "worker 2", "master", "process"
+    code: int | None = None
+    detail: str = ""
+    load_stopped: bool = False
 
 
 class LoadStage(_Event):
@@ -280,6 +292,7 @@ Event = Annotated[
     | ServiceExited
     | LoadStage
     | LoadStats
+    | LoadLost
     | ProbeFailed
     | ProbeRecovered
     | Alert
