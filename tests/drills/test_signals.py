@@ -139,3 +139,54 @@ def test_a_signal_during_the_ready_wait_is_honoured_at_once(
     assert last.reason == f"{signum.name} received"
     assert not (tmp_path / "flag.marker").exists()
     assert not (drill / PID_FILE).exists()
+
+
+STUCK_LOAD = """
+version: 1
+id: stuck-load
+title: Locust that never gets ready
+duration: 60m
+load:
+  locustfile: stuck.py
+  host: http://127.0.0.1:9
+  stages:
+    - {at: 0m, users: 1, spawn_rate: 1}
+faults:
+  - {id: flag, at: 1m, kind: testing.marker, path: flag.marker}
+"""
+
+# Locust imports the locustfile before it serves anything: this one never finishes importing.
+STUCK = "import time\ntime.sleep(600)\n"
+
+
+@pytest.mark.load
+@pytest.mark.integration
+def test_a_signal_while_locust_is_starting_is_honoured_at_once(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    (tmp_path / "stuck.py").write_text(STUCK)
+    scenario = write_scenario(STUCK_LOAD)
+    proc = _start(["run", str(scenario), "--no-web", "--no-report"], tmp_path)
+    try:
+
+        def locusts() -> list[procfs.ProcInfo]:
+            return [i for i in procfs.running() if i.ppid == proc.pid and "locust" in i.command]
+
+        _until(lambda: bool(locusts()))
+        started = locusts()
+        proc.send_signal(signal.SIGTERM)
+        # Locust's ready wait has 30 s: only a conductor that honours the signal ends sooner.
+        code = proc.wait(20)
+        output = proc.communicate()[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 1, output
+    for info in started:
+        assert procfs.alive(info.pid, info.start) is None
+    (drill,) = list((tmp_path / "drills").iterdir())
+    last = EventLog(drill).read()[-1]
+    assert isinstance(last, DrillAborted)
+    assert last.reason == "SIGTERM received"
+    assert not (tmp_path / "flag.marker").exists()

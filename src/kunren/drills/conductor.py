@@ -183,7 +183,7 @@ class Conductor:
         self.probes.build()
         try:
             started = await self._start_services()
-            await self.load.start()
+            await self.load.start(abort=self._aborted)
         except KunrenError as exc:
             # Nothing was injected yet: record a drill that ended as it began, and why
             # (a stop signal during a ready wait is an abort, not a failure to start).

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from kunren.drills.interrupt import unless_set
 from kunren.errors import KunrenError
 from kunren.record.events import Event, LoadLost, LoadStage, Note
 from kunren.runtime.clock import is_virtual
@@ -35,14 +36,24 @@ class LoadRun:
     def generates_load(self) -> bool:
         return self.load is not None and not is_virtual(self.ctx.clock)
 
-    async def start(self) -> None:
+    async def start(self, abort: asyncio.Event | None = None) -> None:
+        """Start Locust and wait until it is ready; ``abort`` set meanwhile (a stop signal)
+        ends the wait at once: the processes are ended and KunrenError says so."""
         if not self.generates_load or self.load is None or self.ctx.drill_dir is None:
             return
         from kunren.injectors.locust_load import LoadDriver
 
         self.driver = LoadDriver(self.ctx, self.load, self.ctx.drill_dir / "load")
         with self.ctx.clock.busy():
-            await self.driver.start()
+            started = await unless_set(self._started(self.driver), abort)
+        if started is None:
+            self.driver = None  # its start was cancelled: it ended its processes itself
+            raise KunrenError("load: stopped while Locust was starting")
+
+    @staticmethod
+    async def _started(driver: Any) -> bool:
+        await driver.start()
+        return True
 
     async def resume_stage(self, resume_at: float | None) -> None:
         """On resume, carry on with the load stage the drill was in."""

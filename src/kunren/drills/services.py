@@ -22,11 +22,11 @@ import signal
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
+from kunren.drills.interrupt import unless_set
 from kunren.errors import KunrenError
 from kunren.runtime import procfs
 from kunren.runtime.clock import monotonic
@@ -41,8 +41,6 @@ def die_with_parent() -> None:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
-
-T = TypeVar("T")
 
 ExitHook = Callable[[str, int], None]
 """Called with the service name and exit code when a service exits without being stopped."""
@@ -180,7 +178,7 @@ class ManagedService:
                     f"service {self.name} exited with code {self._process.returncode} "
                     f"before ready{self._last_output()}"
                 )
-            answered = await _unless_aborted(asyncio.to_thread(_answers, self.spec.ready), abort)
+            answered = await unless_set(asyncio.to_thread(_answers, self.spec.ready), abort)
             if answered is None:
                 await self.stop()
                 raise ServiceInterrupted(f"service {self.name}: stopped while starting")
@@ -189,7 +187,7 @@ class ManagedService:
                 return
             if monotonic() > deadline:
                 break
-            if await _unless_aborted(asyncio.sleep(0.05, True), abort) is None:
+            if await unless_set(asyncio.sleep(0.05, True), abort) is None:
                 await self.stop()
                 raise ServiceInterrupted(f"service {self.name}: stopped while starting")
         await self.stop()
@@ -217,22 +215,6 @@ class ManagedService:
         await self.stop()
         self._watcher = None
         return await self.start()
-
-
-async def _unless_aborted(work: Awaitable[T], abort: asyncio.Event | None) -> T | None:
-    """``await work``, or None as soon as ``abort`` is set (the work is then cancelled)."""
-    task = asyncio.ensure_future(work)
-    if abort is None:
-        return await task
-    stopper = asyncio.create_task(abort.wait())
-    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    aborted = stopper in done
-    for pending in (task, stopper):
-        if pending not in done:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending
-    return None if aborted else task.result()
 
 
 def _answers(url: str) -> tuple[bool, str]:
