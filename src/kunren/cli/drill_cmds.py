@@ -232,14 +232,16 @@ def abort(
     write_request(drill_dir, request)
     # signal_conductor checks pid and start time again: never a process that merely
     # inherited the pid since.
-    if signal_conductor(conductor):
-        deadline = monotonic() + wait_seconds
-        while monotonic() < deadline and live_conductor(drill_dir) == conductor:
-            blocking_sleep(0.1)
-        if live_conductor(drill_dir) == conductor:
-            raise KunrenError(
-                f"the conductor (pid {conductor.pid}) has not finished after {wait_seconds:g}s"
-            )
+    if not signal_conductor(conductor):
+        click.echo(f"The conductor (pid {conductor.pid}) had already finished the drill.")
+        return
+    deadline = monotonic() + wait_seconds
+    while monotonic() < deadline and live_conductor(drill_dir) == conductor:
+        blocking_sleep(0.1)
+    if live_conductor(drill_dir) == conductor:
+        raise KunrenError(
+            f"the conductor (pid {conductor.pid}) has not finished after {wait_seconds:g}s"
+        )
     click.echo(f"Drill {drill_dir.name} aborted ({request.describe()}).")
 
 
