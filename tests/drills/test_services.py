@@ -180,3 +180,34 @@ def test_a_service_that_exits_by_itself_mid_drill_is_recorded_with_its_code(
     assert [(e.name, e.code) for e in exited] == [("flaky", 3)]
     # not "stopped" afterwards: it was not running any more
     assert not any(isinstance(e, ServiceStopped) for e in events)
+
+
+def test_a_restart_is_not_an_exit_but_the_new_process_exiting_is(tmp_path: Path) -> None:
+    spec = Service(command=[sys.executable, "-c", FLAKY], cwd=str(tmp_path))
+    service = ManagedService("flaky", spec, tmp_path)
+    exits: list[tuple[str, int]] = []
+
+    async def scenario() -> None:
+        await service.start()
+        service.watch(lambda name, code: exits.append((name, code)))
+        await service.restart()  # kunren ends the old process: not news
+        (tmp_path / "exit.now").touch()  # the new one exits by itself with code 3
+        for _ in range(500):
+            if exits:
+                break
+            await asyncio.sleep(0.01)
+        await service.stop()
+
+    asyncio.run(scenario())
+    assert exits == [("flaky", 3)]
+
+
+def test_service_names_must_be_ids_since_they_name_log_files(tmp_path: Path) -> None:
+    path = tmp_path / "names.yaml"
+    path.write_text(
+        "version: 1\nid: names\ntitle: t\nduration: 10m\n"
+        'services:\n  "../../evil": {command: [python, -c, "pass"]}\n'
+    )
+    result = run(["validate", str(path)], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "expected an id of letters, digits" in result.stderr

@@ -150,8 +150,11 @@ class ManagedService:
 
     async def _watch(self, process: asyncio.subprocess.Process, on_exit: ExitHook) -> None:
         code = await process.wait()
-        self._watcher = None
-        if not self._stopping:
+        if self._watcher is asyncio.current_task():
+            self._watcher = None
+        # Only this process, and only when nobody stopped it: after a restart the old
+        # process's exit is kunren's doing, not news.
+        if process is self._process and not self._stopping:
             on_exit(self.name, code)
 
     def _open_log(self) -> int:
@@ -213,7 +216,7 @@ class ManagedService:
 
     async def restart(self) -> int:
         await self.stop()
-        self._watcher = None
+        self._watcher = None  # the old process's watcher ends by itself, silently
         return await self.start()
 
 

@@ -566,7 +566,7 @@ class Scenario(Model):
     roles: dict[str, Role] = Field(default_factory=dict)
     milestones: dict[str, MilestoneSpec] = Field(default_factory=dict)
     targets: dict[str, Target] = Field(default_factory=dict)
-    services: dict[str, Service] = Field(default_factory=dict)
+    services: dict[Identifier, Service] = Field(default_factory=dict)  # names log files
     load: Load | None = None
     faults: list[Fault] = Field(default_factory=list)
     injects: list[InjectSpec] = Field(default_factory=list)
