@@ -7,6 +7,7 @@ make ``kunren revert`` refuse, and ``kunren abort`` must never signal that proce
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from kunren.drills.identity import PID_FILE, live_conductor, read_identity
+from kunren.drills.identity import (
+    PID_FILE,
+    live_conductor,
+    read_identity,
+    remove_identity,
+    this_process,
+    write_identity,
+)
 from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillAborted
 from kunren.runtime import procfs
@@ -128,3 +136,24 @@ def test_abort_records_its_reason_and_who_and_the_pid_file_goes(
     assert last.reason == "the real outage started (aborted by 佐藤 with kunren abort)"
     assert not (drill / PID_FILE).exists()
     assert not (tmp_path / "lasting.marker").exists()
+
+
+def test_only_a_complete_identity_of_this_drill_and_a_live_process_is_trusted(
+    tmp_path: Path,
+) -> None:
+    drill = tmp_path / "web-outage-20261201-120000"
+    drill.mkdir()
+    me = this_process(drill.name)
+    write_identity(drill, me)
+    assert live_conductor(drill) == me
+    for text in ["", "garbage", "[1, 2]", '{"pid": 1, "start": 1, "drill": "x"}', f"{os.getpid()}"]:
+        (drill / PID_FILE).write_text(text)
+        assert live_conductor(drill) is None, text
+    other = json.dumps({"pid": me.pid, "start": me.start, "drill": "another-drill"})
+    (drill / PID_FILE).write_text(other)
+    assert live_conductor(drill) is None  # a copied folder's file names another drill
+    remove_identity(drill, me)  # not ours any more: left alone
+    assert (drill / PID_FILE).exists()
+    write_identity(drill, me)
+    remove_identity(drill, me)
+    assert not (drill / PID_FILE).exists()
