@@ -151,10 +151,10 @@ async def _stop_orphan_services(
         if result.signalled:
             detail = "stopped after the conductor stopped"
             detail += f" ({result.detail})" if result.detail else ""
+            report.services_stopped.append(name)  # "stopped" only for one checked gone
         else:
             detail = "was no longer running"
         recorder.record(ServiceStopped(name=name, detail=detail))
-        report.services_stopped.append(name)
 
 
 async def abort_from_record(drill_dir: Path, reason: str) -> RevertReport:
