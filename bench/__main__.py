@@ -29,6 +29,7 @@ BENCHMARKS = {
     "load": "bench.load",
     "page": "bench.page",
     "campaign": "bench.campaign",
+    "hangup": "bench.hangup",
 }
 LIMIT = {True: 180, False: 900}  # seconds per benchmark, quick / full
 

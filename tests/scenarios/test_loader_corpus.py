@@ -74,6 +74,7 @@ missing-required-keys.yaml:5: faults[0].at: missing required key
 missing-required-keys.yaml:7: runbooks[0].title: missing required key
 probe-shapes.yaml:7: probes[0]: give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got none
 probe-shapes.yaml:8: probes[1]: give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got http, command
+probe-shapes.yaml:9: probes[2].every: must be longer than 0s
 region-not-allowed.yaml:7: targets.web.aws.ec2.region: region 'us-east-1' is not in safety.allowed_regions (ap-northeast-1)
 scenario-is-a-list.yaml:2: expected a mapping of keys (version, id, title…), got a list
 section-wrong-shape.yaml:6: faults: expected a list, got a mapping
@@ -93,6 +94,8 @@ times-out-of-range.yaml:20: simulate.people[0].detected: time 40m is after the d
 unknown-keys.yaml:2: title: missing required key
 unknown-keys.yaml:4: titel: unknown key (did you mean 'title'?)
 unknown-keys.yaml:6: colour: unknown key
+unknown-keys.yaml:10: faults[0]: http.fault needs a target (url)
+unknown-keys.yaml:10: faults[0].targte: unknown key (did you mean 'target'?)
 unknown-keys.yaml:11: load.stages: missing required key
 unknown-keys.yaml:14: load.stage: unknown key (did you mean 'stages'?)
 unknown-plugin-kinds.yaml:9: faults[0].kind: unknown fault kind 'process.kil' (did you mean 'process.kill'?)

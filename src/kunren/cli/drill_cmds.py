@@ -38,6 +38,9 @@ def _web_options(
     if not web:
         return None
     from kunren.drills.serving import WebOptions
+    from kunren.page.server import refuse_remote
+
+    refuse_remote(bind, allow_remote)  # before anything is made: a refused run writes nothing
 
     def show_links(links: WebLinks) -> None:
         """The page's links; in a terminal, the join link also as a QR code for phones."""
@@ -249,6 +252,11 @@ def _write_report(drill_dir: Path, drills_root: Path, lang: str = "en") -> Path 
 @drills_option()
 @click.option("--reason", default="aborted by the facilitator", show_default=True)
 @click.option(
+    "--as",
+    "actor",
+    help="Who aborts (recorded with the reason); default: your login name.",
+)
+@click.option(
     "--wait",
     "wait_seconds",
     type=float,
@@ -256,20 +264,38 @@ def _write_report(drill_dir: Path, drills_root: Path, lang: str = "en") -> Path 
     show_default=True,
     help="Seconds to wait for the conductor to finish reverting.",
 )
-def abort(drill: str, drills_root: Path, reason: str, wait_seconds: float) -> None:
+def abort(
+    drill: str, drills_root: Path, reason: str, actor: str | None, wait_seconds: float
+) -> None:
     """Abort a running DRILL: its conductor reverts every fault and stops load and services.
 
     If no conductor is running (it crashed), this reverts what the record shows injected.
+    The reason and who aborted (--as) are recorded in drill.aborted.
     """
-    from kunren.drills.recovery import revert_drill
+    from kunren.drills.abort_request import AbortRequest
+    from kunren.drills.recovery import abort_from_record
     from kunren.drills.stopping import stop_conductor
 
     drill_dir = _drill_dir(drill, drills_root)
-    if stop_conductor(drill_dir, wait_seconds) is None:
+    request = AbortRequest(reason=reason, actor=actor or _login_name())
+    stopped = stop_conductor(drill_dir, request, wait_seconds)
+    if stopped is None:
         click.echo("No conductor is running this drill; reverting from the record.")
-        _print_revert(asyncio.run(revert_drill(drill_dir)))
+        _print_revert(asyncio.run(abort_from_record(drill_dir, request.describe())))
         return
-    click.echo(f"Drill {drill_dir.name} aborted ({reason}).")
+    if stopped == "already finished":
+        click.echo(f"The conductor had already finished drill {drill_dir.name}.")
+        return
+    click.echo(f"Drill {drill_dir.name} aborted ({request.describe()}).")
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no $USER: a container
+        return "unknown"
 
 
 def _print_revert(report: Any) -> None:

@@ -127,6 +127,7 @@ class LiveConsole:
         self._seen_count = -1
         self._status = ""
         self._over = False
+        self._gone = False  # the terminal went away: nothing more is written
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._tail, name="kunren-live", daemon=True)
 
@@ -206,12 +207,22 @@ class LiveConsole:
 
     def _write(self, text: str) -> None:
         if self.tty and self._status:
-            self.out.write(ERASE)
+            self._put(ERASE)
             self._status = ""
-        self.out.write(text + "\n")
-        self.out.flush()
+        self._put(text + "\n")
         if self.tty:
             self._draw_status()
+
+    def _put(self, text: str) -> None:
+        """Write to the terminal. Once it has gone (ssh closed: SIGHUP, then EIO or EPIPE), fall
+        silent: the drill must still revert and close its record."""
+        if self._gone:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):  # ValueError: the stream was closed
+            self._gone = True
 
     def _draw_status(self) -> None:
         conductor = self._conductor
@@ -228,13 +239,11 @@ class LiveConsole:
         )
         width = shutil.get_terminal_size((100, 24)).columns
         self._status = text if len(text) < width else text[: max(width - 2, 10)] + "…"
-        self.out.write(ERASE + self._status)
-        self.out.flush()
+        self._put(ERASE + self._status)
 
     def _clear_status(self) -> None:
         if self.tty and self._status:
-            self.out.write(ERASE)
-            self.out.flush()
+            self._put(ERASE)
         self._status = ""
 
 

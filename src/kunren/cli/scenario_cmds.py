@@ -36,7 +36,7 @@ def validate(paths: tuple[Path, ...]) -> None:
     problems: list[Problem] = []
     files: list[Path] = []
     for path in paths:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():  # a link loop: say so, below
             problems.append(Problem(str(path), None, "", "no such file or folder"))
             continue
         found = find_scenarios([path])

@@ -17,14 +17,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, assert_never
+from typing import TYPE_CHECKING, assert_never
 
+from kunren.drills.abort_request import take_request
 from kunren.drills.faults import FaultManager, note
 from kunren.drills.finish import FinishPath, finish_error
+from kunren.drills.identity import PID_FILE as PID_FILE
+from kunren.drills.identity import (
+    ConductorIdentity,
+    remove_identity,
+    this_process,
+    write_identity,
+)
 from kunren.drills.loading import LoadRun
 from kunren.drills.probing import ProbeRunner
 from kunren.drills.schedule import (
@@ -42,6 +49,7 @@ from kunren.drills.schedule import (
 )
 from kunren.drills.services import ManagedService
 from kunren.errors import KunrenError, RecordWriteError
+from kunren.page.control import RunbookOutcome, perform_runbook
 from kunren.record.eventlog import EventLog, write_error
 from kunren.record.events import (
     DrillAborted,
@@ -53,6 +61,7 @@ from kunren.record.events import (
     Milestone,
     Note,
     Runbook,
+    ServiceExited,
     ServiceStarted,
     ServiceStopped,
 )
@@ -61,14 +70,15 @@ from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock, ClockKind
 from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
+from kunren.scenarios.models import RunbookSpec
 
 if TYPE_CHECKING:
     from kunren.drills.serving import RunningIntake, ServedDrill
     from kunren.notify import NoticeService
     from kunren.page import RunningServer, WebOptions
 
-PID_FILE = "conductor.pid"
-RunbookResult = Literal["ok", "failed", "refused"]
+# SIGHUP too: a closed terminal or ssh session must revert like Ctrl-C, not kill the drill.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -134,6 +144,7 @@ class Conductor:
         self._tasks: list[asyncio.Task[None]] = []
         self._recording = False  # drill.started (or resumed) is recorded
         self.stopped_services: list[str] = []
+        self.unstopped: list[str] = []  # services still running after SIGKILL
 
     # ------------------------------------------------------------------ recording
 
@@ -159,36 +170,29 @@ class Conductor:
             self._abort_reason = reason
         self._aborted.set()
 
+    def _on_signal(self, signum: int) -> None:
+        """A stop signal: with the reason and name `kunren abort` left, else the signal."""
+        request = take_request(self.log.drill_dir)
+        name = signal.Signals(signum).name
+        self.abort(request.describe() if request is not None else f"{name} received")
+
     @property
     def aborting(self) -> bool:
         return self._abort_reason is not None
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
-        """A participant's runbook: act through its injector, record the result."""
-        runbook = self.scenario.runbook(runbook_id)
-        if runbook is None:
-            return self._runbook_event(runbook_id, actor, role, "refused", "unknown runbook")
-        if runbook.roles and role not in runbook.roles:
-            return self._runbook_event(
-                runbook_id, actor, role, "refused", f"role {role} may not run it"
-            )
-        try:
-            injector = self.faults.runbook_injector(runbook)
-            injected = await self.faults.inject(injector.request.id, runbook=runbook_id)
-        except KunrenError as exc:
-            return self._runbook_event(runbook_id, actor, role, "failed", str(exc))
-        if injected is None:
-            return self._runbook_event(runbook_id, actor, role, "failed", "see fault.failed")
-        detail = injected.detail or ", ".join(injected.targets)
-        return self._runbook_event(runbook_id, actor, role, "ok", detail)
+        """A participant's runbook, on the one runbook path (kunren.page.control), acting
+        through the fault manager: write-ahead, and reverted with the faults at the end."""
+        return await perform_runbook(
+            self.scenario, runbook_id, actor, role, self._runbook_action, self.record
+        )
 
-    def _runbook_event(
-        self, runbook_id: str, actor: str, role: str, result: RunbookResult, detail: str
-    ) -> Runbook:
-        event = Runbook(runbook=runbook_id, actor=actor, role=role, result=result, detail=detail)
-        written = self.record(event)
-        assert isinstance(written, Runbook)
-        return written
+    async def _runbook_action(self, runbook: RunbookSpec) -> RunbookOutcome:
+        injector = self.faults.runbook_injector(runbook)
+        injected = await self.faults.inject(injector.request.id, runbook=runbook.id)
+        if injected is None:
+            return RunbookOutcome("failed", "see fault.failed")
+        return RunbookOutcome("ok", injected.detail or ", ".join(injected.targets))
 
     # ------------------------------------------------------------------ the run
 
@@ -199,18 +203,19 @@ class Conductor:
         could not be written (after reverting from memory), each saying what to check.
         """
         try:
-            self._write_pid()
+            identity = self._write_pid()
         except OSError as exc:  # a full disk before anything started: nothing to undo
             raise write_error(self.log.drill_dir / PID_FILE, exc) from exc
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.abort, f"{signal.Signals(sig).name} received")
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        take_request(self.log.drill_dir)  # a leftover from an abort that found nobody
         try:
             outcome = await self._run()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
-            self._remove_pid()
+            remove_identity(self.log.drill_dir, identity)
         self._raise_for(outcome)
         return outcome
 
@@ -255,7 +260,7 @@ class Conductor:
         await self._start_intake()  # monitoring may post while services start
         started = await self._start_services(finish)
         finish.push("stopping load", self.load.stop)
-        await self.load.start()
+        await self.load.start(abort=self._aborted)
         return started
 
     async def _begin(
@@ -269,6 +274,8 @@ class Conductor:
             self.intake.release()  # alerts held until now, at their arrival times
         for event in started:
             self.record(event)
+        for service in self.services.values():
+            service.watch(self._service_exited)
         due = pending_steps(self.schedule, self.options.done_keys, start)
         if not any(isinstance(step, LoadStep) and step.at <= start for step in due):
             # the stage in effect was fired before the crash: the new load starts from it
@@ -286,9 +293,10 @@ class Conductor:
 
     def _close_record(self, finish: FinishPath, could_not_start: str | None) -> Outcome:
         """The last event: how the drill ended (kept aside if the record cannot be written)."""
-        failures = list(self.faults.reverts.failed)
+        failures = [*self.faults.reverts.failed, *(f"service {n}" for n in self.unstopped)]
         if could_not_start is not None:
-            reason = f"could not start: {could_not_start}"
+            # a stop signal during a ready wait is an abort, not a failure to start
+            reason = self._abort_reason or f"could not start: {could_not_start}"
             if not self._recording:  # a drill that ended as it began, and why
                 with contextlib.suppress(KunrenError):
                     self.clock.rezero()
@@ -393,18 +401,29 @@ class Conductor:
             self.services[name] = service  # plugins see it through ctx.services
             finish.push(f"stopping service {name}", functools.partial(self._stop_service, service))
             with self.clock.busy():
-                pid = await service.start()
+                pid = await service.start(abort=self._aborted)
             started.append(ServiceStarted(name=name, pid=pid, command=service.command))
         return started
 
     async def _stop_service(self, service: ManagedService) -> None:
-        if service.pid is None:
-            return
         with self.clock.busy():
-            await service.stop()
+            result = await service.stop()
+        if not result.signalled:
+            return
+        if not result.ok:  # still running after SIGKILL: as loud as a failed revert
+            self.unstopped.append(service.name)
+            if self._recording:
+                note(
+                    self.record,
+                    Note(text=f"service {service.name}: {result.detail}; stop it by hand"),
+                )
+            return
         self.stopped_services.append(service.name)
         if self._recording:
-            note(self.record, ServiceStopped(name=service.name))
+            note(self.record, ServiceStopped(name=service.name, detail=result.detail))
+
+    def _service_exited(self, name: str, code: int) -> None:
+        self.record(ServiceExited(name=name, code=code))
 
     # ------------------------------------------------------------------ web
 
@@ -457,12 +476,11 @@ class Conductor:
 
     # ------------------------------------------------------------------ pid file
 
-    def _write_pid(self) -> None:
-        (self.log.drill_dir / PID_FILE).write_text(f"{os.getpid()}\n", encoding="utf-8")
-
-    def _remove_pid(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            (self.log.drill_dir / PID_FILE).unlink()
+    def _write_pid(self) -> ConductorIdentity:
+        """pid, start time and drill id: see kunren.drills.identity for why all three."""
+        identity = this_process(self.options.drill_id)
+        write_identity(self.log.drill_dir, identity)
+        return identity
 
 
 def _reason(exc: BaseException) -> str:

@@ -38,6 +38,12 @@ def describe(event: ev.Event) -> str:
             return f"service {event.name} started (pid {event.pid})"
         case ev.ServiceStopped():
             return f"service {event.name} stopped" + (f" ({event.detail})" if event.detail else "")
+        case ev.ServiceExited():
+            how = f"killed by signal {-event.code}" if event.code < 0 else f"code {event.code}"
+            return f"service {event.name} EXITED ({how})"
+        case ev.LoadLost():
+            then = "load STOPPED, the drill goes on" if event.load_stopped else "the rest go on"
+            return f"load: Locust {event.process} LOST ({then}): {event.detail}"
         case ev.LoadStage():
             planned = " (planned; no load on the virtual clock)" if event.planned else ""
             return f"load: {event.users} users, spawn {event.spawn_rate:g}/s{planned}"

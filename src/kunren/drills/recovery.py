@@ -11,18 +11,20 @@ could not record.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kunren.drills.conductor import PID_FILE
 from kunren.drills.faults import Outstanding, make_injector, outstanding_faults, revert_with
+from kunren.drills.identity import live_conductor
+from kunren.drills.lock import DrillLock
 from kunren.drills.services import stop_orphan
 from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
 from kunren.injectors.requests import request_for_key
 from kunren.record.attach import recovery_clock
 from kunren.record.eventlog import BadLine, EventLog, read_readable
 from kunren.record.events import (
+    DrillAborted,
+    DrillEnded,
     Event,
     Note,
     ServiceStarted,
@@ -30,6 +32,7 @@ from kunren.record.events import (
 )
 from kunren.record.folders import load_snapshot
 from kunren.record.guarded import GuardedRecorder
+from kunren.record.recorder import Recorder
 from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.loader import LoadedScenario
 
@@ -75,27 +78,29 @@ class RevertReport:
 
 
 def conductor_alive(drill_dir: Path) -> int | None:
-    """The pid of a conductor still running this drill, if any."""
-    try:
-        pid = int((drill_dir / PID_FILE).read_text().strip())
-    except (OSError, ValueError):
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    """The pid of a conductor still running this drill, checked by pid, start time and drill
+    id (kunren.drills.identity): a stale pid file naming a reused pid is not a conductor."""
+    identity = live_conductor(drill_dir)
+    return identity.pid if identity is not None else None
 
 
-async def revert_drill(drill_dir: Path) -> RevertReport:
-    """Undo every fault the record shows active, and stop orphaned services."""
+async def revert_drill(drill_dir: Path, lock: DrillLock | None = None) -> RevertReport:
+    """Undo every fault the record shows active, and stop orphaned services.
+
+    Holds the drill's lock while it works (``lock``, when the caller already holds it:
+    ``kunren resume`` keeps it for the rest of the drill)."""
     pid = conductor_alive(drill_dir)
     if pid is not None:
         raise UsageError(
             f"the conductor (pid {pid}) is still running this drill; use `kunren abort`"
         )
+    if lock is None:
+        with DrillLock(drill_dir):
+            return await _revert_locked(drill_dir)
+    return await _revert_locked(drill_dir)
+
+
+async def _revert_locked(drill_dir: Path) -> RevertReport:
     log = EventLog(drill_dir)
     readable = read_readable(log.path)
     report = RevertReport(unreadable=readable.bad, log_path=log.path)
@@ -124,7 +129,7 @@ async def revert_drill(drill_dir: Path) -> RevertReport:
             report.reverted.append(item.key)
         else:
             report.failed.append(item.key)
-    report.services_stopped = _stop_orphan_services(events, recorder)
+    await _stop_orphan_services(loaded, events, recorder, report)
     if recorder.lost is not None:
         report.record_error = recorder.lost.message
         report.unrecorded = recorder.unrecorded_lines()
@@ -161,17 +166,43 @@ def _unreadable_note(bad: list[BadLine]) -> str:
     )
 
 
-def _stop_orphan_services(events: list[Event], recorder: GuardedRecorder) -> list[str]:
+async def _stop_orphan_services(
+    loaded: LoadedScenario, events: list[Event], recorder: GuardedRecorder, report: RevertReport
+) -> None:
+    """Stop the services the record shows started and not stopped; say "stopped" only for
+    one checked gone, and count one still running as a failed revert."""
     running: dict[str, ServiceStarted] = {}
     for event in events:
         if isinstance(event, ServiceStarted):
             running[event.name] = event
         elif isinstance(event, ServiceStopped):
             running.pop(event.name, None)
-    stopped = []
     for name, started in running.items():
-        found = stop_orphan(started.pid, started.command)
-        detail = "stopped after the conductor stopped" if found else "was no longer running"
+        spec = loaded.scenario.services.get(name)
+        grace = spec.stop_timeout if spec is not None else 5.0
+        result = await stop_orphan(name, started.pid, started.command, grace)
+        if not result.ok:
+            recorder.try_record(Note(text=f"service {name}: {result.detail}; stop it by hand"))
+            report.failed.append(f"service {name}")
+            continue
+        if result.signalled:
+            detail = "stopped after the conductor stopped"
+            detail += f" ({result.detail})" if result.detail else ""
+            report.services_stopped.append(name)  # "stopped" only for one checked gone
+        else:
+            detail = "was no longer running"
         recorder.try_record(ServiceStopped(name=name, detail=detail))
-        stopped.append(name)
-    return stopped
+
+
+async def abort_from_record(drill_dir: Path, reason: str) -> RevertReport:
+    """``kunren abort`` when no conductor runs: revert from the record, then end the drill
+    there with ``drill.aborted`` (reason and who), so a later resume does not restart it."""
+    with DrillLock(drill_dir) as lock:
+        report = await revert_drill(drill_dir, lock)
+        log = EventLog(drill_dir)
+        events = log.read()
+        if not any(isinstance(e, DrillEnded | DrillAborted) for e in events):
+            Recorder(log, recovery_clock(events)).record(
+                DrillAborted(reason=f"{reason}; no conductor was running: reverted from the record")
+            )
+    return report

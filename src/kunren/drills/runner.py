@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from kunren import plugins
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
 from kunren.drills.faults import make_injector
+from kunren.drills.lock import DrillLock
 from kunren.drills.recovery import revert_drill
 from kunren.drills.resume import plan_resume, resume_clock
 from kunren.errors import KunrenError
@@ -101,7 +102,8 @@ async def start_drill(
         web=settings.web,
     )
     conductor = Conductor(loaded, log, clock, options, observer)
-    outcome = await conductor.run()
+    with DrillLock(log.drill_dir):  # one drill, one conductor, for the drill's whole life
+        outcome = await conductor.run()
     return log, outcome
 
 
@@ -114,7 +116,19 @@ async def resume(
     """Carry a stopped drill on; ``speed``: run the rest this many times faster than real
     time (None: at the speed it ran)."""
     plan_resume(drill_dir, speed)  # refuse bad input before anything is reverted
-    report = await revert_drill(drill_dir)
+    # The lock first: a second resume is refused here, before it writes anything.
+    with DrillLock(drill_dir) as lock:
+        return await _resume_locked(drill_dir, lock, settings, observer, speed)
+
+
+async def _resume_locked(
+    drill_dir: Path,
+    lock: DrillLock,
+    settings: RunSettings,
+    observer: Observer | None,
+    speed: float | None,
+) -> tuple[EventLog, Outcome]:
+    report = await revert_drill(drill_dir, lock)
     plan = plan_resume(drill_dir, speed)
     log = EventLog(drill_dir)
     clock = resume_clock(plan)

@@ -52,6 +52,22 @@ _POLL = 0.2  # real seconds between readiness checks (Locust starts in real time
 _WORKER_QUIT = 2.0  # real seconds a worker gets to follow its master's quit before SIGTERM
 
 
+class MasterLost(KunrenError):
+    """The Locust master (or standalone process) kunren started has exited mid-drill: no
+    load can be driven any more. Workers dying is not this: the master carries on with the
+    rest, and ``lost()`` reports them."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LostProcess:
+    """A Locust process of this drill that exited by itself: which, its code, why."""
+
+    name: str
+    code: int | None
+    detail: str
+    master: bool
+
+
 class LoadDriver:
     """Runs one drill's Locust load: ``start``, ``set_stage``…, ``poll_stats``…, ``stop``.
 
@@ -82,6 +98,7 @@ class LoadDriver:
         self._last: Snapshot | None = None
         self._state = "new"  # new -> running -> stopped
         self._final_file = self._workdir / "locust-final-stats.json"
+        self._reported: set[str] = set()  # names of exited processes already reported
 
     # ------------------------------------------------------------------ what callers may read
 
@@ -256,12 +273,34 @@ class LoadDriver:
             raise KunrenError(f"load: cannot {action}: the load is not running")
         return self._api
 
+    def lost(self) -> list[LostProcess]:
+        """Processes this driver started that exited by themselves since the last call, each
+        reported once (none once the load is stopped: then kunren ended them)."""
+        if self._state != "running":
+            return []
+        found = []
+        for index, process in enumerate(self._processes):
+            if process.returncode is not None and process.name not in self._reported:
+                self._reported.add(process.name)
+                found.append(
+                    LostProcess(process.name, process.returncode, process.failure(), index == 0)
+                )
+        return found
+
     def _check_processes(self, before_ready: bool = False) -> None:
-        for process in self._processes:
-            if process.returncode is not None:
-                when = "before it was ready" if before_ready else "during the drill"
+        """Before ready, any exit fails the start. During the drill only the master's is an
+        error (MasterLost): the master carries on with the workers it has left."""
+        for index, process in enumerate(self._processes):
+            if process.returncode is None:
+                continue
+            if before_ready:
                 raise KunrenError(
-                    f"load: the Locust {process.name} exited {when}: {process.failure()}"
+                    f"load: the Locust {process.name} exited before it was ready: "
+                    f"{process.failure()}"
+                )
+            if index == 0:
+                raise MasterLost(
+                    f"load: the Locust {process.name} exited during the drill: {process.failure()}"
                 )
 
     async def _stop_own_processes(self) -> LoadStats | None:

@@ -5,6 +5,10 @@ A process target is ``{service: NAME}`` (a service the drill started), ``{pid_fi
 itself or its parents, and a pattern that matches nothing, or more than one process without
 ``all: true``, is refused rather than guessed at. Pids go into the revert handle with their
 start times, so ``kunren revert`` in a new process continues exactly the processes it froze.
+
+A service target means the service's whole process group: a service started through a
+wrapper (``[sh, -c, "python svc.py"]``) has the shell at its pid and the server below it, and
+freezing only the shell leaves the server answering.
 """
 
 from __future__ import annotations
@@ -82,6 +86,15 @@ class ProcessRestartParams(_Params):
 PT = TypeVar("PT", bound=_Params, covariant=True)
 
 
+def _service_group(pid: int) -> list[ProcInfo]:
+    """Every live process of the service whose first process is ``pid``: its group when it
+    leads one (kunren starts services in their own), else the process alone."""
+    leader = procfs.alive(pid)
+    if leader is not None and leader.pgid == pid:
+        return procfs.group(pid)
+    return [leader] if leader is not None else []
+
+
 def _handle(found: list[ProcInfo]) -> Handle:
     records: list[JsonValue] = [
         {"pid": info.pid, "start": info.start, "command": info.command} for info in found
@@ -133,7 +146,7 @@ class _ProcessInjector(Injector[PT]):
             pid = self._service_pid(spec.service)
             if pid is None:
                 raise InjectionError(f"service {spec.service!r} is not running in this drill")
-            found = [info] if (info := procfs.alive(pid)) else []
+            found = _service_group(pid)
         elif spec.pid_file is not None:
             found = self._from_pid_file(spec.pid_file)
         else:

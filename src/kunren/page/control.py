@@ -21,9 +21,18 @@ from pydantic import ValidationError
 
 from kunren import plugins
 from kunren.errors import EventLogError, KunrenError
-from kunren.injectors.base import INJECTORS, FaultRequest
+from kunren.injectors.base import INJECTORS, AnyInjector, Injected
+from kunren.injectors.requests import request_for_runbook
 from kunren.record.eventlog import EventLog
-from kunren.record.events import DrillAborted, Event, Runbook, parse_event
+from kunren.record.events import (
+    DrillAborted,
+    Event,
+    FaultFailed,
+    FaultInjected,
+    FaultInjecting,
+    Runbook,
+    parse_event,
+)
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext, drill_context
@@ -81,37 +90,97 @@ class RunbookOutcome:
 
 
 RunbookRunner = Callable[[RunbookSpec], Awaitable[RunbookOutcome]]
+"""What acts for a runbook: the conductor's fault manager in a drill, else InjectorRunbooks."""
 AbortHook = Callable[[str, str], Awaitable[None]]
+Record = Callable[[Event], Event]
+
+
+async def perform_runbook(
+    scenario: Scenario,
+    runbook_id: str,
+    actor: str,
+    role: str,
+    runner: RunbookRunner,
+    record: Record,
+) -> Runbook:
+    """The one runbook path, for the page and the CLI, with or without a conductor: look the
+    runbook up, hold the role rule (``RunbookSpec.allows``), act through ``runner`` (which
+    records intent before acting), and record the ``runbook`` event with its result. A
+    failure of any kind is a result: a participant's click must never take the drill down."""
+    spec = scenario.runbook(runbook_id)
+    if spec is None:
+        outcome = RunbookOutcome("refused", f"no runbook {runbook_id!r} in this scenario")
+    elif not spec.allows(role):
+        outcome = RunbookOutcome("refused", f"role {role} may not run {spec.id}")
+    else:
+        try:
+            outcome = await runner(spec)
+        except KunrenError as exc:
+            outcome = RunbookOutcome("failed", exc.message)
+        except Exception as exc:
+            outcome = RunbookOutcome("failed", f"{type(exc).__name__}: {exc}")
+    event = Runbook(
+        runbook=runbook_id, actor=actor, role=role, result=outcome.result, detail=outcome.detail
+    )
+    written = record(event)
+    assert isinstance(written, Runbook)
+    return written
 
 
 class InjectorRunbooks:
-    """Runs a runbook through the injector plugin its ``kind`` names (``process.restart``…)."""
+    """Runs a runbook through the injector plugin its ``kind`` names (``process.restart``…),
+    where no conductor runs (a tabletop drill, a demo). Write-ahead like the conductor:
+    ``fault.injecting`` with the planned undo before acting, so ``kunren revert`` can undo a
+    reversible runbook from the record; then ``fault.injected`` or ``fault.failed``."""
 
-    def __init__(self, ctx: DrillContext) -> None:
+    def __init__(self, ctx: DrillContext, record: Record) -> None:
         self.ctx = ctx
+        self.record = record
 
     async def __call__(self, spec: RunbookSpec) -> RunbookOutcome:
-        cls = plugins.require(INJECTORS, spec.kind)
-        try:
-            params = cls.Params.model_validate(spec.params)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            return RunbookOutcome("refused", f"{spec.kind}: {where}: {first['msg']}")
-        request = FaultRequest(
-            id=spec.id,
-            kind=spec.kind,
-            target_name=spec.target,
-            target=self.ctx.target(spec.target),
-            params=params,
-        )
+        cls = plugins.require(INJECTORS, spec.kind)  # not installed: raised, a failed runbook
+        try:  # the same request the conductor builds: parameters checked, key `runbook:<id>`
+            request = request_for_runbook(self.ctx, spec)
+        except KunrenError as exc:
+            return RunbookOutcome("refused", str(exc))
         injector = cls(self.ctx, request)
         try:
             await injector.setup()
-            injected = await injector.inject()
+            injected = await self._act(injector, spec.id)
         finally:
             await injector.close()
         return RunbookOutcome("ok", injected.detail or ", ".join(injected.targets))
+
+    async def _act(self, injector: AnyInjector, runbook_id: str) -> Injected:
+        request = injector.request
+        planned = await injector.plan()
+        self.record(
+            FaultInjecting(
+                fault=request.id,
+                kind=request.kind,
+                target=request.target_name,
+                planned=planned.targets,
+                undo=planned.undo,
+                revert=planned.revert,
+                runbook=runbook_id,
+            )
+        )
+        try:
+            injected = await injector.inject()
+        except Exception as exc:
+            error = exc.message if isinstance(exc, KunrenError) else f"{type(exc).__name__}: {exc}"
+            self.record(FaultFailed(fault=request.id, error=error))
+            raise
+        self.record(
+            FaultInjected(
+                fault=request.id,
+                kind=request.kind,
+                targets=injected.targets,
+                revert=injected.revert,
+                detail=injected.detail,
+            )
+        )
+        return injected
 
 
 class LocalDrillControl:
@@ -140,7 +209,7 @@ class LocalDrillControl:
         self.participant_token = participant_token
         self.facilitator_token = facilitator_token
         self._runbooks = runbooks or InjectorRunbooks(
-            drill_context(scenario, clock=clock, drill_dir=log.drill_dir)
+            drill_context(scenario, clock=clock, drill_dir=log.drill_dir), self.record
         )
         self._on_abort = on_abort
         self._mirror = LogMirror(log.path)
@@ -152,31 +221,9 @@ class LocalDrillControl:
         return self._mirror.since(after)
 
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
-        spec = self.scenario.runbook(runbook_id)
-        if spec is None:
-            outcome = RunbookOutcome("refused", f"no runbook {runbook_id!r} in this scenario")
-        elif spec.roles and role not in spec.roles:
-            outcome = RunbookOutcome("refused", f"role {role} may not run {spec.id}")
-        else:
-            outcome = await self._run(spec)
-        written = self.recorder.record(
-            Runbook(
-                runbook=runbook_id,
-                actor=actor,
-                role=role,
-                result=outcome.result,
-                detail=outcome.detail,
-            )
+        return await perform_runbook(
+            self.scenario, runbook_id, actor, role, self._runbooks, self.record
         )
-        return written
-
-    async def _run(self, spec: RunbookSpec) -> RunbookOutcome:
-        try:
-            return await self._runbooks(spec)
-        except KunrenError as exc:
-            return RunbookOutcome("failed", exc.message)
-        except Exception as exc:  # a participant's click must never take the drill down
-            return RunbookOutcome("failed", f"{type(exc).__name__}: {exc}")
 
     async def abort(self, reason: str, actor: str) -> None:
         self.recorder.record(DrillAborted(reason=f"{reason} (by {actor})"))

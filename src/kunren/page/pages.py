@@ -52,7 +52,7 @@ def role_label(web: WebApp, req: Req, role: str) -> str:
 
 
 def runbooks_for(web: WebApp, role: str) -> list[RunbookSpec]:
-    return [r for r in web.control.scenario.runbooks if not r.roles or role in r.roles]
+    return [r for r in web.control.scenario.runbooks if r.allows(role)]
 
 
 def _identity(web: WebApp, req: Req) -> tuple[str, str]:

@@ -70,6 +70,16 @@ class RunningServer:
         self._sock.close()
 
 
+def refuse_remote(host: str, allow_remote: bool) -> None:
+    """GuardrailError (exit 2) for an address beyond loopback without ``allow_remote``; the
+    CLI calls it before a drill folder is made, so a refused run writes nothing."""
+    if not is_loopback(host) and not allow_remote:
+        raise GuardrailError(
+            f"refusing to serve the participant page on {host}: it is reachable beyond this "
+            "machine; bind 127.0.0.1, or allow it explicitly (--allow-remote)"
+        )
+
+
 async def serve(
     app: Any, host: str = "127.0.0.1", port: int = 0, *, allow_remote: bool = False
 ) -> RunningServer:
@@ -78,11 +88,7 @@ async def serve(
     A ``host`` reachable from other machines (``0.0.0.0``, a LAN address) is refused unless
     ``allow_remote`` is set: the page can run runbooks against real systems.
     """
-    if not is_loopback(host) and not allow_remote:
-        raise GuardrailError(
-            f"refusing to serve the participant page on {host}: it is reachable beyond this "
-            "machine; bind 127.0.0.1, or allow it explicitly (--allow-remote)"
-        )
+    refuse_remote(host, allow_remote)
     import uvicorn  # heavy, and only needed while a drill is served
 
     sock = _bind(host, port)

@@ -28,6 +28,7 @@ from kunren.record.events import (
     FaultRevertFailed,
     FaultReverting,
     Inject,
+    LoadLost,
     LoadStage,
     LoadStats,
     Milestone,
@@ -38,6 +39,7 @@ from kunren.record.events import (
     ProbeRecovered,
     Readiness,
     Runbook,
+    ServiceExited,
     ServiceStarted,
     ServiceStopped,
 )
@@ -124,6 +126,10 @@ def detail(event: Event, t: T, scenario: Scenario, titles: Mapping[str, str] | N
             return t("tl_rps", rps=f"{event.rps:.1f}", failures=f"{event.failures_per_s:.1f}")
         case ServiceStarted() | ServiceStopped():
             return event.name
+        case ServiceExited():
+            return f"{event.name} ({event.code})"
+        case LoadLost():
+            return f"{event.process}: {event.detail}" if event.detail else event.process
         case _:
             assert_never(event)
 

@@ -11,8 +11,10 @@ version is ``v`` in ``drill.started``.
     fault.injected      actual targets and the revert handle
     fault.failed / fault.reverting / fault.reverted / fault.revert_failed
     service.started / service.stopped   local services the drill owns (pid recorded)
+    service.exited      a service exited by itself mid-drill (its exit code)
     load.stage          users and spawn rate (planned: true when no load was generated)
     load.stats          one interval's rps, failures/s, p50/p95, per endpoint
+    load.lost           a Locust process exited mid-drill (a worker: the rest go on)
     probe.failed / probe.recovered    state changes only
     alert               from a webhook or the import: source, name, status, identity,
                         labels, fingerprint / incident id, url, source times, real lag
@@ -133,6 +135,25 @@ class ServiceStopped(_Event):
     type: Literal["service.stopped"] = "service.stopped"
     name: str
     detail: str = ""
+
+
+class ServiceExited(_Event):
+    """A service exited without kunren stopping it: code, or -N for killed by signal N."""
+
+    type: Literal["service.exited"] = "service.exited"
+    name: str
+    code: int
+
+
+class LoadLost(_Event):
+    """A Locust process of the drill exited by itself. A worker: the master goes on with the
+    rest. The master: the load has stopped (``load_stopped``) and the drill goes on."""
+
+    type: Literal["load.lost"] = "load.lost"
+    process: str  # "worker 2", "master", "process"
+    code: int | None = None
+    detail: str = ""
+    load_stopped: bool = False
 
 
 class LoadStage(_Event):
@@ -300,8 +321,10 @@ Event = Annotated[
     | FaultRevertFailed
     | ServiceStarted
     | ServiceStopped
+    | ServiceExited
     | LoadStage
     | LoadStats
+    | LoadLost
     | ProbeFailed
     | ProbeRecovered
     | Alert

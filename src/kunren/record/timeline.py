@@ -39,8 +39,10 @@ EventType = Literal[
     "fault.revert_failed",
     "service.started",
     "service.stopped",
+    "service.exited",
     "load.stage",
     "load.stats",
+    "load.lost",
     "probe.failed",
     "probe.recovered",
     "alert",
@@ -131,11 +133,23 @@ def _entry(event: ev.Event) -> Entry:
             return Entry(**base, lane="service", subject=event.name, count=event.pid)
         case ev.ServiceStopped():
             return Entry(**base, lane="service", subject=event.name, detail=event.detail)
+        case ev.ServiceExited():
+            return Entry(**base, lane="service", subject=event.name, count=event.code)
         case ev.LoadStage():
             status = "planned" if event.planned else ""
             return Entry(**base, lane="load", count=event.users, status=status)
         case ev.LoadStats():
             return Entry(**base, lane="load", count=event.rps)
+        case ev.LoadLost():
+            status = "load stopped" if event.load_stopped else ""
+            return Entry(
+                **base,
+                lane="load",
+                subject=event.process,
+                status=status,
+                count=event.code,
+                detail=event.detail,
+            )
         case ev.ProbeFailed() | ev.ProbeRecovered():
             return Entry(**base, lane="probe", subject=event.probe, detail=event.detail)
         case ev.Alert():

@@ -72,6 +72,12 @@ def _pair(e: Entry, milestone: Callable[[str], str]) -> tuple[str, str]:
             return f"service {s} started", f"サービス {s} を起動"
         case "service.stopped":
             return f"service {s} stopped", f"サービス {s} を停止"
+        case "service.exited":
+            code = _count(e.count)
+            return (
+                f"service {s} exited by itself (code {code})",
+                f"サービス {s} が自ら終了（コード {code}）",
+            )
         case "load.stage":
             users = _count(e.count)
             if e.status == "planned":
@@ -82,6 +88,13 @@ def _pair(e: Entry, milestone: Callable[[str], str]) -> tuple[str, str]:
             return f"load {users} users", f"負荷 {users} ユーザー"
         case "load.stats":
             return f"load {e.count or 0:.1f} req/s", f"負荷 {e.count or 0:.1f} リクエスト/秒"
+        case "load.lost":
+            if e.status == "load stopped":
+                return (
+                    f"load stopped: Locust {s} exited{_said(d)}",
+                    f"負荷停止：Locust の {s} が終了{_said(d, True)}",
+                )
+            return f"Locust {s} exited{_said(d)}", f"Locust の {s} が終了{_said(d, True)}"
         case "probe.failed":
             return f"probe {s} failed{_said(d)}", f"プローブ {s} 失敗{_said(d, True)}"
         case "probe.recovered":

@@ -26,6 +26,8 @@ class ProcInfo:
     ppid: int
     state: str
     command: str
+    pgid: int = 0  # process group: services run in their own, signalled as one
+    sid: int = 0
 
     @property
     def label(self) -> str:
@@ -49,7 +51,13 @@ def read(pid: int) -> ProcInfo | None:
         return None
     command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
     return ProcInfo(
-        pid=pid, start=int(fields[19]), ppid=int(fields[1]), state=fields[0], command=command
+        pid=pid,
+        start=int(fields[19]),
+        ppid=int(fields[1]),
+        state=fields[0],
+        command=command,
+        pgid=int(fields[2]),
+        sid=int(fields[3]),
     )
 
 
@@ -76,6 +84,21 @@ def ancestors(pid: int) -> set[int]:
             break
         current = info.ppid
     return seen
+
+
+def group(pgid: int) -> list[ProcInfo]:
+    """Live members of process group ``pgid``, by pid.
+
+    Linux never hands out a pid that is still some live process's group id, so while any
+    member lives, every process in group ``pgid`` descends from the one that made it.
+    """
+    return sorted((info for info in running() if info.pgid == pgid), key=lambda i: i.pid)
+
+
+def start_time(pid: int) -> int | None:
+    """The start time of ``pid`` (clock ticks since boot), or None when it does not run."""
+    info = alive(pid)
+    return info.start if info is not None else None
 
 
 def running() -> Iterator[ProcInfo]:

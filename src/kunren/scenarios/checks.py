@@ -205,9 +205,7 @@ class CrossCheck:
         for index, fault in enumerate(self.s.faults):
             path: KeyPath = ("faults", index)
             yield from self._within((*path, "at"), fault.at)
-            if fault.for_ is not None:
-                if fault.for_ <= 0:
-                    yield self.problem((*path, "for"), "must be longer than 0s")
+            if fault.for_ is not None:  # > 0: PositiveDuration in the model
                 yield from self._within((*path, "for"), fault.at + fault.for_, "the fault's end")
             yield from self._plugin(
                 ("faults", fault.id), FAULT_KINDS, fault.kind, (*path, "kind"), fault.params, path
@@ -231,8 +229,6 @@ class CrossCheck:
     def _probes(self) -> Iterator[Problem]:
         for index, probe in enumerate(self.s.probes):
             path: KeyPath = ("probes", index)
-            if probe.every <= 0:
-                yield self.problem((*path, "every"), "must be longer than 0s")
             yield from self._plugin(
                 ("probes", probe.id),
                 plugins.PROBES,

@@ -8,6 +8,9 @@ one a line as ``FILE:LINE: KEY.PATH: message``.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,7 @@ from kunren.scenarios import errors_map
 from kunren.scenarios.checks import CrossCheck
 from kunren.scenarios.models import Scenario
 from kunren.scenarios.params import PluginParams, plugin_params
+from kunren.scenarios.partial import partial_scenario
 from kunren.scenarios.yamlsource import SourceMap, load_yaml
 
 SKIP_DIRS = {"audiences", "templates", "load", "locustfiles", "__pycache__"}
@@ -43,15 +47,55 @@ def load_scenario(
 ) -> LoadedScenario:
     """Read and fully validate one scenario file; raises ScenarioError with every problem."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), None, "", "no such file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+    text = read_scenario_file(file)
     return load_scenario_text(
         text, str(path), file.parent, check_plugins=check_plugins, check_files=check_files
     )
+
+
+MAX_SCENARIO_BYTES = 4 * 1024 * 1024
+
+
+def read_scenario_file(file: Path) -> str:
+    """The text of a scenario file, refusing what is not a regular file before reading it:
+    a FIFO named ``x.yaml`` would block ``validate`` forever, ``/dev/zero`` never ends."""
+
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError([Problem(str(file), None, "", message)])
+
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat on what was opened
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise refuse("no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise refuse("a symbolic link loop: the link never reaches a file") from None
+        if exc.errno == errno.EISDIR:
+            raise refuse("a folder, not a scenario file") from None
+        raise refuse(f"cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise refuse(f"not a regular file ({_file_kind(mode)}); give a YAML file")
+        data = handle.read(MAX_SCENARIO_BYTES + 1)
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise refuse(f"larger than {MAX_SCENARIO_BYTES // (1024 * 1024)} MB: not a scenario")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise refuse(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a folder"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a plain file")
 
 
 def load_scenario_text(
@@ -82,6 +126,12 @@ def load_scenario_text(
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems += errors_map.problems_from(exc, data, source, model=Scenario)
+        # the cross-reference checks still run on whatever parsed: every error at once
+        partial = partial_scenario(data, exc, source, problems)
+        if partial is not None:
+            part, part_data, part_source, worth = partial
+            checker = CrossCheck(part, part_data, part_source, base_dir, check_plugins, check_files)
+            problems += [p for p in checker.run() if worth(p) and p not in problems]
         raise ScenarioError(problems) from None
     checker = CrossCheck(scenario, data, source, base_dir, check_plugins, check_files)
     problems += checker.run()

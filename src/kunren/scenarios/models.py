@@ -12,6 +12,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -48,12 +49,29 @@ MILESTONE_LABELS: dict[str, dict[str, str]] = {
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
+# Limits that keep a valid scenario from breaking a run with a fault active: drill folders and
+# service logs are named after ids (a file name holds 255 bytes), and the clock's arithmetic
+# and timers overflow long before 99999999h. A game day is hours; a soak drill may be days.
+MAX_ID_LENGTH = 64
+MAX_DURATION = 30 * 86400.0
+
 
 def _duration(value: object) -> float:
     try:
-        return parse_duration(value)
+        seconds = parse_duration(value)
     except ValueError as exc:
         raise PydanticCustomError("duration", str(exc)) from None
+    if not seconds <= MAX_DURATION:  # also refuses nan and inf
+        raise PydanticCustomError(
+            "duration", "{v!r} is longer than kunren's limit of 30 days (30d)", {"v": value}
+        )
+    return seconds
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise PydanticCustomError("duration", "must be longer than 0s")
+    return seconds
 
 
 _DURATION_SCHEMA = {
@@ -71,8 +89,17 @@ Duration = Annotated[
 ]
 """Seconds, written in YAML as ``90s``, ``5m``, ``1h30m`` or ``PT5M``."""
 
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+"""A duration where 0 makes no sense: the drill's length, an interval, a timeout, a window."""
+
 
 def _identifier(value: object) -> object:
+    if isinstance(value, str) and len(value) > MAX_ID_LENGTH:
+        raise PydanticCustomError(
+            "identifier",
+            "an id of {n} characters is too long (at most {limit}): '{start}…'",
+            {"n": len(value), "limit": MAX_ID_LENGTH, "start": value[:20]},
+        )
     if isinstance(value, str) and not _ID.match(value):
         raise PydanticCustomError(
             "identifier",
@@ -208,6 +235,26 @@ class ProcessTarget(Model):
 TARGET_KINDS: tuple[str, ...] = ("url", "process", "aws.ec2", "aws.asg", "aws.ecs", "aws.rds")
 
 
+def _same_place(url: str | None, upstream: str) -> bool:
+    """Whether two URLs name one listening socket (scheme, host and port; path ignored)."""
+    from urllib.parse import urlsplit
+
+    if url is None:
+        return False
+    try:
+        a, b = urlsplit(url.strip()), urlsplit(upstream.strip())
+        ports = (a.port, b.port)
+    except ValueError:
+        return False  # a malformed URL is reported by the kind's own check
+    defaults = {"http": 80, "https": 443}
+    port_a = ports[0] or defaults.get(a.scheme.lower())
+    port_b = ports[1] or defaults.get(b.scheme.lower())
+    loopback = {"localhost", "127.0.0.1", "::1"}
+    host_a, host_b = (a.hostname or "").lower(), (b.hostname or "").lower()
+    same_host = host_a == host_b or (host_a in loopback and host_b in loopback)
+    return same_host and port_a == port_b and a.scheme.lower() == b.scheme.lower()
+
+
 class Target(Model):
     """A named thing faults and probes act on; exactly one kind key is given."""
 
@@ -228,6 +275,13 @@ class Target(Model):
             )
         if self.upstream is not None and self.url is None:
             raise PydanticCustomError("target", "upstream goes with url")
+        if self.upstream is not None and _same_place(self.url, self.upstream):
+            raise PydanticCustomError(
+                "target",
+                "upstream is the same address as url ({url}): kunren's proxy would forward to "
+                "itself; upstream is where the real service listens",
+                {"url": self.url},
+            )
         return self
 
     def spec(self, kind: str) -> Any:
@@ -248,7 +302,8 @@ class Target(Model):
 class Service(Model):
     command: list[str] = Field(min_length=1)
     ready: str | None = None  # URL answering 2xx once the service is up
-    ready_timeout: Duration = 30.0
+    ready_timeout: PositiveDuration = 30.0
+    stop_timeout: PositiveDuration = 5.0  # SIGTERM to the group, then SIGKILL after this long
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
 
@@ -320,7 +375,7 @@ class Fault(Model):
     at: Duration
     kind: str
     target: str | None = None
-    for_: Duration | None = Field(default=None, alias="for")
+    for_: PositiveDuration | None = Field(default=None, alias="for")
     description: str = ""
     params: dict[str, JsonValue] = Field(default_factory=dict)
 
@@ -339,7 +394,7 @@ class InjectSpec(Model):
     text: str = ""
     who: str | None = None
     to: RoleList = Field(default_factory=list)  # roles it is addressed to; empty: everyone
-    for_: Duration | None = Field(default=None, alias="for")
+    for_: PositiveDuration | None = Field(default=None, alias="for")
 
     @model_validator(mode="after")
     def _needs(self) -> InjectSpec:
@@ -368,6 +423,10 @@ class RunbookSpec(Model):
     def _gather(cls, value: object) -> object:
         return _gather_params(cls, value)
 
+    def allows(self, role: str) -> bool:
+        """The one role rule: a runbook without ``roles`` is open to every role."""
+        return not self.roles or role in self.roles
+
 
 # ---------------------------------------------------------------- probes and stop conditions
 
@@ -376,7 +435,7 @@ class ProbeSpec(Model):
     """``{id, every, <kind>: {params}}``: the one key beside id/every names the probe kind."""
 
     id: Identifier
-    every: Duration = 10.0
+    every: PositiveDuration = 10.0
     description: str = ""
     kind: str
     params: dict[str, JsonValue] = Field(default_factory=dict)
@@ -411,7 +470,7 @@ class StopCondition(Model):
 
 
 class Objective(Model):
-    within: Duration
+    within: PositiveDuration
     by: RoleList = Field(default_factory=list)
 
 
@@ -545,7 +604,7 @@ class Scenario(Model):
     id: Identifier
     title: str
     description: str = ""
-    duration: Duration
+    duration: PositiveDuration
     tags: list[str] = Field(default_factory=list)
     lang: Literal["en", "ja"] = "en"
     timezone: TimeZoneName | None = None  # times shown to people; None: the host's zone
@@ -553,7 +612,7 @@ class Scenario(Model):
     roles: dict[str, Role] = Field(default_factory=dict)
     milestones: dict[str, MilestoneSpec] = Field(default_factory=dict)
     targets: dict[str, Target] = Field(default_factory=dict)
-    services: dict[str, Service] = Field(default_factory=dict)
+    services: dict[Identifier, Service] = Field(default_factory=dict)  # names log files
     load: Load | None = None
     faults: list[Fault] = Field(default_factory=list)
     injects: list[InjectSpec] = Field(default_factory=list)
