@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from kunren.record.eventlog import read_record
+from kunren.runtime.clock import monotonic
 from tests.drills.proc import Child
 from tests.page.conftest import csrf_of
 
@@ -84,3 +85,36 @@ def test_kunren_run_serves_the_page_and_records_clicks_alerts_and_abort(
     ]
     (end,) = [e for e in events if e.type == "drill.aborted"]
     assert "enough for today" in end.reason and "Kim" in end.reason
+
+
+@pytest.mark.integration
+def test_a_joined_participant_sees_the_drills_end_before_the_page_stops(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    """The page stops only after the end is recorded (and one poll later, with someone on it),
+    so a participant's page shows "the drill has ended", not "the server does not answer"."""
+    scenario = write_scenario(SCENARIO)
+    child = Child(["run", str(scenario), "--speed", "60", "--port", "0", "--no-report"], tmp_path)
+    try:
+        child.wait_for(lambda lines: any("Alert intake:" in line for line in lines))
+        links = [m.group(1) for line in child.lines if (m := LINK.search(line))]
+        join, facilitator = links[:2]
+        aiko, csrf = session(join)
+        joined = aiko.post("/join", data={"csrf": csrf, "name": "Aiko", "role": "support"})
+        assert joined.status_code == 303
+        assert aiko.get("/api/state").json()["ended"] is None
+
+        kim, fcsrf = session(facilitator)
+        data = {"csrf": fcsrf, "reason": "time is up", "confirm": "yes", "actor": "Kim"}
+        headers = {"Accept": "application/json"}
+        assert kim.post("/facilitator/abort", data=data, headers=headers).json()["ok"] is True
+        ended: str | None = None
+        deadline = monotonic() + 20.0
+        while ended is None and monotonic() < deadline:  # polled as the page's script does
+            ended = aiko.get("/api/state").json()["ended"]
+        assert ended is not None and "time is up" in ended
+        assert child.finish(timeout=30) == 1  # an aborted drill exits 1
+    finally:
+        if child.proc.poll() is None:
+            child.proc.kill()
+            child.proc.wait()

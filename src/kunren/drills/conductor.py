@@ -60,6 +60,7 @@ from kunren.record.events import (
     Inject,
     Milestone,
     Note,
+    ParticipantJoined,
     Runbook,
     ServiceExited,
     ServiceStarted,
@@ -67,7 +68,7 @@ from kunren.record.events import (
 )
 from kunren.record.guarded import GuardedRecorder
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, ClockKind
+from kunren.runtime.clock import Clock, ClockKind, RealClock, is_virtual
 from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 from kunren.scenarios.models import RunbookSpec
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
 
 # SIGHUP too: a closed terminal or ssh session must revert like Ctrl-C, not kill the drill.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PAGE_GRACE = 4.0  # real seconds the page outlives the drill's end: one poll (3 s) and a margin
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -145,11 +147,14 @@ class Conductor:
         self._recording = False  # drill.started (or resumed) is recorded
         self.stopped_services: list[str] = []
         self.unstopped: list[str] = []  # services still running after SIGKILL
+        self._joined = False  # someone joined on the page (it then outlives the end a little)
 
     # ------------------------------------------------------------------ recording
 
     def record(self, event: Event, at: float | None = None) -> Event:
         """Record ``event``; while a step fires, it carries the step's key (``step``)."""
+        if isinstance(event, ParticipantJoined):
+            self._joined = True
         step = current_step()
         if step is not None and event.step is None:
             event = event.model_copy(update={"step": step})
@@ -213,6 +218,7 @@ class Conductor:
         try:
             outcome = await self._run()
         finally:
+            await self._stop_web_after_the_end()
             for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
             remove_identity(self.log.drill_dir, identity)
@@ -284,8 +290,7 @@ class Conductor:
         finish.push("closing injectors", self.faults.close_all)
         finish.push("reverting faults", self.faults.revert_all)
         await self.faults.setup_all()
-        finish.push("stopping the page", self._stop_web)
-        await self._start_web()
+        await self._start_web()  # stopped after the end is recorded (run), so pages see it
         finish.push("stopping background tasks", self._cancel_tasks)
         self._tasks = self.probes.tasks(start, self.scenario.duration)
         self._tasks += self.load.tasks(self.scenario.duration)
@@ -461,6 +466,18 @@ class Conductor:
         if self.web is not None:
             web, self.web = self.web, None
             await web.stop()
+
+    async def _stop_web_after_the_end(self) -> None:
+        """Stop the page once the drill's end is recorded. People on the page learn of the end
+        from their next poll, so with someone joined, on a clock where real time passes, the
+        page stays up one poll longer (``PAGE_GRACE`` real seconds) before it stops."""
+        if self.web is None:
+            return
+        if self._joined and not is_virtual(self.clock):
+            with contextlib.suppress(Exception):
+                await RealClock().sleep(PAGE_GRACE)
+        with contextlib.suppress(Exception):  # the drill is over: a page that fails to stop
+            await self._stop_web()  # must not hide how it ended
 
     async def _start_intake(self) -> None:
         if self.options.web is None:
