@@ -139,7 +139,7 @@ TOKENS = [
     "シナリオ",
     "🚒",
 ]
-SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+SAFE_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 SCALARS = (
     st.none()
     | st.booleans()

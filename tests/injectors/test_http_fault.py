@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from kunren.demo.shop import serving
 from kunren.errors import InjectionError, RevertError
-from kunren.injectors.base import FaultRequest
+from kunren.injectors.base import FaultRequest, Handle
 from kunren.injectors.fault_proxy import FaultProxy, path_matches
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.runtime.context import DrillContext
@@ -392,7 +392,7 @@ def test_revert_in_a_new_process_reports_the_proxy_ended_with_the_drill(shop: st
         text=True,
         check=True,
     )
-    handle = {"url": LISTEN, "rule": "f1", "pid": int(finished.stdout), "start": 1}
+    handle: Handle = {"url": LISTEN, "rule": "f1", "pid": int(finished.stdout), "start": 1}
     message = asyncio.run(fault(context(shop), SEARCH_500).revert(handle))
     assert message == (
         f"the fault proxy on {LISTEN} ended with drill process pid {int(finished.stdout)}; "
@@ -405,7 +405,7 @@ def test_revert_while_the_drill_process_still_runs_is_a_revert_error(shop: str) 
     try:
         stat = Path(f"/proc/{drill.pid}/stat").read_text()
         start = int(stat[stat.rfind(")") + 2 :].split()[19])
-        handle = {"url": LISTEN, "rule": "f1", "pid": drill.pid, "start": start}
+        handle: Handle = {"url": LISTEN, "rule": "f1", "pid": drill.pid, "start": start}
         with pytest.raises(RevertError, match="which is still running"):
             asyncio.run(fault(context(shop), SEARCH_500).revert(handle))
     finally:

@@ -6,6 +6,7 @@ ThreadingHTTPServer for webhooks. Each fixture stops what it starts.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import threading
@@ -142,12 +143,13 @@ class SmtpCollector:
 def start_smtp(handler: SmtpCollector, **kwargs: Any) -> Any:
     from aiosmtpd.controller import Controller
 
-    class LoopbackController(Controller):  # type: ignore[misc]
+    class LoopbackController(Controller):
         """Listens on a free port (0): learn the port before the readiness check connects."""
 
         def _trigger_server(self) -> None:
+            assert isinstance(self.server, asyncio.Server)  # started by the time this runs
             self.port = self.server.sockets[0].getsockname()[1]
-            super()._trigger_server()
+            super()._trigger_server()  # type: ignore[no-untyped-call]  # unannotated upstream
 
     controller = LoopbackController(handler, hostname="127.0.0.1", port=0, **kwargs)
     controller.start()
