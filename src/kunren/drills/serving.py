@@ -190,7 +190,7 @@ async def start_intake(drill: ServedDrill, options: WebOptions) -> RunningIntake
     desk_options = IntakeOptions(
         token=token,
         pagerduty_secret=secret,
-        sns_certificate=sns_certificate(conductor),
+        sns_certificate=sns_certificate(drill),
         sns_confirm=sns_confirmer(),
         hold_until_started=True,
     )
