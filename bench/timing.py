@@ -32,7 +32,7 @@ from bench.common import (
     summary_ms,
 )
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer
-from kunren.drills.schedule import Step, StepKind
+from kunren.drills.schedule import InjectStep, Step
 from kunren.record.events import DrillStarted, Event, Inject, LoadStats
 from kunren.record.folders import create_drill
 from kunren.runtime.clock import RealClock
@@ -123,7 +123,7 @@ def run(quick: bool) -> list[Row]:
             for child in bare:
                 child.stop()
         bare_late = json.loads((folder / "bare.json").read_text())
-    steps = [(s.at, at - s.at) for s, at in conductor.fired if s.kind is StepKind.INJECT]
+    steps = [(s.at, at - s.at) for s, at in conductor.fired if isinstance(s, InjectStep)]
     fired = [late for _, late in steps]
     # the probe checks every whole second: which steps were due at the same instant as a check
     on_probe = [late for at, late in steps if abs(at - round(at)) < 1e-6]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import JsonValue
 
 from kunren.errors import GuardrailError, KunrenError, UsageError
 from kunren.injectors.aws import export_fis
@@ -60,6 +61,12 @@ PROBES = [{"id": "api-alarm", "aws.cloudwatch.alarm": {"name": "api-5xx", "regio
 STOPS = [{"probe": "api-alarm", "failing_for": "2m"}]
 
 
+def obj(value: JsonValue) -> dict[str, JsonValue]:
+    """The template is JSON; each part the test reads into must be an object."""
+    assert isinstance(value, dict), value
+    return value
+
+
 def full_scenario(**changes: Any) -> Any:
     return scenario(TARGETS, faults=FAULTS, probes=PROBES, stop_conditions=STOPS, **changes)
 
@@ -88,7 +95,7 @@ def test_export_maps_each_fault_with_its_time_targets_and_stop_condition() -> No
             "value": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:api-5xx",
         }
     ]
-    actions, targets = t["actions"], t["targets"]
+    actions, targets = obj(t["actions"]), obj(t["targets"])
     assert actions["stop-web-wait"] == {
         "actionId": "aws:fis:wait",
         "description": "drill time before stop-web",
@@ -106,19 +113,19 @@ def test_export_maps_each_fault_with_its_time_targets_and_stop_condition() -> No
         "resourceTags": {"Role": "web", **ALLOW},
         "selectionMode": "COUNT(1)",
     }
-    assert "startAfter" not in actions["reboot-pair"]  # at 0s: no wait
-    assert targets["reboot-pair"]["resourceArns"] == [
+    assert "startAfter" not in obj(actions["reboot-pair"])  # at 0s: no wait
+    assert obj(targets["reboot-pair"])["resourceArns"] == [
         f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0aaa",
         f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0bbb",
     ]
-    assert targets["reboot-pair"]["selectionMode"] == "ALL"
-    assert actions["stop-task"]["actionId"] == "aws:ecs:stop-task"
-    assert targets["stop-task"]["parameters"] == {"cluster": "shop", "service": "web"}
-    assert actions["reboot-db"]["parameters"] == {"forceFailover": "true"}
-    assert targets["failover"]["resourceArns"] == [
+    assert obj(targets["reboot-pair"])["selectionMode"] == "ALL"
+    assert obj(actions["stop-task"])["actionId"] == "aws:ecs:stop-task"
+    assert obj(targets["stop-task"])["parameters"] == {"cluster": "shop", "service": "web"}
+    assert obj(actions["reboot-db"])["parameters"] == {"forceFailover": "true"}
+    assert obj(targets["failover"])["resourceArns"] == [
         f"arn:aws:rds:us-east-1:{ACCOUNT}:cluster:orders-cluster"
     ]
-    assert actions["failover-wait"]["parameters"] == {"duration": "PT1H"}
+    assert obj(actions["failover-wait"])["parameters"] == {"duration": "PT1H"}
     assert "scale: aws.asg.set-capacity has no FIS action; left out" in result.notes
     assert any("failing_for is not expressible" in note for note in result.notes)
 

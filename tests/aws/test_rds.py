@@ -50,9 +50,10 @@ def make_cluster(name: str, tags: dict[str, str]) -> None:
 
 def writer(cluster: str) -> str:
     found = client("rds").describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]
-    return next(
+    member: str = next(
         m["DBInstanceIdentifier"] for m in found["DBClusterMembers"] if m["IsClusterWriter"]
     )
+    return member
 
 
 def db_target(**spec: str) -> dict[str, object]:

@@ -26,7 +26,7 @@ services:
     command: [python, -m, http.server, "{port}", --bind, 127.0.0.1]
     ready: http://127.0.0.1:{port}/
 faults:
-  - {{id: flag, at: 1m, kind: testing.marker, path: flag.marker}}
+  - {{id: flag, at: 5s, kind: testing.marker, path: flag.marker}}
 """
 
 

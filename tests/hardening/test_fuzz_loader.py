@@ -15,6 +15,7 @@ characters, huge integers, line breaks in keys and ids, alias bombs) are kept in
 from __future__ import annotations
 
 import copy
+import random
 import re
 import subprocess
 import sys
@@ -139,7 +140,7 @@ TOKENS = [
     "シナリオ",
     "🚒",
 ]
-SAFE_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+SAFE_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 SCALARS = (
     st.none()
     | st.booleans()
@@ -191,7 +192,7 @@ def test_the_base_scenario_is_valid(workdir: Path) -> None:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(TOKENS) | SAFE_TEXT, max_size=40), st.randoms())
 def test_token_soup_is_a_scenario_or_located_problems(
-    workdir: Path, tokens: list[str], rng: Any
+    workdir: Path, tokens: list[str], rng: random.Random
 ) -> None:
     text = ""
     for token in tokens:
@@ -221,7 +222,8 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
             yield from _paths(value, (*prefix, index))
 
 
-def _damage(data: dict[str, Any], draw: Any) -> dict[str, Any]:
+def _damage(data: dict[str, Any], drawn: st.DataObject) -> dict[str, Any]:
+    draw = drawn.draw
     damaged = copy.deepcopy(data)
     for _ in range(draw(st.integers(1, 3))):
         paths = [p for p in _paths(damaged) if p]
@@ -250,8 +252,10 @@ def _damage(data: dict[str, Any], draw: Any) -> dict[str, Any]:
 
 @settings(max_examples=150, deadline=None)
 @given(st.data())
-def test_a_damaged_scenario_is_a_scenario_or_located_problems(workdir: Path, data: Any) -> None:
-    damaged = _damage(VALID_DATA, data.draw)
+def test_a_damaged_scenario_is_a_scenario_or_located_problems(
+    workdir: Path, data: st.DataObject
+) -> None:
+    damaged = _damage(VALID_DATA, data)
     text = yaml.safe_dump(damaged, allow_unicode=True, sort_keys=False)
     check(workdir / "damaged.yaml", text.encode())
 
@@ -299,8 +303,10 @@ def test_the_cli_rejects_with_exit_2_and_located_lines_only(tmp_path: Path, text
     max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.data())
-def test_the_cli_rejects_damaged_scenarios_the_same_way(tmp_path: Path, data: Any) -> None:
-    damaged = _damage(VALID_DATA, data.draw)
+def test_the_cli_rejects_damaged_scenarios_the_same_way(
+    tmp_path: Path, data: st.DataObject
+) -> None:
+    damaged = _damage(VALID_DATA, data)
     text = yaml.safe_dump(damaged, allow_unicode=True, sort_keys=False)
     if check(tmp_path / "probe.yaml", text.encode()) is not None:
         return  # the damage happened to leave a valid scenario

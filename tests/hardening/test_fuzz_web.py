@@ -158,7 +158,7 @@ VALID_FORMS: dict[str, dict[str, st.SearchStrategy[str]]] = {
 
 
 @st.composite
-def requests(draw: Any) -> dict[str, Any]:
+def requests(draw: st.DrawFn) -> dict[str, Any]:
     """Mostly plausible requests (a known route, its method, its fields), each damaged a bit."""
     path = draw(st.sampled_from([*PATHS * 8, "random"]))
     if path == "random":

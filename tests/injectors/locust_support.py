@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def running_shop() -> Iterator[str]:
         shop.wait(timeout=10)
 
 
-def context(tmp_path: Path, load: dict[str, object]) -> tuple[DrillContext, Load]:
+def context(tmp_path: Path, load: Mapping[str, object]) -> tuple[DrillContext, Load]:
     scenario = Scenario.model_validate(
         {"version": 1, "id": "load-test", "title": "Load", "duration": "10m", "load": load}
     )

@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from kunren.demo.shop import serving
 from kunren.errors import InjectionError, RevertError
-from kunren.injectors.base import FaultRequest
+from kunren.injectors.base import FaultRequest, Handle
 from kunren.injectors.fault_proxy import FaultProxy, path_matches
 from kunren.injectors.http_fault import HttpFault, HttpFaultParams
 from kunren.runtime.context import DrillContext, drill_context
@@ -55,7 +56,7 @@ def context(upstream: str, *, seed: int = 0, dry_run: bool = False) -> DrillCont
     return drill_context(scenario, seed=seed, dry_run=dry_run)
 
 
-def fault(ctx: DrillContext, params: dict[str, object], fault_id: str = "f1") -> HttpFault:
+def fault(ctx: DrillContext, params: Mapping[str, object], fault_id: str = "f1") -> HttpFault:
     return HttpFault(
         ctx,
         FaultRequest(
@@ -78,7 +79,27 @@ def base_url(ctx: DrillContext) -> str:
     return f"http://127.0.0.1:{proxy_of(ctx).port}"
 
 
-SEARCH_500 = {"match": {"path": "/search"}, "respond": {"status": 500, "body": "search broke"}}
+@asynccontextmanager
+async def through_proxy(
+    ctx: DrillContext, params: Mapping[str, object], *, inject: bool = True
+) -> AsyncIterator[tuple[HttpFault, httpx.AsyncClient]]:
+    """The fault set up (and injected, unless told not to) and a client of its proxy; the
+    fault is closed afterwards whatever happens."""
+    injector = fault(ctx, params)
+    await injector.setup()
+    if inject:
+        await injector.inject()
+    try:
+        async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
+            yield injector, client
+    finally:
+        await injector.close()
+
+
+SEARCH_500: dict[str, object] = {
+    "match": {"path": "/search"},
+    "respond": {"status": 500, "body": "search broke"},
+}
 
 
 # ---------------------------------------------------------------- parameters and targets
@@ -154,30 +175,25 @@ def test_paths_match_by_prefix_or_glob(pattern: str, path: str, hit: bool) -> No
 def test_proxy_forwards_everything_untouched_until_a_fault(shop: str) -> None:
     async def run() -> None:
         ctx = context(shop)
-        injector = fault(ctx, SEARCH_500)
-        await injector.setup()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                assert (await client.get("/health")).text == "ok\n"
-                found = (await client.get("/search", params={"q": "kyoto"})).json()
-                assert found["count"] == 2
-                head = await client.head("/health")
-                assert head.status_code == 200 and head.headers["content-length"] == "3"
+        async with through_proxy(ctx, SEARCH_500, inject=False) as (_, client):
+            assert (await client.get("/health")).text == "ok\n"
+            found = (await client.get("/search", params={"q": "kyoto"})).json()
+            assert found["count"] == 2
+            head = await client.head("/health")
+            assert head.status_code == 200 and head.headers["content-length"] == "3"
 
-                async def chunks() -> AsyncIterator[bytes]:  # sent chunked: no Content-Length
-                    yield b"name=Aiko&item=kyo-01"
-                    yield b"&date=2025-04-01"
+            async def chunks() -> AsyncIterator[bytes]:  # sent chunked: no Content-Length
+                yield b"name=Aiko&item=kyo-01"
+                yield b"&date=2025-04-01"
 
-                booked = await client.post(
-                    "/book",
-                    content=chunks(),
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                )
-                assert booked.status_code == 200 and "Machiya townhouse stay" in booked.text
-                assert (await client.get("/nowhere")).status_code == 404
+            booked = await client.post(
+                "/book",
+                content=chunks(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert booked.status_code == 200 and "Machiya townhouse stay" in booked.text
+            assert (await client.get("/nowhere")).status_code == 404
             assert proxy_of(ctx).forwarded == 5
-        finally:
-            await injector.close()
 
     asyncio.run(run())
 
@@ -185,59 +201,38 @@ def test_proxy_forwards_everything_untouched_until_a_fault(shop: str) -> None:
 def test_respond_answers_matching_requests_until_reverted(shop: str) -> None:
     async def run() -> None:
         ctx = context(shop)
-        injector = fault(ctx, SEARCH_500)
-        await injector.setup()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                done = await injector.inject()
-                broken = await client.get("/search", params={"q": "kyoto"})
-                assert (broken.status_code, broken.text) == (500, "search broke")
-                assert (await client.get("/health")).status_code == 200
-                handle = json.loads(json.dumps(done.revert))
-                assert (
-                    await injector.revert(handle) == f"rule f1 off on {LISTEN} (1 request matched)"
-                )
-                assert (await client.get("/search")).status_code == 200
-        finally:
-            await injector.close()
+        async with through_proxy(ctx, SEARCH_500, inject=False) as (injector, client):
+            done = await injector.inject()
+            broken = await client.get("/search", params={"q": "kyoto"})
+            assert (broken.status_code, broken.text) == (500, "search broke")
+            assert (await client.get("/health")).status_code == 200
+            handle = json.loads(json.dumps(done.revert))
+            assert await injector.revert(handle) == f"rule f1 off on {LISTEN} (1 request matched)"
+            assert (await client.get("/search")).status_code == 200
 
     asyncio.run(run())
 
 
 def test_method_and_glob_narrow_what_is_hit(shop: str) -> None:
     async def run() -> None:
-        ctx = context(shop)
-        injector = fault(
-            ctx, {"match": {"path": "/bo*", "method": ["POST"]}, "respond": {"status": 503}}
-        )
-        await injector.setup()
-        await injector.inject()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                assert (await client.get("/book")).status_code == 200
-                posted = await client.post("/book", data={"name": "a"})
-                assert posted.status_code == 503
-                assert posted.text == "kunren drill fault f1: 503\n"
-        finally:
-            await injector.close()
+        params = {"match": {"path": "/bo*", "method": ["POST"]}, "respond": {"status": 503}}
+        async with through_proxy(context(shop), params) as (_, client):
+            assert (await client.get("/book")).status_code == 200
+            posted = await client.post("/book", data={"name": "a"})
+            assert posted.status_code == 503
+            assert posted.text == "kunren drill fault f1: 503\n"
 
     asyncio.run(run())
 
 
 def test_latency_delays_then_forwards(shop: str) -> None:
     async def run() -> None:
-        ctx = context(shop)
-        injector = fault(ctx, {"match": {"path": "/search"}, "latency": "300ms"})
-        await injector.setup()
-        await injector.inject()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                started = time.perf_counter()
-                slow = await client.get("/search", params={"q": "onsen"})
-                assert time.perf_counter() - started >= 0.3
-                assert slow.json()["count"] == 2
-        finally:
-            await injector.close()
+        params = {"match": {"path": "/search"}, "latency": "300ms"}
+        async with through_proxy(context(shop), params) as (_, client):
+            started = time.perf_counter()
+            slow = await client.get("/search", params={"q": "onsen"})
+            assert time.perf_counter() - started >= 0.3
+            assert slow.json()["count"] == 2
 
     asyncio.run(run())
 
@@ -274,32 +269,20 @@ def test_hang_holds_requests_until_the_client_gives_up_or_the_fault_ends(shop: s
 
 def test_close_drops_the_connection_without_an_answer(shop: str) -> None:
     async def run() -> None:
-        ctx = context(shop)
-        injector = fault(ctx, {"match": {"path": "/search"}, "close": True})
-        await injector.setup()
-        await injector.inject()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
-                    await client.get("/search")
-                assert (await client.get("/health")).status_code == 200
-        finally:
-            await injector.close()
+        params = {"match": {"path": "/search"}, "close": True}
+        async with through_proxy(context(shop), params) as (_, client):
+            with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+                await client.get("/search")
+            assert (await client.get("/health")).status_code == 200
 
     asyncio.run(run())
 
 
 def statuses_with_seed(shop: str, seed: int) -> list[int]:
     async def run() -> list[int]:
-        ctx = context(shop, seed=seed)
-        injector = fault(ctx, {**SEARCH_500, "probability": 0.5})
-        await injector.setup()
-        await injector.inject()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                return [(await client.get("/search")).status_code for _ in range(40)]
-        finally:
-            await injector.close()
+        params = {**SEARCH_500, "probability": 0.5}
+        async with through_proxy(context(shop, seed=seed), params) as (_, client):
+            return [(await client.get("/search")).status_code for _ in range(40)]
 
     return asyncio.run(run())
 
@@ -315,15 +298,10 @@ def test_probability_hits_a_seeded_reproducible_share(shop: str) -> None:
 def test_an_unreachable_upstream_answers_502(closed_port: int) -> None:
     async def run() -> None:
         ctx = context(f"http://127.0.0.1:{closed_port}")
-        injector = fault(ctx, SEARCH_500)
-        await injector.setup()
-        try:
-            async with httpx.AsyncClient(base_url=base_url(ctx), timeout=5) as client:
-                answer = await client.get("/health")
-                assert answer.status_code == 502
-                assert "unreachable" in answer.text
-        finally:
-            await injector.close()
+        async with through_proxy(ctx, SEARCH_500, inject=False) as (_, client):
+            answer = await client.get("/health")
+            assert answer.status_code == 502
+            assert "unreachable" in answer.text
 
     asyncio.run(run())
 
@@ -392,7 +370,7 @@ def test_revert_in_a_new_process_reports_the_proxy_ended_with_the_drill(shop: st
         text=True,
         check=True,
     )
-    handle = {"url": LISTEN, "rule": "f1", "pid": int(finished.stdout), "start": 1}
+    handle: Handle = {"url": LISTEN, "rule": "f1", "pid": int(finished.stdout), "start": 1}
     message = asyncio.run(fault(context(shop), SEARCH_500).revert(handle))
     assert message == (
         f"the fault proxy on {LISTEN} ended with drill process pid {int(finished.stdout)}; "
@@ -405,7 +383,7 @@ def test_revert_while_the_drill_process_still_runs_is_a_revert_error(shop: str) 
     try:
         stat = Path(f"/proc/{drill.pid}/stat").read_text()
         start = int(stat[stat.rfind(")") + 2 :].split()[19])
-        handle = {"url": LISTEN, "rule": "f1", "pid": drill.pid, "start": start}
+        handle: Handle = {"url": LISTEN, "rule": "f1", "pid": drill.pid, "start": start}
         with pytest.raises(RevertError, match="which is still running"):
             asyncio.run(fault(context(shop), SEARCH_500).revert(handle))
     finally:

@@ -165,8 +165,8 @@ def test_an_existing_master_without_workers_is_reported_not_ready(tmp_path: Path
         stages = [{"at": 0, "users": 1, "spawn_rate": 1}]
         load = {"locustfile": "remote_load.py", "host": "http://127.0.0.1:9", "stages": stages}
         ctx, spec = context(tmp_path, {**load, "master": master})
-        driver = LoadDriver(ctx, spec, tmp_path / "load", ready_timeout=1.5)
-        with pytest.raises(KunrenError, match=r"has 0 of 1 workers connected after 1.5s$"):
+        driver = LoadDriver(ctx, spec, tmp_path / "load", ready_timeout=0.5)
+        with pytest.raises(KunrenError, match=r"has 0 of 1 workers connected after 0.5s$"):
             asyncio.run(driver.start())
 
 

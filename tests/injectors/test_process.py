@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from kunren.drills.services import ManagedService
 from kunren.errors import GuardrailError, InjectionError
@@ -33,6 +33,7 @@ from kunren.scenarios.models import Scenario, Service, Target
 pytestmark = pytest.mark.integration
 
 SLEEPER = "import time\nwhile True: time.sleep(1)"
+Spawn = Callable[[str], subprocess.Popen[bytes]]
 
 
 def state(pid: int) -> str | None:
@@ -53,7 +54,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 @pytest.fixture
-def spawn() -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+def spawn() -> Iterator[Spawn]:
     """Start sleeping python children tagged with a marker; all are killed afterwards."""
     children: list[subprocess.Popen[bytes]] = []
 
@@ -71,13 +72,13 @@ def spawn() -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
         child.wait(timeout=10)
 
 
-def request(kind: str, target: dict[str, object], params: object) -> FaultRequest:
+def request(kind: str, target: Mapping[str, object], params: BaseModel) -> FaultRequest:
     return FaultRequest(
         id="f1",
         kind=kind,
         target_name="proc",
         target=Target.model_validate(target),
-        params=params,  # type: ignore[arg-type]
+        params=params,
     )
 
 
@@ -119,7 +120,7 @@ def test_unknown_parameter_is_rejected() -> None:
 # ---------------------------------------------------------------- process.kill
 
 
-def test_kill_sends_the_named_signal_to_the_pid_file_process(tmp_path: Path, spawn) -> None:
+def test_kill_sends_the_named_signal_to_the_pid_file_process(tmp_path: Path, spawn: Spawn) -> None:
     child = spawn(marker())
     (tmp_path / "app.pid").write_text(f"{child.pid}\n")
     injector = ProcessKill(
@@ -133,7 +134,7 @@ def test_kill_sends_the_named_signal_to_the_pid_file_process(tmp_path: Path, spa
     assert done.targets[0].startswith(f"pid {child.pid} (")
 
 
-def test_kill_defaults_to_sigterm(tmp_path: Path, spawn) -> None:
+def test_kill_defaults_to_sigterm(tmp_path: Path, spawn: Spawn) -> None:
     tag = marker()
     child = spawn(tag)
     injector = ProcessKill(
@@ -144,7 +145,9 @@ def test_kill_defaults_to_sigterm(tmp_path: Path, spawn) -> None:
     assert child.wait(timeout=5) == -signal.SIGTERM
 
 
-def test_pattern_matching_several_processes_is_refused_without_all(tmp_path: Path, spawn) -> None:
+def test_pattern_matching_several_processes_is_refused_without_all(
+    tmp_path: Path, spawn: Spawn
+) -> None:
     tag = marker()
     first, second = spawn(tag), spawn(tag)
     injector = ProcessKill(
@@ -158,7 +161,7 @@ def test_pattern_matching_several_processes_is_refused_without_all(tmp_path: Pat
     assert first.poll() is None and second.poll() is None
 
 
-def test_pattern_with_all_signals_every_match(tmp_path: Path, spawn) -> None:
+def test_pattern_with_all_signals_every_match(tmp_path: Path, spawn: Spawn) -> None:
     tag = marker()
     children = [spawn(tag), spawn(tag)]
     params = ProcessKillParams.model_validate({"signal": "KILL", "all": True})
@@ -225,7 +228,7 @@ def test_pid_file_with_garbage_or_a_dead_pid_is_refused(tmp_path: Path) -> None:
 
 
 def test_stop_freezes_and_a_new_process_can_thaw_from_the_json_handle(
-    tmp_path: Path, spawn
+    tmp_path: Path, spawn: Spawn
 ) -> None:
     tag = marker()
     child = spawn(tag)
@@ -245,7 +248,9 @@ def test_stop_freezes_and_a_new_process_can_thaw_from_the_json_handle(
     assert message == f"sent SIGCONT to pid {child.pid}"
 
 
-def test_stop_revert_skips_a_pid_that_now_belongs_to_another_process(tmp_path: Path, spawn) -> None:
+def test_stop_revert_skips_a_pid_that_now_belongs_to_another_process(
+    tmp_path: Path, spawn: Spawn
+) -> None:
     tag = marker()
     child = spawn(tag)
     target = {"process": {"pattern": tag}}
@@ -259,7 +264,7 @@ def test_stop_revert_skips_a_pid_that_now_belongs_to_another_process(tmp_path: P
     assert state(child.pid) == "T"
 
 
-def test_stop_revert_reports_a_process_that_exited(tmp_path: Path, spawn) -> None:
+def test_stop_revert_reports_a_process_that_exited(tmp_path: Path, spawn: Spawn) -> None:
     tag = marker()
     child = spawn(tag)
     target = {"process": {"pattern": tag}}

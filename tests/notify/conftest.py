@@ -147,9 +147,9 @@ def start_smtp(handler: SmtpCollector, port: int = 0, **kwargs: Any) -> Any:
         """Listens on a free port (0): learn the port before the readiness check connects."""
 
         def _trigger_server(self) -> None:
-            assert isinstance(self.server, asyncio.Server)
+            assert isinstance(self.server, asyncio.Server)  # started by the time this runs
             self.port = self.server.sockets[0].getsockname()[1]
-            super()._trigger_server()  # type: ignore[no-untyped-call]
+            super()._trigger_server()  # type: ignore[no-untyped-call]  # unannotated upstream
 
     controller = LoopbackController(handler, hostname="127.0.0.1", port=port, **kwargs)
     controller.start()

@@ -70,6 +70,19 @@ def run(args: list[str], input: str | None = None) -> tuple[int, str, str]:
     return code, out.getvalue().decode(), err.getvalue().decode()
 
 
+def notify(
+    drill: Path,
+    template: str,
+    *options: str,
+    actor: str = "alice",
+    role: str = "support",
+    input: str | None = None,
+) -> tuple[int, str, str]:
+    """``kunren notify TEMPLATE --drill DRILL --as ACTOR --role ROLE OPTIONS…``."""
+    args = ["notify", template, "--drill", str(drill), "--as", actor, "--role", role, *options]
+    return run(args, input=input)
+
+
 def notices(drill: Path) -> list[Notification]:
     return [e for e in EventLog(drill).read() if isinstance(e, Notification)]
 
@@ -78,25 +91,8 @@ def test_notify_shows_the_preview_sends_and_records(tmp_path: Path, smtp_server:
     handler, port = smtp_server()
     drill = make_cli_drill(tmp_path, port)
 
-    code, out, err = run(
-        [
-            "notify",
-            "investigating",
-            "--drill",
-            str(drill),
-            "--as",
-            "alice",
-            "--role",
-            "support",
-            "--lang",
-            "en",
-            "--var",
-            "next_update_time=15:30",
-            "--at",
-            "12:30",
-            "--yes",
-        ]
-    )
+    options = ["--lang", "en", "--var", "next_update_time=15:30", "--at", "12:30", "--yes"]
+    code, out, err = notify(drill, "investigating", *options)
 
     assert (code, err) == (0, "")
     (sent,) = {e.notice for e in notices(drill)}
@@ -175,21 +171,7 @@ def test_draft_approve_send_from_three_terminals(tmp_path: Path, smtp_server: An
 
 def test_sending_without_the_required_approval_is_refused(tmp_path: Path) -> None:
     drill = make_cli_drill(tmp_path, 25, extra="  approval: {by: commander}\n")
-    code, out, err = run(
-        [
-            "notify",
-            "investigating",
-            "--drill",
-            str(drill),
-            "--as",
-            "alice",
-            "--role",
-            "support",
-            "--at",
-            "1m",
-            "--yes",
-        ]
-    )
+    code, out, err = notify(drill, "investigating", "--at", "1m", "--yes")
     assert (code, out) == (2, "")
     assert err == (
         "Error: notices in this drill need approval by commander: draft it first with --draft\n"
@@ -199,21 +181,7 @@ def test_sending_without_the_required_approval_is_refused(tmp_path: Path) -> Non
 def test_a_missing_variable_names_the_template_and_sends_nothing(tmp_path: Path) -> None:
     drill = make_cli_drill(tmp_path, 25)
     template = (tmp_path / "scenarios" / "templates" / "custom.en.md.j2").resolve()
-    code, out, err = run(
-        [
-            "notify",
-            "custom",
-            "--drill",
-            str(drill),
-            "--as",
-            "a",
-            "--role",
-            "support",
-            "--at",
-            "1m",
-            "--yes",
-        ]
-    )
+    code, out, err = notify(drill, "custom", "--at", "1m", "--yes", actor="a")
     assert (code, out) == (2, "")
     assert err.splitlines() == [
         f"{template}: undefined variable: cause (give --var cause=…)",
@@ -225,21 +193,7 @@ def test_a_missing_variable_names_the_template_and_sends_nothing(tmp_path: Path)
 def test_declining_the_confirmation_records_nothing(tmp_path: Path, smtp_server: Any) -> None:
     handler, port = smtp_server()
     drill = make_cli_drill(tmp_path, port)
-    code, out, err = run(
-        [
-            "notify",
-            "investigating",
-            "--drill",
-            str(drill),
-            "--as",
-            "alice",
-            "--role",
-            "support",
-            "--at",
-            "1m",
-        ],
-        input="n\n",
-    )
+    code, out, err = notify(drill, "investigating", "--at", "1m", input="n\n")
     assert code == 1
     assert out.splitlines()[-1] == "Send this notice (16 recipients)? [y/N]: n"
     assert err == "Error: not sent; nothing was recorded\n"
@@ -249,24 +203,8 @@ def test_declining_the_confirmation_records_nothing(tmp_path: Path, smtp_server:
 def test_live_notifications_ask_and_reach_everyone(tmp_path: Path, smtp_server: Any) -> None:
     handler, port = smtp_server()
     drill = make_cli_drill(tmp_path, port)
-    code, out, err = run(
-        [
-            "notify",
-            "investigating",
-            "--drill",
-            str(drill),
-            "--as",
-            "alice",
-            "--role",
-            "support",
-            "--channel",
-            "email",
-            "--live-notifications",
-            "--at",
-            "1m",
-        ],
-        input="y\n",
-    )
+    options = ["--channel", "email", "--live-notifications", "--at", "1m"]
+    code, out, err = notify(drill, "investigating", *options, input="y\n")
     assert (code, err) == (0, "")
     assert "Recipients: 16 (LIVE: all 16 really delivered)" in out.splitlines()
     assert "LIVE: send to 16 real recipients? [y/N]: y" in out.splitlines()
@@ -280,23 +218,7 @@ def test_a_refused_recipient_is_listed_and_the_exit_code_says_so(
 ) -> None:
     handler, port = smtp_server(refuse={"bob.jones@example.com"})
     drill = make_cli_drill(tmp_path, port)
-    code, out, err = run(
-        [
-            "notify",
-            "investigating",
-            "--drill",
-            str(drill),
-            "--as",
-            "alice",
-            "--role",
-            "support",
-            "--channel",
-            "email",
-            "--at",
-            "1m",
-            "--yes",
-        ]
-    )
+    code, out, err = notify(drill, "investigating", "--channel", "email", "--at", "1m", "--yes")
     assert code == 1
     assert out.splitlines()[-2:] == [
         "  email: 6 delivered, 9 captured, 1 failed",

@@ -40,10 +40,7 @@ def email_drill(make_drill: Any, tmp_path: Path, port: int, rows: list[Any], **e
 
 
 def parsed(received: list[Any]) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(r.content, policy=policy.default)  # type: ignore[misc]
-        for r in received
-    ]
+    return [email.message_from_bytes(r.content, policy=policy.default) for r in received]
 
 
 def test_500_recipients_allowed_ones_arrive_once_marked_the_rest_captured(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from kunren.scenarios.models import ProbeSpec, Scenario
 pytestmark = pytest.mark.integration
 
 
-def probe(params: dict[str, object], scenario_dir: Path = Path(".")) -> ProbeResult:
+def probe(params: Mapping[str, object], scenario_dir: Path = Path(".")) -> ProbeResult:
     scenario = Scenario.model_validate({"version": 1, "id": "t", "title": "t", "duration": "10m"})
     ctx = drill_context(scenario, scenario_dir=scenario_dir)
     spec = ProbeSpec.model_validate({"id": "cmd", "command": params})

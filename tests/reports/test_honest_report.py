@@ -12,21 +12,17 @@ from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     DrillAborted,
     DrillStarted,
-    Event,
-    FaultInjected,
-    FaultInjecting,
     Milestone,
     ParticipantJoined,
     ProbeFailed,
     ProbeRecovered,
-    Runbook,
 )
 from kunren.reports import render, write_report
 from kunren.reports.svg import COLORS
 from kunren.reports.texts import CATALOG
 from kunren.scorers import Scorecard, score
 from tests.fixtures.timelines.records import DRILLS, Q3, SCENARIO
-from tests.scorers.helpers import record, scenario
+from tests.scorers.helpers import record, runbook_restart, scenario
 
 
 def _demo_like() -> Scorecard:
@@ -109,18 +105,7 @@ def test_the_objective_s_counting_mark_is_drawn_filled() -> None:
 
 
 def test_a_runbook_restart_is_not_drawn_as_a_fault_bar() -> None:
-    events: list[Event] = record(
-        Runbook(at=600, runbook="restart-web", actor="erin", role="sre"),
-        FaultInjecting(
-            at=600,
-            fault="runbook:restart-web",
-            kind="process.restart",
-            runbook="restart-web",
-            target="web",
-        ),
-        FaultInjected(at=601, fault="runbook:restart-web", kind="process.restart"),
-    )
-    html = render(score(scenario(), events), "html")
+    html = render(score(scenario(), record(*runbook_restart())), "html")
     assert "Faults: runbook:restart-web" not in html
     assert "a runbook run by the team" in html
 

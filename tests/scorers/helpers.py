@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from kunren.record.events import DrillEnded, DrillStarted, Event, FaultInjected
+from kunren.record.events import (
+    DrillEnded,
+    DrillStarted,
+    Event,
+    FaultInjected,
+    FaultInjecting,
+    Runbook,
+)
 from kunren.scenarios.models import Scenario
 
 BASE: dict[str, Any] = {
@@ -33,3 +40,14 @@ def record(*events: Event, end: float | None = 3600.0, fault_at: float | None = 
     if end is not None:
         body.append(DrillEnded(at=end))
     return [event.model_copy(update={"seq": number}) for number, event in enumerate(body, 1)]
+
+
+def runbook_restart() -> list[Event]:
+    """What the team running the ``restart-web`` runbook at 10 min records: the run, then the
+    fault it drives (a restart by people, not a fault the scenario injects)."""
+    fault, kind = "runbook:restart-web", "process.restart"
+    return [
+        Runbook(at=600, runbook="restart-web", actor="erin", role="sre"),
+        FaultInjecting(at=600, fault=fault, kind=kind, runbook="restart-web", target="web"),
+        FaultInjected(at=601, fault=fault, kind=kind),
+    ]

@@ -9,16 +9,14 @@ from kunren.record.events import (
     DrillStarted,
     Event,
     FaultInjected,
-    FaultInjecting,
     Milestone,
     Notification,
     ParticipantJoined,
     ProbeFailed,
     ProbeRecovered,
-    Runbook,
 )
 from kunren.scorers import Scorecard, score, trend
-from tests.scorers.helpers import record, scenario
+from tests.scorers.helpers import record, runbook_restart, scenario
 
 TRIAGE_BY_SRE = {
     "triaged": {"within": "10m", "by": "sre"},
@@ -202,15 +200,7 @@ def test_staffing_gaps_count_everyone_who_acted_in_the_role() -> None:
 def _runbook_record() -> list[Event]:
     return record(
         ProbeFailed(at=5, probe="health"),
-        Runbook(at=600, runbook="restart-web", actor="erin", role="sre"),
-        FaultInjecting(
-            at=600,
-            fault="runbook:restart-web",
-            kind="process.restart",
-            runbook="restart-web",
-            target="web",
-        ),
-        FaultInjected(at=601, fault="runbook:restart-web", kind="process.restart"),
+        *runbook_restart(),
         ProbeRecovered(at=620, probe="health"),
     )
 

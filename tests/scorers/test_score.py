@@ -179,6 +179,7 @@ def test_machine_timings_impact_alert_and_recovery_of_every_probe() -> None:
         fault_at=60,
     )
     machine = score(scenario(), events).machine
+    assert machine.impact is not None and machine.first_alert is not None
     assert (machine.impact.seconds, machine.first_alert.seconds) == (10, 40)
     assert machine.recovery is not None and machine.recovery.seconds == 1240
 
