@@ -12,11 +12,11 @@ from kunren.notify.dispatch import _guarded
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient
 from kunren.plugins import NoParams
 from kunren.runtime.clock import VirtualClock
-from kunren.runtime.context import DrillContext
+from kunren.runtime.context import drill_context
 from kunren.scenarios.models import Scenario
 
 
-class BuggyChannel(Channel):
+class BuggyChannel(Channel[NoParams]):
     name = "buggy"
 
     async def deliver(self, notice: OutgoingNotice, recipients: list[Recipient]) -> Delivery:
@@ -30,7 +30,7 @@ NOTICE = OutgoingNotice(
 
 def _channel(tmp_path: Path) -> BuggyChannel:
     scenario = Scenario.model_validate({"version": 1, "id": "s", "title": "t", "duration": "1m"})
-    ctx = DrillContext(scenario=scenario, scenario_dir=tmp_path, clock=VirtualClock())
+    ctx = drill_context(scenario, scenario_dir=tmp_path, clock=VirtualClock())
     params: BaseModel = NoParams()
     return BuggyChannel(ctx, params)
 
