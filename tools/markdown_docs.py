@@ -74,5 +74,14 @@ def links(text: str) -> Iterator[Link]:
                 yield Link(str(child.attrs.get("src", "")), line, image=True)
 
 
+def code_lines(text: str) -> set[int]:
+    """0-based lines inside fenced or indented code blocks."""
+    lines: set[int] = set()
+    for token in _PARSER.parse(text):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(*token.map))
+    return lines
+
+
 def is_external(target: str) -> bool:
     return bool(re.match(r"^[a-z][a-z0-9+.-]*:", target, re.IGNORECASE))
