@@ -23,6 +23,7 @@ What it guarantees (tests/test_split_readme.py holds it):
 # ruff: noqa: E501  (the front door's templates hold console output verbatim)
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -30,9 +31,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from markdown_docs import Heading, code_lines, headings, is_external
+from tools.markdown_docs import Heading, code_lines, headings, is_external
 
 # README "## " title -> its page in docs/reference/ (several sections may share a page).
 # FRONT: kept in the new README as it is. DROPPED: replaced by docs/README.md (the index).
@@ -162,7 +163,7 @@ def relative(target: Path, start: Path) -> str:
     return os.path.relpath(target, start).replace(os.sep, "/")
 
 
-def from_readme(target: str, page: Path) -> str:
+def rebase(target: str, page: Path) -> str:
     """A relative path written in the README (relative to the root) as seen from ``page``."""
     if is_external(target) or target.startswith("#"):
         return target
@@ -219,7 +220,7 @@ def write(root: Path) -> list[Path]:
     (root / REFERENCE).mkdir(parents=True, exist_ok=True)
     for page, text in raw.items():
         path = REFERENCE / page
-        text = rewrite_links(text, lambda target, p=path: from_readme(target, p))
+        text = rewrite_links(text, functools.partial(rebase, page=path))
         text = rewrite_links(text, within(split, page))
         (root / path).write_text(f"{NAV}\n\n{text}", encoding="utf-8")
         written.append(root / path)
