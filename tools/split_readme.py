@@ -94,6 +94,8 @@ class Split:
 def parse(readme: str) -> Split:
     lines = readme.splitlines()
     tops = [h for h in headings(readme) if h.level == 2]
+    if any(h.text == "Read on" for h in tops):
+        raise SplitError("README.md is split already (it ends in 'Read on'); nothing to do")
     unknown = [h.text for h in tops if h.text not in PAGES]
     if unknown:
         names = ", ".join(repr(name) for name in unknown)

@@ -28,7 +28,7 @@ def docs_text(root: Path) -> str:
 
 
 DOCS = docs_text(REPO)
-DOCUMENTED_MODELS = [
+DOCUMENTED_MODELS: list[type[BaseModel]] = [
     models.Scenario,
     models.Role,
     models.Tool,
