@@ -92,7 +92,7 @@ def test_a_whole_drill_on_the_virtual_clock(workspace: Path) -> None:
 def test_a_crash_mid_fault_is_undone_by_kunren_revert(workspace: Path) -> None:
     """The promise a reversible fault must keep: SIGKILL the conductor while the flag is off,
     and ``kunren revert``, a new process with only the record, puts it back."""
-    drill = KunrenProcess(["run", SCENARIO.name, "--speed", "600", "--no-web", "--yes"], workspace)
+    drill = KunrenProcess(["run", SCENARIO.name, "--speed", "60", "--no-web", "--yes"], workspace)
     try:
         drill.wait_for(lambda lines: any("injected cache-off" in line for line in lines))
         drill.kill()
