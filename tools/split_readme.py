@@ -254,7 +254,7 @@ def read_on(split: Split) -> str:
     rows = []
     for page, sections in split.pages().items():
         titles = " · ".join(s.title for s in sections)
-        rows.append(f"- [{titles}](docs/reference/{page})")
+        rows.append(f"  - [{titles}](docs/reference/{page})")
     return READ_ON + "\n".join(rows)
 
 
