@@ -238,22 +238,23 @@ def run(workspace: Path) -> None:
     print("\n".join(drill.lines[-6:]))
 
 
-def shoot_report(report: Path) -> None:
-    """The retro guide's pictures: parts of a real HTML report, at a laptop's width."""
+def shoot_report(report: Path, lang: str = "en") -> None:
+    """The retro guide's pictures: parts of a real HTML report (written with ``--lang LANG``),
+    at a laptop's width."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 900})
         page.goto(report.resolve().as_uri())
-        shoot(page, "report-header.en", page.locator("header.top"))
+        shoot(page, f"report-header.{lang}", page.locator("header.top"))
         for part in ("summary", "trend", "scenario", "timeline"):
-            shoot(page, f"report-{part}.en", page.locator(f"section#{part}"))
+            shoot(page, f"report-{part}.{lang}", page.locator(f"section#{part}"))
         browser.close()
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--report":
-        shoot_report(Path(sys.argv[2]))
+        shoot_report(Path(sys.argv[2]), *sys.argv[3:4])
     else:
         run(Path(sys.argv[1]).resolve())

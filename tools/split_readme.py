@@ -315,7 +315,7 @@ READ_ON = """\
 - Guides: [facilitating a game day](docs/guides/facilitator.md) ·
   [taking part (support staff)](docs/guides/support.md) ·
   [訓練への参加ガイド](docs/guides/support.ja.md) ·
-  [reading the report in the retro](docs/guides/retro.md) ·
+  [reading the report in the retro](docs/guides/retro.md) ([日本語](docs/guides/retro.ja.md)) ·
   [writing a plugin](docs/guides/plugin-authors.md)
 - Reference:
 """
