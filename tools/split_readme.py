@@ -56,6 +56,8 @@ PAGES: dict[str, str] = {
     "Plugins": "plugins.md",
     "Python API": "python-api.md",
     "Safety": "safety.md",
+    "Safety: a drill never becomes the outage": "safety.md",
+    "For support staff: sending the first notice / サポート担当の方へ: 最初のお知らせを送る": "notices.md",
     "Developing kunren": "developing.md",
     "Benchmarks": "developing.md",
 }

@@ -37,13 +37,13 @@ def flags(folder: Path) -> object:
 def test_revert_undoes_the_fault_from_its_handle_alone(workspace: Path) -> None:
     loaded = kunren.load_scenario(workspace / SCENARIO.name)
     fault = loaded.scenario.faults[0]
-    ctx = kunren.DrillContext(loaded.scenario, scenario_dir=workspace, clock=VirtualClock())
-    injected = asyncio.run(SetFlag(ctx, request_for_fault(loaded.scenario, fault)).inject())
+    ctx = kunren.drill_context(loaded, scenario_dir=workspace, clock=VirtualClock())
+    injected = asyncio.run(SetFlag(ctx, request_for_fault(ctx, fault)).inject())
     assert flags(workspace) == {"search_cache": False, "other": 1}
     assert injected.revert is not None
     handle = json.loads(json.dumps(injected.revert))  # what the record keeps, and all it keeps
     # A new instance, as `kunren revert` makes in a new process after a crash:
-    fresh = SetFlag(ctx, request_for_fault(loaded.scenario, fault))
+    fresh = SetFlag(ctx, request_for_fault(ctx, fault))
     done = asyncio.run(fresh.revert(handle))
     assert flags(workspace) == {"search_cache": True, "other": 1}
     assert done.startswith("set search_cache back to true")
@@ -64,7 +64,7 @@ def test_the_probe_fails_on_a_broken_file_instead_of_raising(workspace: Path) ->
     loaded = kunren.load_scenario(workspace / SCENARIO.name)
     spec = loaded.scenario.probes[0]
     params = FlagProbeParams(file="flags.json", flag="search_cache")
-    probe = FlagProbe(kunren.DrillContext(loaded.scenario, scenario_dir=workspace), spec, params)
+    probe = FlagProbe(kunren.drill_context(loaded, scenario_dir=workspace), spec, params)
     assert asyncio.run(probe.check()).ok
     (workspace / "flags.json").write_text("{not json", "utf-8")
     result = asyncio.run(probe.check())

@@ -5,8 +5,9 @@ Many services read their feature flags from a JSON file (or a config store that 
 ("the search cache is switched off"), and it is reversible, so it shows every part of the
 injector contract:
 
-- ``Params``: a frozen pydantic model of the fault's own YAML keys. ``kunren validate`` checks
-  them and reports ``FILE:LINE: faults[0].flag: …`` before anything runs.
+- ``Injector[SetFlagParams]``: a frozen pydantic model of the fault's own YAML keys, given as
+  the type argument. ``kunren validate`` checks them and reports ``FILE:LINE: faults[0].flag:
+  …`` before anything runs, and ``self.params`` is that model, typed.
 - ``plan()`` touches nothing and says what would be done and how it would be undone; the
   conductor records it (``fault.injecting``) before ``inject()`` acts.
 - ``inject()`` acts and returns a revert handle: plain JSON holding everything needed to undo
@@ -23,8 +24,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import ClassVar
-
 from kunren.errors import InjectionError
 from kunren.injectors.base import Handle, Injected, Injector, Planned
 from kunren.probes.base import Probe, ProbeResult
@@ -77,18 +76,10 @@ def write_flags(path: Path, flags: dict[str, JsonValue]) -> None:
         raise
 
 
-class SetFlag(Injector):
+class SetFlag(Injector[SetFlagParams]):
     """Set a feature flag in a JSON file; reverted by restoring its previous value."""
 
-    Params: ClassVar[type[BaseModel]] = SetFlagParams
-    reversible = True
     summary = "Example: set a feature flag in a JSON file; reverted by restoring it."
-
-    @property
-    def params(self) -> SetFlagParams:
-        params = self.request.params
-        assert isinstance(params, SetFlagParams)
-        return params
 
     @property
     def path(self) -> Path:
@@ -132,15 +123,13 @@ class SetFlag(Injector):
         return f"removed {flag} from {path} (it was unset)"
 
 
-class FlagProbe(Probe):
+class FlagProbe(Probe[FlagProbeParams]):
     """Ok while a feature flag in a JSON file has the expected value."""
 
-    Params: ClassVar[type[BaseModel]] = FlagProbeParams
     summary = "Example: ok while a feature flag in a JSON file has the expected value."
 
     async def check(self) -> ProbeResult:
-        params = self.params
-        assert isinstance(params, FlagProbeParams)
+        params = self.params  # typed by Probe[FlagProbeParams], validated when the scenario loads
         path = self.ctx.resolve_path(params.file)
         try:
             flags = read_flags(path)
