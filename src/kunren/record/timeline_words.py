@@ -92,9 +92,9 @@ def _pair(e: Entry, milestone: Callable[[str], str]) -> tuple[str, str]:
             if e.status == "load stopped":
                 return (
                     f"load stopped: Locust {s} exited{_said(d)}",
-                    f"負荷停止：Locust の {s} が終了{_said(d, True)}",
+                    f"負荷停止：負荷生成プロセス {s} が終了{_said(d, True)}",
                 )
-            return f"Locust {s} exited{_said(d)}", f"Locust の {s} が終了{_said(d, True)}"
+            return f"Locust {s} exited{_said(d)}", f"負荷生成プロセス {s} が終了{_said(d, True)}"
         case "probe.failed":
             return f"probe {s} failed{_said(d)}", f"プローブ {s} 失敗{_said(d, True)}"
         case "probe.recovered":
