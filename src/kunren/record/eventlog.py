@@ -6,6 +6,14 @@ processes (the conductor, ``kunren mark`` from another terminal) serialise on an
 ``flock`` of a lock file beside the log, and each re-reads the tail under the lock, so ``seq``
 stays strictly increasing and lines never interleave.
 
+Appends that wait share fsyncs (group commit). Inside a process, the thread that gets to
+write takes every batch queued meanwhile and writes them all at once. Across processes, a
+writer writes its lines under the lock, releases it, then makes them durable under a second
+lock (``.events.sync``) that remembers how far the file is known to be on disk: the first writer
+to get it fsyncs everything written so far, by anyone, and the writers queued behind it find
+their bytes already covered and return without an fsync of their own. Either way an append
+returns only once its own bytes are on disk.
+
 A crash can leave a torn last line (written, not fsync'd, not acknowledged). Reading reports
 it with its line number; appending refuses until ``repair_torn_tail`` has moved the torn bytes
 aside (into ``events.torn``) and recorded that it did: never silently merged.
@@ -16,10 +24,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -30,6 +39,7 @@ from kunren.record.events import Event, parse_event
 EVENTS_FILE = "events.jsonl"
 SCENARIO_FILE = "scenario.yaml"
 LOCK_FILE = ".events.lock"
+SYNC_FILE = ".events.sync"  # holds how many bytes of the log an fsync has covered
 TORN_FILE = "events.torn"
 
 
@@ -47,6 +57,16 @@ class Record:
     torn: TornTail | None
 
 
+@dataclass(slots=True)
+class _Batch:
+    """One caller's events waiting in this process's queue, and what became of them."""
+
+    events: list[Event]
+    written: list[Event] = field(default_factory=list)
+    error: BaseException | None = None
+    done: bool = False
+
+
 class EventLog:
     """One drill's event log. Safe to use from several processes at once."""
 
@@ -61,6 +81,11 @@ class EventLog:
         # lock, nobody else wrote, and the tail need not be read again.
         self._fds: dict[str, int] = {}
         self._known: tuple[int, int] | None = None  # (size, last seq) after our last append
+        # Group commit inside the process: callers queue their batch, and whichever thread holds
+        # ``_writing`` writes every queued batch. ``_queue_lock`` guards only the queue.
+        self._queue: list[_Batch] = []
+        self._queue_lock = threading.Lock()
+        self._writing = threading.Lock()
         self._finalizer = weakref.finalize(self, _close_all, self._fds)
 
     @classmethod
@@ -107,7 +132,33 @@ class EventLog:
         return self.append_many([event])[0]
 
     def append_many(self, events: list[Event]) -> list[Event]:
-        """Write several events under one lock and one fsync, in order."""
+        """Write several events in order, with the next seqs; returns them once on disk.
+
+        Batches other threads queue meanwhile go to disk with this one, under one lock and one
+        fsync; each caller still returns only its own events, and only once they are durable.
+        """
+        batch = _Batch(events)
+        with self._queue_lock:
+            self._queue.append(batch)
+        with self._writing:
+            if not batch.done:  # nobody wrote it while we waited: write everything queued
+                with self._queue_lock:
+                    batches, self._queue = self._queue, []
+                try:
+                    self._commit(batches)
+                except BaseException as exc:
+                    for each in batches:
+                        each.error = exc
+                        each.done = True
+                    raise
+                for each in batches:
+                    each.done = True
+        if batch.error is not None:
+            raise batch.error
+        return batch.written
+
+    def _commit(self, batches: list[_Batch]) -> None:
+        """Write ``batches`` under the lock, then make them durable (``_sync``)."""
         with self._locked():
             fd = self._fd("log", self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
             size = os.fstat(fd).st_size
@@ -120,22 +171,49 @@ class EventLog:
                     f"{self.path}:{torn.line}: torn last line (a crash interrupted a write); "
                     "`kunren revert` or `kunren resume` sets it aside before writing"
                 )
-            written: list[Event] = []
             lines = []
-            for event in events:
-                last_seq += 1
-                stamped = event.model_copy(update={"seq": last_seq})
-                written.append(stamped)
-                lines.append(stamped.model_dump_json() + "\n")
+            for batch in batches:
+                for event in batch.events:
+                    last_seq += 1
+                    stamped = event.model_copy(update={"seq": last_seq})
+                    batch.written.append(stamped)
+                    lines.append(stamped.model_dump_json() + "\n")
             data = "".join(lines).encode("utf-8")
             try:
                 _write_all(fd, data)
-                os.fsync(fd)
             except OSError:
                 self._known = None  # a partial write: read the tail next time
                 raise
             self._known = (size + len(data), last_seq)
-            return written
+        self._sync(fd, size + len(data))
+
+    def _sync(self, fd: int, end: int) -> None:
+        """Return once the log's first ``end`` bytes are on disk, fsyncing only if need be.
+
+        Under the sync lock, the mark says how many bytes of which file (its inode: a copied or
+        replaced log starts uncovered) an fsync has covered. If another
+        writer's fsync already covered ``end``, there is nothing to do; otherwise fsync the
+        whole file (every writer's bytes so far, not only ours) and move the mark.
+        """
+        sync = self._fd("sync", self.drill_dir / SYNC_FILE, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(sync, fcntl.LOCK_EX)
+        try:
+            stat = os.fstat(fd)  # everything written before this fsync starts
+            if _read_mark(sync, stat.st_ino) >= end:
+                return
+            os.fsync(fd)
+            os.pwrite(sync, _mark(stat.st_ino, stat.st_size), 0)
+        finally:
+            fcntl.flock(sync, fcntl.LOCK_UN)
+
+    def _forget_sync_mark(self) -> None:
+        """After the log is cut shorter, no byte beyond the cut is covered by an old fsync."""
+        sync = self._fd("sync", self.drill_dir / SYNC_FILE, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(sync, fcntl.LOCK_EX)
+        try:
+            os.pwrite(sync, _mark(0, 0), 0)
+        finally:
+            fcntl.flock(sync, fcntl.LOCK_UN)
 
     def read(self) -> list[Event]:
         """Every event; a torn last line is an error naming its line."""
@@ -152,7 +230,7 @@ class EventLog:
 
     def repair_torn_tail(self) -> TornTail | None:
         """Move a torn last line into ``events.torn`` and cut it from the log."""
-        with self._locked():
+        with self._writing, self._locked():
             _, torn = self._tail()
             if torn is None:
                 return None
@@ -165,6 +243,7 @@ class EventLog:
                 log.truncate(size - len(torn.data))
                 log.flush()
                 os.fsync(log.fileno())
+            self._forget_sync_mark()
             self._known = None
             return torn
 
@@ -259,6 +338,18 @@ def _close_all(fds: dict[str, int]) -> None:
         with suppress(OSError):
             os.close(fd)
     fds.clear()
+
+
+def _mark(inode: int, covered: int) -> bytes:
+    return inode.to_bytes(8, "little") + covered.to_bytes(8, "little")
+
+
+def _read_mark(fd: int, inode: int) -> int:
+    """How many bytes of the log with ``inode`` an fsync has covered (0 if not this log)."""
+    raw = os.pread(fd, 16, 0)
+    if len(raw) != 16 or int.from_bytes(raw[:8], "little") != inode:
+        return 0
+    return int.from_bytes(raw[8:], "little")
 
 
 def _write_all(fd: int, data: bytes) -> None:
