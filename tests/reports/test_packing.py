@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from bench.synth import write_series
+
 from kunren.reports import build_scorecard
 from kunren.reports.svg import Packer
 from kunren.reports.swimlanes import DENSE, PLOT, timeline_svg
@@ -29,7 +30,7 @@ def _first_fit(rows: list[float], left: float, right: float, limit: int) -> int 
 def test_the_tree_places_every_label_where_trying_every_sub_row_would() -> None:
     rng = random.Random(7)
     for limit in (1, 3, 12, 40):
-        packer, rows = Packer(limit), []
+        packer, rows = Packer(limit), list[float]()
         for _ in range(3000):
             left = rng.uniform(0, 1000)
             right = left + rng.uniform(0, 120)
