@@ -10,6 +10,7 @@ commands run through ``subprocess.run`` with a timeout, which kills them when it
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import platform
 import shutil
@@ -120,6 +121,9 @@ class Settled:
 
 
 def spread_of(ratios: Sequence[float]) -> float:
+    """Half the range of the central rounds; one round alone says nothing of the noise."""
+    if len(ratios) < 2:
+        return math.inf
     ordered = sorted(ratios)
     central = ordered[1:-1] if len(ordered) >= 5 else ordered
     return (central[-1] - central[0]) / 2
