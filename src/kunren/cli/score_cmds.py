@@ -129,7 +129,9 @@ def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> N
                 f"{item}: neither a drill folder nor a series with drills in {drills_root}"
             )
         folders += found
-    cards = [score_drill(path) for path in dict.fromkeys(p.resolve() for p in folders)]
+    cards = [
+        score_drill(path, timeline=False) for path in dict.fromkeys(p.resolve() for p in folders)
+    ]
     result = trend(cards)
     click.echo(result.model_dump_json(indent=2) if as_json else trend_table(result))
 
