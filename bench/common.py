@@ -95,7 +95,7 @@ class Settled:
     The ratio is the median of the rounds' ratios. The spread is half the range of the rounds
     once the highest and lowest are set aside (from five rounds on: one hiccup of the machine
     must not decide), and the result is settled when that spread is smaller than the median's
-    distance from the target: every central round falls on the same side of it.
+    distance from the target, that is when every central round falls on the same side of it.
     """
 
     ratios: tuple[float, ...]
@@ -165,7 +165,12 @@ def settle(
 
 
 def _is_settled(ratios: Sequence[float], target: Target) -> bool:
-    return spread_of(ratios) < abs(statistics.median(ratios) - target.value)
+    """Every central round on the same side of the target (never for a single round)."""
+    if len(ratios) < 2:
+        return False
+    ordered = sorted(ratios)
+    central = ordered[1:-1] if len(ordered) >= 5 else ordered
+    return central[-1] < target.value or central[0] > target.value
 
 
 def error_row(name: str, reason: str) -> Row:
