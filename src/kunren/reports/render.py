@@ -17,6 +17,7 @@ from kunren import __version__
 from kunren.errors import UsageError
 from kunren.reports.swimlanes import timeline_svg
 from kunren.reports.texts import LANGS, Texts
+from kunren.reports.timeline_table import timeline_rows
 from kunren.reports.trendchart import trend_svg
 from kunren.scorers.card import MilestoneResult, Scorecard, Timing, TrendLine
 from kunren.scorers.display import join_trend
@@ -63,6 +64,7 @@ def render(card: Scorecard, fmt: str = "html", lang: str = "en") -> str:
         context.update(
             css=_css(),
             timeline_svg=timeline_svg(card, tx),
+            timeline_rows=timeline_rows(card, tx),
             trend_svg=trend_svg(card.trend, tx) if card.trend else "",
         )
     template = _environment().get_template(f"report.{fmt}.j2")
