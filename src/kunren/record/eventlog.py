@@ -303,27 +303,27 @@ def read_record(path: Path) -> Record:
     events: list[Event] = []
     torn: TornTail | None = None
     try:
-        raw = path.read_bytes()
+        log = open(path, "rb")  # noqa: SIM115 - closed below; line by line, never all at once
     except FileNotFoundError as exc:
         raise EventLogError(f"{path}: no event log here") from exc
-    lines = raw.split(b"\n")
-    last_index = len(lines) - 1
     previous_seq = 0
-    for index, line in enumerate(lines):
-        if not line:
-            continue
-        number = index + 1
-        if index == last_index:  # no trailing newline: a write that never completed
-            torn = TornTail(line=number, data=line)
-            break
-        try:
-            event = parse_event(line)
-        except ValidationError as exc:
-            raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
-        if event.seq <= previous_seq:
-            raise EventLogError(f"{path}:{number}: seq {event.seq} does not follow {previous_seq}")
-        previous_seq = event.seq
-        events.append(event)
+    with log:
+        for number, line in enumerate(log, start=1):
+            if not line.endswith(b"\n"):  # no newline: a write that never completed
+                torn = TornTail(line=number, data=line)
+                break
+            if line == b"\n":
+                continue
+            try:
+                event = parse_event(line)
+            except ValidationError as exc:
+                raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
+            if event.seq <= previous_seq:
+                raise EventLogError(
+                    f"{path}:{number}: seq {event.seq} does not follow {previous_seq}"
+                )
+            previous_seq = event.seq
+            events.append(event)
     return Record(events=events, torn=torn)
 
 
