@@ -27,6 +27,7 @@ BENCHMARKS = {
     "startup": "bench.startup",
     "rehearsal": "bench.rehearsal",
     "history": "bench.history",
+    "series": "bench.series",
     "timing": "bench.timing",
     "load": "bench.load",
     "page": "bench.page",

@@ -12,7 +12,8 @@ from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import Note
 from kunren.reports import series_cache
 from kunren.reports.records import trend_card, trend_cards
-from kunren.reports.series_cache import INDEX_FILE, ScorecardCache
+from kunren.reports.series_cache import INDEX_FILE, ScorecardCache, trend_view
+from kunren.scorers import trend
 
 
 @pytest.fixture
@@ -34,8 +35,10 @@ def test_a_second_reading_comes_from_the_index_and_equals_a_fresh_score(
     assert (drills[0].parent / INDEX_FILE).is_file()
     hits, misses, cached = _scored(drills)
     assert (hits, misses) == (3, 0)
-    assert cached == [trend_card(path).model_dump(mode="json") for path in drills]
+    assert cached == [trend_view(trend_card(path)).model_dump(mode="json") for path in drills]
     assert [c.model_dump(mode="json") for c in trend_cards(drills)] == cached
+    fresh = trend([trend_card(path) for path in drills])
+    assert trend(trend_cards(drills)) == fresh  # the trend of cached cards is the same trend
 
 
 def test_a_drill_whose_record_grew_is_scored_again(drills: list[Path]) -> None:
@@ -43,7 +46,7 @@ def test_a_drill_whose_record_grew_is_scored_again(drills: list[Path]) -> None:
     EventLog(drills[1]).append(Note(text="added after the drill", actor="facilitator", at=5.0))
     hits, misses, cards = _scored(drills)
     assert (hits, misses) == (2, 1)
-    assert cards[1] == trend_card(drills[1]).model_dump(mode="json")
+    assert cards[1] == trend_view(trend_card(drills[1])).model_dump(mode="json")
 
 
 def test_same_size_and_mtime_but_other_bytes_is_caught_by_the_hash(drills: list[Path]) -> None:

@@ -4,10 +4,10 @@ The end-of-run report and ``kunren trend`` score every drill of a series; a dril
 does not change, so re-parsing its whole record each time made every run slower than the last
 as the drills folder grew. Each drills folder keeps ``.scorecards.json``: per drill folder, the
 fingerprint of its files (size, mtime and SHA-256 of the record, the scenario snapshot and the
-metadata) and the Scorecard scored from them without its timeline. A card is used only while
-every fingerprint matches and the scorer's version (a hash of the code that turns a record into
-a card) is the one that wrote it; anything else is scored again. The index is a cache: a
-damaged or unwritable one is ignored and rebuilt, never an error.
+metadata) and the Scorecard scored from them as the trend needs it (``trend_view``). A card is
+used only while every fingerprint matches and the scorer's version (a hash of the code that
+turns a record into a card) is the one that wrote it; anything else is scored again. The index
+is a cache: a damaged or unwritable one is ignored and rebuilt, never an error.
 """
 
 from __future__ import annotations
@@ -32,6 +32,31 @@ INDEX_FILE = ".scorecards.json"
 FINGERPRINTED = (EVENTS_FILE, SCENARIO_FILE, META_FILE)
 # the code a cached card depends on: scoring, the events it reads, the scenario models
 SCORING_CODE = ("kunren.scorers", "kunren.record", "kunren.scenarios")
+# what only a drill's own report shows; the trend reads the header and the milestones
+REPORT_ONLY = (
+    "faults",
+    "injects",
+    "notices",
+    "approval_waits",
+    "readiness",
+    "gaps",
+    "notes",
+    "action_items",
+    "amendments",
+    "timeline",
+    "load",
+)
+
+
+def trend_view(card: Scorecard) -> Scorecard:
+    """``card`` without the lists only its own report shows: what a series keeps of a drill.
+
+    An earlier drill's card feeds only the trend (its drill, series, start and milestones),
+    and the lists it leaves out are most of a big drill's card: hundreds of notices, load
+    points, notes. Whether it came from the index or was just scored, a series card has
+    this shape.
+    """
+    return card.model_copy(update={name: [] for name in REPORT_ONLY})
 
 
 @cache
@@ -91,7 +116,8 @@ class ScorecardCache:
         return drills if isinstance(drills, dict) else {}
 
     def card(self, drill_dir: Path, score: Callable[[Path], Scorecard]) -> Scorecard:
-        """The cached card of ``drill_dir`` while its files are unchanged, else ``score()``."""
+        """The trend view of ``drill_dir``'s card: from the index while its files are
+        unchanged, else from ``score(drill_dir)``."""
         key = drill_dir.name
         prints = fingerprint(drill_dir)
         entry = self._entries.get(key)
@@ -103,7 +129,7 @@ class ScorecardCache:
                     update={"drill": key, "record": str(drill_dir / EVENTS_FILE)}
                 )
         self.misses += 1
-        card = score(drill_dir)
+        card = trend_view(score(drill_dir))
         self._entries[key] = {"files": prints, "card": card.model_dump(mode="json")}
         self._changed = True
         return card
