@@ -7,6 +7,7 @@ and SVG so it opens offline, mails as one attachment and prints.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import cache
 from importlib import resources
 
@@ -25,10 +26,33 @@ from kunren.scorers.display import join_trend
 FORMATS: dict[str, str] = {"html": "html", "md": "md", "json": "json"}  # format -> file suffix
 
 
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between processes: compiling the HTML report's template is a
+    tenth of a second of every ``kunren run``. Jinja keys each entry by the template's source
+    checksum, so an edited template is compiled again. A cache that cannot be read or written
+    (a full disk, a file-size limit) is skipped: it must never cost the report."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with suppress(OSError, EOFError, ValueError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _QuietBytecodeCache()  # a private per-user folder in the temp directory
+    except (OSError, RuntimeError):
+        return None
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kunren.reports", "templates"),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
