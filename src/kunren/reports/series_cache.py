@@ -123,14 +123,15 @@ class ScorecardCache:
         entry = self._entries.get(key)
         if entry is not None and entry.get("files") == prints:
             with contextlib.suppress(ValidationError, TypeError):
-                card = Scorecard.model_validate(entry["card"])
+                # kept as JSON text: pydantic parses that faster than it validates dicts
+                card = Scorecard.model_validate_json(str(entry["card"]))
                 self.hits += 1
                 return card.model_copy(
                     update={"drill": key, "record": str(drill_dir / EVENTS_FILE)}
                 )
         self.misses += 1
         card = trend_view(score(drill_dir))
-        self._entries[key] = {"files": prints, "card": card.model_dump(mode="json")}
+        self._entries[key] = {"files": prints, "card": card.model_dump_json()}
         self._changed = True
         return card
 
