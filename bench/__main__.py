@@ -2,7 +2,9 @@
 
 Each benchmark runs in turn (they would disturb each other's timings if run together), under a
 time limit; one that fails or overruns shows as ``error`` with the reason and the others still
-run. The exit code is 0 when every row passed or is informational, 1 otherwise.
+run. The exit code is 0 when every row passed or is informational, 1 when a row missed its
+target or could not run, 3 when nothing missed but some ratio stayed unsettled (the machine's
+noise was wider than the ratio's distance from its target, so neither pass nor miss is true).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import traceback
 from dataclasses import asdict
 from types import FrameType
 
-from bench.common import Row, error_row, machine, render_table
+from bench.common import Row, error_row, load_average, machine, render_table
 
 # name -> module; each module has ``run(quick: bool) -> list[Row]``
 BENCHMARKS = {
@@ -25,6 +27,7 @@ BENCHMARKS = {
     "startup": "bench.startup",
     "rehearsal": "bench.rehearsal",
     "history": "bench.history",
+    "series": "bench.series",
     "timing": "bench.timing",
     "load": "bench.load",
     "page": "bench.page",
@@ -67,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     names = args.only or list(BENCHMARKS)
-    print("\n".join(machine()), flush=True)
+    about = machine()
+    load_start = load_average()
+    print("\n".join(about), flush=True)
+    print(f"load average at start: {load_start}", flush=True)
     print(f"mode: {'quick' if args.quick else 'full'}\n", flush=True)
     rows: list[Row] = []
     for name in names:
@@ -81,15 +87,22 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         for line in row.details:
             print(f"- {row.name}: {line}")
+    load_end = load_average()
+    print(f"\nload average at start: {load_start}; at end: {load_end}")
     if args.json_path:
         payload = {
-            "machine": machine(),
+            "machine": about,
+            "load_average_start": load_start,
+            "load_average_end": load_end,
             "mode": "quick" if args.quick else "full",
             "rows": [{**asdict(row), "verdict": row.verdict} for row in rows],
         }
         with open(args.json_path, "w", encoding="utf-8") as out:
             json.dump(payload, out, indent=2, ensure_ascii=False)
-    return 0 if all(row.verdict in ("pass", "info") for row in rows) else 1
+    verdicts = {row.verdict for row in rows}
+    if verdicts & {"MISS", "error"}:
+        return 1
+    return 3 if "unsettled" in verdicts else 0
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ commands run through ``subprocess.run`` with a timeout, which kills them when it
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import platform
 import shutil
@@ -64,6 +65,8 @@ class Row:
     failed: str | None = None  # the benchmark could not run: why
     holds: bool | None = None  # a yes/no expectation beside (or instead of) the ratio target
     expect: str = ""  # how that expectation reads in the target column
+    settled: bool = True  # False: the rounds spread across the target, noise won
+    load: str = ""  # the machine's load average when the benchmark started and ended
 
     @property
     def verdict(self) -> str:
@@ -73,7 +76,101 @@ class Row:
             return "MISS"
         if self.target is None or self.ratio is None:
             return "pass" if self.holds else "info"
+        if not self.settled:
+            return "unsettled"
         return "pass" if self.target.met(self.ratio) else "MISS"
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages now, as ``/proc/loadavg`` shows them."""
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Settled:
+    """The per-round ratios of an interleaved benchmark, and whether they settled.
+
+    The ratio is the median of the rounds' ratios. The spread is half the range of the rounds
+    once the highest and lowest are set aside (from five rounds on: one hiccup of the machine
+    must not decide), and the result is settled when that spread is smaller than the median's
+    distance from the target, that is when every central round falls on the same side of it.
+    """
+
+    ratios: tuple[float, ...]
+    ratio: float
+    spread: float
+    settled: bool
+    seconds: float
+    load_start: str
+    load_end: str
+
+    @property
+    def load(self) -> str:
+        return f"{self.load_start} → {self.load_end}"
+
+    def describe(self, shown: Callable[[float], str]) -> str:
+        state = "settled" if self.settled else "UNSETTLED (noise wider than the distance)"
+        return (
+            f"{len(self.ratios)} interleaved round(s) in {self.seconds:.0f} s, ratio per round "
+            + ", ".join(shown(r) for r in self.ratios)
+            + f"; median {shown(self.ratio)} ± {shown(self.spread)}: {state}; "
+            f"load average {self.load}"
+        )
+
+
+def spread_of(ratios: Sequence[float]) -> float:
+    """Half the range of the central rounds; one round alone says nothing of the noise."""
+    if len(ratios) < 2:
+        return math.inf
+    ordered = sorted(ratios)
+    central = ordered[1:-1] if len(ordered) >= 5 else ordered
+    return (central[-1] - central[0]) / 2
+
+
+def settle(
+    one_round: Callable[[int], float],
+    target: Target,
+    *,
+    min_rounds: int,
+    max_rounds: int,
+    max_seconds: float,
+) -> Settled:
+    """Run ``one_round(n)`` (which measures baseline and subject, alternating their order with
+    ``n``, and returns the round's ratio) until the rounds settle, or the bounds stop them.
+
+    Bounded both ways: at least ``min_rounds``, at most ``max_rounds``, and no new round once
+    ``max_seconds`` have passed. Noise is then reported as such instead of as a pass or a miss.
+    """
+    load_start = load_average()
+    start = time.monotonic()
+    ratios: list[float] = []
+    while len(ratios) < max_rounds:
+        ratios.append(one_round(len(ratios)))
+        if len(ratios) >= min_rounds and _is_settled(ratios, target):
+            break
+        if time.monotonic() - start >= max_seconds:
+            break
+    median = statistics.median(ratios)
+    return Settled(
+        ratios=tuple(ratios),
+        ratio=median,
+        spread=spread_of(ratios),
+        settled=_is_settled(ratios, target),
+        seconds=time.monotonic() - start,
+        load_start=load_start,
+        load_end=load_average(),
+    )
+
+
+def _is_settled(ratios: Sequence[float], target: Target) -> bool:
+    """Every central round on the same side of the target (never for a single round)."""
+    if len(ratios) < 2:
+        return False
+    ordered = sorted(ratios)
+    central = ordered[1:-1] if len(ordered) >= 5 else ordered
+    return central[-1] < target.value or central[0] > target.value
 
 
 def error_row(name: str, reason: str) -> Row:
@@ -132,15 +229,11 @@ def machine() -> list[str]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    load = ""
-    with contextlib.suppress(OSError):
-        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return [
         f"nproc: {os.cpu_count()}",
         f"CPU: {model}",
         f"python: {platform.python_version()} ({platform.python_implementation()})",
         f"os: {platform.platform()}",
-        f"load average at start: {load}",
     ]
 
 

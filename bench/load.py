@@ -21,7 +21,18 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from bench.common import PYTHON, REPO, Child, Row, at_least, free_port, http_ok, scratch, wait_for
+from bench.common import (
+    PYTHON,
+    REPO,
+    Child,
+    Row,
+    at_least,
+    free_port,
+    http_ok,
+    scratch,
+    settle,
+    wait_for,
+)
 from kunren.drills.runner import RunSettings, start_drill
 from kunren.record.events import LoadStage, LoadStats
 from kunren.scenarios.loader import load_scenario
@@ -91,51 +102,62 @@ def _drill(host: str, seconds: float, folder: Path) -> tuple[float, int]:
 
 
 def run(quick: bool) -> list[Row]:
-    rounds, seconds = (1, 9.0) if quick else (4, 20.0)
+    seconds = 9.0 if quick else 20.0
     raw_rates: list[float] = []
     drill_rates: list[float] = []
-    intervals = 0
+    intervals = [0]
+    target = at_least(0.95, "≥ 95%")
     with scratch("load-") as folder:
         port = free_port()
         host = f"http://127.0.0.1:{port}"
         shop = Child(
             [PYTHON, "-m", "kunren.demo.shop", "--port", str(port)], log=folder / "shop.log"
         )
+
+        def one_round(n: int) -> float:
+            round_dir = folder / f"round-{n}"
+            round_dir.mkdir()
+            if n % 2:  # ABBA order: a drift in the machine's load hits both alike
+                rate, count = _drill(host, seconds, round_dir)
+                raw = _raw(host, seconds, round_dir)
+            else:
+                raw = _raw(host, seconds, round_dir)
+                rate, count = _drill(host, seconds, round_dir)
+            raw_rates.append(raw)
+            drill_rates.append(rate)
+            intervals[0] += count
+            return rate / raw
+
         try:
             wait_for(lambda: http_ok(f"{host}/health"), 30, "the demo shop")
-            for n in range(rounds):
-                round_dir = folder / f"round-{n}"
-                round_dir.mkdir()
-                if n % 2:  # ABBA order: a drift in the machine's load hits both alike
-                    rate, count = _drill(host, seconds, round_dir)
-                    raw_rates.append(_raw(host, seconds, round_dir))
-                else:
-                    raw_rates.append(_raw(host, seconds, round_dir))
-                    rate, count = _drill(host, seconds, round_dir)
-                drill_rates.append(rate)
-                intervals += count
+            result = settle(
+                one_round,
+                target,
+                min_rounds=2 if quick else 3,
+                max_rounds=2 if quick else 8,
+                max_seconds=60 if quick else 360,
+            )
         finally:
             shop.stop()
     raw, drill = statistics.mean(raw_rates), statistics.mean(drill_rates)
-    ratio = drill / raw
     return [
         Row(
             NAME,
             f"{drill:,.0f} req/s",
             f"{raw:,.0f} req/s",
-            ratio,
-            f"{ratio:.0%}",
-            at_least(0.95, "≥ 95%"),
+            result.ratio,
+            f"{result.ratio:.0%}",
+            target,
             [
-                f"{rounds} round(s), ABBA order, of {seconds:g} s, {USERS} users with no think "
-                f"time, steady state after {WARMUP:g} s; per round raw "
+                f"{len(raw_rates)} round(s), ABBA order, of {seconds:g} s, {USERS} users with "
+                f"no think time, steady state after {WARMUP:g} s; per round raw "
                 + ", ".join(f"{r:,.0f}" for r in raw_rates)
                 + " vs drill "
                 + ", ".join(f"{r:,.0f}" for r in drill_rates)
-                + f" req/s ({intervals} load.stats intervals)",
-                "per-round ratios "
-                + ", ".join(f"{d / r:.0%}" for d, r in zip(drill_rates, raw_rates, strict=True))
-                + ": a spread wider than the 5% in question means the machine was too noisy",
+                + f" req/s ({intervals[0]} load.stats intervals)",
+                result.describe(lambda r: f"{r:.0%}"),
             ],
+            settled=result.settled,
+            load=result.load,
         )
     ]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,11 +13,22 @@ from kunren.cli.options import drills_option
 from kunren.errors import KunrenError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from kunren.cli.live import LiveConsole
     from kunren.drills.conductor import Outcome
     from kunren.drills.runner import DryRunRow
     from kunren.drills.serving import WebOptions
     from kunren.page.options import WebLinks
+
+T = TypeVar("T")
+
+
+def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, imported only by the commands that run a drill (~30 ms with ssl)."""
+    import asyncio
+
+    return asyncio.run(coroutine)
 
 
 def _drill_dir(drill: str, drills_root: Path) -> Path:
@@ -165,7 +175,7 @@ def run(
         simulate=simulate,
     )
     if dry_run:
-        rows = asyncio.run(runner.dry_run(loaded, settings))
+        rows = _run_async(runner.dry_run(loaded, settings))
         _print_dry_run(scenario, rows)
         return
     touched = runner.real_systems(loaded)
@@ -179,7 +189,7 @@ def run(
         click.echo("This drill touches real systems:\n  " + "\n  ".join(touched))
         click.confirm("Run it?", abort=True)
     with console:
-        log, outcome = asyncio.run(runner.start_drill(loaded, settings, console.observer))
+        log, outcome = _run_async(runner.start_drill(loaded, settings, console.observer))
     _close(
         outcome, log.drill_dir, drills_root, report, loaded.scenario.id, quiet, loaded.scenario.lang
     )
@@ -281,7 +291,7 @@ def abort(
     stopped = stop_conductor(drill_dir, request, wait_seconds)
     if stopped is None:
         click.echo("No conductor is running this drill; reverting from the record.")
-        _print_revert(asyncio.run(abort_from_record(drill_dir, request.describe())))
+        _print_revert(_run_async(abort_from_record(drill_dir, request.describe())))
         return
     if stopped == "already finished":
         click.echo(f"The conductor had already finished drill {drill_dir.name}.")
@@ -322,7 +332,7 @@ def revert(drill: str, drills_root: Path) -> None:
     """Undo every fault the record of DRILL shows injected and not reverted (after a crash)."""
     from kunren.drills.recovery import revert_drill
 
-    _print_revert(asyncio.run(revert_drill(_drill_dir(drill, drills_root))))
+    _print_revert(_run_async(revert_drill(_drill_dir(drill, drills_root))))
 
 
 @click.command()
@@ -363,7 +373,7 @@ def resume(
     )
     drill_dir = _drill_dir(drill, drills_root)
     with console:
-        log, outcome = asyncio.run(runner.resume(drill_dir, settings, console.observer, speed))
+        log, outcome = _run_async(runner.resume(drill_dir, settings, console.observer, speed))
     from kunren.record.attach import drill_started
 
     series = drill_started(log.read()).scenario_id

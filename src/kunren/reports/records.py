@@ -16,6 +16,7 @@ from kunren.errors import KunrenError, UsageError
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import DrillStarted, Event, parse_event
 from kunren.record.folders import load_snapshot
+from kunren.reports.series_cache import ScorecardCache
 from kunren.scenarios.models import Scenario
 from kunren.scorers import Scorecard, Scorer, Trend, score, trend
 from kunren.scorers.trend import started_key
@@ -49,6 +50,23 @@ def score_drill(
     data = read_drill(drill_dir)
     card = score(data.scenario, data.events, plugins, timeline=timeline)
     return card.model_copy(update={"drill": drill_dir.name, "record": str(drill_dir / EVENTS_FILE)})
+
+
+def trend_card(drill_dir: Path) -> Scorecard:
+    """A drill scored for the trend only: its timeline is never shown, so not built."""
+    return score_drill(drill_dir, timeline=False)
+
+
+def trend_cards(drill_dirs: Sequence[Path]) -> list[Scorecard]:
+    """``trend_card`` of each, through the scorecard cache of the folder each one is in."""
+    indexes: dict[Path, ScorecardCache] = {}
+    cards = []
+    for path in drill_dirs:
+        index = indexes.setdefault(path.parent, ScorecardCache(path.parent))
+        cards.append(index.card(path, trend_card))
+    for index in indexes.values():
+        index.save()
+    return cards
 
 
 def series_of(drill_dir: Path) -> str | None:
@@ -108,14 +126,15 @@ def series_cards(
     roots = [drills_root] if drills_root is not None else [drill_dir_of(c).parent for c in known]
     notices: list[str] = []
     for root in dict.fromkeys(roots):
+        index = ScorecardCache(root)
         for path in find_series(root, next(iter(series))):
             if path.resolve() in cards:
                 continue
             try:
-                # earlier drills only feed the trend: their timelines are never shown
-                cards[path.resolve()] = score_drill(path, timeline=False)
+                cards[path.resolve()] = index.card(path, trend_card)
             except KunrenError as exc:
                 notices.append(f"skipped {path}: {exc.message.splitlines()[0]}")
+        index.save()
     ordered = sorted(cards.values(), key=started_key)
     if until is not None:
         limit = started_key(until)

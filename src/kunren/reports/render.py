@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import suppress
 from functools import cache
 from importlib import resources
 
@@ -19,6 +20,7 @@ from kunren import __version__
 from kunren.errors import UsageError
 from kunren.reports.swimlanes import timeline_svg
 from kunren.reports.texts import LANGS, Texts
+from kunren.reports.timeline_table import timeline_rows
 from kunren.reports.trendchart import trend_svg
 from kunren.scorers.card import MilestoneResult, Scorecard, Timing, TrendLine
 from kunren.scorers.display import join_trend
@@ -26,10 +28,33 @@ from kunren.scorers.display import join_trend
 FORMATS: dict[str, str] = {"html": "html", "md": "md", "json": "json"}  # format -> file suffix
 
 
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between processes: compiling the HTML report's template is a
+    tenth of a second of every ``kunren run``. Jinja keys each entry by the template's source
+    checksum, so an edited template is compiled again. A cache that cannot be read or written
+    (a full disk, a file-size limit) is skipped: it must never cost the report."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with suppress(OSError, EOFError, ValueError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _QuietBytecodeCache()  # a private per-user folder in the temp directory
+    except (OSError, RuntimeError):
+        return None
+
+
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("kunren.reports", "templates"),
+        bytecode_cache=_bytecode_cache(),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -76,6 +101,7 @@ def render(card: Scorecard, fmt: str = "html", lang: str = "en") -> str:
         context.update(
             css=_css(),
             timeline_svg=timeline_svg(card, tx),
+            timeline_rows=timeline_rows(card, tx),
             trend_svg=trend_svg(card.trend, tx) if card.trend else "",
         )
     template = _environment().get_template(f"report.{fmt}.j2")

@@ -6,8 +6,6 @@ offline, prints, and needs no JavaScript. Every text goes through ``esc``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from markupsafe import escape
 
 FONT = 10
@@ -38,16 +36,46 @@ def esc(text: object) -> str:
     return str(escape(str(text)))
 
 
-@dataclass
 class Packer:
-    """Places labels in as few sub-rows as possible without overlaps."""
+    """Places labels in the first sub-row where they fit, in O(log rows) each.
 
-    rows: list[float] = field(default_factory=list)
+    A lane of a big drill can hold a hundred thousand labels; trying every sub-row for every
+    label made drawing quadratic. The sub-rows' right edges live in a segment tree of minima,
+    so the first sub-row whose edge is left of a label is found by descending it. Sub-rows are
+    capped at ``limit``: a label that fits in none of them is not placed (``None``) and the
+    caller draws its mark without the text.
+    """
 
-    def place(self, left: float, right: float) -> int:
-        for index, edge in enumerate(self.rows):
-            if left > edge + 4:
-                self.rows[index] = right
-                return index
-        self.rows.append(right)
-        return len(self.rows) - 1
+    GAP = 4.0
+
+    def __init__(self, limit: int = 12) -> None:
+        self.limit = limit
+        self.rows: list[float] = []  # right edge of each sub-row in use, in order
+        self._size = 1
+        while self._size < limit:
+            self._size *= 2
+        self._tree = [float("-inf")] * (2 * self._size)  # unused sub-rows take anything
+
+    def place(self, left: float, right: float) -> int | None:
+        if self._tree[1] >= left - self.GAP:  # every sub-row, used or free, is too far right
+            return None
+        node = 1
+        while node < self._size:  # the leftmost leaf whose edge leaves room
+            node = 2 * node if self._tree[2 * node] < left - self.GAP else 2 * node + 1
+        index = node - self._size
+        if index >= self.limit:
+            return None
+        if index == len(self.rows):
+            self.rows.append(right)
+        else:
+            self.rows[index] = right
+        self._set(index, right)
+        return index
+
+    def _set(self, index: int, edge: float) -> None:
+        node = index + self._size
+        self._tree[node] = edge
+        node //= 2
+        while node:
+            self._tree[node] = min(self._tree[2 * node], self._tree[2 * node + 1])
+            node //= 2

@@ -20,6 +20,7 @@ LEFT = 150
 RIGHT = 24
 PLOT = WIDTH - LEFT - RIGHT
 ROW = 16
+DENSE = 3  # more marks than this in one pixel column of a lane are drawn as one
 
 
 class _Timeline:
@@ -60,13 +61,20 @@ class _Timeline:
     ) -> None:
         packer = Packer()
         placed: list[tuple[TimelineEntry, float, int, str, bool]] = []
-        for entry in entries:
-            x = self.x(entry.at)
-            text = self._short(entry) if labelled else ""
-            width = text_width(text)
-            flip = x + 8 + width > WIDTH - RIGHT
-            left, right = (x - 8 - width, x) if flip else (x, x + 8 + width)
-            placed.append((entry, x, packer.place(left, right), text, flip))
+        dense: list[tuple[list[TimelineEntry], float]] = []
+        for group, x in self._columns(entries):
+            if len(group) > DENSE:  # too many to tell apart: one mark that says how many
+                dense.append((group, x))
+                continue
+            for entry in group:
+                text = self._short(entry) if labelled else ""
+                width = text_width(text)
+                flip = x + 8 + width > WIDTH - RIGHT
+                left, right = (x - 8 - width, x) if flip else (x, x + 8 + width)
+                row = packer.place(left, right)
+                if row is None:  # every sub-row is taken here: the mark without its text
+                    text, row = "", packer.place(x, x) or 0
+                placed.append((entry, x, row, text, flip))
         height = max(1, len(packer.rows)) * (ROW - 2) + 6
         self.lane_label(label, height, shade)
         for entry, x, row, text, flip in placed:
@@ -78,7 +86,32 @@ class _Timeline:
                     f'<text x="{tx}" y="{cy + 3.5}" text-anchor="{anchor}" class="mark">'
                     f"{esc(text)}</text>"
                 )
+        for group, x in dense:
+            self.parts.append(self._dense(group, x, self.y + 9))
         self.y += height
+
+    def _columns(self, entries: list[TimelineEntry]) -> list[tuple[list[TimelineEntry], float]]:
+        """Entries grouped by the pixel column they are drawn in, in order."""
+        groups: list[tuple[list[TimelineEntry], float]] = []
+        column = None
+        for entry in entries:
+            x = self.x(entry.at)
+            if groups and int(x) == column:
+                groups[-1][0].append(entry)
+            else:
+                column = int(x)
+                groups.append(([entry], x))
+        return groups
+
+    def _dense(self, group: list[TimelineEntry], x: float, cy: float) -> str:
+        first, last = min(e.at for e in group), max(e.at for e in group)
+        title = self.tx(
+            "marks_dense", n=len(group), first=self.tx.clock(first), last=self.tx.clock(last)
+        )
+        return (
+            f'<rect x="{x - 1.5}" y="{cy - 6}" width="3" height="12" fill="{COLORS["ink"]}" '
+            f'opacity="0.7"><title>{esc(title)}</title></rect>'
+        )
 
     def _glyph(self, entry: TimelineEntry, x: float, cy: float) -> str:
         title = f"<title>{esc(self._title(entry))}</title>"
@@ -157,6 +190,8 @@ class _Timeline:
         for point in points:
             x = self.x(point.at)
             y = round(self.y + height - 4 - point.users / top * (height - 10), 1)
+            if y == previous:  # a long stretch at the same users is one segment, not thousands
+                continue
             if previous is not None:
                 coords.append(f"{x},{previous}")  # users change in steps
             coords.append(f"{x},{y}")
@@ -185,14 +220,14 @@ class _Timeline:
             entries.append((at, color, label))
         if not entries:
             return
-        packer = Packer()
+        packer = Packer(limit=len(entries))  # few, and each must be shown with its label
         placed = []
         for at, color, label in sorted(entries):
             x = self.x(at)
             width = text_width(label)
             flip = x + 6 + width > WIDTH - RIGHT
             left, right = (x - 6 - width, x) if flip else (x, x + 6 + width)
-            placed.append((x, color, label, packer.place(left, right), flip))
+            placed.append((x, color, label, packer.place(left, right) or 0, flip))
         height = len(packer.rows) * (ROW - 2) + 6
         self.lane_label(self.tx("objectives"), height, False)
         for x, color, label, row, flip in placed:

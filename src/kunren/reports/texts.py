@@ -178,6 +178,10 @@ CATALOG: dict[str, tuple[str, str]] = {
     "lane_people": ("People", "参加者"),
     "lane_drill": ("Drill", "訓練"),
     "users": ("users", "ユーザー"),
+    "marks_dense": (
+        "{n} marks, {first} to {last} (too close together to draw one by one)",
+        "{first}〜{last} の {n} 件（間隔が狭すぎるため一つにまとめて表示）",
+    ),
     "recorded": ("recorded {t}", "記録は {t}"),
     "milestones": ("Milestones per role", "ロール別マイルストーン"),
     "milestone": ("Milestone", "マイルストーン"),
