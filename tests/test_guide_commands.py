@@ -1,6 +1,7 @@
-"""Every ``$ kunren …`` command shown in the guides names a real command and only options that
-command has: a guide that tells a facilitator to type ``--allow-remote`` stays right when an
-option is renamed. (The commands were run when the guides were written; this keeps the names.)"""
+"""Every ``$ kunren …`` command shown in the README, the guides and the reference names a real
+command and only options that command has: a guide that tells a facilitator to type
+``--allow-remote`` stays right when an option is renamed. (The commands were run when the
+docs were written; this keeps the names.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from markdown_it import MarkdownIt
 from kunren.cli import cli
 
 REPO = Path(__file__).resolve().parents[1]
-GUIDES = sorted((REPO / "docs" / "guides").glob("*.md"))
+GUIDES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 
 
 def shown_commands(text: str) -> list[list[str]]:
@@ -25,7 +26,7 @@ def shown_commands(text: str) -> list[list[str]]:
     for token in MarkdownIt("commonmark").parse(text):
         if token.type not in ("fence", "code_block"):
             continue
-        for line in token.content.splitlines():
+        for line in token.content.replace("\\\n", " ").splitlines():  # joined continuations
             line = line.strip()
             if not line.startswith("$ "):
                 continue
