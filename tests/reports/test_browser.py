@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kunren.reports import write_report
+from kunren.reports import render, write_report
 from tests.fixtures.timelines.records import DRILLS, Q3
+from tests.reports.notices import quality_card
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -89,3 +90,42 @@ def test_the_report_reads_on_a_phone_without_sideways_scrolling(
     # the chart keeps a readable size and scrolls in its own box instead of shrinking
     assert swimlanes is not None and swimlanes["width"] >= 700
     assert cards is not None and cards["width"] >= 300
+
+
+KEPT = {
+    "en": ["on time", "8 min late", "10+ min late (no update before the drill ended)"],
+    "ja": ["予定どおり", "8分遅れ", "10分以上遅れ（訓練終了までに次のお知らせなし）"],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_notice_quality_and_cadence_read_on_a_phone(
+    browser: Browser, tmp_path: Path, lang: str
+) -> None:
+    report = tmp_path / f"quality-{lang}.html"
+    report.write_text(render(quality_card(), "html", lang), encoding="utf-8")
+    problems: list[str] = []
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(report.resolve().as_uri())
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        table = page.locator("#notices table.quality")
+        table.scroll_into_view_if_needed()
+        visible = table.is_visible()
+        rows = table.locator("tr").count()
+        kept = table.locator("td .tag").all_inner_texts()
+        lacking = page.locator("#notices td.lacking")
+        lacking_color = lacking.evaluate("cell => getComputedStyle(cell).color")
+        censored_style = table.locator(".tag.censored").evaluate(
+            "tag => getComputedStyle(tag).fontStyle"
+        )
+        page.screenshot(path=str(tmp_path / f"quality-{lang}.png"), full_page=True)
+    finally:
+        page.close()
+    assert problems == []
+    assert page_width <= 390  # the wide table scrolls in its own box, not the page
+    assert visible and rows == 4
+    assert kept == KEPT[lang]
+    assert lacking_color == "rgb(192, 57, 43)"  # --missed: the notice that lacked items
+    assert censored_style == "italic"  # a lower bound, drawn like every censored number

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from kunren import __version__
 from kunren.errors import UsageError
+from kunren.reports.notice_quality import notice_quality
 from kunren.reports.swimlanes import timeline_svg
 from kunren.reports.texts import LANGS, Texts
 from kunren.reports.timeline_table import timeline_rows
@@ -134,6 +135,7 @@ def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
         ],
         "shown": shown,
         "notified_mark": _notified_by_mark(card),
+        "quality": notice_quality(card, tx),
         "trend_text": trend_text,
     }
 

@@ -149,8 +149,28 @@ class FaultRun(CardModel):
     alert_status: Literal["alerted", "not_alerted", "no_source", "not_injected"] = "not_injected"
 
 
+NextUpdateStatus = Literal["on_time", "late", "no_update", "not_due"]
+
+
+class NextUpdate(CardModel):
+    """The next update a notice promised, held against the first notice sent after it.
+
+    ``no_update``: none went out before the drill ended, so the delay is only a lower bound
+    (``bound_seconds``, shown "20+ min late"), never a measured number; ``not_due``: the
+    drill ended before the promised time.
+    """
+
+    status: NextUpdateStatus
+    notice: str | None = None  # the next notice sent
+    at: float | None = None  # when it went out
+    late_seconds: float | None = None  # measured: on time is 0
+    censored: bool = False
+    bound_seconds: float | None = None  # no_update: at least this late
+    display: str  # "on time", "8 min late", "20+ min late (no update before the drill ended)"
+
+
 class Notice(CardModel):
-    """One customer notice through its life: drafted, approved, sent."""
+    """One customer notice through its life: drafted, approved, sent; and its quality."""
 
     notice: str
     status: str
@@ -174,6 +194,10 @@ class Notice(CardModel):
     failures: int = 0  # attempts that failed, fully or for some recipients
     retries: int = 0  # attempts after the first
     partial: bool = False  # sent, but some recipients failed
+    checked: bool = False  # held against the scenario's checklist as it was sent
+    lacking: list[str] = Field(default_factory=list)  # checklist items it did not meet
+    next_update_at: float | None = None  # drill time of the next update it promised
+    next_update: NextUpdate | None = None  # that promise against the next notice sent
 
 
 class ApprovalWait(CardModel):
@@ -293,6 +317,7 @@ class ScenarioSummary(CardModel):
     duration: float
     tags: list[str] = Field(default_factory=list)
     roles: dict[str, int] = Field(default_factory=dict)  # role -> min people
+    checklist: list[str] = Field(default_factory=list)  # what every customer notice must say
 
 
 class Metric(CardModel):

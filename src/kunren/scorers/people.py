@@ -3,7 +3,7 @@
 The design's finding from real drills lives here: if one person sends every customer notice,
 the team is one absence away from silence, so the Scorecard counts senders and the top
 sender's share. Notices are followed through drafted → approved → sent by their ``notice`` id,
-which gives the approval wait.
+which gives the approval wait; their checklist and cadence come from ``notice_quality``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from kunren.record.events import (
     Runbook,
 )
 from kunren.record.timeline import notice_status
+from kunren.scorers import notice_quality
 from kunren.scorers.card import (
     ApprovalWait,
     FaultRun,
@@ -38,15 +39,18 @@ ACTION_PREFIX = "action:"
 
 
 def notices(record: DrillRecord) -> list[Notice]:
-    """Each customer notice once, its drafted/approved/sent events folded together."""
+    """Each customer notice once, its drafted/approved/sent events folded together, with
+    what it lacked of the checklist and whether the next update it promised came."""
     groups: dict[str, list[Notification]] = {}
     for event in record.events:
         if isinstance(event, Notification):
             groups.setdefault(event.notice or f"#{event.seq}", []).append(event)
-    return [_notice(record, key, events) for key, events in groups.items()]
+    checked = notice_quality.checked(record)
+    items = [_notice(record, key, events, checked) for key, events in groups.items()]
+    return notice_quality.with_cadence(items, record.end)
 
 
-def _notice(record: DrillRecord, key: str, events: list[Notification]) -> Notice:
+def _notice(record: DrillRecord, key: str, events: list[Notification], checked: bool) -> Notice:
     def first(status: str) -> Notification | None:
         return next((e for e in events if e.status == status), None)
 
@@ -81,6 +85,9 @@ def _notice(record: DrillRecord, key: str, events: list[Notification]) -> Notice
         failures=len(failures),
         retries=max(0, len(attempts) - 1),
         partial=partial,
+        checked=checked,
+        lacking=list(main.lacking) if checked else [],
+        next_update_at=sent.next_update_at if sent else None,
     )
 
 

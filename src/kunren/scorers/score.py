@@ -13,7 +13,7 @@ from kunren.errors import PluginError
 from kunren.record.events import Event
 from kunren.record.timeline import drill_provenance
 from kunren.scenarios.models import Scenario
-from kunren.scorers import people, system
+from kunren.scorers import notice_quality, people, system
 from kunren.scorers.base import Scorer, ScoringContext
 from kunren.scorers.card import PluginScore, ScenarioSummary, Scorecard, ScorerResult
 from kunren.scorers.milestones import MilestoneScorer
@@ -80,6 +80,7 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
             duration=scenario.duration,
             tags=list(scenario.tags),
             roles={name: role.min for name, role in scenario.roles.items()},
+            checklist=notice_quality.checklist(scenario),
         ),
         faults=faults,
         injects=system.inject_items(record),
