@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration  # runs kunren in child processes
+
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("boto3", "botocore", "locust", "moto", "gevent", "starlette", "uvicorn")
 

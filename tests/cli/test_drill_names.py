@@ -14,6 +14,8 @@ import pytest
 from kunren.testing import run_virtual
 from tests.drills.proc import run
 
+pytestmark = pytest.mark.integration  # runs kunren in child processes
+
 SCENARIO = """
 version: 1
 id: names

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.drills.proc import run
+
+pytestmark = pytest.mark.integration  # runs kunren in child processes
 
 KILLS = """
 version: 1

@@ -15,6 +15,8 @@ from kunren.testing import run_virtual
 
 from .proc import Child, run
 
+pytestmark = pytest.mark.integration  # runs kunren in child processes
+
 SCENARIO = """
 version: 1
 id: marks

@@ -214,6 +214,7 @@ safety:
 """
 
 
+@pytest.mark.aws
 def test_plan_resolve_lists_the_instances_a_fault_would_hit_and_changes_none(
     moto_env: dict[str, str], tmp_path: Path
 ) -> None:

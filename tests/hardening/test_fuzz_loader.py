@@ -32,6 +32,8 @@ from hypothesis import strategies as st
 from kunren.errors import ScenarioError
 from kunren.scenarios.loader import LoadedScenario, load_scenario
 
+pytestmark = pytest.mark.integration  # hundreds of generated inputs: slow for make test-fast
+
 KUNREN = [sys.executable, "-m", "kunren"]
 
 VALID = """\

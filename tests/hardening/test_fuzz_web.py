@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,8 @@ from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillStarted
 from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.models import RunbookSpec, Scenario
+
+pytestmark = pytest.mark.integration  # hundreds of generated inputs: slow for make test-fast
 
 P_TOKEN = "participant-token-" + "p" * 24
 F_TOKEN = "facilitator-token-" + "f" * 24

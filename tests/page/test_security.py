@@ -247,6 +247,7 @@ def test_a_busy_port_is_one_clear_error(drill: LiveDrill) -> None:
         asyncio.run(serve(create_app(drill.control), "127.0.0.1", drill.server.port))
 
 
+@pytest.mark.integration
 def test_a_flood_of_token_requests_does_not_evict_a_joined_participant(
     drill: LiveDrill, session_for: Any
 ) -> None:

@@ -7,6 +7,7 @@ import random
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from bench.synth import write_series
 
 from kunren.reports import build_scorecard
@@ -44,6 +45,7 @@ def test_a_label_that_fits_in_no_sub_row_is_not_placed() -> None:
     assert packer.place(60, 80) == 0  # room again once the first sub-row is passed
 
 
+@pytest.mark.integration
 def test_a_dense_drill_draws_a_bounded_timeline_that_still_counts_every_mark(
     tmp_path: Path,
 ) -> None:
