@@ -1,7 +1,8 @@
 """Every console block in the README and docs/ is either run here or marked illustrative, so
 the commands a reader copies work (docs/README.md, "About the examples", is the convention).
 
-A console block is a ```console fence, or any code block with a line starting ``$ ``. It is
+A console block is a ```console fence, any code block with a line starting ``$ ``, or a
+```sh (bash, shell) fence, whose every line is a command. It is
 marked illustrative by ``<!-- illustrative: why -->`` on the line before its fence. Every
 other block is run: in a fresh workspace made by ``kunren init`` in tmp_path, its ``$`` lines
 in order, each ``kunren …`` in its own ``python -m kunren`` with a tmp HOME and a timeout.
@@ -26,6 +27,7 @@ from markdown_it import MarkdownIt
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
 ILLUSTRATIVE = re.compile(r"^<!--\s*illustrative:\s*(?P<why>.*?)\s*-->\s*$")
+SCRIPT = {"sh", "bash", "shell"}  # fences of commands only, no prompt and no output
 DRILL_ID = "<drill-id>"
 DRILL_WORD = "__drill_id__"  # <drill-id> while the line is split: its < > are no redirection
 TIMEOUT_S = 30.0
@@ -61,13 +63,28 @@ def console_blocks(path: Path) -> list[Block]:
         if token.type not in ("fence", "code_block") or token.map is None:
             continue
         lines = token.content.splitlines()
-        if token.info.strip() != "console" and not any(ln.startswith("$ ") for ln in lines):
+        shown = any(ln.startswith("$ ") for ln in lines)
+        info = token.info.strip()
+        if info in SCRIPT and not shown:
+            lines = as_typed(lines)
+        elif info != "console" and not shown:
             continue
         start = token.map[0]
         before = ILLUSTRATIVE.match(source[start - 1].strip()) if start > 0 else None
         why = before.group("why") if before else ""
         found.append(Block(f"{name}:{start + 1}", why, tuple(lines)))
     return found
+
+
+def as_typed(script: list[str]) -> list[str]:
+    """A ```sh block is all commands, without prompts: its lines as ``$`` lines (a line
+    continued with ``\\`` stays part of the one before)."""
+    typed, continued = [], False
+    for line in script:
+        prompt = not (continued or not line.strip() or line.lstrip().startswith("#"))
+        typed.append(f"$ {line}" if prompt else line)
+        continued = line.endswith("\\")
+    return typed
 
 
 def commands(block: Block) -> list[Command]:
@@ -135,7 +152,8 @@ def latest_drill(cwd: Path) -> str:
 
 def kunren(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
     """``kunren ARGS`` as a reader runs it, in its own process, bounded in time."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KUNREN_")}
+    # No AWS credentials or kunren settings of this machine: a doc command touches no cloud.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUNREN_", "AWS_"))}
     env |= {"HOME": str(home), "COLUMNS": "120", "NO_COLOR": "1"}
     return subprocess.run(
         [sys.executable, "-m", "kunren", *args],
@@ -212,7 +230,8 @@ def test_a_marker_needs_a_reason_and_the_line_just_before_the_fence(tmp_path: Pa
         "<!-- illustrative: needs AWS -->\n```console\n$ kunren plan aws.yaml --resolve\n```\n\n"
         "<!-- illustrative: -->\n```console\n$ kunren plugins\n```\n\n"
         "<!-- illustrative: too far -->\n\n```console\n$ kunren plugins\n```\n\n"
-        "```\n$ make demo\n```\n",
+        "```\n$ make demo\n```\n\n"
+        "```sh\n# a comment\nkunren plan a.yaml \\\n  --resolve\n```\n\n```yaml\nid: x\n```\n",
         encoding="utf-8",
     )
     assert [(b.where, b.illustrative) for b in console_blocks(doc)] == [
@@ -220,6 +239,11 @@ def test_a_marker_needs_a_reason_and_the_line_just_before_the_fence(tmp_path: Pa
         ("doc.md:7", ""),
         ("doc.md:13", ""),
         ("doc.md:17", ""),
+        ("doc.md:21", ""),
+    ]
+    (script,) = [commands(b) for b in console_blocks(doc) if b.where == "doc.md:21"]
+    assert script == [
+        Command("kunren plan a.yaml  --resolve", (("kunren", "plan", "a.yaml", "--resolve"),), 0)
     ]
 
 
