@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +101,14 @@ def test_a_line_is_worded_from_an_entry_alone(scenario: Scenario) -> None:
     made = Entry(seq=3, at=60, kind="load.stats", lane="load", count=12.0, failures_per_s=1.5)
     assert timeline_words.detail(made, EN, scenario) == "12.0 rps, 1.5 failures/s"
     assert timeline_words.detail(made, JA, scenario) == "12.0 rps、失敗 1.5/秒"
+
+
+def test_the_page_words_entries_and_never_reads_events() -> None:
+    source = Path(timeline_words.__file__).read_text(encoding="utf-8")
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "kunren.record.timeline" in imported
+    assert "kunren.record.events" not in imported
