@@ -95,3 +95,20 @@ def test_provenance_of_drills_from_their_record() -> None:
     assert drill_provenance([virtual]).clock == "virtual"
     imported = ev.DrillStarted(drill="d", scenario_id="s", duration=60, source="import")
     assert drill_provenance([imported, fault]).kind == "import"
+
+
+def test_the_fields_only_some_events_have_are_in_the_json_only_when_the_event_had_them() -> None:
+    stage = entry(ev.LoadStage(users=10, spawn_rate=2.5)).model_dump()
+    assert stage["spawn_rate"] == 2.5
+    assert "p95_ms" not in stage and "sender" not in stage and "late" not in stage
+    notice = entry(ev.Notification(notice="n1", sender="bob", delivered=3, captured=1))
+    assert (notice.recorded_status, notice.sender, notice.delivered, notice.captured) == (
+        "sent",
+        "bob",
+        3,
+        1,
+    )
+    moved = entry(ev.Amendment(target_seq=7, new_at=90, late=True))
+    assert (moved.refers_to, moved.late, moved.model_dump()["late"]) == (7, True, True)
+    inject = entry(ev.Inject(kind="inquiry", to=["sre", "support"]))
+    assert (inject.to, inject.to_roles) == ("sre, support", ["sre", "support"])

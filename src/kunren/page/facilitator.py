@@ -16,9 +16,9 @@ from kunren.durations import format_clock, parse_offset
 from kunren.page import timeline_words
 from kunren.page.i18n import role_label
 from kunren.page.security import Access, FieldError, clean_name, clean_note
-from kunren.page.state import actor_of
 from kunren.page.webapp import Req, WebApp, WebError, field_error
 from kunren.record.events import Amendment, Event
+from kunren.record.timeline import entry
 
 
 def routes(web: WebApp) -> list[Route]:
@@ -41,21 +41,22 @@ def _titles(web: WebApp, req: Req) -> dict[str, str]:
 def row(
     web: WebApp, req: Req, event: Event, titles: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    amended = web.view.amended.get(event.seq)
+    """One timeline row, rendered from the event's structured entry in the page's language."""
+    e = entry(event)
+    amended = web.view.amended.get(e.seq)
+    moved_to = e.count if e.kind == "amendment" and e.count is not None else None
     return {
-        "seq": event.seq,
-        "at": format_clock(event.at),
+        "seq": e.seq,
+        "at": format_clock(e.at),
         "amended": req.t("amended_to", at=format_clock(amended)) if amended is not None else "",
-        "type": event.type,
-        "kind": timeline_words.kind(event, req.t),
-        "actor": actor_of(event),
-        "role": getattr(event, "role", None) or "",
-        "detail": timeline_words.detail(event, req.t, web.control.scenario, titles),
-        "target": event.target_seq if isinstance(event, Amendment) else None,
+        "type": e.kind,
+        "kind": timeline_words.kind(e, req.t),
+        "actor": e.actor or "",
+        "role": e.role or "",
+        "detail": timeline_words.detail(e, req.t, web.control.scenario, titles),
+        "target": e.refers_to,
         "target_amended": (
-            req.t("amended_to", at=format_clock(event.new_at))
-            if isinstance(event, Amendment)
-            else ""
+            req.t("amended_to", at=format_clock(moved_to)) if moved_to is not None else ""
         ),
     }
 

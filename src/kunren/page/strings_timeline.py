@@ -16,6 +16,8 @@ TIMELINE_STRINGS: dict[str, dict[str, str]] = {
     "ev_fault_revert_failed": {"en": "Undo FAILED", "ja": "元に戻せなかった"},
     "ev_service_started": {"en": "Service started", "ja": "サービス起動"},
     "ev_service_stopped": {"en": "Service stopped", "ja": "サービス停止"},
+    "ev_service_exited": {"en": "Service exited", "ja": "サービスが終了"},
+    "ev_load_lost": {"en": "Load generator lost", "ja": "負荷生成プロセスが終了"},
     "ev_load_stage": {"en": "Load changed", "ja": "負荷の変更"},
     "ev_load_stats": {"en": "Load", "ja": "負荷"},
     "ev_probe_failed": {"en": "Check failing", "ja": "監視が失敗"},

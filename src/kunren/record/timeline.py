@@ -16,7 +16,7 @@ people as an hour of live work.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, assert_never
+from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,12 +63,20 @@ ClockKind = Literal["real", "scaled", "virtual"]
 NOT_LIVE: frozenset[str] = frozenset({"facilitator", "simulated", "alert", "notice", "import"})
 
 
+def _unset() -> Any:
+    """A field's default of None, left out of the JSON while it is None."""
+    return Field(default=None, exclude_if=lambda value: value is None)
+
+
 class Entry(BaseModel):
     """One event as the timeline shows it; every string here is data, none is a sentence.
 
     ``subject`` is what the event is about (the fault, probe, alert, milestone, runbook,
     tool, role…); ``status`` its state (firing, sent, ok, failed…); ``detail`` free text as
-    it was recorded (a reason, an error, a note: shown as written, never re-parsed).
+    it was recorded (a reason, an error, a note: shown as written, never re-parsed). The
+    fields after ``to`` carry what a surface shows of a few event types (a load stage's
+    spawn rate, a notice's sender and delivery counts), so no surface reaches back to the
+    event or re-reads a rendered line to find them.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -87,6 +95,23 @@ class Entry(BaseModel):
     count: float | None = None  # users, recipients, pid, rps: the number the event is about
     via: str = ""  # the channel of a notice, the source of an alert
     to: str = ""  # the audience of a notice, the people an inject is for
+    # What only some events have, for the surfaces that show it (the console, the
+    # facilitator view). Each is left out of the JSON while unset, so an entry says only
+    # what its event had and the scorecards of older records read as before.
+    scenario: str | None = _unset()  # drill.started: the scenario's id
+    speed: float | None = _unset()  # drill.started/resumed: drill seconds per real second
+    late: bool = Field(default=False, exclude_if=lambda value: not value)  # after the end
+    spawn_rate: float | None = _unset()  # load.stage: users started per second
+    failures_per_s: float | None = _unset()  # load.stats
+    p95_ms: float | None = _unset()  # load.stats, when the interval had requests
+    recorded_status: str | None = _unset()  # a notice's status as written (never "partial")
+    sender: str | None = _unset()  # who acted in a notice's step, as recorded
+    template: str | None = _unset()  # the notice template's name
+    delivered: int | None = _unset()  # a notice's recipients reached
+    captured: int | None = _unset()  # a notice's recipients outside the allowlist, captured
+    refers_to: int | None = _unset()  # amendment: the seq of the event it moves
+    # inject: the roles it is for, one by one (``to`` is them joined for reading)
+    to_roles: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 def entry(event: ev.Event, imported: bool = False) -> Entry:
@@ -106,9 +131,17 @@ def _entry(event: ev.Event) -> Entry:
     match event:
         case ev.DrillStarted():
             return Entry(
-                **base, lane="drill", subject=event.drill, status=event.clock, detail=event.title
+                **base,
+                lane="drill",
+                subject=event.drill,
+                status=event.clock,
+                detail=event.title,
+                scenario=event.scenario_id,
+                speed=event.speed,
             )
-        case ev.DrillEnded() | ev.DrillAborted() | ev.DrillResumed():
+        case ev.DrillResumed():
+            return Entry(**base, lane="drill", detail=event.reason, speed=event.speed)
+        case ev.DrillEnded() | ev.DrillAborted():
             return Entry(**base, lane="drill", detail=event.reason)
         case ev.FaultInjecting():
             return Entry(
@@ -137,9 +170,17 @@ def _entry(event: ev.Event) -> Entry:
             return Entry(**base, lane="service", subject=event.name, count=event.code)
         case ev.LoadStage():
             status = "planned" if event.planned else ""
-            return Entry(**base, lane="load", count=event.users, status=status)
+            return Entry(
+                **base, lane="load", count=event.users, status=status, spawn_rate=event.spawn_rate
+            )
         case ev.LoadStats():
-            return Entry(**base, lane="load", count=event.rps)
+            return Entry(
+                **base,
+                lane="load",
+                count=event.rps,
+                failures_per_s=event.failures_per_s,
+                p95_ms=event.p95_ms,
+            )
         case ev.LoadLost():
             status = "load stopped" if event.load_stopped else ""
             return Entry(
@@ -170,6 +211,7 @@ def _entry(event: ev.Event) -> Entry:
                 actor=event.who,
                 detail=event.text,
                 to=", ".join(event.to),
+                to_roles=event.to,
             )
         case (
             ev.Milestone()
@@ -202,6 +244,7 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 role=event.role,
                 provenance=source,
                 detail=event.note,
+                late=event.late,
             )
         case ev.Notification():
             return Entry(
@@ -217,6 +260,11 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 via=event.channel,
                 to=event.audience,
                 targets=list(event.failed),
+                recorded_status=event.status,
+                sender=event.sender,
+                template=event.template,
+                delivered=event.delivered,
+                captured=event.captured,
             )
         case ev.Runbook():
             return Entry(
@@ -256,6 +304,7 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 actor=event.actor or None,
                 provenance="participant" if event.actor else "facilitator",
                 detail=event.text,
+                late=event.late,
             )
         case ev.Amendment():
             return Entry(
@@ -266,6 +315,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 provenance="facilitator",
                 count=event.new_at,
                 detail=event.reason,
+                late=event.late,
+                refers_to=event.target_seq,
             )
         case _:
             assert_never(event)
