@@ -188,6 +188,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "That milestone is not one of your role's.",
         "ja": "そのマイルストーンはあなたの役割にはありません。",
     },
+    "err_milestone_role": {
+        "en": "Your role ({role}) cannot mark “{milestone}”. Your role's milestones: {names}. "
+        "The facilitator can record it for you.",
+        "ja": "あなたの役割（{role}）では「{milestone}」は記録できません。"
+        "この役割のマイルストーン: {names}。ファシリテーターが代わりに記録できます。",
+    },
     "err_runbook": {
         "en": "That runbook is not available to your role.",
         "ja": "そのランブックはあなたの役割では使えません。",
