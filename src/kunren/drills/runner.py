@@ -9,6 +9,7 @@ classes (``real_systems``, ``preflight``): nothing here knows which kinds are AW
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,8 @@ class RunSettings:
     seed: int = 0
     web: WebOptions | None = None  # serve the participant page while the drill runs
     simulate: bool = True  # False (--no-simulate): the scenario's simulated people stay home
+    # a virtual clock's wall time at drill start (default now): the demo's earlier quarters
+    wall_start: datetime | None = None
 
     @property
     def kind(self) -> ClockKind:
@@ -49,7 +52,7 @@ class RunSettings:
         return "virtual" if self.clock_kind == "virtual" else kind_for_speed(self.speed)
 
     def clock(self) -> Clock:
-        return make_clock(self.kind, speed=self.speed)
+        return make_clock(self.kind, speed=self.speed, wall_start=self.wall_start)
 
 
 def without_simulation(loaded: LoadedScenario) -> LoadedScenario:
