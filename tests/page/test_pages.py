@@ -84,6 +84,44 @@ def test_a_known_milestone_of_another_role_is_refused_with_the_roles_own_list(
         stop_drill(live)
 
 
+def test_the_facilitator_marks_any_milestone_for_anyone_whatever_their_roles_list(
+    tmp_path: Path,
+) -> None:
+    roles = {**SCENARIO["roles"], "support": {**SCENARIO["roles"]["support"]}}
+    roles["support"]["milestones"] = ["detected", "customer_notified"]
+    live = make_drill(tmp_path, {**SCENARIO, "roles": roles})
+    facilitator = Browserless(live, live.ftoken, "/facilitator")
+    try:
+        page = facilitator.http.get("/facilitator").text
+        assert "Mark a milestone for someone" in page and '<option value="triaged">' in page
+        live.clock.advance(200)
+        form = {"milestone": "triaged", "role": "support", "person": "Aiko", "key": "m1"}
+        reply = facilitator.post("/facilitator/mark", {**form, "note": "told me by phone"})
+        again = facilitator.post("/facilitator/mark", form)  # a double click
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["message"] == "Recorded for Aiko at T+03:20"
+        assert again.json() == reply.json()
+        bad_role = facilitator.post("/facilitator/mark", {**form, "role": "dba", "key": "m2"})
+        assert bad_role.status_code == 400
+        unknown = facilitator.post("/facilitator/mark", {**form, "milestone": "x", "key": "m3"})
+        assert unknown.status_code == 400
+        marks = live.of_type("milestone")
+        assert [(m.name, m.actor, m.role, m.source, m.note, m.at) for m in marks] == [
+            ("triaged", "Aiko", "support", "facilitator", "told me by phone", 200.0)
+        ]
+        participant = Browserless(live, live.ptoken)
+        try:
+            refused = participant.post("/facilitator/mark", form)
+            assert refused.status_code in (401, 403)  # the participant token cannot
+        finally:
+            participant.close()
+        in_ja = facilitator.http.get("/facilitator", params={"lang": "ja"}).text
+        assert "代理でマイルストーンを記録" in in_ja
+    finally:
+        facilitator.close()
+        stop_drill(live)
+
+
 def test_running_a_runbook_kills_the_process_and_records_the_result(
     drill: LiveDrill, session_for: Callable[..., Browserless]
 ) -> None:
