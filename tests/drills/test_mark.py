@@ -145,6 +145,53 @@ def test_mark_refuses_unknown_milestones_roles_and_missing_time(
     assert len(EventLog(drill).read()) == before  # nothing was recorded
 
 
+ROLE_LISTS = """
+version: 1
+id: role-marks
+title: Role milestone lists
+duration: 10m
+roles:
+  sre: {}
+  support: {milestones: [detected, customer_notified]}
+milestones:
+  update_sent: {roles: [support]}
+probes:
+  - {id: tick, testing.file: {path: never.marker}, every: 5s}
+"""
+
+
+def test_mark_refuses_a_milestone_outside_the_roles_list_unless_the_facilitator_marks_it(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    drill, _ = run_virtual(write_scenario(ROLE_LISTS), tmp_path / "drills")
+    base = ["--drill", str(drill), "--at", "3m", "--late"]
+    before = len(EventLog(drill).read())
+    refused = run(["mark", "triaged", *base, "--actor", "bob", "--role", "support"], cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "Error: role support cannot mark triaged "
+        "(its milestones: detected, customer_notified); "
+        "a facilitator may record it for them with --facilitator\n"
+    )
+    custom = run(["mark", "update_sent", *base, "--actor", "al", "--role", "sre"], cwd=tmp_path)
+    assert custom.returncode == 2
+    assert custom.stderr.startswith("Error: role sre cannot mark update_sent (its milestones: ")
+    assert "update_sent" not in custom.stderr.split("its milestones: ")[1]
+    assert len(EventLog(drill).read()) == before  # nothing was recorded
+    own = run(["mark", "detected", *base, "--actor", "bob", "--role", "support"], cwd=tmp_path)
+    assert own.returncode == 0, own.stderr
+    for_bob = run(
+        ["mark", "triaged", *base, "--actor", "bob", "--role", "support", "--facilitator"],
+        cwd=tmp_path,
+    )
+    assert for_bob.returncode == 0, for_bob.stderr
+    marks = [e for e in EventLog(drill).read() if isinstance(e, Milestone)]
+    assert [(m.name, m.actor, m.role, m.source) for m in marks] == [
+        ("detected", "bob", "support", "participant"),
+        ("triaged", "bob", "support", "facilitator"),
+    ]
+
+
 def test_a_running_virtual_drill_needs_the_time_of_a_mark(
     tmp_path: Path, write_scenario: Callable[[str], Path]
 ) -> None:

@@ -64,6 +64,7 @@ PATHS = [
     "/api/state",
     "/facilitator",
     "/api/timeline",
+    "/facilitator/mark",
     "/facilitator/amend",
     "/facilitator/abort",
     "/intake/alertmanager",
@@ -155,6 +156,12 @@ VALID_FORMS: dict[str, dict[str, st.SearchStrategy[str]]] = {
     "/runbook": {"runbook": st.sampled_from(["restart", "nope"]), "key": KEY},
     "/readiness": {"tool": st.sampled_from(["Status page", "x"]), "ok": st.sampled_from(GOOD)},
     "/note": {"text": TEXT, "key": KEY},
+    "/facilitator/mark": {
+        "milestone": st.sampled_from(MILESTONES),
+        "role": st.sampled_from(["sre", "support", "nope"]),
+        "person": st.sampled_from(["ann", ""]) | TEXT,
+        "key": KEY,
+    },
     "/facilitator/amend": {"seq": st.sampled_from(["2", "#3", "99", "x"]), "at": TEXT},
     "/facilitator/abort": {"confirm": st.sampled_from(["yes", "no"]), "reason": TEXT},
 }

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from kunren.record.events import Alert, Inject, Milestone, ProbeFailed, ProbeRecovered
-from tests.page.conftest import Browserless, LiveDrill
+from tests.page.conftest import SCENARIO, Browserless, LiveDrill, make_drill, stop_drill
 
 
 def test_joining_records_the_participant_once_with_drill_time(
@@ -51,6 +52,74 @@ def test_a_milestone_outside_the_role_or_before_joining_is_refused(
     assert refused.status_code == 400
     assert refused.json()["error"] == "That milestone is not one of your role's."
     assert drill.of_type("milestone") == []
+
+
+def test_a_known_milestone_of_another_role_is_refused_with_the_roles_own_list(
+    tmp_path: Path,
+) -> None:
+    roles = {**SCENARIO["roles"], "support": {**SCENARIO["roles"]["support"]}}
+    roles["support"]["milestones"] = ["detected", "customer_notified"]
+    live = make_drill(tmp_path, {**SCENARIO, "roles": roles})
+    aiko = Browserless(live, live.ptoken)
+    try:
+        aiko.join("Aiko", "support")
+        page = aiko.http.get("/").text
+        assert "Customers notified" in page and "Triaged" not in page  # only her buttons
+        refused = aiko.post("/milestone", {"milestone": "triaged"})
+        assert refused.status_code == 403
+        assert refused.json()["error"] == (
+            "Your role (Support) cannot mark “Triaged”. "
+            "Your role's milestones: I noticed a problem, Customers notified. "
+            "The facilitator can record it for you."
+        )
+        in_ja = aiko.post("/milestone", {"milestone": "triaged"}, **{"Accept-Language": "ja"})
+        assert in_ja.status_code == 403
+        assert in_ja.json()["error"].startswith("あなたの役割（")
+        assert "「" in in_ja.json()["error"] and "ファシリテーター" in in_ja.json()["error"]
+        assert live.of_type("milestone") == []
+        assert aiko.post("/milestone", {"milestone": "detected"}).status_code == 200
+        assert [m.name for m in live.of_type("milestone")] == ["detected"]
+    finally:
+        aiko.close()
+        stop_drill(live)
+
+
+def test_the_facilitator_marks_any_milestone_for_anyone_whatever_their_roles_list(
+    tmp_path: Path,
+) -> None:
+    roles = {**SCENARIO["roles"], "support": {**SCENARIO["roles"]["support"]}}
+    roles["support"]["milestones"] = ["detected", "customer_notified"]
+    live = make_drill(tmp_path, {**SCENARIO, "roles": roles})
+    facilitator = Browserless(live, live.ftoken, "/facilitator")
+    try:
+        page = facilitator.http.get("/facilitator").text
+        assert "Mark a milestone for someone" in page and '<option value="triaged">' in page
+        live.clock.advance(200)
+        form = {"milestone": "triaged", "role": "support", "person": "Aiko", "key": "m1"}
+        reply = facilitator.post("/facilitator/mark", {**form, "note": "told me by phone"})
+        again = facilitator.post("/facilitator/mark", form)  # a double click
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["message"] == "Recorded for Aiko at T+03:20"
+        assert again.json() == reply.json()
+        bad_role = facilitator.post("/facilitator/mark", {**form, "role": "dba", "key": "m2"})
+        assert bad_role.status_code == 400
+        unknown = facilitator.post("/facilitator/mark", {**form, "milestone": "x", "key": "m3"})
+        assert unknown.status_code == 400
+        marks = live.of_type("milestone")
+        assert [(m.name, m.actor, m.role, m.source, m.note, m.at) for m in marks] == [
+            ("triaged", "Aiko", "support", "facilitator", "told me by phone", 200.0)
+        ]
+        participant = Browserless(live, live.ptoken)
+        try:
+            refused = participant.post("/facilitator/mark", form)
+            assert refused.status_code in (401, 403)  # the participant token cannot
+        finally:
+            participant.close()
+        in_ja = facilitator.http.get("/facilitator", params={"lang": "ja"}).text
+        assert "代理でマイルストーンを記録" in in_ja
+    finally:
+        facilitator.close()
+        stop_drill(live)
 
 
 def test_running_a_runbook_kills_the_process_and_records_the_result(

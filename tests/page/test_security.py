@@ -31,6 +31,7 @@ PAGE_ROUTES = [
     ("POST", "/note"),
     ("GET", "/facilitator"),
     ("GET", "/api/timeline"),
+    ("POST", "/facilitator/mark"),
     ("POST", "/facilitator/amend"),
     ("POST", "/facilitator/abort"),
 ]

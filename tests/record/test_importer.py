@@ -98,6 +98,44 @@ def test_a_timeline_becomes_a_drill_record(tmp_path: Path) -> None:
     assert isinstance(ended, DrillEnded) and ended.at == 3600.0  # no drill.ended row: duration
 
 
+def test_a_notification_row_takes_free_text_as_its_note_with_optional_fields(
+    tmp_path: Path,
+) -> None:
+    path = csv(
+        tmp_path,
+        """
+        at,event,name,actor,role,note
+        0:00,fault.injected,shop-down,,,
+        45:10,notification,email,alice,support,first notice to all customers
+        50:00,notification,email,bob,support,update: shop back audience=all-customers recipients=900
+        52:00,notification,phone,carol,support,
+        """,
+    )
+    folder = import_timeline(SCENARIO, path, tmp_path / "drills", START)
+    notices = [e for e in EventLog(folder).read() if isinstance(e, Notification)]
+    assert [(n.sender, n.note, n.audience, n.recipients, n.at) for n in notices] == [
+        ("alice", "first notice to all customers", "", 0, 2710.0),
+        ("bob", "update: shop back", "all-customers", 900, 3000.0),
+        ("carol", "", "", 0, 3120.0),
+    ]
+    assert all(n.status == "sent" for n in notices)
+
+
+def test_a_misspelt_notice_field_is_refused_not_taken_as_text(tmp_path: Path) -> None:
+    lines = problems(
+        tmp_path,
+        """
+        at,event,name,actor,role,note
+        5:00,notification,email,alice,support,first notice audiance=all-customers
+        """,
+    )
+    assert lines == [
+        "T:2: note: unknown field 'audiance' (did you mean 'audience'?) in "
+        "'audiance=all-customers'; the fields are audience, recipients, template (key=value), "
+        "any other text is the note"
+    ]
+
+
 def test_the_golden_records_are_exactly_what_import_makes(tmp_path: Path) -> None:
     # Compared as events, not bytes: fields added to events later keep old records readable.
     for built in build_records(tmp_path):
@@ -138,7 +176,8 @@ def test_every_bad_row_is_reported_at_once_with_file_line_and_column(tmp_path: P
         "probe.recovered, alert, milestone, notification, note, drill.ended",
         "T:8: note: a note row needs its text in note",
         "T:9: note: recipients must be a whole number, got 'many'",
-        "T:10: note: expected key=value pairs (audience, recipients, template), got 'to=all'",
+        "T:10: note: unknown field 'to' in 'to=all'; the fields are audience, recipients, "
+        "template (key=value), any other text is the note",
         "T:11: name: a alert row needs the alert name in name",
         "T:12: 7 fields, the header has 6",
     ]

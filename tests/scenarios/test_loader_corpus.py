@@ -72,6 +72,8 @@ missing-required-keys.yaml:2: id: missing required key
 missing-required-keys.yaml:2: title: missing required key
 missing-required-keys.yaml:5: faults[0].at: missing required key
 missing-required-keys.yaml:7: runbooks[0].title: missing required key
+objective-by-role-cannot-mark.yaml:13: objectives.triaged.by: role support cannot mark triaged (its milestones: detected, customer_notified)
+objective-by-role-cannot-mark.yaml:15: objectives.update_sent.by[0]: role sre cannot mark update_sent (its milestones: detected, acknowledged, escalated, triaged, customer_notified, mitigated, resolved)
 probe-shapes.yaml:7: probes[0]: give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got none
 probe-shapes.yaml:8: probes[1]: give exactly one probe kind key (http, command, aws.cloudwatch.alarm…), got http, command
 probe-shapes.yaml:9: probes[2].every: must be longer than 0s

@@ -65,7 +65,11 @@ def _record(
 @click.option("--role", required=True, help="Their role in the drill.")
 @click.option("--note", default="", help="Optional note.")
 @click.option("--at", help="Drill time (12:30, 1:02:03 or 5m) instead of now.")
-@click.option("--facilitator", is_flag=True, help="Recorded by the facilitator for someone.")
+@click.option(
+    "--facilitator",
+    is_flag=True,
+    help="Recorded by the facilitator for someone: any milestone, whatever their role.",
+)
 @click.option("--late", is_flag=True, help=LATE_HELP)
 def mark(
     milestone: str,
@@ -78,7 +82,11 @@ def mark(
     facilitator: bool,
     late: bool,
 ) -> None:
-    """Record that ACTOR reached MILESTONE (detected, triaged, customer_notified, …)."""
+    """Record that ACTOR reached MILESTONE (detected, triaged, customer_notified, …).
+
+    A participant may mark only their role's milestones (roles.<role>.milestones, or
+    milestones[].roles); --facilitator records any milestone for anyone.
+    """
     from kunren.record.attach import find_drill
     from kunren.record.events import Milestone
     from kunren.record.folders import load_snapshot
@@ -91,6 +99,15 @@ def mark(
         )
     if scenario.roles and role not in scenario.roles:
         raise UsageError(f"unknown role {role!r}; this drill has: {', '.join(scenario.roles)}")
+    allowed = scenario.milestones_for_role(role)
+    if not facilitator and milestone not in allowed:
+        # the page shows a role only its own buttons; a terminal is held to the same list, so
+        # a support mark can never become the drill's first "triaged"
+        raise UsageError(
+            f"role {role} cannot mark {milestone} "
+            f"(its milestones: {', '.join(allowed) or 'none'}); "
+            "a facilitator may record it for them with --facilitator"
+        )
     source = "facilitator" if facilitator else "participant"
     event = Milestone(name=milestone, actor=actor, role=role, note=note, source=source)
     _record(drill, drills_root, event, _parse_at(at), late, need_time=True, what="this mark")

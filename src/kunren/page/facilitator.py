@@ -1,4 +1,4 @@
-"""The facilitator's routes: the live timeline, who joined in which role, abort and amend.
+"""The facilitator's routes: the live timeline, who joined in which role, mark, abort, amend.
 
 Only the facilitator token opens these. The timeline is the record itself (polled as JSON);
 amending a time writes an ``amendment`` event and never edits the log, so the retro can see
@@ -17,7 +17,7 @@ from kunren.page import timeline_words
 from kunren.page.i18n import role_label
 from kunren.page.security import Access, FieldError, clean_name, clean_note
 from kunren.page.webapp import Req, WebApp, WebError, field_error
-from kunren.record.events import Amendment, Event
+from kunren.record.events import Amendment, Event, Milestone
 from kunren.record.timeline import entry
 
 
@@ -26,6 +26,7 @@ def routes(web: WebApp) -> list[Route]:
     return [
         web.route("/facilitator", page, f),
         web.route("/api/timeline", timeline, f),
+        web.route("/facilitator/mark", mark, f, "POST"),
         web.route("/facilitator/amend", amend, f, "POST"),
         web.route("/facilitator/abort", abort, f, "POST"),
     ]
@@ -87,6 +88,7 @@ def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
 
 async def page(web: WebApp, req: Req) -> Response:
     flash, req.session.flash = req.session.flash, None
+    scenario = web.control.scenario
     titles = _titles(web, req)
     rows = [row(web, req, event, titles) for event in reversed(web.view.events)]
     return web.render(
@@ -96,7 +98,15 @@ async def page(web: WebApp, req: Req) -> Response:
         rows=rows,
         participants=participants(web, req),
         last_seq=web.view.last_seq,
+        mark_milestones=[
+            (name, scenario.milestone_label(name, req.lang)) for name in scenario.milestone_names
+        ],
+        mark_roles=[(name, role_label(scenario, name, req.t)) for name in _roles(web)],
     )
+
+
+def _roles(web: WebApp) -> list[str]:
+    return list(web.control.scenario.roles) or ["participant"]
 
 
 async def timeline(web: WebApp, req: Req) -> Response:
@@ -123,6 +133,33 @@ def _facilitator_name(req: Req) -> str:
         return clean_name(req.form.get("actor")) if req.form.get("actor") else "facilitator"
     except FieldError as exc:
         raise field_error(exc) from exc
+
+
+async def mark(web: WebApp, req: Req) -> Response:
+    """A milestone recorded by the facilitator for someone: any milestone, whatever their
+    role's own list (the person told the facilitator, or had no page), marked as such."""
+    key = req.form.get("key", "")[:64]
+    replayed = web.replay(req, key, redirect="/facilitator")
+    if replayed is not None:
+        return replayed  # a double click records once
+    scenario = web.control.scenario
+    name = req.form.get("milestone", "")
+    if name not in scenario.milestone_names:
+        raise WebError(400, "err_milestone")
+    role = req.form.get("role", "")
+    if role not in _roles(web):
+        raise WebError(400, "err_role")
+    try:
+        person = clean_name(req.form.get("person"))
+        text = clean_note(req.form.get("note"))
+    except FieldError as exc:
+        raise field_error(exc) from exc
+    web.refuse_if_ended()
+    written = web.control.record(
+        Milestone(name=name, actor=person, role=role, source="facilitator", note=text)
+    )
+    message = req.t("marked_for", actor=person, at=format_clock(written.at))
+    return web.done(req, message, key, redirect="/facilitator", seq=written.seq)
 
 
 async def amend(web: WebApp, req: Req) -> Response:

@@ -134,6 +134,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Event #{seq} amended to T+{at}",
         "ja": "イベント #{seq} を T+{at} に修正しました",
     },
+    "mark_for": {"en": "Mark a milestone for someone", "ja": "代理でマイルストーンを記録"},
+    "mark_for_help": {
+        "en": "Recorded now as the facilitator's mark, for any milestone and any role. "
+        "Amend its time below if it happened earlier.",
+        "ja": "ファシリテーターの記録として今の時刻で記録します。どのマイルストーン・役割でも"
+        "記録できます。実際の時刻が早ければ下の「記録時刻の修正」で直してください。",
+    },
+    "mark_person": {"en": "Who reached it", "ja": "到達した人"},
+    "mark_milestone": {"en": "Milestone", "ja": "マイルストーン"},
+    "mark_button": {"en": "Record the mark", "ja": "記録する"},
+    "marked_for": {
+        "en": "Recorded for {actor} at T+{at}",
+        "ja": "{actor} さんの分を T+{at} に記録しました",
+    },
     "abort": {"en": "Abort the drill", "ja": "訓練の中止"},
     "abort_confirm": {
         "en": "Yes, abort the drill and undo every fault",
@@ -187,6 +201,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_milestone": {
         "en": "That milestone is not one of your role's.",
         "ja": "そのマイルストーンはあなたの役割にはありません。",
+    },
+    "err_milestone_role": {
+        "en": "Your role ({role}) cannot mark “{milestone}”. Your role's milestones: {names}. "
+        "The facilitator can record it for you.",
+        "ja": "あなたの役割（{role}）では「{milestone}」は記録できません。"
+        "この役割のマイルストーン: {names}。ファシリテーターが代わりに記録できます。",
     },
     "err_runbook": {
         "en": "That runbook is not available to your role.",

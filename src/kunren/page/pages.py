@@ -235,8 +235,7 @@ async def milestone(web: WebApp, req: Req) -> Response:
     if replayed is not None:
         return replayed
     name = req.form.get("milestone", "")
-    if name not in web.control.scenario.milestones_for_role(role):
-        raise WebError(400, "err_milestone")
+    _refuse_other_roles_milestone(web, req, role, name)
     try:
         text = clean_note(req.form.get("note"))
     except FieldError as exc:
@@ -251,6 +250,25 @@ async def milestone(web: WebApp, req: Req) -> Response:
     )
     at = format_clock(written.at)
     return web.done(req, req.t("recorded_at", at=at), key, seq=written.seq, at=at)
+
+
+def _refuse_other_roles_milestone(web: WebApp, req: Req, role: str, name: str) -> None:
+    """The page shows a role only its own buttons; a hand-made POST is held to the same list,
+    so a support click can never become the drill's first "triaged" (the facilitator, from
+    ``kunren mark --facilitator``, may record any milestone for anyone)."""
+    scenario = web.control.scenario
+    if name not in scenario.milestone_names:
+        raise WebError(400, "err_milestone")
+    allowed = scenario.milestones_for_role(role)
+    if name not in allowed:
+        labels = [scenario.milestone_label(n, req.lang) for n in allowed]
+        raise WebError(
+            403,
+            "err_milestone_role",
+            role=role_label(web, req, role),
+            milestone=scenario.milestone_label(name, req.lang),
+            names=("、" if req.lang == "ja" else ", ").join(labels) or "-",
+        )
 
 
 async def runbook(web: WebApp, req: Req) -> Response:

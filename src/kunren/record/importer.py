@@ -2,7 +2,10 @@
 
 Scores and trends are pure functions of the record, so a drill typed in afterwards is compared
 with live ones on equal terms. The CSV has the header ``at,event,name,actor,role,note``; ``at``
-is the offset from drill start (``MM:SS`` or ``H:MM:SS``). Every row is checked first and all
+is the offset from drill start (``MM:SS`` or ``H:MM:SS``). On a notification row the note
+cell is free text (``first notice to all customers``, as a hand-kept sheet has it) with
+optional ``audience=``, ``recipients=`` and ``template=`` fields anywhere in it; the free text
+becomes the notice's note. Every row is checked first and all
 problems are raised together as ``FILE:LINE: COLUMN: message``; nothing is written unless the
 whole file is good.
 """
@@ -222,15 +225,38 @@ def _notice_problems(note: str) -> list[str]:
     problems = []
     for part in note.split():
         match = _PAIR.match(part)
-        if not match or match.group(1) not in _NOTICE_KEYS:
-            problems.append(f"expected key=value pairs ({', '.join(_NOTICE_KEYS)}), got {part!r}")
-        elif match.group(1) == "recipients" and not match.group(2).isdigit():
-            problems.append(f"recipients must be a whole number, got {match.group(2)!r}")
+        if match is None:
+            continue  # free text: the note a hand-kept sheet has there
+        key, value = match.groups()
+        if key not in _NOTICE_KEYS:
+            # a misspelt field must not pass silently as text: ``audiance=all`` is a typo
+            problems.append(
+                f"unknown field {key!r}{_close(key, _NOTICE_KEYS)} in {part!r}; the fields are "
+                f"{', '.join(_NOTICE_KEYS)} (key=value), any other text is the note"
+            )
+        elif key == "recipients" and not value.isdigit():
+            problems.append(f"recipients must be a whole number, got {value!r}")
     return problems
 
 
-def _notice_fields(note: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in note.split())
+@dataclass(frozen=True)
+class NoticeCell:
+    """A notification row's note cell: its optional ``key=value`` fields and the free text."""
+
+    fields: dict[str, str]
+    text: str
+
+
+def _notice_cell(note: str) -> NoticeCell:
+    fields: dict[str, str] = {}
+    words: list[str] = []
+    for part in note.split():
+        match = _PAIR.match(part)
+        if match is not None and match.group(1) in _NOTICE_KEYS:
+            fields[match.group(1)] = match.group(2)
+        else:
+            words.append(part)
+    return NoticeCell(fields, " ".join(words))
 
 
 def _check_end(name: str, rows: list[Row], scenario: Scenario) -> tuple[float, list[Problem]]:
@@ -304,7 +330,8 @@ def _event(scenario: Scenario, row: Row, notice_number: int) -> Event:
             name=row.name, actor=row.actor, role=row.role, source="import", note=row.note
         )
     if row.event == "notification":
-        fields = _notice_fields(row.note)
+        cell = _notice_cell(row.note)
+        fields = cell.fields
         return Notification(
             notice=f"n{notice_number}",
             status="sent",
@@ -314,6 +341,7 @@ def _event(scenario: Scenario, row: Row, notice_number: int) -> Event:
             recipients=int(fields.get("recipients", "0")),
             sender=row.actor,
             role=row.role,
+            note=cell.text,
         )
     if row.event == "note":
         return Note(text=row.note, actor=row.actor)

@@ -274,6 +274,26 @@ class CrossCheck:
             if name not in self.milestones:
                 yield self.problem(("objectives", name), _unknown_milestone(name, self.milestones))
             yield from self._roles_exist(("objectives", name, "by"), objective.by)
+            yield from self._by_roles_can_mark(name, objective.by)
+
+    def _by_roles_can_mark(self, name: str, by: list[str]) -> Iterator[Problem]:
+        """A ``by`` role that cannot mark the milestone could never meet the objective: the
+        page and ``kunren mark`` refuse it that mark, so the objective would be missed in
+        every drill for a reason nobody practised."""
+        if name not in self.milestones:
+            return
+        path: KeyPath = ("objectives", name, "by")
+        for index, role in enumerate(by):
+            if self.s.roles and role not in self.s.roles:
+                continue  # reported as an unknown role
+            allowed = self.s.milestones_for_role(role)
+            if name not in allowed:
+                sub = (*path, index) if _is_list(self.data, path) else path
+                yield self.problem(
+                    sub,
+                    f"role {role} cannot mark {name} "
+                    f"(its milestones: {', '.join(allowed) or 'none'})",
+                )
 
     def _notifications(self) -> Iterator[Problem]:
         notes = self.s.notifications
