@@ -355,3 +355,20 @@ def test_a_scorecard_without_timeline_keeps_every_timing() -> None:
     assert full.timeline != []
     assert light.milestones == full.milestones
     assert light.machine == full.machine
+
+
+def test_a_probe_failing_before_t0_is_never_a_negative_time_to_impact() -> None:
+    """A probe that failed and recovered before T0 is not this drill's impact; one still
+    failing at T0 reads "before T0", never "-3 min"."""
+    recovered = record(
+        ProbeFailed(at=20, probe="shop"),
+        ProbeRecovered(at=40, probe="shop"),
+        ProbeFailed(at=90, probe="shop"),
+        fault_at=60,
+    )
+    machine = score(scenario(), recovered).machine
+    assert machine.impact is not None and machine.impact.seconds == 30
+    still_failing = record(ProbeFailed(at=20, probe="shop"), fault_at=60)
+    impact = score(scenario(), still_failing).machine.impact
+    assert impact is not None
+    assert (impact.seconds, impact.before_t0, impact.display) == (None, True, "before T0")

@@ -39,7 +39,7 @@ from kunren.scorers.card import (
     TimelineEntry,
     Timing,
 )
-from kunren.scorers.display import format_timing
+from kunren.scorers.display import BEFORE_T0, format_timing
 from kunren.scorers.record import DrillRecord
 
 
@@ -51,7 +51,7 @@ def machine_timings(record: DrillRecord) -> MachineTimings:
     record at all, nothing says an alert source was connected: ``alert_source`` is "none"
     and there is no time to alert, rather than a censored "60+ min".
     """
-    impact = next((e.at for e in record.events if isinstance(e, ProbeFailed)), None)
+    impact = _impact(record)
     alerts = alert_starts(record)
     watched = bool(record.scenario.probes) or impact is not None or bool(alerts.all)
     if not watched:
@@ -64,6 +64,24 @@ def machine_timings(record: DrillRecord) -> MachineTimings:
         alert_source="received" if alerts.all else "none",
         firing_at_t0=alerts.firing_at_t0,
     )
+
+
+def _impact(record: DrillRecord) -> float | None:
+    """When the system first failed in this drill: the first probe failure at or after T0, or,
+    when a probe was already failing at T0, when that began (shown as "before T0", never as a
+    negative time). A failure that recovered before T0 says nothing about this drill."""
+    t0 = record.t0.at
+    failing_since: dict[str, float] = {}
+    for event in record.events:
+        if event.at >= t0:
+            break
+        if isinstance(event, ProbeFailed):
+            failing_since.setdefault(event.probe, event.at)
+        elif isinstance(event, ProbeRecovered):
+            failing_since.pop(event.probe, None)
+    if failing_since:
+        return min(failing_since.values())
+    return next((e.at for e in record.events if isinstance(e, ProbeFailed) and e.at >= t0), None)
 
 
 def _recovered_at(events: list[Event]) -> float | None:
@@ -89,6 +107,8 @@ def _timing(record: DrillRecord, at: float | None) -> Timing:
             bound_seconds=record.window,
             display=record.censored_display(),
         )
+    if at < record.t0.at:  # already failing at T0: no time to impact to measure
+        return Timing(seconds=None, display=BEFORE_T0["en"], at=at, before_t0=True)
     seconds = record.since_t0(at)
     return Timing(seconds=seconds, display=format_timing(seconds), at=at)
 
