@@ -163,6 +163,20 @@ class Drill:
         self.problems.append(f"{self.folder.name}: {message}")
 
 
+def signal_at_random_ack(
+    console: KunrenProcess, rng: random.Random, upto: int, sig: signal.Signals
+) -> bool:
+    """Send ``sig`` to a run once it has acknowledged 1 to ``upto`` events (seeded), right on
+    an event or up to 0.3 s after it: the moment itself is what is tested. True if sent."""
+    if not console.wait_acks(rng.randint(1, upto), 60):
+        return False
+    time.sleep(0.0 if rng.random() < 0.25 else rng.uniform(0.0, 0.3))
+    if console.proc.poll() is not None:
+        return False
+    console.proc.send_signal(sig)
+    return True
+
+
 def run_campaign(
     root: Path, kills: int, seed: int, per_drill: int = 2, speed: float = 120, parallel: int = 2
 ) -> Outcome:
@@ -249,15 +263,9 @@ def _phase(drill: Drill, args: list[str], kill: bool, sleeper: int) -> None:
                 )
             return
         writer = SecondWriter(_drill_dir(drill.folder), f"{drill.folder.name}/{len(drill.acked)}")
-        killed = False
         # the first run prints ~35 events; a resume fewer (part of the drill is over)
         upto = 25 if args[0] == "run" else 10
-        if kill and console.wait_acks(drill.rng.randint(1, upto), 60):
-            # the moment itself is what is tested: right on an event, or between two
-            time.sleep(0.0 if drill.rng.random() < 0.25 else drill.rng.uniform(0.0, 0.3))
-            if console.proc.poll() is None:
-                console.proc.send_signal(signal.SIGKILL)
-                killed = True
+        killed = kill and signal_at_random_ack(console, drill.rng, upto, signal.SIGKILL)
         code = console.finish(60)
     finally:
         if writer is not None:

@@ -28,6 +28,7 @@ from bench.campaign import (
     SecondWriter,
     check_acknowledged,
     check_environment,
+    signal_at_random_ack,
 )
 from bench.common import Row, scratch
 from kunren.drills.faults import outstanding_faults
@@ -76,11 +77,7 @@ def _trial(folder: Path, rng: random.Random, speed: float) -> tuple[Drill, bool]
             return drill, False
         (drill_dir,) = list((folder / "drills").iterdir())
         writer = SecondWriter(drill_dir, f"{folder.name}")
-        if console.wait_acks(rng.randint(1, 25), 60):
-            time.sleep(0.0 if rng.random() < 0.25 else rng.uniform(0.0, 0.3))
-            if console.proc.poll() is None:
-                console.proc.send_signal(signal.SIGHUP)
-                hung_up = True
+        hung_up = signal_at_random_ack(console, rng, 25, signal.SIGHUP)
         code = console.finish(60)
     finally:
         if writer is not None:

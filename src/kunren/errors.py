@@ -120,3 +120,9 @@ class ObjectivesMissed(KunrenError):
 
 class RevertError(KunrenError):
     exit_code = 4
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, in one line: a kunren error's own message, else the exception's type
+    and text (foreign code: a plugin, a library)."""
+    return exc.message if isinstance(exc, KunrenError) else f"{type(exc).__name__}: {exc}"

@@ -48,7 +48,7 @@ from kunren.drills.schedule import (
     producing,
 )
 from kunren.drills.services import ManagedService
-from kunren.errors import KunrenError, RecordWriteError
+from kunren.errors import KunrenError, RecordWriteError, reason
 from kunren.page.control import RunbookOutcome, perform_runbook
 from kunren.record.eventlog import EventLog, write_error
 from kunren.record.events import (
@@ -246,7 +246,7 @@ class Conductor:
             try:
                 started = await self._bring_up(finish)
             except Exception as exc:  # startup failed: nothing was injected yet
-                could_not_start = _reason(exc)
+                could_not_start = reason(exc)
             else:
                 try:
                     due = await self._begin(finish, start, started)
@@ -256,7 +256,7 @@ class Conductor:
                 except asyncio.CancelledError:
                     self.abort("cancelled")
                 except Exception as exc:  # our own bug must still leave through the finish
-                    self.abort(f"error: {_reason(exc)}")
+                    self.abort(f"error: {reason(exc)}")
             self.next_step = None
         return self._close_record(finish, could_not_start)
 
@@ -498,7 +498,3 @@ class Conductor:
         identity = this_process(self.options.drill_id)
         write_identity(self.log.drill_dir, identity)
         return identity
-
-
-def _reason(exc: BaseException) -> str:
-    return exc.message if isinstance(exc, KunrenError) else f"{type(exc).__name__}: {exc}"

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 from pydantic import ValidationError
 
 from kunren import plugins
-from kunren.errors import EventLogError, KunrenError
+from kunren.errors import EventLogError, KunrenError, reason
 from kunren.injectors.base import INJECTORS, AnyInjector, Injected
 from kunren.injectors.requests import request_for_runbook
 from kunren.record.eventlog import EventLog
@@ -115,10 +115,8 @@ async def perform_runbook(
     else:
         try:
             outcome = await runner(spec)
-        except KunrenError as exc:
-            outcome = RunbookOutcome("failed", exc.message)
-        except Exception as exc:
-            outcome = RunbookOutcome("failed", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # the plugin's failure is the runbook's result
+            outcome = RunbookOutcome("failed", reason(exc))
     event = Runbook(
         runbook=runbook_id, actor=actor, role=role, result=outcome.result, detail=outcome.detail
     )
@@ -168,8 +166,7 @@ class InjectorRunbooks:
         try:
             injected = await injector.inject()
         except Exception as exc:
-            error = exc.message if isinstance(exc, KunrenError) else f"{type(exc).__name__}: {exc}"
-            self.record(FaultFailed(fault=request.id, error=error))
+            self.record(FaultFailed(fault=request.id, error=reason(exc)))
             raise
         self.record(
             FaultInjected(

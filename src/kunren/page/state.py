@@ -119,9 +119,6 @@ class DrillView:
     def readiness(self, actor: str, role: str, tool: str) -> Readiness | None:
         return self._readiness.get((actor, role, tool))
 
-    def alert_status(self, source: str, name: str) -> str | None:
-        return self._alerts.get((source, name))
-
     def injects_for(self, role: str) -> list[Inject]:
         return [
             event
@@ -137,7 +134,3 @@ class DrillView:
         if any(answer is None for answer in answers):
             return None
         return [a.tool for a in answers if a is not None and not a.ok]
-
-
-def actor_of(event: Event) -> str:
-    return str(getattr(event, "actor", "") or getattr(event, "sender", "") or "")

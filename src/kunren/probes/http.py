@@ -36,6 +36,15 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds:.2f}".rstrip("0").rstrip(".") + "s"
 
 
+def http_url(value: str) -> str:
+    """``value`` if it is an http:// or https:// URL with a host; ValueError (a located
+    validation problem) otherwise. Every probe that talks HTTP checks its URL this way."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    return value
+
+
 class HttpProbeParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,10 +60,7 @@ class HttpProbeParams(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-        return value
+        return http_url(value)
 
     @field_validator("body_regex")
     @classmethod

@@ -15,12 +15,12 @@ import asyncio
 import json
 import math
 from typing import Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kunren.probes.base import Probe, ProbeResult
-from kunren.probes.http import HttpProbeParams, failure_reason, fetch
+from kunren.probes.http import HttpProbeParams, failure_reason, fetch, http_url
 from kunren.runtime.http1 import WireError
 from kunren.scenarios.models import Duration
 
@@ -54,10 +54,7 @@ class PrometheusProbeParams(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
-        return value.rstrip("/")
+        return http_url(value).rstrip("/")
 
     @field_validator("timeout")
     @classmethod
