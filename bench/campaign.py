@@ -164,7 +164,7 @@ class Drill:
 
 
 def signal_at_random_ack(
-    console: KunrenProcess, rng: random.Random, upto: int, sig: signal.Signals
+    console: Console, rng: random.Random, upto: int, sig: signal.Signals
 ) -> bool:
     """Send ``sig`` to a run once it has acknowledged 1 to ``upto`` events (seeded), right on
     an event or up to 0.3 s after it: the moment itself is what is tested. True if sent."""
