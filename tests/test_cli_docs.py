@@ -1,6 +1,5 @@
-"""Every command has help text and is documented, in the README or the docs/ tree (the docs
-stay true wherever a section lives: tests/test_split_readme.py runs the same checks on the
-README split into docs/reference/)."""
+"""Every command has help text and is documented, in the README or the docs/ tree (the
+reference lives in docs/reference/ since the README was split, so the checks read both)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """What kunren's docs tooling needs to know about a Markdown file: its headings and its links.
 
-Shared by ``tools/split_readme.py`` (which moves README sections into docs/ and rewrites the
-links between them) and ``tests/test_docs_links.py`` (which checks every link resolves), so the
-two agree on what a heading's anchor is. Parsing is markdown-it-py's (CommonMark with tables),
+Used by ``tests/test_docs_links.py``, which checks that every link and anchor resolves. Parsing is markdown-it-py's (CommonMark with tables),
 not regular expressions: a ``# comment`` inside a fenced YAML block is not a heading, and a
 ``[x](y)`` inside code is not a link.
 """
@@ -72,15 +70,6 @@ def links(text: str) -> Iterator[Link]:
                 yield Link(str(child.attrs.get("href", "")), line, image=False)
             elif child.type == "image":
                 yield Link(str(child.attrs.get("src", "")), line, image=True)
-
-
-def code_lines(text: str) -> set[int]:
-    """0-based lines inside fenced or indented code blocks."""
-    lines: set[int] = set()
-    for token in _PARSER.parse(text):
-        if token.type in ("fence", "code_block") and token.map:
-            lines.update(range(*token.map))
-    return lines
 
 
 def is_external(target: str) -> bool:

@@ -1,7 +1,7 @@
 """The scenario reference stays true: every key is documented, and sample output is real.
 
-The reference is read from README.md and every page under docs/ (docs/reference/ once the
-README is split by tools/split_readme.py), so the tests hold wherever a section lives.
+The reference is read from README.md and every page under docs/ (the format is in
+docs/reference/scenarios.md), so the tests hold wherever a section lives.
 """
 
 from __future__ import annotations
