@@ -1,6 +1,7 @@
 """What kunren's docs tooling needs to know about a Markdown file: its headings and its links.
 
-Used by ``tests/test_docs_links.py``, which checks that every link and anchor resolves. Parsing is markdown-it-py's (CommonMark with tables),
+Used by ``tests/test_docs_links.py``, which checks that every link and anchor resolves.
+Parsing is markdown-it-py's (CommonMark with tables),
 not regular expressions: a ``# comment`` inside a fenced YAML block is not a heading, and a
 ``[x](y)`` inside code is not a link.
 """
