@@ -8,6 +8,7 @@ because the first click is already in the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kunren.page.control import DrillControl
@@ -37,10 +38,17 @@ class Participant:
 
 
 class DrillView:
-    """The app's mirror of the record, refreshed incrementally before each request."""
+    """The app's mirror of the record, refreshed incrementally before each request.
 
-    def __init__(self, control: DrillControl) -> None:
+    ``on_new`` hears every batch of events the view takes in, whoever asked for the refresh
+    (a request, the alert desk, the push watcher): open pages are told of each change once.
+    """
+
+    def __init__(
+        self, control: DrillControl, on_new: Callable[[list[Event]], None] | None = None
+    ) -> None:
         self.control = control
+        self.on_new = on_new
         self.events: list[Event] = []
         self.participants: dict[tuple[str, str], Participant] = {}
         self.amended: dict[int, float] = {}
@@ -56,9 +64,14 @@ class DrillView:
     def last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
 
-    def refresh(self) -> None:
-        for event in self.control.events(after=self.last_seq):
+    def refresh(self) -> list[Event]:
+        """Take in what was appended since the last look; returns those events."""
+        new = self.control.events(after=self.last_seq)
+        for event in new:
             self._apply(event)
+        if new and self.on_new is not None:
+            self.on_new(new)
+        return new
 
     def _apply(self, event: Event) -> None:
         self.events.append(event)

@@ -12,11 +12,13 @@ Imported only when an app is built: starlette stays out of ``kunren --help``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,13 +27,20 @@ from urllib.parse import parse_qsl, urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from kunren.durations import format_clock
 from kunren.page.control import DrillControl
 from kunren.page.i18n import Translator, pick_lang
 from kunren.page.options import AppOptions
+from kunren.page.push import EVENT_STREAM, Changes, Next, PushOptions, Subscriber
 from kunren.page.security import (
     SECURITY_HEADERS,
     Access,
@@ -45,6 +54,7 @@ from kunren.page.security import (
     cross_site_reason,
 )
 from kunren.page.state import DrillView
+from kunren.record.events import Event
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
@@ -100,8 +110,21 @@ class WebApp:
         self.notices = notices
         self.tokens = Tokens(control.participant_token, control.facilitator_token)
         self.sessions = SessionStore()
-        self.view = DrillView(control)
+        self.changes = Changes(
+            control.clock,
+            control.scenario.duration,
+            PushOptions(
+                keepalive_seconds=options.keepalive_seconds,
+                watch_seconds=options.watch_seconds,
+                retry_ms=int(options.poll_seconds * 1000),
+            ),
+        )
+        self.view = DrillView(control, on_new=self.changes.publish)
         self.running: set[str] = set()  # runbooks and notices in flight: one at a time
+        self._writing: dict[Hashable, asyncio.Task[Event]] = {}
+        # EventLog.append on main is not safe from two threads at once; the page's own
+        # appends take turns until it is (group commit, issue 17), then this lock can go
+        self._one_append_at_a_time = threading.Lock()
         suffix = cookie_suffix(control.drill_id)
         self.cookie = {
             Access.PARTICIPANT: f"kunren_p_{suffix}",
@@ -216,6 +239,54 @@ class WebApp:
             response.set_cookie(self.cookie[access], token, httponly=True, samesite="lax")
         return self.secure(response, secrets.token_urlsafe(16))
 
+    # ------------------------------------------------------------------ recording
+
+    async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
+        """Append ``event`` off the event loop and return it once it is on disk (fsync'd),
+        with True; or, when a write with the same ``once`` key is already under way (a second
+        tab pressing the same milestone, a retried post), that write's event and False.
+
+        Off the loop, because an fsync takes milliseconds and the loop serves every open page
+        (and, in a drill, runs the conductor); the view is refreshed on the loop afterwards,
+        which tells the open pages. The write runs to its end even if the request that asked
+        for it goes away: a click that reached the disk is shown, never lost.
+        """
+        if once is not None:
+            running = self._writing.get(once)
+            if running is not None:
+                return await asyncio.shield(running), False
+        task = asyncio.ensure_future(self._write(event))
+        if once is not None:
+            key = once
+            self._writing[key] = task
+            task.add_done_callback(lambda _: self._writing.pop(key, None))
+        return await asyncio.shield(task), True
+
+    async def _write(self, event: Event) -> Event:
+        written = await asyncio.to_thread(self._append, event)
+        self.view.refresh()
+        return written
+
+    def _append(self, event: Event) -> Event:
+        with self._one_append_at_a_time:
+            return self.control.record(event)
+
+    def open_stream(
+        self, sub: Subscriber, first: list[str], after: Next, done: bool = False
+    ) -> Response:
+        """A page's stream of server-sent events (``kunren.page.push``), watched while open."""
+        if not done:
+            self.changes.watch(self.view.refresh, self.ticking)
+        return StreamingResponse(
+            self.changes.stream(sub, first, after, done),
+            media_type=EVENT_STREAM,
+            headers={"X-Accel-Buffering": "no"},  # nginx: pass each event on at once
+        )
+
+    def ticking(self) -> bool:
+        """Whether the page's own clock keeps time (it runs at the drill clock's speed)."""
+        return bool(self.clock_state()["speed"] > 0)
+
     # ------------------------------------------------------------------ responses
 
     def finish(self, req: Req, response: Response) -> Response:
@@ -239,6 +310,7 @@ class WebApp:
             scenario=self.control.scenario,
             clock=self.clock_state(req.t),
             poll_ms=int(self.options.poll_seconds * 1000),
+            stream_wait_ms=int(self.options.stream_wait_seconds * 1000),
             fmt=format_clock,
             new_key=lambda: secrets.token_urlsafe(12),
             **context,
@@ -256,6 +328,11 @@ class WebApp:
             "speed": speed if math.isfinite(speed) and speed > 0 else 0.0,
             "ended": None,
         }
+
+    def clock_now(self) -> dict[str, float]:
+        """The drill time now and the speed the page's clock ticks at (what a push carries)."""
+        clock = self.clock_state()
+        return {"now": clock["now"], "speed": clock["speed"]}
 
     def ended_text(self, t: Translator | None) -> str | None:
         ended = self.view.ended
