@@ -58,6 +58,15 @@ def test_a_mark_and_an_inject_reach_an_open_phone_page_without_a_poll(
     expect(aiko.locator("#injects")).to_contain_text("予約ページがエラーになると電話がありました")
     expect(aiko.locator("#injects .kind")).to_have_text("お客様からの問い合わせ")
 
+    # someone joining appears in the facilitator's open list of people, beside Aiko
+    ben = Browserless(drill, drill.ptoken)
+    try:
+        assert ben.join("Ben", "sre").status_code == 200
+    finally:
+        ben.close()
+    expect(facilitator.locator("#participants tr")).to_have_count(2)
+    expect(facilitator.locator("#participants tr").last).to_contain_text("Ben")
+
     # a mark Aiko makes on her page appears in the facilitator's open timeline
     aiko.get_by_role("button", name="お客様に告知した").click()
     timeline = facilitator.locator("#timeline")

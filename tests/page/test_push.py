@@ -175,13 +175,14 @@ def test_the_facilitator_stream_sends_new_rows_and_the_people_who_joined(
     ben.join("Ben", "sre")
     joined = stream.next_with("events")
     assert [r["type"] for r in joined["events"]] == ["participant.joined"]
-    assert [p["actor"] for p in joined["participants"]] == ["Ben"]
+    assert [(p["key"], p["actor"]) for p in joined["people"]] == [("sre:Ben", "Ben")]
+    assert "participants" not in joined  # the people who changed, not everyone again
     assert ben.post("/milestone", {"milestone": "detected"}).json()["ok"] is True
     marked = stream.next_with("events")
     assert [r["detail"] for r in marked["events"]] == [
         "Ben (SRE): I noticed a problem (on the page)"
     ]
-    assert "participants" not in marked  # nobody joined: the list is not sent again
+    assert "people" not in marked and "participants" not in marked  # nobody joined
 
 
 def test_a_participant_token_cannot_open_the_facilitator_stream(

@@ -64,9 +64,14 @@ def row(
     }
 
 
-def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
+def participants(
+    web: WebApp, req: Req, only: set[tuple[str, str]] | None = None
+) -> list[dict[str, str]]:
+    """Who joined in which role and whether their tools open; ``only`` these (actor, role)."""
     rows = []
-    for p in web.view.participants.values():
+    for key, p in web.view.participants.items():
+        if only is not None and key not in only:
+            continue
         spec = web.control.scenario.roles.get(p.role)
         missing = web.view.tools_missing(p.actor, p.role)
         if spec is None or not spec.tools:
@@ -79,6 +84,7 @@ def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
             tools = req.t("tools_ok")
         rows.append(
             {
+                "key": f"{p.role}:{p.actor}",
                 "actor": p.actor,
                 "role": role_label(web.control.scenario, p.role, req.t),
                 "joined": format_clock(p.joined_at),
@@ -118,8 +124,11 @@ def _after(req: Req) -> int:
         raise WebError(400, "err_bad_request") from exc
 
 
-def _timeline(web: WebApp, req: Req, after: int, people: bool = True) -> dict[str, Any]:
-    """The rows after seq ``after``, the clock and the end; the people when asked for."""
+def _timeline(
+    web: WebApp, req: Req, after: int, people: set[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The rows after seq ``after``, the clock and the end, and every person who joined; or,
+    with ``people``, only those people's rows (``people``: what a pushed update carries)."""
     clock = web.clock_state()
     titles = _titles(web, req)
     since = web.view.events[bisect.bisect_right(web.view.events, after, key=_seq) :]
@@ -130,8 +139,10 @@ def _timeline(web: WebApp, req: Req, after: int, people: bool = True) -> dict[st
         "last_seq": web.view.last_seq,
         "events": [row(web, req, e, titles) for e in since],
     }
-    if people:
+    if people is None:
         state["participants"] = participants(web, req)
+    elif people:
+        state["people"] = participants(web, req, people)
     return state
 
 
@@ -145,11 +156,12 @@ async def timeline(web: WebApp, req: Req) -> Response:
 
 
 async def timeline_stream(web: WebApp, req: Req) -> Response:
-    """The timeline pushed as the record grows: the rows after ``after`` first, then each
-    batch of new rows (with the people when someone joined or answered a readiness check)."""
+    """The timeline pushed as the record grows: the rows after ``after`` and everyone who
+    joined first, then each batch of new rows, with the rows of the people who joined or
+    answered a readiness check since (one join costs one row, however many have joined)."""
     sent = _after(req)
 
-    def since_sent(people: bool) -> str:
+    def since_sent(people: set[tuple[str, str]] | None) -> str:
         nonlocal sent
         state = _timeline(web, req, sent, people)
         sent = state["last_seq"]
@@ -157,12 +169,13 @@ async def timeline_stream(web: WebApp, req: Req) -> Response:
 
     def after(changed: set[push.Scope]) -> tuple[list[str], bool]:
         ended = "end" in changed or web.view.ended is not None
+        people = sub.take_people()
         if changed & {"timeline", "people", "end"}:
-            return [since_sent(people="people" in changed or ended)], ended
+            return [since_sent(people)], ended
         return ([push.message(web.clock_now())] if "clock" in changed else []), ended
 
     sub = web.changes.subscribe(None, None, facilitator=True)
-    first = since_sent(people=True)
+    first = since_sent(people=None)
     return web.open_stream(sub, [first], after, done=web.view.ended is not None)
 
 

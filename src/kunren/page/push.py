@@ -74,6 +74,7 @@ class Subscriber:
     actor: str | None
     facilitator: bool = False
     changed: set[Scope] = field(default_factory=set)
+    people: set[tuple[str, str]] = field(default_factory=set)  # (actor, role) rows to resend
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def tell(self, scope: Scope) -> None:
@@ -84,6 +85,10 @@ class Subscriber:
         changed, self.changed = self.changed, set()
         self.wake.clear()
         return changed
+
+    def take_people(self) -> set[tuple[str, str]]:
+        people, self.people = self.people, set()
+        return people
 
 
 @dataclass(frozen=True)
@@ -166,8 +171,9 @@ class Changes:
                 self._tell_actor(actor, "own")
             case Notification(status="sent", sender=sender) if sender:
                 self._tell_actor(sender, "own")
-            case ParticipantJoined() | Readiness():
-                for sub in self._facilitators:
+            case ParticipantJoined(actor=actor, role=role) | Readiness(actor=actor, role=role):
+                for sub in self._facilitators:  # only the rows that changed: not all 1,000
+                    sub.people.add((actor, role))
                     sub.tell("people")
             case _:
                 pass  # nothing a participant's page shows
