@@ -11,15 +11,17 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from kunren.page import AppOptions
 from kunren.page.push import Changes, PushOptions
 from kunren.record.events import DrillEnded, Inject, Milestone, ParticipantJoined
 from kunren.runtime.clock import VirtualClock
-from tests.page.conftest import Browserless, LiveDrill
+from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
 
 WHOLE = {"now", "speed", "ended", "over", "injects", "failing", "milestones", "summary"}
 CLOCK = {"now", "speed"}
@@ -261,6 +263,29 @@ def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
     assert ends == ["ended"] * 20  # each response finished properly: nothing was cut off
     assert not drill.server.running
     assert not [r for r in caplog.records if "graceful shutdown exceeded" in r.getMessage()]
+
+
+def test_an_end_recorded_just_before_the_server_stops_is_each_streams_last_message(
+    tmp_path: Path,
+) -> None:
+    # the watcher looks once a minute here: only the stop itself can find the end in time
+    drill = make_drill(tmp_path, options=AppOptions(poll_seconds=0.2, watch_seconds=60.0))
+    try:
+        people = [Browserless(drill, drill.ptoken) for _ in range(3)]
+        for n, person in enumerate(people):
+            person.join(f"person-{n}", "sre")
+        streams = [EventStream(person.http, "/api/stream") for person in people]
+        assert all(stream.next() is not None for stream in streams)
+        drill.control.record(DrillEnded())  # the conductor's write, then at once its stop
+        drill.loop.run(drill.server.stop())
+        for stream in streams:
+            assert stream.next_with("ended")["ended"] == "The drill has ended."
+            assert stream.next() is None
+            stream.close()
+        for person in people:
+            person.close()
+    finally:
+        stop_drill(drill)
 
 
 # ---------------------------------------------------------------------- the change notification

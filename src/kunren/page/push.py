@@ -199,7 +199,8 @@ class Changes:
         return text
 
     def close(self) -> None:
-        """End every open stream now (the server is stopping)."""
+        """End every open stream now (the server is stopping), each after sending what it was
+        already told: a drill's end recorded just before still reaches every open page."""
         self.closed = True
         for sub in self._everyone:
             sub.wake.set()
@@ -251,16 +252,18 @@ class Changes:
             yield f"retry: {self.options.retry_ms}\n\n"
             for text in first:
                 yield text
-            while not done and not self.closed:
-                try:
-                    await asyncio.wait_for(sub.wake.wait(), self.options.keepalive_seconds)
-                except TimeoutError:
-                    yield ": keep-alive\n\n"
-                    continue
+            while not done:
+                if not self.closed:
+                    try:
+                        await asyncio.wait_for(sub.wake.wait(), self.options.keepalive_seconds)
+                    except TimeoutError:
+                        yield ": keep-alive\n\n"
+                        continue
+                if sub.changed:  # closing too: what was already told (the end) goes out first
+                    texts, done = after(sub.take())
+                    for text in texts:
+                        yield text
                 if self.closed:
                     break
-                texts, done = after(sub.take())
-                for text in texts:
-                    yield text
         finally:
             self.unsubscribe(sub)

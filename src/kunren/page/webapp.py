@@ -283,6 +283,15 @@ class WebApp:
             headers={"X-Accel-Buffering": "no"},  # nginx: pass each event on at once
         )
 
+    def close_streams(self) -> None:
+        """End the open streams (the server stops): the record read once more first, so a
+        drill's end recorded just before is each page's last message, not "server gone"."""
+        try:
+            self.view.refresh()
+        except Exception:  # a record being repaired: the streams end all the same
+            log.exception("could not read the record before ending the open pages' streams")
+        self.changes.close()
+
     def ticking(self) -> bool:
         """Whether the page's own clock keeps time (it runs at the drill clock's speed)."""
         return bool(self.clock_state()["speed"] > 0)
