@@ -12,12 +12,10 @@ Imported only when an app is built: starlette stays out of ``kunren --help``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
 import secrets
-import threading
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +52,7 @@ from kunren.page.security import (
     cross_site_reason,
 )
 from kunren.page.state import DrillView
+from kunren.page.writes import Writes
 from kunren.record.events import Event
 
 if TYPE_CHECKING:
@@ -121,10 +120,7 @@ class WebApp:
         )
         self.view = DrillView(control, on_new=self.changes.publish)
         self.running: set[str] = set()  # runbooks and notices in flight: one at a time
-        self._writing: dict[Hashable, asyncio.Task[Event]] = {}
-        # EventLog.append on main is not safe from two threads at once; the page's own
-        # appends take turns until it is (group commit, issue 17), then this lock can go
-        self._one_append_at_a_time = threading.Lock()
+        self.writes = Writes(control, self.view)
         suffix = cookie_suffix(control.drill_id)
         self.cookie = {
             Access.PARTICIPANT: f"kunren_p_{suffix}",
@@ -239,37 +235,11 @@ class WebApp:
             response.set_cookie(self.cookie[access], token, httponly=True, samesite="lax")
         return self.secure(response, secrets.token_urlsafe(16))
 
-    # ------------------------------------------------------------------ recording
+    # ------------------------------------------------------------------ recording and pushing
 
     async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
-        """Append ``event`` off the event loop and return it once it is on disk (fsync'd),
-        with True; or, when a write with the same ``once`` key is already under way (a second
-        tab pressing the same milestone, a retried post), that write's event and False.
-
-        Off the loop, because an fsync takes milliseconds and the loop serves every open page
-        (and, in a drill, runs the conductor); the view is refreshed on the loop afterwards,
-        which tells the open pages. The write runs to its end even if the request that asked
-        for it goes away: a click that reached the disk is shown, never lost.
-        """
-        if once is not None:
-            running = self._writing.get(once)
-            if running is not None:
-                return await asyncio.shield(running), False
-        task = asyncio.ensure_future(self._write(event))
-        if once is not None:
-            key = once
-            self._writing[key] = task
-            task.add_done_callback(lambda _: self._writing.pop(key, None))
-        return await asyncio.shield(task), True
-
-    async def _write(self, event: Event) -> Event:
-        written = await asyncio.to_thread(self._append, event)
-        self.view.refresh()
-        return written
-
-    def _append(self, event: Event) -> Event:
-        with self._one_append_at_a_time:
-            return self.control.record(event)
+        """Append ``event`` off the event loop (``kunren.page.writes``); see ``Writes.record``."""
+        return await self.writes.record(event, once)
 
     def open_stream(
         self, sub: Subscriber, first: list[str], after: Next, done: bool = False

@@ -1,0 +1,65 @@
+"""The page's own writes to the record: off the event loop, and one event per mark.
+
+An fsync takes milliseconds, and the loop that would wait for it serves every open page (and,
+in a drill, runs the conductor): a thousand people pressing in the same minute would queue
+behind each other's fsyncs with the loop stopped. So each append runs in a worker thread and
+the loop goes on; where ``EventLog.append`` lets concurrent appends share one fsync (group
+commit), marks pressed together are written together.
+
+Two things the loop used to give for free are kept on purpose. A mark is acknowledged only
+once it is on disk: the answer waits for the thread. And two posts of one mark still make one
+event: while a write is under way, a second one with the same ``once`` key (the same person
+pressing the same milestone from two tabs, a retried post) waits for it and is answered with
+its event, instead of checking the record before the first has reached it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Hashable
+
+from kunren.page.control import DrillControl
+from kunren.page.state import DrillView
+from kunren.record.events import Event
+
+
+class Writes:
+    """Appends through ``control.record`` in worker threads, refreshing ``view`` after each."""
+
+    def __init__(self, control: DrillControl, view: DrillView) -> None:
+        self.control = control
+        self.view = view
+        self._writing: dict[Hashable, asyncio.Task[Event]] = {}
+        # EventLog.append on main is not safe from two threads at once: the page's own
+        # appends take turns until it is (group commit, issue 17); then this lock can go,
+        # and marks pressed together share an fsync.
+        self._one_append_at_a_time = threading.Lock()
+
+    async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
+        """Append ``event`` and return it once it is on disk (fsync'd), with True; or, when a
+        write with the same ``once`` key is already under way, that write's event and False.
+
+        The view is refreshed on the loop afterwards, which tells the open pages. The write
+        runs to its end even if the request that asked for it goes away: a click that
+        reached the disk is shown, never lost.
+        """
+        if once is not None:
+            running = self._writing.get(once)
+            if running is not None:
+                return await asyncio.shield(running), False
+        task = asyncio.ensure_future(self._write(event))
+        if once is not None:
+            key = once
+            self._writing[key] = task
+            task.add_done_callback(lambda _: self._writing.pop(key, None))
+        return await asyncio.shield(task), True
+
+    async def _write(self, event: Event) -> Event:
+        written = await asyncio.to_thread(self._append, event)
+        self.view.refresh()
+        return written
+
+    def _append(self, event: Event) -> Event:
+        with self._one_append_at_a_time:
+            return self.control.record(event)
