@@ -162,6 +162,25 @@ def test_the_stream_says_when_the_drill_time_is_over(
     assert (over["over"], over["ended"], over["now"]) == (True, None, 3600.0)
 
 
+def test_an_amended_mark_reaches_its_persons_stream_with_the_new_time(
+    drill: LiveDrill,
+    session_for: Callable[..., Browserless],
+    stream_of: Callable[[Browserless, str], EventStream],
+) -> None:
+    ben = session_for()
+    ben.join("Ben", "sre")
+    seq = ben.post("/milestone", {"milestone": "detected"}).json()["seq"]
+    stream = stream_of(ben, "/api/stream")
+    first = stream.next()
+    assert first is not None and first["milestones"] == {"detected": "Recorded at T+00:00"}
+    facilitator = session_for(drill.ftoken, "/facilitator")
+    amended = facilitator.post("/facilitator/amend", {"seq": str(seq), "at": "4:00", "reason": "x"})
+    assert amended.status_code == 200, amended.text
+    assert stream.next_with("injects")["injects"] == []  # the role's part: an inject might move
+    moved = stream.next_with("milestones")
+    assert moved["milestones"] == {"detected": "Recorded at T+04:00"}
+
+
 def test_the_facilitator_stream_sends_new_rows_and_the_people_who_joined(
     drill: LiveDrill,
     session_for: Callable[..., Browserless],

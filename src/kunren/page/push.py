@@ -161,8 +161,11 @@ class Changes:
                     self._role_version[role] = self._role_version.get(role, 0) + 1
                     for sub in self._by_role.get(role, ()):
                         sub.tell("role")
-            case Inject() | Alert() | ProbeFailed() | ProbeRecovered() | Amendment():
+            case Inject() | Alert() | ProbeFailed() | ProbeRecovered():
                 self._tell_every_role("role")
+            case Amendment():  # an inject's time or anyone's mark may move: rare, tell all
+                self._tell_every_role("role")
+                self._tell_every_role("own")
             case DrillEnded() | DrillAborted():
                 self._all_version += 1
                 for sub in self._everyone:
