@@ -35,6 +35,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from kunren.durations import format_clock
+from kunren.errors import RecordWriteError
 from kunren.page.control import DrillControl
 from kunren.page.i18n import Translator, pick_lang
 from kunren.page.options import AppOptions
@@ -238,8 +239,14 @@ class WebApp:
     # ------------------------------------------------------------------ recording and pushing
 
     async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
-        """Append ``event`` off the event loop (``kunren.page.writes``); see ``Writes.record``."""
-        return await self.writes.record(event, once)
+        """Append ``event`` off the event loop (``kunren.page.writes``); see ``Writes.record``.
+        A write the disk refuses is the participant's refusal (503, in their language) and
+        one line in the log: the conductor hears of it from its recorder and stops the drill."""
+        try:
+            return await self.writes.record(event, once)
+        except RecordWriteError as exc:
+            log.error("a %s from the page was not recorded: %s", event.type, exc)
+            raise WebError(503, "err_not_recorded") from exc
 
     def open_stream(
         self, sub: Subscriber, first: list[str], after: Next, done: bool = False
