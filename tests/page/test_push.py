@@ -59,6 +59,14 @@ class EventStream:
                 self.retry = int(value)
         return None
 
+    def next_comment(self) -> str:
+        """The next comment line (``: …``), skipping anything else."""
+        for line in self._lines:
+            if line.startswith(":"):
+                self.comments += 1
+                return line
+        raise AssertionError("the stream ended before a comment")
+
     def next_with(self, key: str) -> dict[str, Any]:
         """The next message carrying ``key``; those before it may only move the clock (a
         virtual clock advanced by the test is pushed when it jumps)."""
@@ -303,6 +311,22 @@ def test_an_end_recorded_just_before_the_server_stops_is_each_streams_last_messa
             stream.close()
         for person in people:
             person.close()
+    finally:
+        stop_drill(drill)
+
+
+def test_an_idle_stream_carries_keep_alive_comments_and_stays_open(tmp_path: Path) -> None:
+    drill = make_drill(tmp_path, options=AppOptions(poll_seconds=0.2, keepalive_seconds=0.1))
+    try:
+        ben = Browserless(drill, drill.ptoken)
+        ben.join("Ben", "sre")
+        stream = EventStream(ben.http, "/api/stream")
+        assert stream.next() is not None
+        assert [stream.next_comment() for _ in range(3)] == [": keep-alive"] * 3
+        drill.control.record(Inject(kind="announcement", text="still here"))
+        assert [i["text"] for i in stream.next_with("injects")["injects"]] == ["still here"]
+        stream.close()
+        ben.close()
     finally:
         stop_drill(drill)
 
