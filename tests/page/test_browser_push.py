@@ -7,13 +7,29 @@ Playwright's request log is the witness: while an update arrives by push, the pa
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from kunren.page import AppOptions
 from kunren.record.events import DrillEnded, Inject
-from tests.page.conftest import PHONE, Browserless, LiveDrill, expect, join, open_page
+from tests.page.conftest import (
+    PHONE,
+    Browserless,
+    LiveDrill,
+    expect,
+    join,
+    make_drill,
+    open_page,
+    stop_drill,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +41,21 @@ def logged(page: Any) -> list[str]:
     return paths
 
 
+@pytest.fixture
+def patient(tmp_path: Path) -> Iterator[LiveDrill]:
+    """A drill whose pages wait a minute for a stream's first message before polling: on a
+    loaded machine the usual 10 s could pass, and then polling would be right, not a bug."""
+    drill = make_drill(tmp_path, options=AppOptions(poll_seconds=0.2, stream_wait_seconds=60))
+    try:
+        yield drill
+    finally:
+        stop_drill(drill)
+
+
 def test_a_mark_and_an_inject_reach_an_open_phone_page_without_a_poll(
-    drill: LiveDrill, browser: Any
+    patient: LiveDrill, browser: Any
 ) -> None:
+    drill = patient
     aiko = open_page(browser, drill.server.link("/", drill.ptoken), locale="ja-JP", viewport=PHONE)
     aiko_asked = logged(aiko)
     join(aiko, "Aiko", "support")
@@ -72,7 +100,8 @@ def test_a_mark_and_an_inject_reach_an_open_phone_page_without_a_poll(
     timeline = facilitator.locator("#timeline")
     expect(timeline.locator("tr").first).to_contain_text("Aiko (Support): Customers notified")
 
-    assert facilitator_asked == []  # no poll, and the stream it opened on load was held
+    # no poll, and the stream it opened on load was held
+    assert facilitator_asked == [], facilitator.locator("body").get_attribute("data-live")
 
     drill.control.record(DrillEnded())
     expect(aiko.locator("#ended")).to_have_text("訓練は終了しました。")
@@ -80,7 +109,7 @@ def test_a_mark_and_an_inject_reach_an_open_phone_page_without_a_poll(
         ["異常に気づいた: T+04:00", "お客様に告知した: T+04:00"]
     )
     expect(facilitator.locator("#ended")).to_have_text("The drill has ended.")
-    assert "/api/state" not in aiko_asked
+    assert "/api/state" not in aiko_asked, aiko_asked
     assert aiko_asked.count("/api/stream") == 1  # one stream, held from the join to the end
 
 
@@ -126,3 +155,67 @@ def test_without_eventsource_the_page_polls(drill: LiveDrill, browser: Any) -> N
     expect(page.locator("#injects")).to_contain_text("Bridge call now")
     assert "/api/stream" not in asked
     context.close()
+
+
+class _BufferingProxy(BaseHTTPRequestHandler):
+    """A proxy that passes each request on but holds the response until it is complete: fine
+    for pages and polls, fatal for an event stream (nothing reaches the browser until it ends).
+    """
+
+    upstream: tuple[str, int] = ("127.0.0.1", 0)
+    protocol_version = "HTTP/1.0"  # one request per connection: the simplest proxy there is
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        upstream = http.client.HTTPConnection(*self.upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            data = response.read()  # all of it, however long that takes
+            self.send_response(response.status)
+            for name, value in response.getheaders():
+                if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        upstream.close()
+
+    do_GET = do_POST = _forward
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[tuple[LiveDrill, str]]:
+    """A drill whose page waits 1 s for a stream's first message, behind a buffering proxy."""
+    drill = make_drill(tmp_path, options=AppOptions(poll_seconds=0.2, stream_wait_seconds=1.0))
+    address = urlsplit(drill.url)
+    handler = type("Proxy", (_BufferingProxy,), {"upstream": (address.hostname, address.port)})
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    proxy.daemon_threads = True
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield drill, f"http://127.0.0.1:{proxy.server_address[1]}"
+    finally:
+        stop_drill(drill)  # ends the held streams, so the proxy's threads finish
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(5)
+
+
+def test_behind_a_proxy_that_buffers_the_stream_the_page_polls_instead(
+    proxied: tuple[LiveDrill, str], browser: Any
+) -> None:
+    drill, url = proxied
+    page = open_page(browser, f"{url}/?token={drill.ptoken}", locale="ja-JP", viewport=PHONE)
+    asked = logged(page)
+    join(page, "佐藤", "support")
+    expect(page.locator("body")).to_have_attribute("data-live", "poll")  # after 1 s of silence
+    drill.control.record(Inject(kind="inquiry", text="電話が鳴り止みません"))
+    expect(page.locator("#injects")).to_contain_text("電話が鳴り止みません")
+    assert "/api/state" in asked
