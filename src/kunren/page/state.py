@@ -59,6 +59,7 @@ class DrillView:
         self._by_seq: dict[int, Event] = {}
         self._notified: dict[str, Notification] = {}  # a sent notice marks customer_notified
         self._failing: dict[str, ProbeFailed] = {}
+        self._injects: list[Inject] = []  # kept apart: every page view and push reads them
 
     @property
     def last_seq(self) -> int:
@@ -91,6 +92,8 @@ class DrillView:
             self._failing.setdefault(event.probe, event)
         elif isinstance(event, ProbeRecovered):
             self._failing.pop(event.probe, None)
+        elif isinstance(event, Inject):
+            self._injects.append(event)
         elif isinstance(event, Amendment):
             self.amended[event.target_seq] = event.new_at
         elif isinstance(event, DrillEnded | DrillAborted):
@@ -133,11 +136,7 @@ class DrillView:
         return self._readiness.get((actor, role, tool))
 
     def injects_for(self, role: str) -> list[Inject]:
-        return [
-            event
-            for event in self.events
-            if isinstance(event, Inject) and (not event.to or role in event.to)
-        ]
+        return [event for event in self._injects if not event.to or role in event.to]
 
     def tools_missing(self, actor: str, role: str) -> list[str] | None:
         """Tools ``actor`` said do not open; None while some are still unanswered."""
