@@ -90,7 +90,7 @@ class Participant(FastHttpUser):
 
     def _hold_stream(self) -> None:
         """The page's EventSource: one connection, messages read as they come."""
-        address = urlsplit(self.host)
+        address = urlsplit(str(self.host))
         cookie = "; ".join(f"{c.name}={c.value}" for c in self.client.cookiejar)
         self.connection = http.client.HTTPConnection(
             address.hostname or "127.0.0.1", address.port, timeout=120
