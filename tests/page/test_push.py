@@ -167,7 +167,9 @@ def test_the_stream_says_when_the_drill_time_is_over(
     assert first is not None and first["over"] is False
     drill.clock.advance(3600)  # no event says so: the watcher sees the clock pass the duration
     over = stream.next_with("over")
-    assert (over["over"], over["ended"], over["now"]) == (True, None, 3600.0)
+    assert (over["over"], over["ended"]) == (True, None)
+    assert "now" not in over  # a role's pushed part leaves the clock to the page
+    assert stream.next_with("now") == {"now": 3600.0, "speed": 0.0}  # the virtual clock moved
 
 
 def test_an_amended_mark_reaches_its_persons_stream_with_the_new_time(

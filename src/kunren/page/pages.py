@@ -180,14 +180,16 @@ def _injects(web: WebApp, t: Translator, role: str) -> list[dict[str, Any]]:
     return shown
 
 
-def _role_state(web: WebApp, t: Translator, role: str) -> dict[str, Any]:
-    """What every page of ``role`` shows alike: the clock, the injects, the drill's end."""
-    clock = web.clock_now()
+def _role_state(web: WebApp, t: Translator, role: str, clock: bool = True) -> dict[str, Any]:
+    """What every page of ``role`` shows alike: the clock, the injects, the drill's end. A
+    pushed role update leaves the clock out (``clock=False``): it is built once and may be
+    sent a little later to a slow page, and the page's own clock ticks on in between."""
+    now = web.clock_now()
     failing = web.view.failing()
     return {
-        **clock,
+        **(now if clock else {}),
         "ended": web.ended_text(t),
-        "over": clock["now"] >= web.control.scenario.duration,
+        "over": now["now"] >= web.control.scenario.duration,
         "injects": _injects(web, t, role) if role else [],
         "failing": t("failing_now", names=", ".join(failing)) if failing else "",
     }
@@ -231,11 +233,13 @@ async def stream(web: WebApp, req: Req) -> Response:
         texts = []
         if "role" in changed:
             texts.append(
-                changes.shared(role, req.lang, lambda: message(_role_state(web, req.t, role)))
+                changes.shared(
+                    role, req.lang, lambda: message(_role_state(web, req.t, role, clock=False))
+                )
             )
         if "own" in changed:
             texts.append(message({**web.clock_now(), **_own_state(web, req)}))
-        elif "clock" in changed and "role" not in changed:
+        elif "clock" in changed:
             texts.append(message(web.clock_now()))
         return texts, False
 
