@@ -105,7 +105,7 @@ def test_a_full_disk_under_the_pages_marks_stops_the_drill_and_reverts(tmp_path:
             conductor.kill()
             conductor.wait(10)
     assert conductor.returncode == 5, out + err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
     assert "The drill was stopped; faults were reverted from memory." in err
     assert "reverted: flag" in err
     assert not (tmp_path / "flag.marker").exists()  # the fault is undone
@@ -117,5 +117,5 @@ def test_a_full_disk_under_the_pages_marks_stops_the_drill_and_reverts(tmp_path:
     # the first write the disk refused was a participant's: answered, in words
     not_recorded = "Not recorded: the drill's record cannot be written (is the disk full?)."
     assert refusals, "no write was refused before the drill stopped"
-    assert refusals[0][0] == 503 and not_recorded in refusals[0][1]
-    assert "was not recorded" in err and "error serving" not in err  # one line, no traceback
+    assert refusals[0][0] == 503 and not_recorded in refusals[0][1], refusals
+    assert "was not recorded" in err and "error serving" not in err, err  # one line each

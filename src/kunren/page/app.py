@@ -40,5 +40,5 @@ def build_app(
     ]
     app = Starlette(routes=routes, exception_handlers=error_handlers(web))
     app.state.web = web
-    app.state.close_streams = web.close_streams  # the server's stop ends open streams first
+    app.state.on_stop = web.on_stop  # the server's stop ends open streams first
     return app

@@ -252,6 +252,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "記録できませんでした: 訓練の記録を書き込めません"
         "(ディスクの空きがないかもしれません)。ファシリテーターに伝えてください。",
     },
+    "err_stopping": {
+        "en": "The drill server is stopping; nothing was recorded.",
+        "ja": "訓練サーバーを停止しています。記録されませんでした。",
+    },
     "back": {"en": "Back to the drill page", "ja": "訓練ページに戻る"},
 }
 

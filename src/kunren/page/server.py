@@ -36,10 +36,10 @@ class RunningServer:
         task: asyncio.Task[None],
         sock: socket.socket,
         url: str,
-        close_streams: Callable[[], None] | None = None,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self._server = server
-        self._close_streams = close_streams
+        self._on_stop = on_stop
         self._task = task
         self._sock = sock
         self.url = url
@@ -70,8 +70,8 @@ class RunningServer:
         response before it stops: they are ended first, so a stop is as quick with a
         thousand open pages as with none (the drill's end must not wait on its page)."""
         if not self._task.done():
-            if self._close_streams is not None:
-                self._close_streams()
+            if self._on_stop is not None:
+                self._on_stop()
             self._server.should_exit = True
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
@@ -125,8 +125,8 @@ async def serve(
         server.should_exit = True
         sock.close()
         raise
-    closer = getattr(getattr(app, "state", None), "close_streams", None)
-    return RunningServer(server, task, sock, _url(host, sock), closer)
+    on_stop = getattr(getattr(app, "state", None), "on_stop", None)  # the page's, not intake's
+    return RunningServer(server, task, sock, _url(host, sock), on_stop)
 
 
 class _QuietServer:

@@ -53,7 +53,7 @@ from kunren.page.security import (
     cross_site_reason,
 )
 from kunren.page.state import DrillView
-from kunren.page.writes import Writes
+from kunren.page.writes import PageStopping, Writes
 from kunren.record.events import Event
 
 if TYPE_CHECKING:
@@ -247,6 +247,8 @@ class WebApp:
         except RecordWriteError as exc:
             log.error("a %s from the page was not recorded: %s", event.type, exc)
             raise WebError(503, "err_not_recorded") from exc
+        except PageStopping as exc:
+            raise WebError(503, "err_stopping") from exc
 
     def open_stream(
         self, sub: Subscriber, first: list[str], after: Next, done: bool = False
@@ -260,14 +262,16 @@ class WebApp:
             headers={"X-Accel-Buffering": "no"},  # nginx: pass each event on at once
         )
 
-    def close_streams(self) -> None:
-        """End the open streams (the server stops): the record read once more first, so a
-        drill's end recorded just before is each page's last message, not "server gone"."""
+    def on_stop(self) -> None:
+        """The server is stopping: end the open streams, the record read once more first so a
+        drill's end recorded just before is each page's last message (not "server gone"), and
+        let the page's write threads go once their writes are done."""
         try:
             self.view.refresh()
         except Exception:  # a record being repaired: the streams end all the same
             log.exception("could not read the record before ending the open pages' streams")
         self.changes.close()
+        self.writes.close()
 
     def ticking(self) -> bool:
         """Whether the page's own clock keeps time (it runs at the drill clock's speed)."""

@@ -18,18 +18,32 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
 
 from kunren.page.control import DrillControl
 from kunren.page.state import DrillView
 from kunren.record.events import Event
 
 
+class PageStopping(Exception):
+    """A write asked for after the server began to stop: refused, nothing recorded."""
+
+
+WRITERS = 8  # appends that may wait together (and, with group commit, share one fsync)
+
+
 class Writes:
-    """Appends through ``control.record`` in worker threads, refreshing ``view`` after each."""
+    """Appends through ``control.record`` in worker threads, refreshing ``view`` after each.
+
+    The threads are the page's own, not the loop's default executor: a burst of a thousand
+    marks must never queue in front of the conductor's own work there (a revert, a probe).
+    """
 
     def __init__(self, control: DrillControl, view: DrillView) -> None:
         self.control = control
         self.view = view
+        self._threads = ThreadPoolExecutor(WRITERS, thread_name_prefix="kunren-page-write")
+        self.closed = False
         self._writing: dict[Hashable, asyncio.Task[Event]] = {}
         # EventLog.append on main is not safe from two threads at once: the page's own
         # appends take turns until it is (group commit, issue 17); then this lock can go,
@@ -44,6 +58,8 @@ class Writes:
         runs to its end even if the request that asked for it goes away: a click that
         reached the disk is shown, never lost.
         """
+        if self.closed:
+            raise PageStopping()
         if once is not None:
             running = self._writing.get(once)
             if running is not None:
@@ -56,9 +72,15 @@ class Writes:
         return await asyncio.shield(task), True
 
     async def _write(self, event: Event) -> Event:
-        written = await asyncio.to_thread(self._append, event)
+        loop = asyncio.get_running_loop()
+        written = await loop.run_in_executor(self._threads, self._append, event)
         self.view.refresh()
         return written
+
+    def close(self) -> None:
+        """No new writes; those under way finish (the server is stopping)."""
+        self.closed = True
+        self._threads.shutdown(wait=False)
 
     def _append(self, event: Event) -> Event:
         with self._one_append_at_a_time:
