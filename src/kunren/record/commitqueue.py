@@ -63,6 +63,11 @@ class CommitQueue:
             raise batch.error
         return batch.written
 
+    def queued(self) -> int:
+        """How many batches wait for a leader to take them (for tests and the curious)."""
+        with self._mutex:
+            return len(self._queue)
+
     def _wait(self, batch: Batch) -> None:
         try:
             batch.gate.acquire()
