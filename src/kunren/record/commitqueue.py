@@ -33,7 +33,7 @@ class Batch:
     error: BaseException | None = None
     done: bool = False  # written or failed: the caller may return
     lead: bool = False  # handed the lead by the previous leader
-    gate: threading.Lock = field(default_factory=threading.Lock)
+    gate: threading.Lock | None = None  # a follower sleeps on it until the leader releases it
 
 
 Commit = Callable[[list[Batch]], None]  # sets written or error on every batch it was given
@@ -50,10 +50,12 @@ class CommitQueue:
     def run(self, events: list[Event], commit: Commit) -> list[Event]:
         """Commit ``events`` (with whatever else is queued); their stamped copies once on disk."""
         batch = Batch(events)
-        batch.gate.acquire()  # released by the leader that settles it or hands it the lead
         with self._mutex:
             self._queue.append(batch)
             follow = self._leading
+            if follow:  # released by the leader that settles it or hands it the lead
+                batch.gate = gate = threading.Lock()
+                gate.acquire()
             self._leading = True
         if follow:
             self._wait(batch)
@@ -69,6 +71,7 @@ class CommitQueue:
             return len(self._queue)
 
     def _wait(self, batch: Batch) -> None:
+        assert batch.gate is not None
         try:
             batch.gate.acquire()
         except BaseException:  # interrupted while queued: leave the queue, pass on the lead
@@ -97,6 +100,7 @@ class CommitQueue:
                 if each is not mine:
                     if each.error is not None:
                         each.error = _own_copy(each.error)
+                    assert each.gate is not None  # queued while a leader wrote: a follower
                     each.gate.release()
 
     def _hand_on(self) -> None:
@@ -108,6 +112,7 @@ class CommitQueue:
             else:
                 successor.lead = True
         if successor is not None:
+            assert successor.gate is not None
             successor.gate.release()
 
 

@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
@@ -89,8 +90,16 @@ class _Files:
 
     def __init__(self, drill_dir: Path, log: Path) -> None:
         self.lock = os.open(drill_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-        self.log = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self.page = SyncPage(drill_dir / SYNC_FILE)
+        try:
+            self.log = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                self.page = SyncPage(drill_dir / SYNC_FILE)
+            except OSError:
+                os.close(self.log)
+                raise
+        except OSError:
+            os.close(self.lock)
+            raise
 
     def close(self) -> None:
         self.page.close()
@@ -99,8 +108,7 @@ class _Files:
                 os.close(fd)
 
 
-@dataclass(frozen=True)
-class _Written:
+class _Written(NamedTuple):
     """Where one commit's lines went: to make durable, or to cut if that fails."""
 
     start: int
@@ -196,8 +204,8 @@ class EventLog:
     def _commit(self, batches: list[Batch]) -> None:
         """Write every queued batch at once and make it durable (the queue's leader)."""
         with self._io:
-            files = self._open()
             try:
+                files = self._open()
                 written = self._write(files, batches)
                 try:
                     files.page.make_durable(files.log, written.inode, written.end)
@@ -210,40 +218,55 @@ class EventLog:
             batch.written = stamped
 
     def _write(self, files: _Files, batches: list[Batch]) -> _Written:
-        """Stamp and write the batches under the write lock; a partial write is cut off."""
-        with self._locked(files):
-            stat = os.fstat(files.log)
-            start, inode = stat.st_size, stat.st_ino
-            known = files.page.tail(inode)
-            if known is not None and known[0] == start:
-                last_seq, torn = known[1], None
-            else:
-                last_seq, torn = read_tail(self.path, _complete_events)
-            lines: list[bytes] = []
-            if torn is not None:
-                start = self._set_aside(files, torn, start)
-                last_seq += 1
-                lines.append(_line(_torn_note(torn, batches[0].events[0]), last_seq))
-            stamped: list[list[Event]] = []
-            for batch in batches:
-                mine = []
-                for event in batch.events:
-                    last_seq += 1
-                    mine.append(event.model_copy(update={"seq": last_seq}))
-                    lines.append(_line(event, last_seq))
-                stamped.append(mine)
-            data = b"".join(lines)
-            try:
-                _write_all(files.log, data)
-            except OSError:
-                # A partial write (a full disk) was never acknowledged: cut it off, so the log
-                # stays whole and the next writer finds no torn tail of ours.
-                with suppress(OSError):
-                    self._cut(files, start)
-                raise
-            end = start + len(data)
-            files.page.set_tail(inode, end, last_seq)
+        """Write the batches under the write lock, with the next seqs; a partial write is cut.
+
+        The events are serialised before the lock is taken and copied with their seqs after
+        it is released: under it, only the seqs are put in front of the lines.
+        """
+        bodies = [_body(event) for batch in batches for event in batch.events]
+        fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
+        try:
+            start, end, inode, first, last = self._write_locked(files, batches, bodies)
+        finally:
+            fcntl.flock(files.lock, fcntl.LOCK_UN)
+        seqs = iter(range(first, last + 1))
+        stamped = [[_stamped(event, next(seqs)) for event in batch.events] for batch in batches]
         return _Written(start, end, inode, stamped)
+
+    def _write_locked(
+        self, files: _Files, batches: list[Batch], bodies: list[bytes]
+    ) -> tuple[int, int, int, int, int]:
+        """Start, end, inode, first and last seq of the lines written (write lock held)."""
+        stat = os.fstat(files.log)
+        start, inode = stat.st_size, stat.st_ino
+        known = files.page.tail(inode)
+        if known is not None and known[0] == start:
+            last_seq, torn = known[1], None
+        else:
+            last_seq, torn = read_tail(self.path, _complete_events)
+        lines: list[bytes] = []
+        if torn is not None:
+            start = self._set_aside(files, torn, start)
+            last_seq += 1
+            lines.append(_line(_torn_note(torn, batches[0].events[0]), last_seq))
+        first = last_seq + 1
+        for body in bodies:
+            last_seq += 1
+            lines.append(b'{"seq":%d,' % last_seq + body)
+        data = b"".join(lines)
+        try:
+            written = os.write(files.log, data)
+            if written < len(data):  # short (a disk filling up): the rest, or the error
+                _write_all(files.log, memoryview(data)[written:])
+        except OSError:
+            # A partial write (a full disk) was never acknowledged: cut it off, so the log
+            # stays whole and the next writer finds no torn tail of ours.
+            with suppress(OSError):
+                self._cut(files, start)
+            raise
+        end = start + len(data)
+        files.page.set_tail(inode, end, last_seq)
+        return start, end, inode, first, last_seq
 
     def _set_aside(self, files: _Files, torn: TornTail, size: int) -> int:
         """A torn tail found under the lock: set it aside if this log may, else refuse."""
@@ -307,17 +330,24 @@ def _complete_events(path: Path) -> list[Event]:
     return read_record(path).events
 
 
-def _line(event: Event, seq: int) -> bytes:
-    """``event``'s JSON line with ``seq``: serialised once, the seq put in front.
+def _body(event: Event) -> bytes:
+    """``event``'s JSON line after its ``{"seq":N,``: the line is ``{"seq":<seq>,`` + this.
 
-    ``seq`` is the first field of every event, so the line the model writes starts with it;
-    the fallback serialises the stamped copy (the same bytes, only slower).
+    ``seq`` is the first field of every event, so the line the model writes starts with it.
     """
-    raw = event.__pydantic_serializer__.to_json(event)
+    raw: bytes = event.__pydantic_serializer__.to_json(event)
     head = b'{"seq":%d,' % event.seq
-    if raw.startswith(head):
-        return b'{"seq":%d,' % seq + raw[len(head) :] + b"\n"
-    return event.model_copy(update={"seq": seq}).model_dump_json().encode() + b"\n"
+    if not raw.startswith(head):  # never, as long as seq stays the first field
+        raise AssertionError(f"an event's JSON does not start with its seq: {raw[:40]!r}")
+    return raw[len(head) :] + b"\n"
+
+
+def _line(event: Event, seq: int) -> bytes:
+    return b'{"seq":%d,' % seq + _body(event)
+
+
+def _stamped(event: Event, seq: int) -> Event:
+    return event.model_copy(update={"seq": seq})
 
 
 def read_record(path: Path) -> Record:
@@ -397,8 +427,7 @@ def _first(exc: ValidationError) -> str:
     return f"{loc}: {error['msg']}" if loc else str(error["msg"])
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+def _write_all(fd: int, view: memoryview) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]

@@ -101,36 +101,48 @@ class SyncPage:
         The first writer to get the lock fsyncs everything written so far, by anyone; those
         who find it taken sleep until it is done and find their bytes covered.
         """
-        while True:
-            generation = self._get(_GEN)  # before the mark: a newer mark comes with a newer one
-            if self.covered(inode) >= end:
-                return
-            word = self._word
+        word = self._word
+        while self.covered(inode) < end:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if word else 0))
             except BlockingIOError:
                 assert word is not None
-                self._set(_SLEEPERS, 1)  # stays set: from now on every fsync wakes sleepers
-                word.wait(generation)  # until that fsync is done (or a few ms, if it died)
+                self._sleep(word, inode, end)
                 continue
-            try:
-                if self.covered(inode) < end:
-                    self._fsync(log_fd, inode)
+            try:  # (an fsync that ended since the check above: ours is merely redundant)
+                self._fsync(log_fd, inode, end)
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
                 if word is not None and self._get(_SLEEPERS):
                     word.wake_all()
             return
 
-    def _fsync(self, log_fd: int, inode: int) -> None:
-        """fsync the log, then move the mark and the generation (sync lock held)."""
-        size = os.fstat(log_fd).st_size  # every byte written before this fsync starts
+    def _sleep(self, word: futex.Word, inode: int, end: int) -> None:
+        """Sleep until the fsync under way is done (or a few ms, in case its writer died).
+
+        The flag first, then the generation, then the mark: an fsyncer that moves the mark
+        after we read it finds the flag and bumps the generation, so the sleep ends at once.
+        """
+        self._set(_SLEEPERS, 1)  # stays set: from now on every fsync bumps and wakes
+        generation = self._get(_GEN)
+        if self.covered(inode) < end:
+            word.wait(generation)
+
+    def _fsync(self, log_fd: int, inode: int, end: int) -> None:
+        """fsync the log, then move the mark and the generation (sync lock held).
+
+        The mark moves to the end of the last line written so far (the tail record is written
+        after its line, so every byte before it was written before this fsync starts).
+        """
+        tail = self.tail(inode)
+        size = max(end, tail[0]) if tail is not None else end
         try:
             os.fsync(log_fd)
             self._set_covered(inode, size)  # the mark first: a sleeper reads them the other way
         finally:
             self.fsyncs += 1
-            self._set(_GEN, (self._get(_GEN) + 1) & 0xFFFFFFFF)  # a failed fsync wakes too
+            if self._get(_SLEEPERS):  # a failed fsync wakes them too, to try their own
+                self._set(_GEN, (self._get(_GEN) + 1) & 0xFFFFFFFF)
 
     @contextmanager
     def cutting(self) -> Iterator[None]:
