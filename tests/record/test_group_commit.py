@@ -12,6 +12,7 @@ its line whole in the record, or refused with ``RecordWriteError`` and its line 
 
 from __future__ import annotations
 
+import mmap
 import os
 import random
 import shutil
@@ -437,3 +438,28 @@ def test_a_write_the_disk_refuses_reaches_every_thread_whose_events_were_in_it(
     monkeypatch.undo()
     assert log.path.read_bytes().startswith(before)
     assert [e.seq for e in log.read()] == [1, 2]  # the half line was cut off
+
+
+@pytest.mark.skipif(futex.SYSCALL is None, reason="no futex here")
+def test_a_writer_asleep_on_the_futex_is_woken_by_the_fsyncer_not_by_its_timeout(
+    tmp_path: Path,
+) -> None:
+    fd = os.open(tmp_path / "page", os.O_RDWR | os.O_CREAT, 0o644)
+    os.ftruncate(fd, mmap.PAGESIZE)
+    page = mmap.mmap(fd, mmap.PAGESIZE)
+    word = futex.word(page, 0)
+    assert word is not None
+    word._timeout = futex._Timespec(120, 0)  # only a wake can end this sleep within the test
+    word.wait(7)  # the word holds 0, not 7: returns at once
+    thread = threading.Thread(target=word.wait, args=(0,))
+    thread.start()
+    assert thread.native_id is not None
+    syscall = Path(f"/proc/self/task/{thread.native_id}/syscall")
+    _until(lambda: syscall.read_text().split()[0] == str(futex.SYSCALL))  # asleep in futex()
+    page[0:4] = (1).to_bytes(4, "little")
+    word.wake_all()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the wake did not reach the sleeper"
+    del word
+    page.close()
+    os.close(fd)

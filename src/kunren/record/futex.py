@@ -23,6 +23,7 @@ from collections.abc import Callable
 TIMEOUT_NS = 5_000_000  # 5 ms
 _FUTEX_WAIT, _FUTEX_WAKE = 0, 1  # shared (not FUTEX_PRIVATE_FLAG): across processes
 _SYS_FUTEX = {"x86_64": 202, "aarch64": 98}  # syscall numbers (asm/unistd.h)
+SYSCALL = _SYS_FUTEX.get(platform.machine()) if sys.platform.startswith("linux") else None
 _WAKE_ALL = 0x7FFFFFFF
 
 
@@ -60,8 +61,8 @@ class Word:
 
 def word(page: mmap.mmap, offset: int) -> Word | None:
     """The futex at ``offset`` of ``page``, or None where futexes cannot be used."""
-    number = _SYS_FUTEX.get(platform.machine())
-    if not sys.platform.startswith("linux") or number is None:
+    number = SYSCALL
+    if number is None:
         return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
