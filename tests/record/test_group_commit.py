@@ -324,6 +324,11 @@ def test_every_line_is_the_stamped_events_json_as_the_model_writes_it(tmp_path: 
     assert [e.seq for e in written] == [2, 3, 4, 5]
     assert [type(e) for e in written] == [type(e) for e in events]
     assert events[1].seq == 41  # the caller's event is not changed
+    for mine, theirs in zip(events, written, strict=True):  # what model_copy would have made
+        copied = mine.model_copy(update={"seq": theirs.seq})
+        assert theirs == copied
+        assert theirs.model_fields_set == copied.model_fields_set
+        assert theirs.model_dump() == copied.model_dump()
 
 
 def test_bytes_another_writer_fsynced_need_no_second_fsync(
