@@ -36,8 +36,10 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kunren.record import futex
+if TYPE_CHECKING:
+    from kunren.record.futex import Word
 
 PAGE = 4096
 _GEN = 0  # u32 futex word: bumped after every fsync
@@ -56,13 +58,15 @@ class SyncPage:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         self.fsyncs = 0  # fsyncs this page's owner made (the benchmark's events per fsync)
         self._map: mmap.mmap | None = None
-        self._word: futex.Word | None = None
+        self._word: Word | None = None
         try:
             if os.fstat(self.fd).st_size < PAGE:
                 os.ftruncate(self.fd, PAGE)
             self._map = mmap.mmap(self.fd, PAGE)
         except (OSError, ValueError):  # a filesystem without shared mappings: queue on flock
             return
+        from kunren.record import futex  # ctypes, only once a record is written
+
         self._word = futex.word(self._map, _GEN)
 
     def close(self) -> None:
@@ -117,7 +121,7 @@ class SyncPage:
                     word.wake_all()
             return
 
-    def _sleep(self, word: futex.Word, inode: int, end: int) -> None:
+    def _sleep(self, word: Word, inode: int, end: int) -> None:
         """Sleep until the fsync under way is done (or a few ms, in case its writer died).
 
         The flag first, then the generation, then the mark: an fsyncer that moves the mark
