@@ -49,7 +49,8 @@ from pydantic import ValidationError
 
 from kunren.errors import EventLogError, RecordWriteError
 from kunren.record.commitqueue import Batch, CommitQueue
-from kunren.record.events import Event, Note, parse_event
+from kunren.record.events import Event, parse_event
+from kunren.record.lines import line_body, line_with_seq, torn_note, with_seq
 from kunren.record.syncpage import SyncPage
 from kunren.record.tail import TornTail, read_tail
 
@@ -223,7 +224,7 @@ class EventLog:
         The events are serialised before the lock is taken and copied with their seqs after
         it is released: under it, only the seqs are put in front of the lines.
         """
-        bodies = [_body(event) for batch in batches for event in batch.events]
+        bodies = [line_body(event) for batch in batches for event in batch.events]
         fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
         try:
             start, end, inode, first = self._write_locked(files, batches, bodies)
@@ -231,7 +232,7 @@ class EventLog:
             fcntl.flock(files.lock, fcntl.LOCK_UN)
         stamped: list[list[Event]] = []
         for batch in batches:
-            stamped.append([_stamped(event, seq) for seq, event in enumerate(batch.events, first)])
+            stamped.append([with_seq(event, seq) for seq, event in enumerate(batch.events, first)])
             first += len(batch.events)
         return _Written(start, end, inode, stamped)
 
@@ -250,7 +251,7 @@ class EventLog:
         if torn is not None:
             start = self._set_aside(files, torn, start)
             last_seq += 1
-            lines.append(_line(_torn_note(torn, batches[0].events[0]), last_seq))
+            lines.append(line_with_seq(torn_note(torn, batches[0].events[0]), last_seq))
         first = last_seq + 1
         for body in bodies:
             last_seq += 1
@@ -332,45 +333,6 @@ def _complete_events(path: Path) -> list[Event]:
     return read_record(path).events
 
 
-def _body(event: Event) -> bytes:
-    """``event``'s JSON line after its ``{"seq":N,``: the line is ``{"seq":<seq>,`` + this.
-
-    ``seq`` is the first field of every event, so the line the model writes starts with it.
-    """
-    raw: bytes = event.__pydantic_serializer__.to_json(event)
-    head = b'{"seq":%d,' % event.seq
-    if not raw.startswith(head):  # never, as long as seq stays the first field
-        raise AssertionError(f"an event's JSON does not start with its seq: {raw[:40]!r}")
-    return raw[len(head) :] + b"\n"
-
-
-def _line(event: Event, seq: int) -> bytes:
-    return b'{"seq":%d,' % seq + _body(event)
-
-
-def _stamped(event: Event, seq: int) -> Event:
-    """``event.model_copy(update={"seq": seq})``, at half its cost (every append makes one).
-
-    A shallow copy as pydantic's own ``__copy__`` makes it, less what events never have (extra
-    fields are forbidden, no private attributes); ``test_group_commit`` holds it equal to
-    ``model_copy``'s, and a model with private attributes takes ``model_copy`` itself.
-    """
-    cls = type(event)
-    if cls.__private_attributes__:
-        return event.model_copy(update={"seq": seq})
-    fields = event.__dict__.copy()
-    fields["seq"] = seq
-    copy = cls.__new__(cls)
-    _set_attribute(copy, "__dict__", fields)
-    _set_attribute(copy, "__pydantic_fields_set__", event.__pydantic_fields_set__ | {"seq"})
-    _set_attribute(copy, "__pydantic_extra__", None)
-    _set_attribute(copy, "__pydantic_private__", None)
-    return copy
-
-
-_set_attribute = object.__setattr__  # past the frozen model's own __setattr__, on a new copy
-
-
 def read_record(path: Path) -> Record:
     """Parse ``events.jsonl``: a bad line in the middle is an error naming it."""
     readable = read_readable(path)
@@ -430,16 +392,6 @@ def creation_error(path: Path, exc: OSError) -> EventLogError:
 def remove_unfinished(path: Path) -> None:
     """Take away a drill folder whose creation failed half-way: no half-made drills."""
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _torn_note(torn: TornTail, first: Event) -> Event:
-    """The note that says a torn tail was set aside, stamped like the event that found it."""
-    return Note(
-        text=f"line {torn.line} was torn by a writer that stopped mid-write (never "
-        "acknowledged); set aside in events.torn",
-        at=first.at,
-        wall=first.wall,
-    )
 
 
 def _first(exc: ValidationError) -> str:
