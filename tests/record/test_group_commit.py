@@ -38,6 +38,7 @@ from kunren.record.events import (
     ProbeFailed,
 )
 from kunren.runtime.clock import monotonic
+from tests.drills.disk import can_mount_tmpfs, fill, tmpfs
 
 WRITER = """
 import sys, threading
@@ -285,28 +286,63 @@ def test_a_full_disk_under_concurrent_threads_acknowledges_only_what_is_whole_in
         preexec_fn=fsize_limit(limit),
     )
     assert done.returncode == 0, done.stderr
+    _assert_only_the_acknowledged_are_whole_in_the_record(
+        log, done.stdout, f"{log.path}: cannot write the record: [Errno 27] File too large"
+    )
+    events = log.read()
+    assert log.append(Note(text="after")).seq == events[-1].seq + 1  # the log goes on
+
+
+def test_a_tmpfs_out_of_space_under_concurrent_threads_acknowledges_only_what_is_whole(
+    tmp_path: Path,
+) -> None:
+    if not can_mount_tmpfs(tmp_path / "probe"):
+        pytest.skip("mounting a tmpfs needs root")
+    with tmpfs(tmp_path / "small", "256k") as small:
+        log = _new_log(small)
+        fill(small)  # ENOSPC from now on; then room for about 60 of the 320 lines
+        filler = small / "filler"
+        os.truncate(filler, filler.stat().st_size - 4 * 4096)
+        done = subprocess.run(
+            [sys.executable, "-c", FULL_DISK, str(log.drill_dir)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        _assert_only_the_acknowledged_are_whole_in_the_record(
+            log,
+            done.stdout,
+            f"{log.path}: cannot write the record: [Errno 28] No space left on device",
+        )
+        filler.unlink()
+        events = log.read()
+        assert log.append(Note(text="after")).seq == events[-1].seq + 1  # room again: goes on
+        log.close()
+
+
+def _assert_only_the_acknowledged_are_whole_in_the_record(
+    log: EventLog, output: str, refusal: str
+) -> None:
+    """Every thread's append either acknowledged, its line whole with its seq, or refused."""
     acked: dict[str, int] = {}
     refused: set[str] = set()
-    for line in done.stdout.splitlines():
+    for line in output.splitlines():
         word, *rest = line.split(" ")
         if word == "ack":
             acked[rest[1]] = int(rest[0])
         else:
             assert word == "refused"
             refused.add(rest[0])
-            assert " ".join(rest[1:]) == (
-                f"{log.path}: cannot write the record: [Errno 27] File too large"
-            )
+            assert " ".join(rest[1:]) == refusal
     assert len(acked) + len(refused) == 8 * 40
     assert acked and refused, "the disk did not fill up mid-run, so the test proved nothing"
-
-    raw = log.path.read_bytes()
-    assert raw.endswith(b"\n")  # no partial line was left behind
+    assert log.path.read_bytes().endswith(b"\n")  # no partial line was left behind
     events = log.read()  # every line whole, seq strictly increasing
     notes = {e.text: e.seq for e in events if isinstance(e, Note)}
     assert notes == acked  # every acknowledged line, with its seq, and no refused one
     assert not refused & set(notes)
-    assert log.append(Note(text="after")).seq == events[-1].seq + 1  # the log goes on
 
 
 def test_every_line_is_the_stamped_events_json_as_the_model_writes_it(tmp_path: Path) -> None:
