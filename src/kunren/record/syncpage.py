@@ -24,7 +24,9 @@ aside) holds it too, and forgets the page before cutting, so no mark ever covers
 were cut and written again.
 
 Where the page cannot be mapped or there is no futex (not Linux), writers queue on the
-``flock`` instead: slower, just as safe.
+``flock`` instead: slower, just as safe. The page is shared through the kernel's page cache,
+so writers on several machines appending to one record over a network file system would each
+see their own copy: not supported (a drill's writers run on one machine).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from kunren.record.futex import Word
 
 PAGE = 4096
-_GEN = 0  # u32 futex word: bumped after every fsync
+_GEN = 0  # u32 futex word: bumped after each fsync, once a writer has ever slept
 _SLEEPERS = 4  # u32: nonzero when a writer may be asleep on _GEN
 _COVERED = struct.Struct("<QQQ")  # inode, bytes covered by an fsync, check
 _COVERED_AT = 8
