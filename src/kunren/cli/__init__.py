@@ -12,6 +12,8 @@ each command's module, and ``tests/test_cli_startup.py`` keeps it equal to the m
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import sys
 import traceback
@@ -122,7 +124,26 @@ def report_error(exc: KunrenError) -> None:
         click.echo(f"Error: {exc.message}", err=True)
 
 
+def _skip_the_final_collection() -> None:
+    """At exit, let the interpreter skip its last garbage collection over every object.
+
+    A command's last ~25 ms went to that sweep: the interpreter walks every object the
+    imports made (pydantic's schemas, mostly) right before the process ends and the system
+    takes the memory back anyway. ``gc.freeze`` at exit (registered first, so it runs after
+    every other exit handler) moves them out of the collector's sight; objects are still
+    freed as their last reference goes, so open files are still closed and flushed.
+    """
+    global _frozen_at_exit
+    if not _frozen_at_exit:
+        atexit.register(gc.freeze)
+        _frozen_at_exit = True
+
+
+_frozen_at_exit = False
+
+
 def main(argv: list[str] | None = None) -> None:
+    _skip_the_final_collection()
     ctx: click.Context | None = None
     try:
         with cli.make_context("kunren", list(sys.argv[1:] if argv is None else argv)) as ctx:
