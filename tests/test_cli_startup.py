@@ -239,3 +239,28 @@ def test_every_command_is_found_in_the_module_the_group_names() -> None:
             assert command.name is not None
             declared[command.name] = module
     assert declared == dict(COMMAND_MODULES)
+
+
+def test_an_unknown_command_is_still_a_usage_error_with_a_suggestion(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kunren", "vaildate", "x.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.splitlines()[-1]
+        == "Error: No such command 'vaildate'. Did you mean 'validate'?"
+    )
+
+
+def test_help_lists_every_command_of_the_table() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "kunren", "--help"], capture_output=True, text=True, timeout=60
+    )
+    rows = done.stdout.split("Commands:", 1)[1].splitlines()
+    listed = [row.split()[0] for row in rows if row.startswith("  ") and not row.startswith("   ")]
+    assert done.returncode == 0
+    assert listed == sorted(COMMAND_MODULES)
