@@ -164,7 +164,13 @@ def test_validate_of_a_tiny_scenario_loads_the_scenario_layer_alone(tmp_path: Pa
 
 def test_validate_loads_only_the_plugin_kinds_the_scenario_names(tmp_path: Path) -> None:
     (tmp_path / "kill.yaml").write_text(ONE_KILL, encoding="utf-8")
-    watched = ("kunren.injectors.process", "kunren.injectors.aws", "kunren.probes", *HEAVY)
+    watched = (
+        "kunren.injectors.process",
+        "kunren.injectors.aws",
+        "kunren.probes",
+        "asyncio",
+        *HEAVY,
+    )
     result = _probe(["validate", "kill.yaml"], watched, tmp_path)
     assert result["code"] == 0
     assert result["scanned"] is True
