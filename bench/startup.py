@@ -228,11 +228,13 @@ def run(quick: bool) -> list[Row]:
         "validate": [*kunren, "validate", "scenarios/"],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for args in commands.values():  # warm the page cache and .pyc files first
-        _time(args, REPO)
-    for _ in range(rounds):
-        for name, args in commands.items():
-            times[name].append(_time(args, REPO))
+    with scratch("startup-pyc-") as folder:
+        env = _cached_bytecode(folder)
+        for args in commands.values():  # warm the page cache and .pyc files first
+            _time(args, REPO, env)
+        for _ in range(rounds):
+            for name, args in commands.items():
+                times[name].append(_time(args, REPO, env))
     base = statistics.median(times["baseline"])
     heavy = heavy_imports_of_help()
     rows = []
@@ -242,7 +244,8 @@ def run(quick: bool) -> list[Row]:
         details = [
             f"{label}: median of {rounds} runs {median * 1000:.0f} ms "
             f"(min {min(times[name]) * 1000:.0f} ms); "
-            f"import click: {base * 1000:.0f} ms (min {min(times['baseline']) * 1000:.0f} ms)"
+            f"import click: {base * 1000:.0f} ms (min {min(times['baseline']) * 1000:.0f} ms); "
+            "bytecode cached for both"
         ]
         if name == "help":
             details.append(
