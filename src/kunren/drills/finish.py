@@ -70,7 +70,8 @@ def finish_error(
         return RevertError(
             "revert failed for "
             + ", ".join(revert_failures)
-            + f": the environment may be left broken; see {drill_dir / EVENTS_FILE}{extra}"
+            + f": the environment may be left broken; see {drill_dir / EVENTS_FILE}{extra}; "
+            f"`kunren revert {drill_dir}` tries again"
         )
     if lost is not None:
         return record_lost_error(lost, reverts, services, guard.unrecorded_lines(), drill_dir)
