@@ -28,6 +28,7 @@ from kunren.drills.finish import FinishPath, finish_error
 from kunren.drills.identity import PID_FILE as PID_FILE
 from kunren.drills.identity import (
     ConductorIdentity,
+    mark_record_lost,
     remove_identity,
     this_process,
     write_identity,
@@ -221,7 +222,8 @@ class Conductor:
             await self._stop_web_after_the_end()
             for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
-            remove_identity(self.log.drill_dir, identity)
+            if self.guard.lost is None or not mark_record_lost(self.log.drill_dir, identity):
+                remove_identity(self.log.drill_dir, identity)
         self._raise_for(outcome)
         return outcome
 

@@ -95,6 +95,7 @@ def record_lost_error(
     lines.append(f"  not recorded ({len(unrecorded)} events): " + "; ".join(unrecorded))
     lines.append(
         f"When the disk has room again, `kunren revert {drill_dir}` records the reverts "
-        "(undoing again is harmless)."
+        "and the drill's end (undoing again is harmless); a drill stopped this way cannot be "
+        "resumed."
     )
     return RecordWriteError("\n".join(lines))

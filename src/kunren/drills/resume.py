@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
 
+from kunren.drills.identity import record_was_lost
 from kunren.drills.schedule import (
     EndStep,
     FaultStep,
@@ -51,6 +52,12 @@ from kunren.record.folders import load_snapshot
 from kunren.runtime.clock import Clock, ClockKind, clock_kind, make_clock
 from kunren.scenarios.loader import LoadedScenario
 
+RECORD_LOST_REFUSAL = (
+    "{drill}: cannot resume: the conductor stopped this drill because its record could not be "
+    "written (disk full), and reverted its faults from memory; a stopped drill is not carried "
+    "on. Once the disk has room, `kunren revert {drill}` records the reverts and the drill's end"
+)
+
 
 @dataclass(frozen=True)
 class ResumePlan:
@@ -70,8 +77,13 @@ def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
     started = next((e for e in events if isinstance(e, DrillStarted)), None)
     if started is None:
         raise UsageError(f"{drill_dir}: the drill never started; run it again instead")
-    if any(isinstance(e, DrillEnded | DrillAborted) for e in events):
+    end = next((e for e in events if isinstance(e, DrillEnded | DrillAborted)), None)
+    if isinstance(end, DrillAborted):
+        raise UsageError(f"{drill_dir}: the drill has already ended (aborted: {end.reason})")
+    if end is not None:
         raise UsageError(f"{drill_dir}: the drill has already ended")
+    if record_was_lost(drill_dir):
+        raise UsageError(RECORD_LOST_REFUSAL.format(drill=drill_dir))
     if speed is not None and started.clock == "virtual":
         raise UsageError("--speed: this drill runs on the virtual clock, which has no speed")
     if speed is not None and not speed > 0:
