@@ -92,6 +92,7 @@ class ConductorOptions:
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0
+    simulate: bool = True  # False: --no-simulate, recorded in drill.started for resume
     resume_at: float | None = None  # set by `kunren resume`
     done_keys: frozenset[str] = frozenset()  # steps the record shows done (resume)
     web: WebOptions | None = None  # serve the participant page, there
@@ -336,6 +337,7 @@ class Conductor:
                     duration=self.scenario.duration,
                     clock=self.options.clock_kind,
                     speed=self.options.speed,
+                    simulate=self.options.simulate,
                 ),
                 at=0.0,
             )

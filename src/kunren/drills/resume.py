@@ -11,7 +11,10 @@ not run out, or it has no ``for`` at all) is injected again, as the README promi
 
 Resume continues at the drill time the drill would have reached had the conductor not
 stopped (the last event's time for a virtual-clock drill), at the drill's speed or at the
-one given (``--speed``), which ``drill.resumed`` records so later readers keep the clock.
+one given (``--speed``), which ``drill.resumed`` records so later readers keep the clock. A
+drill run with ``--no-simulate`` (``simulate: false`` in ``drill.started``) resumes without its
+simulated people too. A drill its conductor stopped because the record refused a write
+(``record.lost``, see ``kunren.drills.identity``) is not resumed at all.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class ResumePlan:
     speed: float  # the speed the rest of the drill runs at
     drill_id: str
     finished: bool  # the duration passed while the conductor was down
+    simulate: bool = True  # False: it ran with --no-simulate (drill.started says so)
 
 
 def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
@@ -99,6 +103,7 @@ def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
         speed=speed if speed is not None else attached.speed if attached else started.speed,
         drill_id=started.drill,
         finished=resume_at >= loaded.scenario.duration,
+        simulate=started.simulate,
     )
 
 

@@ -99,6 +99,7 @@ async def start_drill(
         speed=settings.speed if kind != "virtual" else 0.0,
         profile=settings.profile,
         seed=settings.seed,
+        simulate=settings.simulate,
         web=settings.web,
     )
     conductor = Conductor(loaded, log, clock, options, observer)
@@ -144,11 +145,14 @@ async def _resume_locked(
         speed=plan.speed,
         profile=settings.profile,
         seed=settings.seed,
+        simulate=plan.simulate,
         resume_at=plan.resume_at,
         done_keys=plan.done_keys,
         web=settings.web,
     )
-    conductor = Conductor(plan.loaded, log, clock, options, observer)
+    # as it started: a drill run with --no-simulate keeps its simulated people home
+    loaded = plan.loaded if plan.simulate else without_simulation(plan.loaded)
+    conductor = Conductor(loaded, log, clock, options, observer)
     return log, await conductor.run()
 
 
