@@ -226,7 +226,8 @@ def _close(
     lang: str = "en",
 ) -> None:
     """The last screen, then one Error line if the drill was aborted."""
-    from kunren.cli.live import closing_lines, objectives_line, progress
+    from kunren.cli.live import closing_lines, objectives_line
+    from kunren.cli.progress import progress
     from kunren.record.attach import end_time
     from kunren.record.eventlog import EventLog
     from kunren.record.events import FaultInjecting
