@@ -81,5 +81,6 @@ def test_each_step_has_a_default_limit_a_fault_may_override_and_checks_keep_thei
         30.0,
         30.0,
     )
+    assert limit_for("preflight") == 30.0
     assert limit_for("inject", 5.0) == 5.0
     assert limit_for("check") is None

@@ -39,7 +39,13 @@ T = TypeVar("T")
 
 _NOUNS = {group.name: group.noun for group in plugins.GROUPS}
 
-LIMITS: dict[str, float] = {"inject": 60.0, "revert": 60.0, "setup": 30.0, "plan": 30.0}
+LIMITS: dict[str, float] = {
+    "inject": 60.0,
+    "revert": 60.0,
+    "setup": 30.0,
+    "plan": 30.0,
+    "preflight": 30.0,
+}
 OTHER_LIMIT = 30.0  # close, and any other step not in LIMITS
 UNLIMITED = ("check",)  # the probe runner holds its own limit around each check
 
