@@ -8,7 +8,9 @@ its revert removes it, so a test can see what was undone:
 - ``hung.inject``: ``inject`` acts, then awaits forever (a dead endpoint);
 - ``hung.blocking``: ``inject`` is a plain ``def`` that acts, then blocks its thread forever;
 - ``hung.revert``: injects fine; ``revert`` awaits forever while the file ``jam`` (beside the
-  marker) exists, so ``kunren revert`` can retry it once the jam is cleared.
+  marker) exists, so ``kunren revert`` can retry it once the jam is cleared;
+- ``hung.stubborn``: ``inject`` acts, then waits forever and swallows its own cancellation
+  (``except asyncio.CancelledError: continue``, a retry loop's bug).
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ class InjectBlocks(_Marker):
         raise AssertionError("never")
 
 
+class InjectIgnoresCancellation(_Marker):
+    async def inject(self) -> Injected:
+        self._path.write_text("acted")
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:  # the bug: it swallows its cancellation
+                continue
+
+
 class RevertHangs(_Marker):
     async def inject(self) -> Injected:
         self._path.write_text("acted")
@@ -76,6 +88,7 @@ ENTRY_POINTS = """\
 hung.inject = kunren_hung:InjectHangs
 hung.blocking = kunren_hung:InjectBlocks
 hung.revert = kunren_hung:RevertHangs
+hung.stubborn = kunren_hung:InjectIgnoresCancellation
 """
 
 

@@ -1,7 +1,8 @@
 """A real ``kunren run`` with third-party plugins that never return, on its PYTHONPATH.
 
-An ``inject`` that awaits forever, one that blocks its thread forever (a plain ``def``) and a
-``revert`` that awaits forever must each fail on their own after the fault's ``call_timeout``:
+An ``inject`` that awaits forever, one that blocks its thread forever (a plain ``def``), one
+that swallows its own cancellation, and a ``revert`` that awaits forever must each fail on their
+own after the fault's ``call_timeout``:
 the drill goes on to its end, every other fault is undone, the record says which call timed
 out, the revert that timed out is left outstanding (exit code 4) and ``kunren revert`` retries
 it.
@@ -32,6 +33,7 @@ faults:
   - {id: awaits, at: 2m, kind: hung.inject, path: awaits.marker, call_timeout: 1s}
   - {id: blocks, at: 3m, kind: hung.blocking, path: blocks.marker, call_timeout: 1s}
   - {id: stuck, at: 4m, kind: hung.revert, path: stuck.marker, call_timeout: 1s}
+  - {id: stubborn, at: 4m30s, kind: hung.stubborn, path: stubborn.marker, call_timeout: 1s}
   - {id: later, at: 5m, kind: testing.marker, path: later.marker}
 """
 ORIGIN = hung.ORIGIN
@@ -64,6 +66,8 @@ def test_plugin_calls_that_never_return_time_out_and_the_drill_goes_on_to_its_en
         "awaits": f"fault kind hung.inject {ORIGIN}: inject did not return within 1s (cancelled)",
         "blocks": f"fault kind hung.blocking {ORIGIN}: inject did not return within 1s "
         "(its thread cannot be stopped: it was abandoned, still running)",
+        "stubborn": f"fault kind hung.stubborn {ORIGIN}: inject did not return within 1s "
+        "(it ignored its cancellation: abandoned, still running)",
     }
     (revert_failed,) = [e for e in events if isinstance(e, FaultRevertFailed)]
     assert (revert_failed.fault, revert_failed.error) == (
@@ -72,9 +76,9 @@ def test_plugin_calls_that_never_return_time_out_and_the_drill_goes_on_to_its_en
     )
     # the two that hung mid-inject are undone from their planned handles, the others as usual
     reverted = sorted(e.fault for e in events if isinstance(e, FaultReverted))
-    assert reverted == ["awaits", "blocks", "flag", "later"]
+    assert reverted == ["awaits", "blocks", "flag", "later", "stubborn"]
     assert isinstance(events[-1], DrillEnded)
-    for name in ("flag", "awaits", "blocks", "later"):
+    for name in ("flag", "awaits", "blocks", "later", "stubborn"):
         assert not (tmp_path / f"{name}.marker").exists(), name
     assert (tmp_path / "stuck.marker").exists()
     assert [o.key for o in outstanding_faults(events)] == ["stuck"]

@@ -11,6 +11,7 @@ from typing import cast
 
 import pytest
 
+from kunren.drills import loop
 from kunren.drills.seam import LIMITS, PluginFailed, PluginRef, PluginTimedOut, call, limit_for
 
 REF = PluginRef("kunren.injectors", "testing.marker")
@@ -84,3 +85,56 @@ def test_each_step_has_a_default_limit_a_fault_may_override_and_checks_keep_thei
     assert limit_for("preflight") == 30.0
     assert limit_for("inject", 5.0) == 5.0
     assert limit_for("check") is None
+
+
+async def swallows_its_cancellation() -> str:
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:  # the bug: a retry loop that swallows cancellation
+            continue
+
+
+def test_a_call_that_swallows_its_cancellation_is_abandoned_at_the_limit() -> None:
+    async def main() -> None:
+        with pytest.raises(PluginTimedOut) as raised:
+            await call(REF, "inject", swallows_its_cancellation, limit=0.05)
+        assert str(raised.value).endswith(
+            ": inject did not return within 0.05s (it ignored its cancellation: abandoned, "
+            "still running)"
+        )
+
+    loop.run(main(), grace=0.05)  # the call left behind does not keep the loop from closing
+
+
+def test_the_conductors_own_cancellation_lets_the_plugin_clean_up_first() -> None:
+    cleaned: list[str] = []
+
+    async def inject() -> str:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned.append("cleaned up")
+        return "never"
+
+    async def main() -> None:
+        running = asyncio.create_task(call(REF, "inject", inject, limit=60.0))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert cleaned == ["cleaned up"]
+
+    asyncio.run(main())
+
+
+def test_the_drill_loop_ends_though_a_task_left_behind_ignores_its_cancellation() -> None:
+    left: list[asyncio.Task[str]] = []
+
+    async def main() -> str:
+        left.append(asyncio.create_task(swallows_its_cancellation()))
+        await asyncio.sleep(0)
+        return "done"
+
+    assert loop.run(main(), grace=0.05) == "done"

@@ -25,10 +25,11 @@ T = TypeVar("T")
 
 
 def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run``, imported only by the commands that run a drill (~30 ms with ssl)."""
-    import asyncio
+    """``asyncio.run`` whose end is bounded (``kunren.drills.loop``), imported only by the
+    commands that run a drill (~30 ms with ssl)."""
+    from kunren.drills.loop import run
 
-    return asyncio.run(coroutine)
+    return run(coroutine)
 
 
 def _drill_dir(drill: str, drills_root: Path) -> Path:

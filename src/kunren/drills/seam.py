@@ -48,6 +48,7 @@ LIMITS: dict[str, float] = {
 }
 OTHER_LIMIT = 30.0  # close, and any other step not in LIMITS
 UNLIMITED = ("check",)  # the probe runner holds its own limit around each check
+CANCEL_GRACE = 1.0  # real seconds a cancelled plugin call may take to clean up and end
 
 
 class PluginFailed(KunrenError):
@@ -106,32 +107,63 @@ async def call(
     """Call plugin code with ``args``, within ``limit`` real seconds (None: ``limit_for``);
     anything it raises, and a call that does not return in time, comes out as a
     ``KunrenError`` naming it. ``method`` is typed async, as the plugin bases declare; foreign
-    code that overrides it with a plain ``def`` is run in a daemon thread instead."""
+    code that overrides it with a plain ``def`` is run in a daemon thread instead.
+
+    The call runs as a task of its own, so a plugin that swallows its cancellation (a bare
+    ``except:`` in a retry loop) is left behind at the limit instead of holding the drill."""
     seconds = limit if limit is not None else limit_for(step)
     threaded = not inspect.iscoroutinefunction(method)
+    task = asyncio.ensure_future(_outcome(method, args, threaded))
     try:
-        async with asyncio.timeout(seconds) as window:
-            try:
-                if not threaded:
-                    return await method(*args)
-                result = await _in_daemon_thread(cast(Callable[..., object], method), *args)
-                if inspect.isawaitable(result):  # a plain function handing back a coroutine
-                    return cast(T, await result)
-                return cast(T, result)
-            except asyncio.CancelledError:
-                raise  # the conductor's own cancellation (or the limit): not the plugin's failure
-            except (Exception, SystemExit) as exc:  # a plugin is foreign code: translated here
-                raise translate(ref, step, exc) from exc
-    except TimeoutError:
-        if not window.expired():
-            raise
-        raise PluginTimedOut(_timed_out(ref, step, seconds or 0.0, threaded)) from None
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:  # the conductor's own cancellation, not the plugin's failure:
+        await _cancel(task)  # the plugin may clean up first, as it could when awaited directly
+        raise
+    if not done:
+        stopped = await _cancel(task)
+        raise PluginTimedOut(_timed_out(ref, step, seconds or 0.0, threaded, stopped))
+    value = task.result()
+    if isinstance(value, _Raised):
+        raise translate(ref, step, value.exc) from value.exc
+    return cast(T, value)
 
 
-def _timed_out(ref: PluginRef, step: str, seconds: float, threaded: bool) -> str:
+@dataclass(frozen=True)
+class _Raised:
+    """What plugin code raised, carried out of its task (``SystemExit`` raised in a task
+    would otherwise stop the event loop itself)."""
+
+    exc: BaseException
+
+
+async def _outcome(
+    method: Callable[..., object], args: tuple[object, ...], threaded: bool
+) -> object:
+    try:
+        if not threaded:
+            return await cast(Callable[..., Awaitable[object]], method)(*args)
+        result = await _in_daemon_thread(method, *args)
+        if inspect.isawaitable(result):  # a plain function handing back a coroutine
+            return await result
+        return result
+    except (Exception, SystemExit) as exc:  # a plugin is foreign code: translated by call
+        return _Raised(exc)
+
+
+async def _cancel(task: asyncio.Future[object]) -> bool:
+    """Cancel the plugin's task and give it ``CANCEL_GRACE`` real seconds to end; False when
+    it is still running (it ignored the cancellation, or it waits on a thread)."""
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=CANCEL_GRACE)
+    return bool(done)
+
+
+def _timed_out(ref: PluginRef, step: str, seconds: float, threaded: bool, stopped: bool) -> str:
     what = f"{ref}: {step} did not return within {seconds:g}s"
     if threaded:
         return what + " (its thread cannot be stopped: it was abandoned, still running)"
+    if not stopped:
+        return what + " (it ignored its cancellation: abandoned, still running)"
     return what + " (cancelled)"
 
 
