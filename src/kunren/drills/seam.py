@@ -109,10 +109,29 @@ async def call(
     ``KunrenError`` naming it. ``method`` is typed async, as the plugin bases declare; foreign
     code that overrides it with a plain ``def`` is run in a daemon thread instead.
 
-    The call runs as a task of its own, so a plugin that swallows its cancellation (a bare
-    ``except:`` in a retry loop) is left behind at the limit instead of holding the drill."""
+    A call with a limit runs as a task of its own, so a plugin that swallows its cancellation
+    (a retry loop catching ``CancelledError``) is left behind at the limit instead of holding
+    the drill; one without (a probe check, whose caller holds the limit) is awaited directly."""
     seconds = limit if limit is not None else limit_for(step)
     threaded = not inspect.iscoroutinefunction(method)
+    if seconds is None and not threaded:  # the caller holds the limit (a probe check): no task
+        value = await _outcome(method, args, threaded)
+    else:
+        value = await _within(ref, step, seconds, threaded, method, args)
+    if isinstance(value, _Raised):
+        raise translate(ref, step, value.exc) from value.exc
+    return cast(T, value)
+
+
+async def _within(
+    ref: PluginRef,
+    step: str,
+    seconds: float | None,
+    threaded: bool,
+    method: Callable[..., object],
+    args: tuple[object, ...],
+) -> object:
+    """The call as a task of its own, given ``seconds``; cancelled (or left) past them."""
     task = asyncio.ensure_future(_outcome(method, args, threaded))
     try:
         done, _ = await asyncio.wait({task}, timeout=seconds)
@@ -122,10 +141,7 @@ async def call(
     if not done:
         stopped = await _cancel(task)
         raise PluginTimedOut(_timed_out(ref, step, seconds or 0.0, threaded, stopped))
-    value = task.result()
-    if isinstance(value, _Raised):
-        raise translate(ref, step, value.exc) from value.exc
-    return cast(T, value)
+    return task.result()
 
 
 @dataclass(frozen=True)
