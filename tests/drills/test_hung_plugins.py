@@ -52,9 +52,7 @@ def test_plugin_calls_that_never_return_time_out_and_the_drill_goes_on_to_its_en
     scenario = write_scenario(SCENARIO)
     (tmp_path / "jam").write_text("the revert hangs while this exists", encoding="utf-8")
 
-    done = run_limited(
-        ["run", str(scenario), "--clock", "virtual", "--yes", "--no-report"], tmp_path, None, env
-    )
+    done = run_limited(["run", str(scenario), "--clock", "virtual", "--yes"], tmp_path, None, env)
 
     output = done.stdout + done.stderr
     assert done.returncode == 4, output
@@ -84,6 +82,10 @@ def test_plugin_calls_that_never_return_time_out_and_the_drill_goes_on_to_its_en
     assert [o.key for o in outstanding_faults(events)] == ["stuck"]
     assert "revert failed for stuck" in done.stderr
     assert "revert did not return within 1s" in done.stdout
+    # exit 4 still writes the retro report, which names the revert that timed out
+    (report_line,) = [line for line in done.stdout.splitlines() if line.startswith("Report: ")]
+    report = (tmp_path / report_line.removeprefix("Report: ")).read_text(encoding="utf-8")
+    assert "revert did not return within 1s" in report
 
     (tmp_path / "jam").unlink()
     retried = run_limited(["revert", str(drill)], tmp_path, None, env)

@@ -110,6 +110,11 @@ class LiveConsole:
 
     # -------------------------------------------------------------- the conductor's side
 
+    @property
+    def drill_dir(self) -> Path | None:
+        """The folder of the drill shown, once its conductor recorded a first event."""
+        return self._conductor.log.drill_dir if self._conductor is not None else None
+
     def observer(self, event: Event, conductor: Conductor) -> None:
         """Called by the conductor for each event it recorded (already on disk)."""
         with self._lock:
