@@ -59,15 +59,27 @@ def trend_card(drill_dir: Path) -> Scorecard:
 
 
 def trend_summaries(drill_dirs: Sequence[Path]) -> list[DrillSummary]:
-    """What the trend reads of each drill, through the index of the folder each one is in."""
+    """What the trend reads of each drill (once each), through its folder's index."""
     indexes: dict[Path, SeriesIndex] = {}
-    summaries = []
+    summaries: dict[Path, DrillSummary] = {}
     for path in drill_dirs:
-        index = indexes.setdefault(path.parent, SeriesIndex(path.parent))
-        summaries.append(index.summary(path, trend_card))
+        index = indexes.get(path.parent)
+        if index is None:
+            index = indexes[path.parent] = SeriesIndex(path.parent)
+        where = index.root_resolved / path.name
+        if where not in summaries:
+            summaries[where] = index.summary(path, trend_card)
     for index in indexes.values():
         index.save()
-    return summaries
+    return list(summaries.values())
+
+
+def series_folders(drills_root: Path, series: str) -> list[Path]:
+    """``find_series`` through the folder's index: for commands that are given a series."""
+    index = SeriesIndex(drills_root)
+    found = find_series(drills_root, series, index)
+    index.save()
+    return found
 
 
 def series_of(drill_dir: Path) -> str | None:
@@ -144,9 +156,8 @@ def series_cards(
     notices: list[str] = []
     for root in dict.fromkeys(roots):
         index = SeriesIndex(root)
-        resolved = root.resolve()  # once: resolving each of hundreds of drills costs more
         for path in find_series(root, next(iter(series)), index):
-            where = resolved / path.name
+            where = index.root_resolved / path.name
             if where in drills:
                 continue
             try:

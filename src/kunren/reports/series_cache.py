@@ -117,9 +117,10 @@ def _sources(package: str) -> Iterator[tuple[str, bytes]]:
             yield entry.name, entry.read_bytes()
 
 
-def stat_of(path: Path) -> Stat:
+def stat_of(path: str) -> Stat:
+    """``path``'s stat (a string: hundreds of these per run, pathlib would be most of it)."""
     try:
-        stat = path.stat()
+        stat = os.stat(path)
     except FileNotFoundError:
         return Stat(None)
     return Stat(stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
@@ -145,11 +146,15 @@ class SeriesIndex:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        # resolved once: a drill is known by this and its folder name (resolving each of
+        # hundreds of drill folders costs more than reading the index)
+        self.root_resolved = root.resolve()
         self.path = root / INDEX_FILE
         self.hits = 0
         self.misses = 0
         self.hashed = 0
         self._entries: dict[str, IndexEntry] = self._load()
+        self._record_stats: dict[str, Stat] = {}
         self._changed = False
 
     def _load(self) -> dict[str, IndexEntry]:
@@ -163,9 +168,10 @@ class SeriesIndex:
         """The series ``drill_dir``'s record names (None: not a drill): from the index while
         the record's stat is unchanged, else from ``read``. A changed record's entry is left
         as it is: only ``summary`` may stamp it again, after checking what changed."""
-        record = stat_of(drill_dir / EVENTS_FILE)
+        record = stat_of(os.path.join(drill_dir, EVENTS_FILE))
         if record.size is None:
             return None
+        self._record_stats[drill_dir.name] = record  # summary() need not stat it again
         entry = self._entries.get(drill_dir.name)
         if entry is not None and entry.files and entry.files[0].stat == record:
             return entry.series
@@ -180,7 +186,10 @@ class SeriesIndex:
         """``drill_dir``'s summary: from the index while its files are unchanged, else from
         ``score(drill_dir)``."""
         key = drill_dir.name
-        now = [stat_of(drill_dir / name) for name in FINGERPRINTED]  # before reading any
+        folder = os.fspath(drill_dir)
+        record = self._record_stats.pop(key, None) or stat_of(os.path.join(folder, EVENTS_FILE))
+        # every stat before reading anything: a file that changes meanwhile differs next time
+        now = [record, *(stat_of(os.path.join(folder, name)) for name in FINGERPRINTED[1:])]
         entry = self._entries.get(key)
         if entry is not None and entry.summary is not None:
             files = self._unchanged(drill_dir, entry.files, now)

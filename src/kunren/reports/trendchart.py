@@ -60,9 +60,10 @@ def trend_svg(trend: Trend, tx: Texts) -> Markup:
         tick += step
     parts += _drill_labels(trend, x, height - bottom, inner / max(count - 1, 1))
     points: list[_Point] = []
+    kinds: dict[str, str] = {}  # drill -> its provenance in words
     for number, line in enumerate(lines):
         color = PALETTE[number % len(PALETTE)]
-        mine = _trend_points(line, color, x, y, tx)
+        mine = _trend_points(line, color, x, y, tx, kinds)
         if len(mine) > 1:
             coords = " ".join(f"{p.x},{p.y}" for p in mine)
             parts.append(
@@ -121,21 +122,25 @@ def _trend_points(
     x: Callable[[int], float],
     y: Callable[[float], float],
     tx: Texts,
+    kinds: dict[str, str],
 ) -> list[_Point]:
     points = []
+    label = tx.line_label(line)
     for index, point in enumerate(line.points):
         value = point.bound_seconds if point.censored else point.seconds
         if value is None:
             continue
         shown = tx.shown(point.display, point.seconds, point.bound_seconds, point.censored)
-        kind = tx.prov(point.provenance)  # a simulated rehearsal never passes for a live drill
+        kind = kinds.get(point.drill)
+        if kind is None:  # once per drill: every line of a drill has its provenance
+            kind = kinds[point.drill] = tx.prov(point.provenance)
         points.append(
             _Point(
                 x=x(index),
                 y=y(value / 60),
                 color=color,
                 label=shown,
-                title=f"{tx.line_label(line)}: {shown} ({point.drill}, {kind})",
+                title=f"{label}: {shown} ({point.drill}, {kind})",  # a rehearsal says so
                 hollow=point.censored,
             )
         )
