@@ -249,3 +249,12 @@ def test_concurrent_runs_never_leave_a_partial_index(drills: list[Path]) -> None
     assert reads > 0
     assert not [p for p in root.iterdir() if p.name.startswith(".scorecards-")]  # no leftovers
     assert _read(drills)[1] == _fresh(drills)
+
+
+def test_a_drill_alone_in_its_folder_leaves_no_index(drills: list[Path]) -> None:
+    root = drills[0].parent
+    for path in drills[:-1]:
+        subprocess.run(["rm", "-r", str(path)], check=True)
+    series = series_cards([trend_card(drills[-1])], root)
+    assert [d.drill for d in series.drills] == [drills[-1].name]
+    assert sorted(p.name for p in root.iterdir()) == [drills[-1].name]

@@ -239,8 +239,15 @@ class SeriesIndex:
         self._changed = self._changed or bool(gone)
 
     def save(self) -> None:
-        """Write the index if it changed: atomically, and silently not at all if it cannot."""
+        """Write the index if it changed: atomically, and silently not at all if it cannot.
+
+        A folder where no drill had to be summarised (one drill alone, the first of its
+        series) gets no index: the series of a few records is cheap to read.
+        """
         if not self._changed:
+            return
+        if not any(e.summary for e in self._entries.values()) and not self.path.exists():
+            self._changed = False
             return
         payload = IndexFile(format=INDEX_FORMAT, scorer=scorer_version(), drills=self._entries)
         with contextlib.suppress(OSError):
