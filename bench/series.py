@@ -6,10 +6,10 @@ numbers the trend shows of each are kept in the drills folder's ``.scorecards.js
 their files only stat'ed. Measured here: the report of the latest drill of a series of 10, 40
 and 160 drills (1,500 events each, ``bench.synth``) beside the same drill's report alone (its
 own folder, no series); once with no index (every drill read: the first run after an upgrade),
-then with it (every run after), then after every earlier record was touched (each hashed once,
-none scored again). The cost per earlier drill is the difference from the drill alone, divided
-by their number. Rounds of the largest size interleave (alone, warm, warm, alone, …) until the
-ratio settles.
+then with it (every run after), then after every earlier record was touched (each hashed
+once, none scored again); and ``kunren trend`` of the series. The cost per earlier drill is
+the difference from the drill alone, divided by their number. Rounds of the largest size
+interleave (alone, warm, warm, alone, …) until the ratio settles.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 
 from bench.common import Row, at_most, scratch, settle
-from bench.synth import write_series
+from bench.synth import SERIES, write_series
 from kunren.record.eventlog import EVENTS_FILE
 from kunren.reports import write_report
+from kunren.reports.records import series_folders, trend_summaries
 from kunren.reports.series_cache import INDEX_FILE
+from kunren.scorers.trend import trend_of
 
 NAME = "series: end-of-run report, 160 earlier drills"
 SIZES = (10, 40, 160)
@@ -33,6 +35,13 @@ EVENTS = 1_500
 def _report(drill: Path, root: Path, out: Path) -> float:
     start = time.perf_counter()
     write_report([drill], fmt="html", out=out, drills_root=root)
+    return time.perf_counter() - start
+
+
+def _trend(root: Path) -> float:
+    """What ``kunren trend SERIES`` does, in-process: find the series, summarise, compare."""
+    start = time.perf_counter()
+    trend_of(trend_summaries(series_folders(root, SERIES)))
     return time.perf_counter() - start
 
 
@@ -78,6 +87,8 @@ def run(quick: bool) -> list[Row]:
             )
         if not (root / INDEX_FILE).is_file():
             raise RuntimeError("the report wrote no scorecard index")
+        trend = _median([_trend(root) for _ in range(3)])
+        lines.append(f"`kunren trend` of the {size + 1} drills (warm, in-process): {trend:.3f} s")
 
         def one_round(n: int) -> float:
             order = ("alone", "warm") if n % 2 == 0 else ("warm", "alone")
