@@ -1,7 +1,10 @@
 """The series as a chart: minutes per drill for each headline milestone.
 
 Censored points (not reached: "60+ min") are drawn hollow at their bound, so a reader never
-mistakes them for measured times.
+mistakes them for measured times. Every point carries its value, drill and provenance in its
+title; the value is also written beside it while drills are far enough apart to read it
+(LABEL_SPACING). In a longer series only the latest drill's values are written: a hundred
+drills' labels would cover each other, and be most of the report's size.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from kunren.reports.svg import COLORS, PALETTE, esc, text_width
 from kunren.reports.texts import Texts
 from kunren.scorers.card import Trend, TrendLine
 
+LABEL_SPACING = 32.0  # px between drills below which only the latest drill's values are written
+
 
 @dataclass(frozen=True)
 class _Point:
@@ -25,6 +30,7 @@ class _Point:
     label: str
     title: str
     hollow: bool
+    index: int  # the drill's place in the series
 
 
 def trend_svg(trend: Trend, tx: Texts) -> Markup:
@@ -71,7 +77,10 @@ def trend_svg(trend: Trend, tx: Texts) -> Markup:
             )
         points += mine
     parts += [_point_mark(p) for p in points]
-    parts += _point_labels(points)
+    spacing = inner / max(count - 1, 1)
+    parts += _point_labels(
+        points if spacing >= LABEL_SPACING else [p for p in points if p.index == count - 1]
+    )
     legend_x = float(left)
     for number, line in enumerate(lines):
         label = tx.line_label(line)
@@ -142,6 +151,7 @@ def _trend_points(
                 label=shown,
                 title=f"{label}: {shown} ({point.drill}, {kind})",  # a rehearsal says so
                 hollow=point.censored,
+                index=index,
             )
         )
     return points
