@@ -9,7 +9,7 @@ own folder, no series); once with no index (every drill read: the first run afte
 then with it (every run after), then after every earlier record was touched (each hashed
 once, none scored again); and ``kunren trend`` of the series. The cost per earlier drill is
 the difference from the drill alone, divided by their number. Rounds of the largest size
-interleave (alone, warm, warm, alone, …) until the ratio settles.
+interleave (alone, warm, warm, alone, …; three pairs a round) until the ratio settles.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from kunren.scorers.trend import trend_of
 NAME = "series: end-of-run report, 160 earlier drills"
 SIZES = (10, 40, 160)
 EVENTS = 1_500
+PAIRS = 3  # alone/warm pairs per settling round
 
 
 def _report(drill: Path, root: Path, out: Path) -> float:
@@ -91,15 +92,18 @@ def run(quick: bool) -> list[Row]:
         lines.append(f"`kunren trend` of the {size + 1} drills (warm, in-process): {trend:.3f} s")
 
         def one_round(n: int) -> float:
-            order = ("alone", "warm") if n % 2 == 0 else ("warm", "alone")
-            took = {}
-            for which in order:
-                took[which] = (
-                    _report(alone, alone_root, out)
-                    if which == "alone"
-                    else _report(latest, root, out)
-                )
-            return took["warm"] / took["alone"]
+            # a round is three pairs (a report is ~0.1 s: one pair is mostly noise), in
+            # alternating order, and its ratio is that of the medians
+            took: dict[str, list[float]] = {"alone": [], "warm": []}
+            for pair in range(PAIRS):
+                order = ("alone", "warm") if (n + pair) % 2 == 0 else ("warm", "alone")
+                for which in order:
+                    took[which].append(
+                        _report(alone, alone_root, out)
+                        if which == "alone"
+                        else _report(latest, root, out)
+                    )
+            return _median(took["warm"]) / _median(took["alone"])
 
         target = at_most(1.5, "≤ 1.5×")
         result = settle(
