@@ -35,7 +35,7 @@ from kunren.scenarios.loader import load_scenario
 from kunren.scenarios.models import Scenario
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-DRILLS = sorted((FIXTURES / "timelines" / "drills").iterdir())
+DRILLS = sorted(d for d in (FIXTURES / "timelines" / "drills").iterdir() if d.is_dir())
 SCENARIO = FIXTURES / "scenarios" / "web-outage.yaml"
 GOLDEN = Path(__file__).parent / "golden" / "status-lines.txt"
 PEOPLE = ("aiko", "ben", "chen", "dana", "eri")

@@ -135,7 +135,7 @@ def announcement(links: WebLinks) -> list[str]:
         f"Participants join at: {links.join}",
         f"Facilitator view:     {links.facilitator}",
         f"Alert intake:         {links.alertmanager}  (also /intake/pagerduty, /intake/generic;"
-        " the intake token only)",
+        " monitoring's own credential only)",
     ]
 
 
