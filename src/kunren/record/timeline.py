@@ -15,7 +15,8 @@ people as an hour of live work.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -114,24 +115,99 @@ class Entry(BaseModel):
     to_roles: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
+@dataclass(slots=True)
+class Mark:
+    """An ``Entry`` as a slim object: the same fields, no per-instance dict or validation.
+
+    A company-wide drill records a million events; a pydantic ``Entry`` costs about 1.4 KB
+    each, a ``Mark`` a fifth of that, so the report of a long record holds marks and turns
+    them into entries only where a surface asks for the models (the JSON of a scorecard).
+    ``until`` (a span's end) and ``recorded_at`` (the time before an amendment) are filled
+    in by the scorer, which alone knows them; nothing changes a mark after that.
+    """
+
+    seq: int
+    at: float
+    kind: EventType
+    lane: Lane
+    subject: str = ""
+    status: str = ""
+    actor: str | None = None
+    role: str | None = None
+    provenance: Provenance = "conductor"
+    detail: str = ""
+    targets: Sequence[str] = ()
+    count: float | None = None
+    via: str = ""
+    to: str = ""
+    scenario: str | None = None
+    speed: float | None = None
+    late: bool = False
+    spawn_rate: float | None = None
+    failures_per_s: float | None = None
+    p95_ms: float | None = None
+    recorded_status: str | None = None
+    sender: str | None = None
+    template: str | None = None
+    delivered: int | None = None
+    captured: int | None = None
+    refers_to: int | None = None
+    to_roles: Sequence[str] = ()
+    until: float | None = None
+    recorded_at: float | None = None
+
+    def entry(self) -> Entry:
+        """The pydantic entry of this mark (``until`` and ``recorded_at`` are not in it)."""
+        return Entry(
+            seq=self.seq,
+            at=self.at,
+            kind=self.kind,
+            lane=self.lane,
+            subject=self.subject,
+            status=self.status,
+            actor=self.actor,
+            role=self.role,
+            provenance=self.provenance,
+            detail=self.detail,
+            targets=list(self.targets),
+            count=self.count,
+            via=self.via,
+            to=self.to,
+            scenario=self.scenario,
+            speed=self.speed,
+            late=self.late,
+            spawn_rate=self.spawn_rate,
+            failures_per_s=self.failures_per_s,
+            p95_ms=self.p95_ms,
+            recorded_status=self.recorded_status,
+            sender=self.sender,
+            template=self.template,
+            delivered=self.delivered,
+            captured=self.captured,
+            refers_to=self.refers_to,
+            to_roles=list(self.to_roles),
+        )
+
+
 def entry(event: ev.Event, imported: bool = False) -> Entry:
     """The structured entry of one event; ``imported`` marks every entry of an imported drill."""
-    made = _entry(event)
+    return mark(event, imported).entry()
+
+
+def mark(event: ev.Event, imported: bool = False) -> Mark:
+    """The entry of one event as a slim ``Mark`` (what a long record's timeline holds)."""
+    made = _mark(event)
     if imported and made.provenance == "conductor":
-        made = made.model_copy(update={"provenance": "import"})
+        made.provenance = "import"
     return made
 
 
-def _entry(event: ev.Event) -> Entry:
-    base: dict[str, int | float | EventType] = {
-        "seq": event.seq,
-        "at": event.at,
-        "kind": event.type,
-    }
+def _mark(event: ev.Event) -> Mark:
+    base = (event.seq, event.at, event.type)
     match event:
         case ev.DrillStarted():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="drill",
                 subject=event.drill,
                 status=event.clock,
@@ -140,16 +216,16 @@ def _entry(event: ev.Event) -> Entry:
                 speed=event.speed,
             )
         case ev.DrillResumed():
-            return Entry(**base, lane="drill", detail=event.reason, speed=event.speed)
+            return Mark(*base, lane="drill", detail=event.reason, speed=event.speed)
         case ev.DrillEnded() | ev.DrillAborted():
-            return Entry(**base, lane="drill", detail=event.reason)
+            return Mark(*base, lane="drill", detail=event.reason)
         case ev.FaultInjecting():
-            return Entry(
-                **base, lane="fault", subject=event.fault, status=event.kind, targets=event.planned
+            return Mark(
+                *base, lane="fault", subject=event.fault, status=event.kind, targets=event.planned
             )
         case ev.FaultInjected():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="fault",
                 subject=event.fault,
                 status=event.kind,
@@ -157,25 +233,25 @@ def _entry(event: ev.Event) -> Entry:
                 detail=event.detail,
             )
         case ev.FaultFailed() | ev.FaultRevertFailed():
-            return Entry(**base, lane="fault", subject=event.fault, detail=event.error)
+            return Mark(*base, lane="fault", subject=event.fault, detail=event.error)
         case ev.FaultReverting():
-            return Entry(**base, lane="fault", subject=event.fault)
+            return Mark(*base, lane="fault", subject=event.fault)
         case ev.FaultReverted():
-            return Entry(**base, lane="fault", subject=event.fault, detail=event.detail)
+            return Mark(*base, lane="fault", subject=event.fault, detail=event.detail)
         case ev.ServiceStarted():
-            return Entry(**base, lane="service", subject=event.name, count=event.pid)
+            return Mark(*base, lane="service", subject=event.name, count=event.pid)
         case ev.ServiceStopped():
-            return Entry(**base, lane="service", subject=event.name, detail=event.detail)
+            return Mark(*base, lane="service", subject=event.name, detail=event.detail)
         case ev.ServiceExited():
-            return Entry(**base, lane="service", subject=event.name, count=event.code)
+            return Mark(*base, lane="service", subject=event.name, count=event.code)
         case ev.LoadStage():
             status = "planned" if event.planned else ""
-            return Entry(
-                **base, lane="load", count=event.users, status=status, spawn_rate=event.spawn_rate
+            return Mark(
+                *base, lane="load", count=event.users, status=status, spawn_rate=event.spawn_rate
             )
         case ev.LoadStats():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="load",
                 count=event.rps,
                 failures_per_s=event.failures_per_s,
@@ -183,8 +259,8 @@ def _entry(event: ev.Event) -> Entry:
             )
         case ev.LoadLost():
             status = "load stopped" if event.load_stopped else ""
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="load",
                 subject=event.process,
                 status=status,
@@ -192,10 +268,10 @@ def _entry(event: ev.Event) -> Entry:
                 detail=event.detail,
             )
         case ev.ProbeFailed() | ev.ProbeRecovered():
-            return Entry(**base, lane="probe", subject=event.probe, detail=event.detail)
+            return Mark(*base, lane="probe", subject=event.probe, detail=event.detail)
         case ev.Alert():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="alert",
                 subject=event.name,
                 status=event.status,
@@ -204,8 +280,8 @@ def _entry(event: ev.Event) -> Entry:
                 via=event.source,
             )
         case ev.Inject():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="inject",
                 subject=event.kind,
                 actor=event.who,
@@ -232,12 +308,12 @@ _PeopleEvent = (
 ) | ev.Amendment
 
 
-def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventType]) -> Entry:
+def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Mark:
     match event:
         case ev.Milestone():
-            source: Provenance = "import" if event.source == "import" else event.source
-            return Entry(
-                **base,
+            source = mark_source(event)
+            return Mark(
+                *base,
                 lane="people",
                 subject=event.name,
                 actor=event.actor,
@@ -247,8 +323,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 late=event.late,
             )
         case ev.Notification():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="people",
                 subject=event.notice,
                 status=notice_status(event),
@@ -259,7 +335,7 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 count=event.recipients or None,
                 via=event.channel,
                 to=event.audience,
-                targets=list(event.failed),
+                targets=tuple(event.failed),
                 recorded_status=event.status,
                 sender=event.sender,
                 template=event.template,
@@ -267,8 +343,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 captured=event.captured,
             )
         case ev.Runbook():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="people",
                 subject=event.runbook,
                 status=event.result,
@@ -278,8 +354,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 detail=event.detail,
             )
         case ev.Readiness():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="people",
                 subject=event.tool,
                 status="ok" if event.ok else "failed",
@@ -289,8 +365,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 detail=event.note,
             )
         case ev.ParticipantJoined():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="people",
                 subject=event.role,
                 actor=event.actor,
@@ -298,8 +374,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 provenance="participant",
             )
         case ev.Note():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="people",
                 actor=event.actor or None,
                 provenance="participant" if event.actor else "facilitator",
@@ -307,8 +383,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 late=event.late,
             )
         case ev.Amendment():
-            return Entry(
-                **base,
+            return Mark(
+                *base,
                 lane="record",
                 subject=str(event.target_seq),
                 actor=event.actor,
@@ -344,7 +420,7 @@ class DrillProvenance(BaseModel):
         return "simulated" in self.sources
 
 
-_TOUCHING = (
+TOUCHING = (
     ev.FaultInjecting,
     ev.FaultInjected,
     ev.ProbeFailed,
@@ -360,18 +436,29 @@ def drill_provenance(events: list[ev.Event]) -> DrillProvenance:
     A conductor drill that touched nothing (no fault, probe or service event) is a tabletop.
     """
     started = next((e for e in events if isinstance(e, ev.DrillStarted)), None)
+    touched = any(isinstance(e, TOUCHING) for e in events)
+    sources = {mark_source(e) for e in events if isinstance(e, ev.Milestone | ev.Notification)}
+    return provenance_of(started, touched, sources)
+
+
+def mark_source(event: ev.Milestone | ev.Notification) -> Provenance:
+    """Who produced a milestone or a notice, as its timeline entry says."""
+    if isinstance(event, ev.Notification):
+        return "notice"
+    return "import" if event.source == "import" else event.source
+
+
+def provenance_of(
+    started: ev.DrillStarted | None, touched: bool, sources: set[Provenance]
+) -> DrillProvenance:
+    """The provenance of a drill whose first ``drill.started`` is ``started``, which touched
+    the system (a fault, probe, service or load statistics event) or not, and whose marks
+    and notices came from ``sources``."""
     imported = started is not None and started.source == "import"
-    touched = any(isinstance(e, _TOUCHING) for e in events)
     kind: DrillKind = "import" if imported else ("live" if touched else "tabletop")
-    clock = _clock(started)
-    sources = {
-        entry(e, imported).provenance
-        for e in events
-        if isinstance(e, ev.Milestone | ev.Notification)
-    }
     return DrillProvenance(
         kind=kind,
-        clock=clock,
+        clock=_clock(started),
         speed=started.speed if started is not None else 1.0,
         sources=sorted(sources),
     )

@@ -21,7 +21,7 @@ from kunren.errors import UsageError
 from kunren.reports.notice_quality import notice_quality
 from kunren.reports.swimlanes import timeline_svg
 from kunren.reports.texts import LANGS, Texts
-from kunren.reports.timeline_table import timeline_rows
+from kunren.reports.timeline_table import timeline_table
 from kunren.reports.trendchart import trend_svg
 from kunren.scorers.card import MilestoneResult, Scorecard, Timing, TrendLine
 from kunren.scorers.display import join_trend
@@ -99,10 +99,12 @@ def render(card: Scorecard, fmt: str = "html", lang: str = "en") -> str:
     tx = Texts(lang, card)
     context = _context(card, tx)
     if fmt == "html":
+        table = timeline_table(card, tx)
         context.update(
             css=_css(),
             timeline_svg=timeline_svg(card, tx),
-            timeline_rows=timeline_rows(card, tx),
+            timeline_rows=table.rows,
+            timeline_note=table.note,
             trend_svg=trend_svg(card.trend, tx) if card.trend else "",
         )
     template = _environment().get_template(f"report.{fmt}.j2")
