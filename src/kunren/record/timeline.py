@@ -15,47 +15,16 @@ people as an hour of live work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunren.record import events as ev
+from kunren.record.marks import EventType as EventType  # re-exported: named here first
+from kunren.record.marks import Gist, Mark, shared
+from kunren.record.marks import Lane as Lane
+from kunren.record.marks import Provenance as Provenance
 
-Lane = Literal["drill", "fault", "service", "load", "probe", "alert", "inject", "people", "record"]
-Provenance = Literal[
-    "conductor", "participant", "facilitator", "simulated", "alert", "notice", "import"
-]
-EventType = Literal[
-    "drill.started",
-    "drill.ended",
-    "drill.aborted",
-    "drill.resumed",
-    "fault.injecting",
-    "fault.injected",
-    "fault.failed",
-    "fault.reverting",
-    "fault.reverted",
-    "fault.revert_failed",
-    "service.started",
-    "service.stopped",
-    "service.exited",
-    "load.stage",
-    "load.stats",
-    "load.lost",
-    "probe.failed",
-    "probe.recovered",
-    "alert",
-    "inject",
-    "milestone",
-    "notification",
-    "runbook",
-    "readiness",
-    "participant.joined",
-    "note",
-    "amendment",
-]
 DrillKind = Literal["live", "import", "tabletop"]
 ClockKind = Literal["real", "scaled", "virtual"]
 
@@ -115,99 +84,60 @@ class Entry(BaseModel):
     to_roles: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
-@dataclass(slots=True)
-class Mark:
-    """An ``Entry`` as a slim object: the same fields, no per-instance dict or validation.
-
-    A company-wide drill records a million events; a pydantic ``Entry`` costs about 1.4 KB
-    each, a ``Mark`` a fifth of that, so the report of a long record holds marks and turns
-    them into entries only where a surface asks for the models (the JSON of a scorecard).
-    ``until`` (a span's end) and ``recorded_at`` (the time before an amendment) are filled
-    in by the scorer, which alone knows them; nothing changes a mark after that.
-    """
-
-    seq: int
-    at: float
-    kind: EventType
-    lane: Lane
-    subject: str = ""
-    status: str = ""
-    actor: str | None = None
-    role: str | None = None
-    provenance: Provenance = "conductor"
-    detail: str = ""
-    targets: Sequence[str] = ()
-    count: float | None = None
-    via: str = ""
-    to: str = ""
-    scenario: str | None = None
-    speed: float | None = None
-    late: bool = False
-    spawn_rate: float | None = None
-    failures_per_s: float | None = None
-    p95_ms: float | None = None
-    recorded_status: str | None = None
-    sender: str | None = None
-    template: str | None = None
-    delivered: int | None = None
-    captured: int | None = None
-    refers_to: int | None = None
-    to_roles: Sequence[str] = ()
-    until: float | None = None
-    recorded_at: float | None = None
-
-    def entry(self) -> Entry:
-        """The pydantic entry of this mark (``until`` and ``recorded_at`` are not in it)."""
-        return Entry(
-            seq=self.seq,
-            at=self.at,
-            kind=self.kind,
-            lane=self.lane,
-            subject=self.subject,
-            status=self.status,
-            actor=self.actor,
-            role=self.role,
-            provenance=self.provenance,
-            detail=self.detail,
-            targets=list(self.targets),
-            count=self.count,
-            via=self.via,
-            to=self.to,
-            scenario=self.scenario,
-            speed=self.speed,
-            late=self.late,
-            spawn_rate=self.spawn_rate,
-            failures_per_s=self.failures_per_s,
-            p95_ms=self.p95_ms,
-            recorded_status=self.recorded_status,
-            sender=self.sender,
-            template=self.template,
-            delivered=self.delivered,
-            captured=self.captured,
-            refers_to=self.refers_to,
-            to_roles=list(self.to_roles),
-        )
-
-
 def entry(event: ev.Event, imported: bool = False) -> Entry:
     """The structured entry of one event; ``imported`` marks every entry of an imported drill."""
-    return mark(event, imported).entry()
+    return entry_of(mark(event, imported))
 
 
-def mark(event: ev.Event, imported: bool = False) -> Mark:
-    """The entry of one event as a slim ``Mark`` (what a long record's timeline holds)."""
-    made = _mark(event)
-    if imported and made.provenance == "conductor":
-        made.provenance = "import"
-    return made
+def mark(event: ev.Event, imported: bool = False, gists: dict[Gist, Gist] | None = None) -> Mark:
+    """The entry of one event as a slim ``Mark``; ``gists``: the record's gists so far, to
+    share the gist with every earlier entry that says the same."""
+    gist = _gist(event)
+    if imported and gist.provenance == "conductor":
+        gist = gist._replace(provenance="import")
+    return Mark(event.seq, event.at, shared(gist, gists) if gists is not None else gist)
 
 
-def _mark(event: ev.Event) -> Mark:
-    base = (event.seq, event.at, event.type)
+def entry_of(mark: Mark) -> Entry:
+    """The pydantic entry of a mark (its ``until`` and ``recorded_at`` are not in it)."""
+    g = mark.gist
+    return Entry(
+        seq=mark.seq,
+        at=mark.at,
+        kind=g.kind,
+        lane=g.lane,
+        subject=g.subject,
+        status=g.status,
+        actor=g.actor,
+        role=g.role,
+        provenance=g.provenance,
+        detail=g.detail,
+        targets=list(g.targets),
+        count=g.number,
+        via=g.via,
+        to=g.to,
+        scenario=g.scenario,
+        speed=g.speed,
+        late=g.late,
+        spawn_rate=g.spawn_rate,
+        failures_per_s=g.failures_per_s,
+        p95_ms=g.p95_ms,
+        recorded_status=g.recorded_status,
+        sender=g.sender,
+        template=g.template,
+        delivered=g.delivered,
+        captured=g.captured,
+        refers_to=g.refers_to,
+        to_roles=list(g.to_roles),
+    )
+
+
+def _gist(event: ev.Event) -> Gist:
+    base = event.type
     match event:
         case ev.DrillStarted():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="drill",
                 subject=event.drill,
                 status=event.clock,
@@ -216,62 +146,62 @@ def _mark(event: ev.Event) -> Mark:
                 speed=event.speed,
             )
         case ev.DrillResumed():
-            return Mark(*base, lane="drill", detail=event.reason, speed=event.speed)
+            return Gist(base, lane="drill", detail=event.reason, speed=event.speed)
         case ev.DrillEnded() | ev.DrillAborted():
-            return Mark(*base, lane="drill", detail=event.reason)
+            return Gist(base, lane="drill", detail=event.reason)
         case ev.FaultInjecting():
-            return Mark(
-                *base, lane="fault", subject=event.fault, status=event.kind, targets=event.planned
+            return Gist(
+                base, lane="fault", subject=event.fault, status=event.kind, targets=tuple(event.planned)
             )
         case ev.FaultInjected():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="fault",
                 subject=event.fault,
                 status=event.kind,
-                targets=event.targets,
+                targets=tuple(event.targets),
                 detail=event.detail,
             )
         case ev.FaultFailed() | ev.FaultRevertFailed():
-            return Mark(*base, lane="fault", subject=event.fault, detail=event.error)
+            return Gist(base, lane="fault", subject=event.fault, detail=event.error)
         case ev.FaultReverting():
-            return Mark(*base, lane="fault", subject=event.fault)
+            return Gist(base, lane="fault", subject=event.fault)
         case ev.FaultReverted():
-            return Mark(*base, lane="fault", subject=event.fault, detail=event.detail)
+            return Gist(base, lane="fault", subject=event.fault, detail=event.detail)
         case ev.ServiceStarted():
-            return Mark(*base, lane="service", subject=event.name, count=event.pid)
+            return Gist(base, lane="service", subject=event.name, number=event.pid)
         case ev.ServiceStopped():
-            return Mark(*base, lane="service", subject=event.name, detail=event.detail)
+            return Gist(base, lane="service", subject=event.name, detail=event.detail)
         case ev.ServiceExited():
-            return Mark(*base, lane="service", subject=event.name, count=event.code)
+            return Gist(base, lane="service", subject=event.name, number=event.code)
         case ev.LoadStage():
             status = "planned" if event.planned else ""
-            return Mark(
-                *base, lane="load", count=event.users, status=status, spawn_rate=event.spawn_rate
+            return Gist(
+                base, lane="load", number=event.users, status=status, spawn_rate=event.spawn_rate
             )
         case ev.LoadStats():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="load",
-                count=event.rps,
+                number=event.rps,
                 failures_per_s=event.failures_per_s,
                 p95_ms=event.p95_ms,
             )
         case ev.LoadLost():
             status = "load stopped" if event.load_stopped else ""
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="load",
                 subject=event.process,
                 status=status,
-                count=event.code,
+                number=event.code,
                 detail=event.detail,
             )
         case ev.ProbeFailed() | ev.ProbeRecovered():
-            return Mark(*base, lane="probe", subject=event.probe, detail=event.detail)
+            return Gist(base, lane="probe", subject=event.probe, detail=event.detail)
         case ev.Alert():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="alert",
                 subject=event.name,
                 status=event.status,
@@ -280,14 +210,14 @@ def _mark(event: ev.Event) -> Mark:
                 via=event.source,
             )
         case ev.Inject():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="inject",
                 subject=event.kind,
                 actor=event.who,
                 detail=event.text,
                 to=", ".join(event.to),
-                to_roles=event.to,
+                to_roles=tuple(event.to),
             )
         case (
             ev.Milestone()
@@ -308,12 +238,12 @@ _PeopleEvent = (
 ) | ev.Amendment
 
 
-def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Mark:
+def _people_entry(event: _PeopleEvent, base: EventType) -> Gist:
     match event:
         case ev.Milestone():
             source = mark_source(event)
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.name,
                 actor=event.actor,
@@ -323,8 +253,8 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 late=event.late,
             )
         case ev.Notification():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.notice,
                 status=notice_status(event),
@@ -332,7 +262,7 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 role=event.role,
                 provenance="notice",
                 detail=event.note,
-                count=event.recipients or None,
+                number=event.recipients or None,
                 via=event.channel,
                 to=event.audience,
                 targets=tuple(event.failed),
@@ -343,8 +273,8 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 captured=event.captured,
             )
         case ev.Runbook():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.runbook,
                 status=event.result,
@@ -354,8 +284,8 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 detail=event.detail,
             )
         case ev.Readiness():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.tool,
                 status="ok" if event.ok else "failed",
@@ -365,8 +295,8 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 detail=event.note,
             )
         case ev.ParticipantJoined():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.role,
                 actor=event.actor,
@@ -374,8 +304,8 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 provenance="participant",
             )
         case ev.Note():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="people",
                 actor=event.actor or None,
                 provenance="participant" if event.actor else "facilitator",
@@ -383,13 +313,13 @@ def _people_entry(event: _PeopleEvent, base: tuple[int, float, EventType]) -> Ma
                 late=event.late,
             )
         case ev.Amendment():
-            return Mark(
-                *base,
+            return Gist(
+                base,
                 lane="record",
                 subject=str(event.target_seq),
                 actor=event.actor,
                 provenance="facilitator",
-                count=event.new_at,
+                number=event.new_at,
                 detail=event.reason,
                 late=event.late,
                 refers_to=event.target_seq,

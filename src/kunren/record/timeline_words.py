@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Literal, assert_never
 
 from kunren.durations import format_clock
-from kunren.record.timeline import Entry, Mark
+from kunren.record.marks import Mark
+from kunren.record.timeline import Entry
 from kunren.scenarios.models import MILESTONE_LABELS
 
 Lang = Literal["en", "ja"]

@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from kunren.record.timeline import DrillProvenance, Entry, Mark
+from kunren.record.marks import Mark
+from kunren.record.timeline import DrillProvenance, Entry
 
 
 class CardModel(BaseModel):

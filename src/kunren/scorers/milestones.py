@@ -12,7 +12,6 @@ T0 is shown as "before T0" and never meets an objective.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from kunren.scorers.base import Scorer, ScoringContext
@@ -98,10 +97,10 @@ def reaches_of(record: DrillRecord) -> list[Reach]:
     """Every milestone reached before the drill ended, in drill-time order: each mark, and each
     notice sent (a partial send still told customers), with the role its actor joined as."""
     return [
-        replace(reach, role=record.role_of(reach.actor, reach.role))
-        for reach in record.reaches
+        Reach(r.name, r.at, r.actor, record.role_of(r.actor, r.role), r.source, r.seq)
+        for r in record.reaches
         # marked after the end: a late mark is not a time the drill achieved
-        if record.ended == "running" or reach.at <= record.end
+        if record.ended == "running" or r.at <= record.end
     ]
 
 

@@ -26,7 +26,8 @@ from kunren.record.events import (
     Readiness,
     Runbook,
 )
-from kunren.record.timeline import DrillProvenance, Mark
+from kunren.record.marks import Mark
+from kunren.record.timeline import DrillProvenance
 from kunren.scenarios.models import Scenario
 from kunren.scorers.card import T0, AmendmentItem, LoadPoint, NoteItem
 from kunren.scorers.display import format_timing

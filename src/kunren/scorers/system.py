@@ -24,7 +24,8 @@ from kunren.record.events import (
     Runbook,
     ServiceStarted,
 )
-from kunren.record.timeline import Mark
+from kunren.record.marks import Gist, Mark
+from kunren.record.timeline import entry_of
 from kunren.record.timeline_words import describe
 from kunren.scorers.alerts import alert_starts, fault_alert
 from kunren.scorers.card import (
@@ -262,20 +263,31 @@ def timeline_marks(record: DrillRecord, faults: list[FaultRun]) -> list[Mark]:
     fault_ends = {run.fault: run.ended_at for run in faults}
     by_runbook = {run.fault for run in faults if run.runbook is not None}
     recovered = _probe_recoveries(record.events)
-    imported = record.imported
+    finished: dict[Gist, Gist] = {}
+
+    def finish(gist: Gist) -> Gist:
+        """What a gist says once the whole record is known: who acted in which role, an
+        imported drill's entries as imported, a runbook's restart as the team's action."""
+        done = finished.get(gist)
+        if done is None:
+            done = gist
+            if record.imported and done.provenance == "conductor":
+                done = done._replace(provenance="import")
+            if done.lane == "fault" and done.subject in by_runbook:
+                done = done._replace(lane="people", provenance="participant")
+            if done.actor and not done.role:
+                done = done._replace(role=record.role_of(done.actor, None))
+            finished[gist] = finished[done] = done
+        return done
+
     for mark in record.marks:
-        if imported and mark.provenance == "conductor":
-            mark.provenance = "import"
+        mark.gist = finish(mark.gist)
         if mark.kind == "fault.injected":
             ended = fault_ends.get(mark.subject)
             mark.until = record.end if ended is None else ended  # 0.0 is a time, not "none"
         elif mark.kind == "probe.failed":
             until = next((at for at in recovered.get(mark.subject, ()) if at >= mark.at), None)
             mark.until = record.end if until is None else until
-        if mark.lane == "fault" and mark.subject in by_runbook:
-            mark.lane, mark.provenance = "people", "participant"
-        if mark.actor and not mark.role:
-            mark.role = record.role_of(mark.actor, None)
         mark.recorded_at = record.recorded_at.get(mark.seq)
     return record.marks
 
@@ -284,7 +296,7 @@ def timeline(record: DrillRecord, faults: list[FaultRun]) -> list[TimelineEntry]
     """``timeline_marks`` as the Scorecard's entries, each with its English text."""
     return [
         TimelineEntry(
-            **mark.entry().model_dump(),
+            **entry_of(mark).model_dump(),
             text=describe(mark, "en"),
             until=mark.until,
             recorded_at=mark.recorded_at,
