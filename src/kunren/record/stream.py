@@ -40,7 +40,9 @@ def iter_events(path: Path) -> Iterator[Event]:
             except ValidationError as exc:
                 raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
             if event.seq <= previous_seq:
-                raise EventLogError(f"{path}:{number}: seq {event.seq} does not follow {previous_seq}")
+                raise EventLogError(
+                    f"{path}:{number}: seq {event.seq} does not follow {previous_seq}"
+                )
             previous_seq = event.seq
             yield event
 

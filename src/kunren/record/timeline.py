@@ -151,7 +151,11 @@ def _gist(event: ev.Event) -> Gist:
             return Gist(base, lane="drill", detail=event.reason)
         case ev.FaultInjecting():
             return Gist(
-                base, lane="fault", subject=event.fault, status=event.kind, targets=tuple(event.planned)
+                base,
+                lane="fault",
+                subject=event.fault,
+                status=event.kind,
+                targets=tuple(event.planned),
             )
         case ev.FaultInjected():
             return Gist(

@@ -57,9 +57,7 @@ class _Timeline:
             )
         self.y += ROW + 4
 
-    def marks(
-        self, label: str, entries: list[Shown], shade: bool, labelled: bool = True
-    ) -> None:
+    def marks(self, label: str, entries: list[Shown], shade: bool, labelled: bool = True) -> None:
         packer = Packer()
         placed: list[tuple[Shown, float, int, str, bool]] = []
         dense: list[tuple[list[Shown], float]] = []
@@ -316,9 +314,7 @@ def timeline_svg(card: Scorecard, tx: Texts) -> Markup:
     )
 
 
-def _people_lanes(
-    timeline: Iterable[Shown], card: Scorecard
-) -> list[tuple[str, list[Shown]]]:
+def _people_lanes(timeline: Iterable[Shown], card: Scorecard) -> list[tuple[str, list[Shown]]]:
     shown = {"milestone", "notification", "runbook", "readiness"}
     lanes: dict[str, list[Shown]] = {}
     for entry in timeline:

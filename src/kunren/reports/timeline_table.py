@@ -1,4 +1,4 @@
-"""The HTML report's table of the timeline: every entry of a short drill, a bounded list of a long one.
+"""The HTML report's timeline table: every entry of a short drill, a bounded list of a long one.
 
 A company-wide game day records a million events; a table of a million rows is a file no
 browser opens (the report of one such drill was 351 MB). So the table lists, of each kind of
@@ -110,4 +110,3 @@ def _note(card: Scorecard, tx: Texts, per_kind: int, hidden: int) -> Markup:
         record=where,
     )
     return Markup(f'  <p class="muted timeline-note">{esc(text)}</p>\n')
-

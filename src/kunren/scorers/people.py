@@ -149,7 +149,9 @@ def notes(record: DrillRecord) -> tuple[list[NoteItem], list[NoteItem]]:
             action = text[len(ACTION_PREFIX) :].strip()
             actions.append(NoteItem(at=note.at, actor=note.actor, text=action))
         else:
-            plain.append(note if text == note.text else NoteItem(at=note.at, actor=note.actor, text=text))
+            plain.append(
+                note if text == note.text else NoteItem(at=note.at, actor=note.actor, text=text)
+            )
     return plain, actions
 
 

@@ -33,6 +33,7 @@ from kunren.scorers.card import T0, AmendmentItem, LoadPoint, NoteItem
 from kunren.scorers.display import format_timing
 
 Ending = Literal["ended", "aborted", "running"]
+_TABLETOP = DrillProvenance(kind="tabletop", clock="real")  # frozen: one default for all
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ class DrillRecord:
     amendments: list[AmendmentItem] = field(default_factory=list)
     roles_of: dict[str, str] = field(default_factory=dict)  # actor -> role they joined as
     warnings: list[str] = field(default_factory=list)
-    provenance: DrillProvenance = DrillProvenance(kind="tabletop", clock="real")
+    provenance: DrillProvenance = _TABLETOP
     reaches: list[Reach] = field(default_factory=list)
     notices: list[NoticeEvents] = field(default_factory=list)  # in order of first event
     # (actor, role as recorded) of everyone who marked, sent a notice or ran a runbook

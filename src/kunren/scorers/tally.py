@@ -220,7 +220,9 @@ class _Tally:
             case Milestone():
                 self.sources.add(mark_source(event))
                 self.people.add((event.actor, event.role))
-                reach = Reach(event.name, event.at, event.actor, event.role, event.source, event.seq)
+                reach = Reach(
+                    event.name, event.at, event.actor, event.role, event.source, event.seq
+                )
                 self.reaches.append(reach)
                 if event.role and _before(key, self.marked_as.get(event.actor)):
                     self.marked_as[event.actor] = (key, event.role)
@@ -356,4 +358,3 @@ def _end(
     # Still running (or the conductor died): the record so far is all we can speak for.
     duration = started.duration if started else scenario.duration
     return min(last, duration) if last else 0.0, "running", ""
-
