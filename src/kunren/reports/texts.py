@@ -188,6 +188,12 @@ CATALOG: dict[str, tuple[str, str]] = {
         "… {n} more entries of this kind ({kind}), from {first} to {last}: not listed here",
         "… この種類（{kind}）の項目があと {n} 件（{first}〜{last}）：ここには載せていません",
     ),
+    "notes_more": (
+        "… {n} more notes, from {first} to {last}: not listed here "
+        "(`kunren log {drill}` prints every one)",
+        "… ほかにメモが {n} 件（{first}〜{last}）：ここには載せていません"
+        "（`kunren log {drill}` ですべて表示できます）",
+    ),
     "timeline_bounded": (
         "This table lists at most {limit} entries of each kind: {n} of the {total} entries "
         "are left out (the swimlanes above draw them all). The whole timeline is in the "
@@ -380,7 +386,8 @@ class Texts:
     def amended(self, a: AmendmentItem) -> str:
         """What an amendment moved, from the entry it names (never the scorer's English)."""
         if self._by_seq is None:  # once: a search per amendment made long records quadratic
-            self._by_seq = {e.seq: e for e in self.card.entries()}
+            named = {item.target_seq for item in self.card.amendments}
+            self._by_seq = {e.seq: e for e in self.card.entries() if e.seq in named}
         target = self._by_seq.get(a.target_seq)
         if target is None:
             return a.what if not self._ja else f"#{a.target_seq}"

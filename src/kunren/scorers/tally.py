@@ -21,7 +21,8 @@ import gc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from operator import attrgetter
+from typing import Protocol, TypeVar
 
 from kunren.record.events import (
     Alert,
@@ -56,7 +57,6 @@ from kunren.scorers.record import (
 )
 
 Key = tuple[float, int]  # (drill time, seq): the order of the sorted record
-_T = TypeVar("_T")
 
 # Not on the timeline: intent and bookkeeping, the load line, the amendments table
 _OFF_TIMELINE = ("fault.injecting", "fault.reverting", "service.started", "service.stopped")
@@ -77,7 +77,7 @@ def prepare(
     ``DrillRecord.events`` (for plugins); ``marks`` builds the timeline's marks.
     """
     if amendments is None:
-        events = list(events)
+        events = sorted(events, key=attrgetter("seq"))
         amendments = sorted((e for e in events if isinstance(e, Amendment)), key=lambda e: e.seq)
     tally = _Tally(scenario, amendments, keep_all, marks)
     with _no_collection():
@@ -166,9 +166,10 @@ class _Tally:
         self.reaches: list[Reach] = []
         self.notices: dict[str, _Notice] = {}
         self.people: set[tuple[str, str | None]] = set()
-        self.notes: list[tuple[Key, NoteItem]] = []
-        self.alerts: list[tuple[Key, AlertChange]] = []
-        self.load: list[tuple[Key, LoadPoint]] = []
+        # in seq order as read; a stable sort by drill time then gives (drill time, seq)
+        self.notes: list[NoteItem] = []
+        self.alerts: list[AlertChange] = []
+        self.load: list[LoadPoint] = []
         self.joined: dict[str, tuple[Key, str]] = {}  # actor -> their last join's role
         self.marked_as: dict[str, tuple[Key, str]] = {}  # actor -> their first mark's role
         self.touched = False
@@ -202,7 +203,7 @@ class _Tally:
         """Keep what scoring needs of one of the many-times kinds; True when that was all."""
         match event:
             case Alert():
-                self.alerts.append((key, AlertChange(event.at, alert_key(event), event.status)))
+                self.alerts.append(AlertChange(event.at, alert_key(event), event.status))
                 return True
             case LoadStats():
                 point = LoadPoint(
@@ -212,10 +213,10 @@ class _Tally:
                     failures_per_s=event.failures_per_s,
                     p95_ms=event.p95_ms,
                 )
-                self.load.append((key, point))
+                self.load.append(point)
                 return True
             case Note():
-                self.notes.append((key, NoteItem(at=event.at, actor=event.actor, text=event.text)))
+                self.notes.append(_note(event))
                 return True
             case Milestone():
                 self.sources.add(mark_source(event))
@@ -256,14 +257,14 @@ class _Tally:
 
     def record(self) -> DrillRecord:
         scenario = self.scenario
-        kept = sorted(self.kept, key=_key)
+        kept = _by_time(self.kept)
         started = next((e for e in kept if isinstance(e, DrillStarted)), None)
         end, ended, reason = _end(scenario, kept, started, self.last_at)
         items, recorded_at, warnings = self._amendment_items()
         roles = {actor: role for actor, (_, role) in self.marked_as.items()}
         roles.update({actor: role for actor, (_, role) in self.joined.items()})
         notices = sorted(self.notices.items(), key=lambda kv: kv[1].first)
-        self.marks.sort(key=_key)
+        _by_time(self.marks)
         return DrillRecord(
             scenario=scenario,
             events=kept,
@@ -277,12 +278,12 @@ class _Tally:
             roles_of=roles,
             warnings=warnings,
             provenance=provenance_of(started, self.touched, self.sources),
-            reaches=sorted(self.reaches, key=lambda r: (r.at, r.seq)),
+            reaches=_by_time(self.reaches),
             notices=[folded.folded(name) for name, folded in notices],
             people=frozenset(self.people),
-            notes=_in_order(self.notes),
-            alerts=_in_order(self.alerts),
-            load_stats=_in_order(self.load),
+            notes=_by_time(self.notes),
+            alerts=_by_time(self.alerts),
+            load_stats=_by_time(self.load),
             marks=self.marks,
         )
 
@@ -314,17 +315,33 @@ class _Tally:
         return items, recorded, warnings
 
 
-def _key(event: Event | Mark) -> Key:
-    return (event.at, event.seq)
-
-
 def _before(key: Key, held: tuple[Key, str] | None) -> bool:
     return held is None or key < held[0]
 
 
-def _in_order(pairs: list[tuple[Key, _T]]) -> list[_T]:
-    pairs.sort(key=lambda pair: pair[0])
-    return [item for _, item in pairs]
+class _Timed(Protocol):
+    @property
+    def at(self) -> float: ...
+
+
+_Item = TypeVar("_Item", bound=_Timed)
+
+
+def _by_time(items: list[_Item]) -> list[_Item]:
+    """``items`` (gathered in seq order) in (drill time, seq) order, in place: the sort is
+    stable, so no (time, seq) key per item is ever made."""
+    items.sort(key=attrgetter("at"))
+    return items
+
+
+def _note(event: Note) -> NoteItem:
+    """A note as the scorecard lists it. Built without validation (the event was validated)
+    and with one shared fields-set: a long record's notes are a fifth of it, and a set per
+    note was half of each one's memory. Frozen, so nothing ever adds to the set."""
+    return NoteItem.model_construct(_NOTE_FIELDS, at=event.at, actor=event.actor, text=event.text)
+
+
+_NOTE_FIELDS = {"at", "actor", "text"}
 
 
 def _on_timeline(event: Event) -> bool:
