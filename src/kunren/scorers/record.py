@@ -14,7 +14,7 @@ the rest. Scoring with plugins keeps every event there too (``ScoringContext.eve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kunren.record.events import (
     DrillStarted,
@@ -36,10 +36,9 @@ Ending = Literal["ended", "aborted", "running"]
 _TABLETOP = DrillProvenance(kind="tabletop", clock="real")  # frozen: one default for all
 
 
-@dataclass(frozen=True, slots=True)
-class Reach:
+class Reach(NamedTuple):
     """Someone reached a milestone at drill time ``at`` (``role`` as recorded: the scorer
-    fills in the role the actor joined as)."""
+    fills in the role the actor joined as). A tuple: a long record has many of them."""
 
     name: str
     at: float
@@ -63,9 +62,9 @@ class NoticeEvents:
     failures: int
 
 
-@dataclass(frozen=True, slots=True)
-class AlertChange:
-    """One recorded state of one alert (``key``: ``alerts.alert_key``)."""
+class AlertChange(NamedTuple):
+    """One recorded state of one alert (``key``: ``alerts.alert_key``); a tuple, as a long
+    record's alerts are many."""
 
     at: float
     key: str
