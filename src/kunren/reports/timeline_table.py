@@ -55,9 +55,9 @@ def timeline_table(card: Scorecard, tx: Texts, per_kind: int = PER_KIND) -> Time
         if held is None:
             left_out[e.kind] = _LeftOut(row=len(parts), count=1, first=e.at, last=e.at)
             parts.append("")
-        else:
+        else:  # the timeline is in drill-time order: the first left out is the earliest
             held.count += 1
-            held.first, held.last = min(held.first, e.at), max(held.last, e.at)
+            held.last = e.at
     for kind, held in left_out.items():
         parts[held.row] = _more_row(kind, held, tx)
     hidden = sum(held.count for held in left_out.values())
