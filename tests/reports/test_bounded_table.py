@@ -122,3 +122,20 @@ _OFF_TIMELINE = {
     "load.stats",
     "amendment",
 }
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_markdown_report_is_bounded_the_same_way(
+    long_drill: Path, tmp_path: Path, lang: str
+) -> None:
+    text = write_report([long_drill], "md", tmp_path / "r.md", lang=lang).read_text("utf-8")
+    timeline = text[text.index("\n## ") :]
+    assert text.count("looking ") == 2 * PER_KIND  # the table's, and the notes list's
+    if lang == "en":
+        assert f"… {HIDDEN_ALERTS:,} more entries of this kind (alert), from " in timeline
+        assert f"This table lists at most {PER_KIND:,} entries of each kind" in timeline
+        assert f"kunren log {Q3}" in timeline
+    else:
+        assert f"この種類（alert）の項目があと {HIDDEN_ALERTS:,} 件" in timeline
+        assert f"この表は種類ごとに最大 {PER_KIND:,} 件までを載せています" in timeline
+    assert str(long_drill / EVENTS_FILE) in text

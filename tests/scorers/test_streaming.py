@@ -212,6 +212,7 @@ def test_the_report_drawn_from_marks_is_the_report_drawn_from_the_timeline(
     assert lean.timeline == []
     assert [e.seq for e in lean.entries()] == [e.seq for e in full.timeline]
     assert render(lean, "html", lang) == render(full, "html", lang)
+    assert render(lean, "md", lang) == render(full, "md", lang)
 
 
 def test_without_its_amendments_up_front_a_streamed_record_is_scored_as_a_list() -> None:

@@ -71,8 +71,9 @@ def write_report(
         raise UsageError(f"unknown report format {fmt!r}; one of: {', '.join(FORMATS)}")
     if lang not in LANGS:
         raise UsageError(f"unknown language {lang!r}; one of: {', '.join(LANGS)}")
-    # the HTML report reads only marks: a long record's million entry models never exist
-    timeline: TimelineWanted = "marks" if fmt == "html" else True
+    # the HTML and Markdown reports read only marks: a long record's million entry models
+    # never exist; the JSON report is the Scorecard, timeline and all
+    timeline: TimelineWanted = True if fmt == "json" else "marks"
     card = build_scorecard(drill_dirs, drills_root, plugins_dir, timeline=timeline)
     text = render(card, fmt, lang)
     target = out if out is not None else DEFAULT_REPORTS / f"{card.drill}.{FORMATS[fmt]}"

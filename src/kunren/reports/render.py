@@ -21,7 +21,15 @@ from kunren.errors import UsageError
 from kunren.reports.notice_quality import notice_quality
 from kunren.reports.swimlanes import timeline_svg
 from kunren.reports.texts import LANGS, Texts
-from kunren.reports.timeline_table import PER_KIND, timeline_table
+from kunren.reports.timeline_table import (
+    PER_KIND,
+    LeftOut,
+    bounded,
+    bounded_note,
+    left_out,
+    more_text,
+    timeline_table,
+)
 from kunren.reports.trendchart import trend_svg
 from kunren.scorers.card import MilestoneResult, Scorecard, Timing, TrendLine
 from kunren.scorers.display import join_trend
@@ -105,9 +113,15 @@ def render(card: Scorecard, fmt: str = "html", lang: str = "en") -> str:
             timeline_svg=timeline_svg(card, tx),
             timeline_rows=table.rows,
             timeline_note=table.note,
-            notes_shown=card.notes[:PER_KIND],
-            notes_more=_notes_more(card, tx),
             trend_svg=trend_svg(card.trend, tx) if card.trend else "",
+        )
+    if fmt == "md":
+        items = bounded(card.entries())
+        context.update(
+            timeline_items=[
+                (None, more_text(e, tx)) if isinstance(e, LeftOut) else (e, "") for e in items
+            ],
+            timeline_note=bounded_note(card, tx, PER_KIND, left_out(items)),
         )
     template = _environment().get_template(f"report.{fmt}.j2")
     return template.render(context)
@@ -141,6 +155,8 @@ def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
         "notified_mark": _notified_by_mark(card),
         "quality": notice_quality(card, tx),
         "trend_text": trend_text,
+        "notes_shown": card.notes[:PER_KIND],
+        "notes_more": _notes_more(card, tx),
     }
 
 

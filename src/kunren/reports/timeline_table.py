@@ -15,6 +15,7 @@ calls cost more than scoring the drill. Each text goes through ``esc``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -27,11 +28,33 @@ PER_KIND = 500  # rows of one kind of entry; the rest are counted in one row
 
 
 @dataclass
-class _LeftOut:
-    row: int  # where its row goes: where its first left-out entry would have been
+class LeftOut:
+    """The entries of one kind past the first ``per_kind``: how many, from when to when."""
+
+    kind: str
     count: int
     first: float
     last: float
+
+
+def bounded(entries: Sequence[Shown], per_kind: int = PER_KIND) -> list[Shown | LeftOut]:
+    """``entries`` with, of each kind, those past the first ``per_kind`` counted in one
+    ``LeftOut``, placed where the first of them would have been."""
+    items: list[Shown | LeftOut] = []
+    seen: dict[str, int] = {}
+    left_out: dict[str, LeftOut] = {}
+    for e in entries:
+        count = seen[e.kind] = seen.get(e.kind, 0) + 1
+        if count <= per_kind:
+            items.append(e)
+            continue
+        held = left_out.get(e.kind)
+        if held is None:
+            items.append(left_out.setdefault(e.kind, LeftOut(e.kind, 1, e.at, e.at)))
+        else:  # the timeline is in drill-time order: the first left out is the earliest
+            held.count += 1
+            held.last = e.at
+    return items
 
 
 @dataclass(frozen=True)
@@ -43,27 +66,17 @@ class TimelineTable:
 
 def timeline_table(card: Scorecard, tx: Texts, per_kind: int = PER_KIND) -> TimelineTable:
     """The table's rows (``<tr>``s) and, when some were left out, the note under it."""
-    parts: list[str] = []
-    seen: dict[str, int] = {}
-    left_out: dict[str, _LeftOut] = {}
-    for e in card.entries():
-        count = seen[e.kind] = seen.get(e.kind, 0) + 1
-        if count <= per_kind:
-            parts.append(_row(e, tx))
-            continue
-        held = left_out.get(e.kind)
-        if held is None:
-            left_out[e.kind] = _LeftOut(row=len(parts), count=1, first=e.at, last=e.at)
-            parts.append("")
-        else:  # the timeline is in drill-time order: the first left out is the earliest
-            held.count += 1
-            held.last = e.at
-    for kind, held in left_out.items():
-        parts[held.row] = _more_row(kind, held, tx)
-    hidden = sum(held.count for held in left_out.values())
-    return TimelineTable(
-        rows=Markup("".join(parts)), note=_note(card, tx, per_kind, hidden), left_out=hidden
-    )
+    items = bounded(card.entries(), per_kind)
+    rows = "".join(_more_row(e, tx) if isinstance(e, LeftOut) else _row(e, tx) for e in items)
+    hidden = left_out(items)
+    text = bounded_note(card, tx, per_kind, hidden)
+    note = Markup(f'  <p class="muted timeline-note">{esc(text)}</p>\n' if text else "")
+    return TimelineTable(rows=Markup(rows), note=note, left_out=hidden)
+
+
+def left_out(items: Sequence[Shown | LeftOut]) -> int:
+    """How many entries the ``LeftOut``s among ``items`` stand for."""
+    return sum(e.count for e in items if isinstance(e, LeftOut))
 
 
 def _row(e: Shown, tx: Texts) -> str:
@@ -83,30 +96,33 @@ def _row(e: Shown, tx: Texts) -> str:
     )
 
 
-def _more_row(kind: str, held: _LeftOut, tx: Texts) -> str:
-    text = tx(
+def more_text(held: LeftOut, tx: Texts) -> str:
+    """ "… 480,901 more entries of this kind (alert), from 00:05 to 59:58: not listed here"."""
+    return tx(
         "timeline_more",
         n=f"{held.count:,}",
-        kind=kind,
+        kind=held.kind,
         first=tx.clock(held.first),
         last=tx.clock(held.last),
     )
+
+
+def _more_row(held: LeftOut, tx: Texts) -> str:
     return (
         f'    <tr class="more"><td class="num">{esc(tx.clock(held.first))}</td>\n'
-        f'        <td></td><td></td><td class="muted">{esc(text)}</td></tr>\n'
+        f'        <td></td><td></td><td class="muted">{esc(more_text(held, tx))}</td></tr>\n'
     )
 
 
-def _note(card: Scorecard, tx: Texts, per_kind: int, hidden: int) -> Markup:
+def bounded_note(card: Scorecard, tx: Texts, per_kind: int, hidden: int) -> str:
+    """Where the whole timeline is, when ``hidden`` entries were left out; else empty."""
     if not hidden:
-        return Markup("")
-    where = card.record or "events.jsonl"
-    text = tx(
+        return ""
+    return tx(
         "timeline_bounded",
         limit=f"{per_kind:,}",
         n=f"{hidden:,}",
         total=f"{len(card.entries()):,}",
         drill=card.drill,
-        record=where,
+        record=card.record or "events.jsonl",
     )
-    return Markup(f'  <p class="muted timeline-note">{esc(text)}</p>\n')
