@@ -17,9 +17,11 @@ from kunren.errors import KunrenError, UsageError
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import DrillStarted, Event, parse_event
 from kunren.record.folders import load_snapshot
+from kunren.record.stream import amendments_in, iter_events
 from kunren.reports.series_cache import SeriesIndex
 from kunren.scenarios.models import Scenario
 from kunren.scorers import Scorecard, Scorer, Trend, score
+from kunren.scorers.score import TimelineWanted
 from kunren.scorers.trend import DrillSummary, started_key, summarize, trend_of
 
 
@@ -36,21 +38,34 @@ def is_drill(path: Path) -> bool:
 
 def read_drill(drill_dir: Path) -> DrillData:
     """A drill folder's scenario snapshot and events; KunrenError naming what is wrong."""
-    if not drill_dir.is_dir():
-        raise UsageError(f"{drill_dir}: no such drill folder")
-    if not is_drill(drill_dir):
-        raise UsageError(f"{drill_dir}: not a drill folder (no {EVENTS_FILE})")
+    _check_drill(drill_dir)
     loaded = load_snapshot(drill_dir)
     return DrillData(path=drill_dir, scenario=loaded.scenario, events=EventLog(drill_dir).read())
 
 
+def _check_drill(drill_dir: Path) -> None:
+    if not drill_dir.is_dir():
+        raise UsageError(f"{drill_dir}: no such drill folder")
+    if not is_drill(drill_dir):
+        raise UsageError(f"{drill_dir}: not a drill folder (no {EVENTS_FILE})")
+
+
 def score_drill(
-    drill_dir: Path, plugins: Sequence[type[Scorer]] = (), *, timeline: bool = True
+    drill_dir: Path, plugins: Sequence[type[Scorer]] = (), *, timeline: TimelineWanted = True
 ) -> Scorecard:
-    """The Scorecard of one drill folder; its id is the folder name."""
-    data = read_drill(drill_dir)
-    card = score(data.scenario, data.events, plugins, timeline=timeline)
-    return card.model_copy(update={"drill": drill_dir.name, "record": str(drill_dir / EVENTS_FILE)})
+    """The Scorecard of one drill folder; its id is the folder name.
+
+    The record is read line by line as it is scored, never held whole (a company-wide drill
+    has a million events); a line that is not an event stops it with the same error as
+    ``read_drill``.
+    """
+    _check_drill(drill_dir)
+    scenario = load_snapshot(drill_dir).scenario
+    path = drill_dir / EVENTS_FILE
+    card = score(
+        scenario, iter_events(path), plugins, timeline=timeline, amendments=amendments_in(path)
+    )
+    return card.model_copy(update={"drill": drill_dir.name, "record": str(path)})
 
 
 def trend_card(drill_dir: Path) -> Scorecard:
