@@ -118,7 +118,7 @@ def install(folder: Path) -> Path:
 
 
 def _forget() -> None:
-    plugins._entry_points.cache_clear()
+    plugins.forget()
     from kunren.drills import seam
 
     seam.origin.cache_clear()

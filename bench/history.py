@@ -10,7 +10,8 @@ not timed.
 
 A second row is one big drill at growing sizes (1k, 10k, 100k events, 1M in a full run): the
 report's cost per event against a plain ``json.loads`` of each line, the slope of the cost on a
-log-log scale (1.0 is linear), and the peak memory beside the record's size, each size measured
+log-log scale (1.0 is linear), the peak memory beside the record's size and the size of the
+HTML file (a browser must open it: its timeline table is bounded), each size measured
 in a fresh child process so one size's memory does not hide in the next (the report runs first
 there, so the peak is the report's alone). Both are single-threaded and CPU-bound, so the ratio
 is of CPU time (``time.process_time``), which a busy neighbour disturbs far less than wall
@@ -33,17 +34,28 @@ from kunren.reports.series_cache import INDEX_FILE
 
 NAME = "history: score+HTML of 40 drills"
 
-# One size in a fresh process: json.loads of every line, then the full HTML report; peak RSS.
+# One size in a fresh process: the full HTML report, then json.loads of every line; peak RSS.
+# The peak is the process's VmHWM: ru_maxrss is carried over from the parent by fork and exec
+# (it starts at the bench's own peak, which hid the report's in quick runs).
 CURVE = """
 import json, resource, sys, time
 from pathlib import Path
 from kunren.reports import write_report
+def peak_kib():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 drill, out = Path(sys.argv[1]), Path(sys.argv[2])
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kib()
 start, cpu = time.perf_counter(), time.process_time()
 write_report([drill], fmt="html", out=out, drills_root=drill.parent)
 report_s, report_cpu = time.perf_counter() - start, time.process_time() - cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # before json.loads adds its own
+peak = peak_kib()  # before json.loads adds its own
 start, cpu = time.perf_counter(), time.process_time()
 with open(drill / "events.jsonl", "rb") as log:
     rows = [json.loads(line) for line in log]
@@ -136,6 +148,7 @@ def _curve(quick: bool, folder: Path) -> Row:
     sizes = (1_000, 10_000, 100_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
     points: list[tuple[int, float, float, float, int]] = []
     walls: list[tuple[float, float]] = []
+    html_sizes: list[int] = []
     for size in sizes:
         root = folder / f"big-{size}"
         (drill,) = write_series(root, 1, size, seed=size)
@@ -153,7 +166,9 @@ def _curve(quick: bool, folder: Path) -> Row:
         grown = (got["peak_kib"] - got["before_kib"]) * 1024
         points.append((size, got["json_cpu"], got["report_cpu"], grown / record, record))
         walls.append((got["json"], got["report"]))
-        (folder / f"big-{size}.html").unlink(missing_ok=True)
+        html = folder / f"big-{size}.html"
+        html_sizes.append(html.stat().st_size)
+        html.unlink()
     small, big = points[-2], points[-1]
     slope = math.log(big[2] / small[2]) / math.log(big[0] / small[0])
     size, json_s, report_s, memory, record = big
@@ -174,7 +189,11 @@ def _curve(quick: bool, folder: Path) -> Row:
             ),
             f"slope of the report's cost from {small[0]:,} to {size:,} events: {slope:.2f} "
             "(1.00 is linear)",
-            f"peak memory grown {memory:.1f}× the record's size (goal < 2×), single run per size",
+            f"peak memory grown {memory:.2f}× the record's size (goal < 2×), single run per size",
+            "HTML report: "
+            + "; ".join(
+                f"{n:,}: {h / 1e6:.1f} MB" for (n, *_), h in zip(points, html_sizes, strict=True)
+            ),
             "wall time (report / json.loads): "
             + "; ".join(
                 f"{n:,}: {w[1]:.2f} s / {w[0]:.2f} s"

@@ -5,7 +5,12 @@ next ``seq``, an fsync before the append returns) cost little beside the fsync a
 pays: one writer reaches at least 80% of a loop that holds one file open and only writes and
 fsyncs the same bytes. Second, many writers at once (a company-wide drill with hundreds of people
 marking) get faster, not slower: appends waiting on the lock share one fsync (group commit), so
-64 writer processes appending to one record reach at least 3× the single bare loop's events/s.
+64 writers appending to one record reach at least 3× the single bare loop's events/s. Two
+concurrent rows: 64 threads sharing one ``EventLog`` in one process (the participant page
+server's case: one process taking marks from hundreds of people) and 64 writer processes (the
+conductor, the page and ``kunren mark`` are separate processes). Each prints its events per
+fsync, and the same writers' rate with fsync made a no-op (the CPU ceiling: a rate near it is
+bound by the CPU, not the disk).
 
 Rounds interleave (baseline, subject, subject, baseline, …) in the same folder until the ratio
 settles (``bench.common.settle``), so a noisy neighbour hurts both alike and noise is reported
@@ -14,34 +19,47 @@ as noise.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from bench.common import PYTHON, Row, Settled, at_least, scratch, settle
 from kunren.record.eventlog import EventLog
 from kunren.record.events import Milestone
 
+if TYPE_CHECKING:
+    from _typeshed import HasFileno
+
 NAME = "record: EventLog appends/s"
-NAME_MANY = "record: 64 writers, group commit"
+NAME_MANY = "record: 64 writer processes, group commit"
+NAME_THREADS = "record: 64 writer threads in one process (the page server's case)"
 WRITERS = 64
 
 # One writer process: appends ``count`` events each time it reads ``count`` on stdin.
+# "COUNT nofsync" appends with fsync made a no-op (the CPU ceiling). It answers with the fsyncs
+# its log made so far.
 WRITER = """
-import sys
+import os, sys
 from kunren.record.eventlog import EventLog
 from kunren.record.events import Milestone
 log = EventLog(sys.argv[1])
 name = sys.argv[2]
+real_fsync = os.fsync
 print("ready", flush=True)
 for line in sys.stdin:
-    count = int(line)
-    for n in range(count):
+    count, *how = line.split()
+    os.fsync = (lambda fd: None) if how == ["nofsync"] else real_fsync
+    for n in range(int(count)):
         log.append(Milestone(name="detected", actor=name, role="support",
                              source="participant", note="status page shows red", at=float(n),
                              wall="2026-11-28T14:00:00.000000+09:00"))
-    print("done", flush=True)
+    print(f"done {log.fsyncs}", flush=True)
 """
 
 
@@ -110,7 +128,7 @@ def _single(quick: bool, folder: Path) -> tuple[Settled, int, float, float]:
     return result, n, totals["bare"], totals["log"]
 
 
-class _Writers:
+class _Processes:
     """``WRITERS`` processes kept alive across rounds, each told how many events to append."""
 
     def __init__(self, drill: Path) -> None:
@@ -124,25 +142,30 @@ class _Writers:
             )
             for n in range(WRITERS)
         ]
+        self._fsyncs = [0] * WRITERS
         for proc in self.procs:
             self._expect(proc, "ready")
 
     @staticmethod
-    def _expect(proc: subprocess.Popen[str], word: str) -> None:
+    def _expect(proc: subprocess.Popen[str], word: str) -> str:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
-        if line != word:
+        if line.split(" ")[0] != word:
             raise RuntimeError(f"a writer said {line!r} instead of {word!r} (exit {proc.poll()})")
+        return line
 
-    def burst(self, count: int) -> float:
+    def burst(self, count: int, *, nofsync: bool = False) -> float:
         start = time.perf_counter()
         for proc in self.procs:
             assert proc.stdin is not None
-            proc.stdin.write(f"{count}\n")
+            proc.stdin.write(f"{count} nofsync\n" if nofsync else f"{count}\n")
             proc.stdin.flush()
-        for proc in self.procs:
-            self._expect(proc, "done")
+        for n, proc in enumerate(self.procs):
+            self._fsyncs[n] = int(self._expect(proc, "done").split()[1])
         return time.perf_counter() - start
+
+    def fsyncs(self) -> int:
+        return sum(self._fsyncs)
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -159,12 +182,92 @@ class _Writers:
                 proc.stdout.close()
 
 
-def _many(quick: bool, folder: Path) -> tuple[Settled, int, float, float, float]:
+class _Threads:
+    """``WRITERS`` threads sharing one ``EventLog``, kept alive across rounds."""
+
+    def __init__(self, drill: Path) -> None:
+        self.log = EventLog(drill)
+        self._count = 0
+        self._stopping = False
+        self._errors: list[BaseException] = []
+        self._go = threading.Barrier(WRITERS + 1)
+        self._done = threading.Barrier(WRITERS + 1)
+        self._threads = [
+            threading.Thread(target=self._write, args=(n,), daemon=True) for n in range(WRITERS)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _write(self, n: int) -> None:
+        while True:
+            self._go.wait(timeout=300)
+            if self._stopping:
+                return
+            try:
+                for _ in range(self._count):
+                    self.log.append(_event(n))
+            except BaseException as exc:  # reported by burst(), after the barrier
+                self._errors.append(exc)
+            self._done.wait(timeout=300)
+
+    def burst(self, count: int, *, nofsync: bool = False) -> float:
+        self._count = count
+        real_fsync = os.fsync
+        if nofsync:
+            os.fsync = _no_fsync
+        try:
+            start = time.perf_counter()
+            self._go.wait(timeout=120)
+            self._done.wait(timeout=120)
+            took = time.perf_counter() - start
+        finally:
+            os.fsync = real_fsync
+        if self._errors:
+            raise RuntimeError(f"a writer thread failed: {self._errors[0]!r}")
+        return took
+
+    def fsyncs(self) -> int:
+        return self.log.fsyncs
+
+    def stop(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self._go.wait(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.log.close()
+
+
+def _no_fsync(fd: int | HasFileno) -> None:
+    """fsync made a no-op, for the CPU ceiling only."""
+
+
+class _Writers(Protocol):
+    def burst(self, count: int, *, nofsync: bool = False) -> float: ...
+    def fsyncs(self) -> int: ...
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Concurrent:
+    """What one concurrent row measured."""
+
+    result: Settled
+    events: int
+    bare_rate: float
+    rate: float
+    per_fsync: float
+    ceiling: float  # events/s of the same writers with fsync a no-op
+
+
+def _concurrent(
+    quick: bool, folder: Path, name: str, start: Callable[[Path], _Writers]
+) -> _Concurrent:
     per_writer = 15 if quick else 50
     total = WRITERS * per_writer
     lines = [(_event(n).model_dump_json() + "\n").encode() for n in range(total // 4)]
-    log = EventLog.create(folder / "many", "version: 1\n")
-    writers = _Writers(log.drill_dir)
+    log = EventLog.create(folder / name, "version: 1\n")
+    writers = start(log.drill_dir)
     sums = {"bare": 0.0, "many": 0.0, "bare_n": 0.0}
     try:
 
@@ -173,7 +276,7 @@ def _many(quick: bool, folder: Path) -> tuple[Settled, int, float, float, float]
             rate = {}
             for which in order:
                 if which == "bare":
-                    took = _bare(folder / "bare-many.jsonl", lines)
+                    took = _bare(folder / f"bare-{name}.jsonl", lines)
                     rate[which] = len(lines) / took
                     sums["bare"] += took
                     sums["bare_n"] += len(lines)
@@ -190,26 +293,51 @@ def _many(quick: bool, folder: Path) -> tuple[Settled, int, float, float, float]
             max_rounds=5 if quick else 12,
             max_seconds=40 if quick else 150,
         )
+        fsyncs = writers.fsyncs()
+        ceiling = total / writers.burst(per_writer, nofsync=True)
     finally:
         writers.stop()
     events = log.read()  # also checks seq strictly increases and no line is torn
     log.close()
-    if len(events) != total * len(result.ratios):
-        raise RuntimeError(
-            f"the log holds {len(events)} events, {total * len(result.ratios)} were acknowledged"
-        )
-    fsyncs = _fsync_estimate(sums["many"], len(events))
-    return result, len(events), sums["bare_n"] / sums["bare"], len(events) / sums["many"], fsyncs
+    acknowledged = total * (len(result.ratios) + 1)
+    if len(events) != acknowledged:
+        raise RuntimeError(f"the log holds {len(events)} events, {acknowledged} were acknowledged")
+    measured = total * len(result.ratios)
+    return _Concurrent(
+        result,
+        acknowledged,
+        sums["bare_n"] / sums["bare"],
+        measured / sums["many"],
+        measured / fsyncs if fsyncs else float("inf"),
+        ceiling,
+    )
 
 
-def _fsync_estimate(seconds: float, events: int) -> float:
-    return events / seconds if seconds else 0.0
+def _concurrent_row(name: str, what: str, c: _Concurrent) -> Row:
+    return Row(
+        name,
+        f"{c.rate:,.0f}/s",
+        f"{c.bare_rate:,.0f}/s (1 bare loop)",
+        c.result.ratio,
+        f"{c.result.ratio:.2f}×",
+        at_least(3.0, "≥ 3×"),
+        [
+            f"{what} appending to one record at once, {c.events:,} events acknowledged (each "
+            "only once on disk), all in the record, seq strictly increasing",
+            f"{c.per_fsync:.1f} events per fsync; with fsync a no-op the same writers reach "
+            f"{c.ceiling:,.0f}/s ({c.ceiling / c.bare_rate:.2f}× the bare loop: the CPU ceiling)",
+            c.result.describe(lambda r: f"{r:.2f}×"),
+        ],
+        settled=c.result.settled,
+        load=c.result.load,
+    )
 
 
 def run(quick: bool) -> list[Row]:
     with scratch("record-") as folder:
         single, n, bare_s, log_s = _single(quick, folder)
-        many, m, bare_rate, many_rate, _ = _many(quick, folder)
+        threads = _concurrent(quick, folder, "threads", _Threads)
+        procs = _concurrent(quick, folder, "processes", _Processes)
     bare_rate_1, log_rate_1 = n / bare_s, n / log_s
     return [
         Row(
@@ -227,20 +355,6 @@ def run(quick: bool) -> list[Row]:
             settled=single.settled,
             load=single.load,
         ),
-        Row(
-            NAME_MANY,
-            f"{many_rate:,.0f}/s",
-            f"{bare_rate:,.0f}/s (1 bare loop)",
-            many.ratio,
-            f"{many.ratio:.2f}×",
-            at_least(3.0, "≥ 3×"),
-            [
-                f"{WRITERS} writer processes appending to one record at once, {m:,} events "
-                "acknowledged (each only once on disk), all in the record, seq strictly "
-                "increasing",
-                many.describe(lambda r: f"{r:.2f}×"),
-            ],
-            settled=many.settled,
-            load=many.load,
-        ),
+        _concurrent_row(NAME_THREADS, f"{WRITERS} threads sharing one EventLog", threads),
+        _concurrent_row(NAME_MANY, f"{WRITERS} writer processes", procs),
     ]

@@ -12,14 +12,25 @@ calling ``os.path.exists``), and a tiny ``kunren run --clock virtual --no-web`` 
 ``chaos run`` of that experiment. Target: kunren no slower (≤ 1.0×). Each round runs both,
 alternating which goes first, until the per-round ratios settle. Without chaostoolkit the rows
 say so.
+
+Equal footing: every kunren run writes a fresh drills folder (the first drill of its series,
+as ``chaos run`` overwrites its journal; the cost of a long series is the ``series``
+benchmark's), and both tools run with their bytecode cached in the scratch folder
+(``PYTHONPYCACHEPREFIX``), as after ``pip install``, even where ``PYTHONDONTWRITEBYTECODE`` is
+set (kunren's editable sources would otherwise be compiled on every start, chaostoolkit's
+installed ones not). The details also give the top five packages of ``-X importtime`` (self
+time, summed by package) of each kunren command.
 """
 
 from __future__ import annotations
 
+import collections
+import os
 import shutil
 import statistics
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from bench.common import KUNREN, PYTHON, REPO, Row, at_most, error_row, scratch, settle
@@ -43,9 +54,9 @@ def _kunren() -> list[str]:
     return [str(script)] if script.is_file() else list(KUNREN)
 
 
-def _time(args: list[str], cwd: Path) -> float:
+def _time(args: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> float:
     start = time.perf_counter()
-    done = subprocess.run(args, cwd=cwd, capture_output=True, timeout=60, check=False)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, timeout=60, check=False, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} exited {done.returncode}: {done.stderr[-500:]!r}")
@@ -72,6 +83,40 @@ def _chaos() -> str | None:
     return str(script) if script.is_file() else shutil.which("chaos")
 
 
+def _cached_bytecode(folder: Path) -> dict[str, str]:
+    """The environment for both tools: bytecode written and read under ``folder``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    return env
+
+
+def import_top(args: list[str], cwd: Path, env: Mapping[str, str], n: int = 5) -> str:
+    """The ``n`` packages with the most ``-X importtime`` self time in one run of ``args``.
+
+    ``args`` is a kunren command line (without the program); kunren's own subpackages are
+    kept apart (``kunren.scenarios``), every other package is summed under its top name.
+    """
+    done = subprocess.run(
+        [PYTHON, "-X", "importtime", "-m", "kunren", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=dict(env),
+    )
+    self_us: collections.Counter[str] = collections.Counter()
+    for text in done.stderr.splitlines():
+        if not text.startswith("import time:") or "self [us]" in text:
+            continue
+        own, _, name = text.removeprefix("import time:").split("|")
+        parts = name.strip().split(".")
+        self_us[".".join(parts[:2]) if parts[0] == "kunren" else parts[0]] += int(own)
+    total = sum(self_us.values()) / 1000
+    top = ", ".join(f"{name} {us / 1000:.0f}" for name, us in self_us.most_common(n))
+    return f"import time (self, ms, of {total:.0f} ms in all): {top}"
+
+
 def _peer_rows(quick: bool) -> list[Row]:
     chaos = _chaos()
     if chaos is None:
@@ -80,31 +125,30 @@ def _peer_rows(quick: bool) -> list[Row]:
     kunren = _kunren()
     rows = []
     with scratch("startup-") as folder:
+        env = _cached_bytecode(folder)
         (folder / "tiny.yaml").write_text(TINY_SCENARIO, encoding="utf-8")
         (folder / "tiny.json").write_text(TINY_EXPERIMENT, encoding="utf-8")
+        run_args = ["run", "--clock", "virtual", "--no-web", "-q", "--drills", "d", "tiny.yaml"]
         pairs = {
             "validate": (
-                [*kunren, "validate", "tiny.yaml"],
+                ["validate", "tiny.yaml"],
                 [chaos, "--no-log-file", "validate", "tiny.json"],
             ),
             "run": (
-                [
-                    *kunren,
-                    "run",
-                    "--clock",
-                    "virtual",
-                    "--no-web",
-                    "-q",
-                    "--drills",
-                    "d",
-                    "tiny.yaml",
-                ],
+                run_args,
                 [chaos, "--no-log-file", "run", "--journal-path", "journal.json", "tiny.json"],
             ),
         }
-        for name, (ours, theirs) in pairs.items():
-            _time(ours, folder)  # warm the page cache and .pyc files first
-            _time(theirs, folder)
+
+        def fresh() -> None:
+            """Each kunren run is the first drill of its series, as each chaos run is."""
+            shutil.rmtree(folder / "d", ignore_errors=True)
+            shutil.rmtree(folder / "reports", ignore_errors=True)
+
+        for name, (args, theirs) in pairs.items():
+            ours = [*kunren, *args]
+            _time(ours, folder, env)  # compile both tools' bytecode, warm the page cache
+            _time(theirs, folder, env)
             times: dict[str, list[float]] = {"kunren": [], "chaos": []}
 
             def one_round(
@@ -115,8 +159,9 @@ def _peer_rows(quick: bool) -> list[Row]:
             ) -> float:
                 order = (("kunren", ours), ("chaos", theirs))
                 took = {}
-                for who, args in order if n % 2 == 0 else reversed(order):
-                    took[who] = _time(args, folder)
+                for who, command in order if n % 2 == 0 else reversed(order):
+                    fresh()
+                    took[who] = _time(command, folder, env)
                     times[who].append(took[who])
                 return took["kunren"] / took["chaos"]
 
@@ -128,6 +173,8 @@ def _peer_rows(quick: bool) -> list[Row]:
                 max_rounds=6 if quick else 30,
                 max_seconds=20 if quick else 60,
             )
+            fresh()
+            top = import_top(args, folder, env)
             ours_ms = statistics.median(times["kunren"]) * 1000
             theirs_ms = statistics.median(times["chaos"]) * 1000
             label = (
@@ -142,14 +189,18 @@ def _peer_rows(quick: bool) -> list[Row]:
                     f"{result.ratio:.2f}×",
                     target,
                     [
-                        f"{' '.join(ours[1:])}: median {ours_ms:.0f} ms; "
-                        f"chaos {name}: median {theirs_ms:.0f} ms",
+                        f"kunren {' '.join(args)}: median {ours_ms:.0f} ms "
+                        f"(min {min(times['kunren']) * 1000:.0f}); chaos {name}: median "
+                        f"{theirs_ms:.0f} ms (min {min(times['chaos']) * 1000:.0f}); "
+                        "bytecode cached for both",
                         result.describe(lambda r: f"{r:.2f}×"),
+                        f"kunren {name}: {top}",
                     ],
                     settled=result.settled,
                     load=result.load,
                 )
             )
+        fresh()
     return rows
 
 
@@ -177,11 +228,13 @@ def run(quick: bool) -> list[Row]:
         "validate": [*kunren, "validate", "scenarios/"],
     }
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for args in commands.values():  # warm the page cache and .pyc files first
-        _time(args, REPO)
-    for _ in range(rounds):
-        for name, args in commands.items():
-            times[name].append(_time(args, REPO))
+    with scratch("startup-pyc-") as folder:
+        env = _cached_bytecode(folder)
+        for args in commands.values():  # warm the page cache and .pyc files first
+            _time(args, REPO, env)
+        for _ in range(rounds):
+            for name, args in commands.items():
+                times[name].append(_time(args, REPO, env))
     base = statistics.median(times["baseline"])
     heavy = heavy_imports_of_help()
     rows = []
@@ -191,7 +244,8 @@ def run(quick: bool) -> list[Row]:
         details = [
             f"{label}: median of {rounds} runs {median * 1000:.0f} ms "
             f"(min {min(times[name]) * 1000:.0f} ms); "
-            f"import click: {base * 1000:.0f} ms (min {min(times['baseline']) * 1000:.0f} ms)"
+            f"import click: {base * 1000:.0f} ms (min {min(times['baseline']) * 1000:.0f} ms); "
+            "bytecode cached for both"
         ]
         if name == "help":
             details.append(

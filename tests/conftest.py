@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +13,23 @@ from pathlib import Path
 import pytest
 
 KUNREN = [sys.executable, "-m", "kunren"]
+_HOME = "KUNREN_TEST_HOME"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test, and every process a test starts, gets a HOME of its own: kunren keeps the
+    intake token in ~/.config/kunren, and a test must neither write there nor find what an
+    earlier run (or the developer's own drills) left."""
+    home = tempfile.mkdtemp(prefix="kunren-test-home-")
+    os.environ[_HOME] = home
+    os.environ["HOME"] = home
+    os.environ.pop("KUNREN_INTAKE_TOKEN", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    home = os.environ.pop(_HOME, None)
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kunren.record.eventlog import EventLog
-from kunren.record.events import DrillResumed, FaultInjected
+from kunren.record.events import DrillResumed, DrillStarted, FaultInjected, Milestone
 
 from .proc import Child, run
 
@@ -113,3 +113,30 @@ def test_a_torn_tail_is_set_aside_and_noted_by_revert(
     assert (drill / "events.torn").read_bytes().startswith(b'{"seq": 999')
     notes = [e for e in EventLog(drill).read() if e.type == "note"]
     assert any("torn by a crash" in getattr(n, "text", "") for n in notes)
+
+
+@pytest.mark.integration
+def test_a_drill_run_with_no_simulate_keeps_its_simulated_people_home_after_a_crash_and_resume(
+    tmp_path: Path, write_scenario: Callable[[str], Path]
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    child = Child(
+        ["run", str(scenario), "--speed", "240", "--no-web", "--no-report", "--no-simulate"],
+        cwd=tmp_path,
+    )
+    child.wait_for(lambda lines: any("injected windowed" in line for line in lines))
+    child.kill(signal.SIGKILL)
+    child.finish()
+    drill = _drill_dir(tmp_path)
+    (started,) = [e for e in EventLog(drill).read() if isinstance(e, DrillStarted)]
+    assert started.simulate is False
+
+    resumed = run(["resume", str(drill), "--no-web", "--speed", "2400"], cwd=tmp_path)
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    events = EventLog(drill).read()
+    (resumed_event,) = [e for e in events if isinstance(e, DrillResumed)]
+    # bob's marks at 2m, 4m and 35m: the resume time is well before 35m, so one was still due
+    assert resumed_event.at < 35 * 60
+    assert [e for e in events if isinstance(e, Milestone)] == []
+    assert events[-1].type == "drill.ended"

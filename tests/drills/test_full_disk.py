@@ -20,7 +20,7 @@ import pytest
 
 from kunren.drills.faults import outstanding_faults
 from kunren.record.eventlog import EVENTS_FILE, EventLog, read_record
-from kunren.record.events import FaultInjected, ServiceStarted
+from kunren.record.events import DrillAborted, DrillEnded, FaultInjected, ServiceStarted
 from kunren.runtime import procfs
 
 from .disk import can_mount_tmpfs, fill, run_limited, tmpfs, wait_state
@@ -123,7 +123,8 @@ def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorde
     assert items[-1] == "drill.aborted"
     assert lines[5] == (
         f"When the disk has room again, `kunren revert {drill.relative_to(tmp_path)}` "
-        "records the reverts (undoing again is harmless)."
+        "records the reverts and the drill's end (undoing again is harmless); a drill stopped "
+        "this way cannot be resumed."
     )
     _assert_all_undone(tmp_path, sleeper, drill)
     record = read_record(drill / EVENTS_FILE)
@@ -134,6 +135,61 @@ def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorde
     reverted = run_limited(["revert", str(drill)], tmp_path, None)
     assert reverted.returncode == 0, reverted.stderr
     assert outstanding_faults(EventLog(drill).read()) == []
+
+
+@pytest.mark.integration
+def test_a_drill_stopped_by_a_full_disk_is_never_resumed_and_revert_records_its_end(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    measured = run_limited(_run_args(scenario, "drills-a"), tmp_path, None)
+    assert measured.returncode == 0, measured.stderr
+    limit = _injected_offset(_drill_dir(tmp_path / "drills-a")) + 60
+    stopped = run_limited(_run_args(scenario, "drills-b"), tmp_path, limit)
+    assert stopped.returncode == 5, stopped.stdout + stopped.stderr
+    drill = _drill_dir(tmp_path / "drills-b")
+    size = os.path.getsize(drill / EVENTS_FILE)
+    assert not any(isinstance(e, DrillEnded | DrillAborted) for e in EventLog(drill).read())
+
+    # there is room again: resume is refused before it reverts, injects or writes anything
+    refused = run_limited(["resume", str(drill), "--no-web"], tmp_path, None)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.splitlines() == [
+        f"Error: {drill}: cannot resume: the conductor stopped this drill because its record "
+        "could not be written (disk full), and reverted its faults from memory; a stopped drill "
+        f"is not carried on. Once the disk has room, `kunren revert {drill}` records the reverts "
+        "and the drill's end"
+    ]
+    assert os.path.getsize(drill / EVENTS_FILE) == size
+    assert not (tmp_path / "flag.marker").exists()
+    assert wait_state(sleeper, lambda s: s != "T") in ("S", "R")
+
+    reverted = run_limited(["revert", str(drill)], tmp_path, None)
+
+    assert reverted.returncode == 0, reverted.stderr
+    events = EventLog(drill).read()
+    assert isinstance(events[-1], DrillAborted)
+    assert events[-1].reason == (
+        "the record could not be written (disk full): the conductor stopped the drill and "
+        "reverted its faults from memory (this end recorded afterwards by kunren revert)"
+    )
+    again = run_limited(["resume", str(drill), "--no-web"], tmp_path, None)
+    assert again.returncode == 2
+    assert again.stderr.startswith(f"Error: {drill}: the drill has already ended (aborted: the")
+    assert len(EventLog(drill).read()) == len(events)
+
+
+@pytest.mark.integration
+def test_a_crashed_drill_is_still_resumed_the_full_disk_refusal_is_only_for_a_lost_record(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
+) -> None:
+    drill = _killed_with_faults_active(tmp_path, write_scenario(SCENARIO), sleeper)
+
+    resumed = run_limited(["resume", str(drill), "--no-web", "--speed", "600"], tmp_path, None)
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert isinstance(EventLog(drill).read()[-1], DrillEnded)
 
 
 def _killed_with_faults_active(tmp_path: Path, scenario: Path, sleeper: int) -> Path:

@@ -20,6 +20,7 @@ id: web-e2e
 title: Web end to end
 duration: 60m
 roles: {sre: {}, support: {}}
+intake: {port: 0, token_file: intake-token}
 injects:
   - {at: 0m, kind: announcement, text: "Drill start: the shop is slow", to: support}
 """
@@ -43,7 +44,9 @@ def test_kunren_run_serves_the_page_and_records_clicks_alerts_and_abort(
     try:
         child.wait_for(lambda lines: any("Alert intake:" in line for line in lines))
         links = [m.group(1) for line in child.lines if (m := LINK.search(line))]
-        join, facilitator, alertmanager = links[:3]
+        join, facilitator = links[:2]
+        (intake_line,) = [line for line in child.lines if line.startswith("Alert intake:")]
+        alertmanager = intake_line.split()[2]
 
         aiko, csrf = session(join)
         headers = {"Accept": "application/json"}
@@ -57,8 +60,13 @@ def test_kunren_run_serves_the_page_and_records_clicks_alerts_and_abort(
         assert clicked.json()["ok"] is True
 
         generic = alertmanager.replace("/intake/alertmanager", "/intake/generic")
-        alert = httpx.post(generic, json={"name": "shop slow", "status": "ack", "actor": "Ben"})
-        assert alert.json() == {"recorded": 1, "unchanged": 0}
+        alert = {"name": "shop slow", "status": "ack", "actor": "Ben"}
+        # the page's intake takes the intake token only, never the participant's
+        refused = httpx.post(generic, json=alert, params={"token": join.split("token=")[1]})
+        assert refused.status_code == 401
+        token = (tmp_path / "intake-token").read_text(encoding="utf-8").strip()
+        taken = httpx.post(generic, json=alert, headers={"Authorization": f"Bearer {token}"})
+        assert taken.json() == {"recorded": 1, "unchanged": 0}
 
         kim, fcsrf = session(facilitator)
         data = {"csrf": fcsrf, "reason": "enough for today", "confirm": "yes", "actor": "Kim"}

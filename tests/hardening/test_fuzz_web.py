@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kunren.page import LocalDrillControl, RunbookOutcome, create_app
+from kunren.page import AppOptions, LocalDrillControl, RunbookOutcome, create_app
 from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillStarted
 from kunren.runtime.clock import VirtualClock
@@ -37,6 +37,7 @@ pytestmark = pytest.mark.integration  # hundreds of generated inputs: slow for m
 
 P_TOKEN = "participant-token-" + "p" * 24
 F_TOKEN = "facilitator-token-" + "f" * 24
+I_TOKEN = "intake-token-" + "i" * 24  # the only token the intake takes
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 SCENARIO = Scenario.model_validate(
     {
@@ -113,7 +114,8 @@ async def drill() -> AsyncIterator[Drill]:
         control.record(
             DrillStarted(drill="fuzz-web-1", scenario_id="fuzz-web", duration=3600, clock="virtual")
         )
-        transport = httpx.ASGITransport(app=create_app(control))
+        app = create_app(control, AppOptions(intake_token=I_TOKEN))
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://127.0.0.1:8765"
         ) as client:
@@ -177,9 +179,9 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     method = "GET" if path in GET_PATHS else "POST"
     if draw(st.integers(0, 9)) == 0:
         method = draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"]))
-    token = draw(st.sampled_from([None, None, P_TOKEN, F_TOKEN, "bogus", ""]))
+    token = draw(st.sampled_from([None, None, P_TOKEN, F_TOKEN, I_TOKEN, "bogus", ""]))
     if intake and draw(st.integers(0, 4)) > 0:
-        token = P_TOKEN  # the intake takes its token from the URL or a header only
+        token = I_TOKEN  # the intake takes its own token, from the URL or a header only
     how = draw(st.sampled_from(["header", "bearer", "query"]))
     headers = {"Accept": draw(st.sampled_from(["application/json", "application/json", "*/*"]))}
     params: dict[str, str] = {}

@@ -335,3 +335,21 @@ def test_an_sns_message_with_a_wrong_signature_or_no_certificate_is_refused(
         assert refused.status_code == 400 and "intake.sns_certificate" in refused.json()["error"]
     finally:
         close_intake(unconfigured)
+
+
+def test_the_page_of_a_drill_without_an_intake_key_uses_an_intake_token_made_already(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kunren.page.intake_server import existing_intake_token
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("KUNREN_INTAKE_TOKEN", raising=False)
+    assert existing_intake_token() is None  # none made: the page takes no alerts
+    assert not (tmp_path / ".config").exists()  # and asking made none
+    monkeypatch.setenv("KUNREN_INTAKE_TOKEN", TOKEN)
+    assert existing_intake_token() == TOKEN
+    monkeypatch.delenv("KUNREN_INTAKE_TOKEN")
+    made = tmp_path / ".config" / "kunren" / "intake-token"
+    made.parent.mkdir(parents=True)
+    made.write_text("f" * 32 + "\n", encoding="utf-8")
+    assert existing_intake_token() == "f" * 32

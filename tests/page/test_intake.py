@@ -17,6 +17,19 @@ from kunren.page import AppOptions, intake
 from kunren.record.events import DrillEnded
 from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
 
+INTAKE_TOKEN = "intake-token-" + "i" * 20
+
+
+@pytest.fixture
+def drill(tmp_path: Path) -> Iterator[LiveDrill]:
+    """The page's drill with an intake token: only that token posts alerts here."""
+    live = make_drill(tmp_path, options=AppOptions(poll_seconds=0.2, intake_token=INTAKE_TOKEN))
+    try:
+        yield live
+    finally:
+        stop_drill(live)
+
+
 # Alertmanager's webhook body, version 4, as in its documentation's example.
 ALERTMANAGER_FIRING: dict[str, Any] = {
     "receiver": "kunren",
@@ -109,7 +122,7 @@ def pagerduty(event_type: str, status: str) -> dict[str, Any]:
 def post(drill: LiveDrill, source: str, body: Any, **headers: str) -> Any:
     with drill.client() as http:
         content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers.setdefault("Authorization", f"Bearer {drill.ptoken}")
+        headers.setdefault("Authorization", f"Bearer {INTAKE_TOKEN}")
         return http.post(
             f"/intake/{source}",
             content=content,
@@ -216,11 +229,11 @@ def test_the_token_may_come_in_the_query_or_a_header_but_never_from_a_cookie(
 ) -> None:
     body = {"name": "disk full", "status": "firing"}
     assert post(drill, "generic", body, Authorization="").status_code == 401
-    assert post(drill, "generic", body, **{"X-Kunren-Token": drill.ftoken}).status_code == 200
+    assert post(drill, "generic", body, **{"X-Kunren-Token": INTAKE_TOKEN}).status_code == 200
     with drill.client() as http:
         http.cookies.set(f"kunren_p_{_suffix(drill)}", drill.ptoken)
         assert http.post("/intake/generic", json=body).status_code == 401
-        query = http.post("/intake/generic", params={"token": drill.ptoken}, json=body)
+        query = http.post("/intake/generic", params={"token": INTAKE_TOKEN}, json=body)
         assert query.status_code == 200
 
 
@@ -239,7 +252,8 @@ def test_alerts_after_the_drill_ended_are_accepted_but_not_recorded(drill: LiveD
 
 @pytest.fixture
 def signed(tmp_path: Path) -> Iterator[LiveDrill]:
-    live = make_drill(tmp_path, options=AppOptions(pagerduty_secret="whsec-test"))
+    options = AppOptions(pagerduty_secret="whsec-test", intake_token=INTAKE_TOKEN)
+    live = make_drill(tmp_path, options=options)
     try:
         yield live
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from kunren import plugins
 from kunren.errors import ScenarioError
 from kunren.scenarios.loader import load_scenario
 
@@ -101,7 +102,7 @@ unknown-keys.yaml:10: faults[0].targte: unknown key (did you mean 'target'?)
 unknown-keys.yaml:11: load.stages: missing required key
 unknown-keys.yaml:14: load.stage: unknown key (did you mean 'stages'?)
 unknown-plugin-kinds.yaml:9: faults[0].kind: unknown fault kind 'process.kil' (did you mean 'process.kill'?)
-unknown-plugin-kinds.yaml:10: faults[1].kind: unknown fault kind 'chaos.monkey'
+unknown-plugin-kinds.yaml:10: faults[1].kind: unknown fault kind 'chaos.monkey' (known: KNOWN_FAULT_KINDS)
 unknown-plugin-kinds.yaml:12: probes[0].htp: unknown probe kind 'htp' (did you mean 'http'?)
 unknown-plugin-kinds.yaml:14: notifications.channels[1]: unknown channel 'emial' (did you mean 'email'?)
 wrong-types.yaml:2: version: expected 1, got 2
@@ -113,6 +114,8 @@ wrong-types.yaml:12: simulate.seed: expected a whole number, got 'seven'
 yaml-tab-indent.yaml:6: invalid YAML: found character '\t' that cannot start any token
 yaml-unclosed-flow.yaml:7: invalid YAML: expected ',' or '}', but got the end of the file
 """  # noqa: E501
+# Nothing close to the unknown kind: the line lists every installed fault kind.
+EXPECTED = EXPECTED.replace("KNOWN_FAULT_KINDS", ", ".join(plugins.names(plugins.INJECTORS)))
 
 
 def _expected() -> dict[str, list[str]]:

@@ -23,6 +23,7 @@ def test_signatures_the_conductor_and_cli_call() -> None:
         "events",
         "plugins",
         "timeline",
+        "amendments",  # keyword-only: the record's amendments when events stream
     ]
     assert list(inspect.signature(kunren.reports.write_report).parameters) == [
         "drill_dirs",

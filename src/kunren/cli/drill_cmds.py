@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 from pathlib import Path
@@ -10,10 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kunren.cli.options import drills_option
-from kunren.errors import KunrenError, UsageError
+from kunren.errors import KunrenError, RevertError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Coroutine, Iterator
 
     from kunren.cli.live import LiveConsole
     from kunren.drills.conductor import Outcome
@@ -25,10 +26,11 @@ T = TypeVar("T")
 
 
 def _run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run``, imported only by the commands that run a drill (~30 ms with ssl)."""
-    import asyncio
+    """``asyncio.run`` whose end is bounded (``kunren.drills.loop``), imported only by the
+    commands that run a drill (~30 ms with ssl)."""
+    from kunren.drills.loop import run
 
-    return asyncio.run(coroutine)
+    return run(coroutine)
 
 
 def _drill_dir(drill: str, drills_root: Path) -> Path:
@@ -188,11 +190,30 @@ def run(
             )
         click.echo("This drill touches real systems:\n  " + "\n  ".join(touched))
         click.confirm("Run it?", abort=True)
-    with console:
+    with console, _report_on_revert_failure(console, drills_root, report, loaded.scenario.lang):
         log, outcome = _run_async(runner.start_drill(loaded, settings, console.observer))
     _close(
         outcome, log.drill_dir, drills_root, report, loaded.scenario.id, quiet, loaded.scenario.lang
     )
+
+
+@contextlib.contextmanager
+def _report_on_revert_failure(
+    console: LiveConsole, drills_root: Path, report: bool, lang: str
+) -> Iterator[None]:
+    """A revert that failed (or timed out) ends the run with exit 4, and the retro report,
+    which names what was not reverted, is still written: it is where people look next. Not on
+    a record that could not be written: the report would be written to the same full disk."""
+    try:
+        yield
+    except RevertError:
+        drill_dir = console.drill_dir
+        if report and drill_dir is not None:
+            with contextlib.suppress(Exception):  # the revert failure is what must be said
+                written = _write_report(drill_dir, drills_root, lang)
+                if written is not None:
+                    click.echo(f"Report: {written}")
+        raise
 
 
 def _print_dry_run(scenario: Path, rows: list[DryRunRow]) -> None:
@@ -226,7 +247,8 @@ def _close(
     lang: str = "en",
 ) -> None:
     """The last screen, then one Error line if the drill was aborted."""
-    from kunren.cli.live import closing_lines, objectives_line, progress
+    from kunren.cli.live import closing_lines, objectives_line
+    from kunren.cli.progress import progress
     from kunren.record.attach import end_time
     from kunren.record.eventlog import EventLog
     from kunren.record.events import FaultInjecting

@@ -20,10 +20,10 @@ import contextlib
 import shutil
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from kunren.cli.progress import ObjectiveState, Progress, ProgressTracker, progress
 from kunren.drills.console import line
 from kunren.durations import format_clock
 from kunren.record.events import Event
@@ -31,7 +31,17 @@ from kunren.record.events import Event
 if TYPE_CHECKING:
     from kunren.drills.conductor import Conductor, Outcome
     from kunren.page.control import LogMirror
-    from kunren.scenarios.models import Scenario
+
+__all__ = [
+    "LiveConsole",
+    "ObjectiveState",
+    "Progress",
+    "closing_lines",
+    "objective_text",
+    "objectives_line",
+    "progress",
+    "status_line",
+]
 
 ERASE = "\r\x1b[2K"
 TAIL_EVERY = 0.2  # real seconds between looks at the record (and status redraws)
@@ -40,41 +50,6 @@ ENDINGS = (
     "drill.ended",
     "drill.aborted",
 )  # too frequent to carry the "(next: …)" hint in plain output
-
-
-@dataclass(frozen=True)
-class ObjectiveState:
-    """One objective as the status line shows it."""
-
-    name: str
-    within: float
-    met_after: float | None  # seconds from T0 when met
-    missed: bool  # the record already shows it missed (reached late)
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What the record says so far, recomputed when it grows."""
-
-    t0: float | None  # None until the first fault (or impact) gives T0
-    objectives: tuple[ObjectiveState, ...]
-
-
-def progress(scenario: Scenario, events: list[Event]) -> Progress:
-    """T0 and each objective's state, by the scorer's own rules (one timing model)."""
-    from kunren.scorers import score
-
-    card = score(scenario, events, timeline=False)
-    t0 = None if card.t0.basis == "drill_start" else card.t0.at
-    states = []
-    for name, result in card.milestones.items():
-        objective = result.objective
-        if objective is None:
-            continue
-        met_after = objective.seconds if objective.met else None
-        missed = objective.seconds is not None and not objective.met
-        states.append(ObjectiveState(name, objective.within_seconds, met_after, missed))
-    return Progress(t0, tuple(states))
 
 
 def objective_text(state: ObjectiveState, now: float, t0: float | None, final: bool = False) -> str:
@@ -123,8 +98,10 @@ class LiveConsole:
         self._shown: set[int] = set()
         self._conductor: Conductor | None = None
         self._mirror: LogMirror | None = None
-        self._progress = Progress(None, ())
-        self._seen_count = -1
+        self._tracker: ProgressTracker | None = None  # T0 and objectives, kept per event
+        self._events: list[Event] = []  # the mirror's list, and how much of it was looked at
+        self._read = 0
+        self._unshown: list[Event] = []  # read for the status line, shown at the next catch-up
         self._status = ""
         self._over = False
         self._gone = False  # the terminal went away: nothing more is written
@@ -132,6 +109,11 @@ class LiveConsole:
         self._thread = threading.Thread(target=self._tail, name="kunren-live", daemon=True)
 
     # -------------------------------------------------------------- the conductor's side
+
+    @property
+    def drill_dir(self) -> Path | None:
+        """The folder of the drill shown, once its conductor recorded a first event."""
+        return self._conductor.log.drill_dir if self._conductor is not None else None
 
     def observer(self, event: Event, conductor: Conductor) -> None:
         """Called by the conductor for each event it recorded (already on disk)."""
@@ -141,6 +123,7 @@ class LiveConsole:
 
                 self._conductor = conductor
                 self._mirror = LogMirror(conductor.log.path)
+                self._tracker = ProgressTracker(conductor.scenario)
             self._show(event, conductor)
 
     def echo(self, text: str) -> None:
@@ -173,21 +156,34 @@ class LiveConsole:
 
     def _catch_up(self) -> None:
         """Show what other writers appended (the conductor's own events are shown already)."""
-        if self._mirror is None or self._conductor is None:
+        if self._conductor is None:
+            return
+        self._read_new()
+        unshown, self._unshown = self._unshown, []
+        for event in unshown:
+            if event.seq not in self._shown:
+                self._show(event, self._conductor)
+
+    def _read_new(self) -> None:
+        """Take what the record gained since the last look, only that: into the progress
+        (per event, never the whole record again) and, to be shown, ``_unshown``."""
+        if self._mirror is None or self._tracker is None:
             return
         try:
             events = self._mirror.refresh()
         except Exception:  # a torn or vanished file must not stop the drill's console
             return
-        for event in events:
-            if event.seq not in self._shown:
-                self._show(event, self._conductor)
-        self._update_progress(events)
+        if events is not self._events or len(events) < self._read:
+            self._events, self._read = events, 0  # the mirror read the file again from its start
+        new = events[self._read :]
+        self._read = len(events)
+        for event in new:
+            self._tracker.add(event)
+        self._unshown += new
 
-    def _update_progress(self, events: list[Event]) -> None:
-        if self._conductor is not None and len(events) != self._seen_count:
-            self._seen_count = len(events)
-            self._progress = progress(self._conductor.scenario, list(events))
+    @property
+    def _progress(self) -> Progress:
+        return self._tracker.progress if self._tracker is not None else Progress(None, ())
 
     # -------------------------------------------------------------- drawing
 
@@ -229,7 +225,7 @@ class LiveConsole:
         if conductor is None or self._over or self._mirror is None:
             return
         with contextlib.suppress(Exception):  # as in _catch_up: it never stops the drill
-            self._update_progress(self._mirror.refresh())
+            self._read_new()
         step = conductor.next_step
         text = status_line(
             conductor.clock.now(),

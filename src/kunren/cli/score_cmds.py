@@ -124,8 +124,8 @@ def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> N
     kunren trend web-outage
     kunren trend drills/web-outage-20240417-180000 drills/web-outage-20240717-180000
     """
-    from kunren.reports.records import find_series, trend_cards
-    from kunren.scorers import trend
+    from kunren.reports.records import series_folders, trend_summaries
+    from kunren.scorers.trend import trend_of
 
     folders: list[Path] = []
     for item in items:
@@ -134,14 +134,13 @@ def trend_command(items: tuple[str, ...], drills_root: Path, as_json: bool) -> N
                 folders.append(path)
                 break
         else:
-            found = find_series(drills_root, item)
+            found = series_folders(drills_root, item)
             if not found:
                 raise UsageError(
                     f"{item}: neither a drill folder nor a series with drills in {drills_root}"
                 )
             folders += found
-    cards = trend_cards(list(dict.fromkeys(p.resolve() for p in folders)))
-    result = trend(cards)
+    result = trend_of(trend_summaries(folders))
     click.echo(result.model_dump_json(indent=2) if as_json else trend_table(result))
 
 

@@ -4,7 +4,8 @@ It starts the scenario's services, fires every scheduled step (faults, load stag
 simulated people, the drill end) at its drill time, runs the probes, holds the stop
 conditions, serves the participant page when asked, and at the end (or on abort) reverts every
 fault still active, stops load and services, and records how the drill ended. Each concern
-lives in its own module (faults, probing, services, schedule); this one only orchestrates.
+lives in its own module (faults, probing, service_set, web, schedule); this one only
+orchestrates.
 
 Whatever ends the run, the finish path (``kunren.drills.finish``) undoes what was brought up;
 plugin code is called only through ``kunren.drills.seam``; and the record is written through a
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +28,7 @@ from kunren.drills.finish import FinishPath, finish_error
 from kunren.drills.identity import PID_FILE as PID_FILE
 from kunren.drills.identity import (
     ConductorIdentity,
+    mark_record_lost,
     remove_identity,
     this_process,
     write_identity,
@@ -47,7 +48,9 @@ from kunren.drills.schedule import (
     pending_steps,
     producing,
 )
+from kunren.drills.service_set import ServiceSet
 from kunren.drills.services import ManagedService
+from kunren.drills.web import DrillWeb
 from kunren.errors import KunrenError, RecordWriteError, reason
 from kunren.page.control import RunbookOutcome, perform_runbook
 from kunren.record.eventlog import EventLog, write_error
@@ -62,25 +65,22 @@ from kunren.record.events import (
     Note,
     ParticipantJoined,
     Runbook,
-    ServiceExited,
     ServiceStarted,
-    ServiceStopped,
 )
 from kunren.record.guarded import GuardedRecorder
 from kunren.record.recorder import Recorder
-from kunren.runtime.clock import Clock, ClockKind, RealClock, is_virtual
+from kunren.runtime.clock import Clock, ClockKind
 from kunren.runtime.context import drill_context
 from kunren.scenarios.loader import LoadedScenario
 from kunren.scenarios.models import RunbookSpec
 
 if TYPE_CHECKING:
-    from kunren.drills.serving import RunningIntake, ServedDrill
+    from kunren.drills.serving import ServedDrill
     from kunren.notify import NoticeService
-    from kunren.page import RunningServer, WebOptions
+    from kunren.page import WebOptions
 
 # SIGHUP too: a closed terminal or ssh session must revert like Ctrl-C, not kill the drill.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-PAGE_GRACE = 4.0  # real seconds the page outlives the drill's end: one poll (3 s) and a margin
 Observer = Callable[[Event, "Conductor"], None]
 
 
@@ -91,6 +91,7 @@ class ConductorOptions:
     speed: float = 1.0
     profile: str | None = None
     seed: int = 0
+    simulate: bool = True  # False: --no-simulate, recorded in drill.started for resume
     resume_at: float | None = None  # set by `kunren resume`
     done_keys: frozenset[str] = frozenset()  # steps the record shows done (resume)
     web: WebOptions | None = None  # serve the participant page, there
@@ -125,7 +126,15 @@ class Conductor:
         log.set_aside_torn = True  # a torn tail another writer left must not stop the drill
         self.guard = GuardedRecorder(log, clock, self._observe, self._record_lost)
         self.recorder: Recorder = self.guard
-        self.services: dict[str, ManagedService] = {}
+        self.service_set = ServiceSet(
+            self.scenario.services,
+            loaded.dir,
+            log.drill_dir,
+            clock,
+            self.record,
+            lambda: self._recording,
+        )
+        self.services: dict[str, ManagedService] = self.service_set.running
         self.ctx = drill_context(
             loaded,
             clock=clock,
@@ -139,22 +148,18 @@ class Conductor:
         self.schedule: list[Step] = build_schedule(self.scenario)
         self.next_step: Step | None = None
         self.load = LoadRun(self.ctx, self.scenario.load, self.record)
-        self.web: RunningServer | None = None
-        self.intake: RunningIntake | None = None  # the alert intake on its own port (``intake``)
+        self.web = DrillWeb(options.web, self.served, clock)  # the page and the intake
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._recording = False  # drill.started (or resumed) is recorded
-        self.stopped_services: list[str] = []
-        self.unstopped: list[str] = []  # services still running after SIGKILL
-        self._joined = False  # someone joined on the page (it then outlives the end a little)
 
     # ------------------------------------------------------------------ recording
 
     def record(self, event: Event, at: float | None = None) -> Event:
         """Record ``event``; while a step fires, it carries the step's key (``step``)."""
         if isinstance(event, ParticipantJoined):
-            self._joined = True
+            self.web.joined = True
         step = current_step()
         if step is not None and event.step is None:
             event = event.model_copy(update={"step": step})
@@ -218,10 +223,11 @@ class Conductor:
         try:
             outcome = await self._run()
         finally:
-            await self._stop_web_after_the_end()
+            await self.web.stop_page_after_the_end()
             for sig in STOP_SIGNALS:
                 loop.remove_signal_handler(sig)
-            remove_identity(self.log.drill_dir, identity)
+            if self.guard.lost is None or not mark_record_lost(self.log.drill_dir, identity):
+                remove_identity(self.log.drill_dir, identity)
         self._raise_for(outcome)
         return outcome
 
@@ -262,9 +268,9 @@ class Conductor:
 
     async def _bring_up(self, finish: FinishPath) -> list[ServiceStarted]:
         """The intake, services and load, each undo pushed as soon as it is up."""
-        finish.push("stopping the alert intake", self._stop_intake)
-        await self._start_intake()  # monitoring may post while services start
-        started = await self._start_services(finish)
+        finish.push("stopping the alert intake", self.web.stop_intake)
+        await self.web.start_intake()  # monitoring may post while services start
+        started = await self.service_set.start_all(finish.push, self._aborted)
         finish.push("stopping load", self.load.stop)
         await self.load.start(abort=self._aborted)
         return started
@@ -276,12 +282,10 @@ class Conductor:
         returns the steps still due."""
         self.clock.rezero()  # drill time 0 (or the resume time) is when all is ready
         self._record_start()
-        if self.intake is not None:
-            self.intake.release()  # alerts held until now, at their arrival times
+        self.web.release_intake()
         for event in started:
             self.record(event)
-        for service in self.services.values():
-            service.watch(self._service_exited)
+        self.service_set.watch_all()
         due = pending_steps(self.schedule, self.options.done_keys, start)
         if not any(isinstance(step, LoadStep) and step.at <= start for step in due):
             # the stage in effect was fired before the crash: the new load starts from it
@@ -290,7 +294,7 @@ class Conductor:
         finish.push("closing injectors", self.faults.close_all)
         finish.push("reverting faults", self.faults.revert_all)
         await self.faults.setup_all()
-        await self._start_web()  # stopped after the end is recorded (run), so pages see it
+        await self.web.start_page()  # stopped after the end is recorded (run), so pages see it
         finish.push("stopping background tasks", self._cancel_tasks)
         self._tasks = self.probes.tasks(start, self.scenario.duration)
         self._tasks += self.load.tasks(self.scenario.duration)
@@ -316,6 +320,15 @@ class Conductor:
         note(self.record, DrillEnded())
         return Outcome("ended", "duration reached", failures, finish.failures)
 
+    @property
+    def stopped_services(self) -> list[str]:
+        return self.service_set.stopped
+
+    @property
+    def unstopped(self) -> list[str]:
+        """Services still running after SIGKILL."""
+        return self.service_set.unstopped
+
     async def _cancel_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -334,6 +347,7 @@ class Conductor:
                     duration=self.scenario.duration,
                     clock=self.options.clock_kind,
                     speed=self.options.speed,
+                    simulate=self.options.simulate,
                 ),
                 at=0.0,
             )
@@ -396,48 +410,7 @@ class Conductor:
             case _:
                 assert_never(step)
 
-    # ------------------------------------------------------------------ services
-
-    async def _start_services(self, finish: FinishPath) -> list[ServiceStarted]:
-        """Start every service and wait until ready; recorded once the drill has started."""
-        started = []
-        for name, spec in self.scenario.services.items():
-            service = ManagedService(name, spec, self.loaded.dir, self.log.drill_dir / "services")
-            self.services[name] = service  # plugins see it through ctx.services
-            finish.push(f"stopping service {name}", functools.partial(self._stop_service, service))
-            with self.clock.busy():
-                pid = await service.start(abort=self._aborted)
-            started.append(ServiceStarted(name=name, pid=pid, command=service.command))
-        return started
-
-    async def _stop_service(self, service: ManagedService) -> None:
-        with self.clock.busy():
-            result = await service.stop()
-        if not result.signalled:
-            return
-        if not result.ok:  # still running after SIGKILL: as loud as a failed revert
-            self.unstopped.append(service.name)
-            if self._recording:
-                note(
-                    self.record,
-                    Note(text=f"service {service.name}: {result.detail}; stop it by hand"),
-                )
-            return
-        self.stopped_services.append(service.name)
-        if self._recording:
-            note(self.record, ServiceStopped(name=service.name, detail=result.detail))
-
-    def _service_exited(self, name: str, code: int) -> None:
-        self.record(ServiceExited(name=name, code=code))
-
     # ------------------------------------------------------------------ web
-
-    async def _start_web(self) -> None:
-        if self.options.web is None:
-            return
-        from kunren.drills.serving import start_web
-
-        self.web = await start_web(self.served(self.options.web.live_notices), self.options.web)
 
     def served(self, live_notices: bool = False) -> ServedDrill:
         """What the participant page may use of this drill: no more than it needs."""
@@ -461,35 +434,6 @@ class Conductor:
         from kunren.notify import NoticeService  # templates, audiences: only when used
 
         return NoticeService(self.ctx, self.recorder, live=live)
-
-    async def _stop_web(self) -> None:
-        if self.web is not None:
-            web, self.web = self.web, None
-            await web.stop()
-
-    async def _stop_web_after_the_end(self) -> None:
-        """Stop the page once the drill's end is recorded. People on the page learn of the end
-        from their next poll, so with someone joined, on a clock where real time passes, the
-        page stays up one poll longer (``PAGE_GRACE`` real seconds) before it stops."""
-        if self.web is None:
-            return
-        if self._joined and not is_virtual(self.clock):
-            with contextlib.suppress(Exception):
-                await RealClock().sleep(PAGE_GRACE)
-        with contextlib.suppress(Exception):  # the drill is over: a page that fails to stop
-            await self._stop_web()  # must not hide how it ended
-
-    async def _start_intake(self) -> None:
-        if self.options.web is None:
-            return
-        from kunren.drills.serving import start_intake
-
-        self.intake = await start_intake(self.served(), self.options.web)
-
-    async def _stop_intake(self) -> None:
-        if self.intake is not None:
-            intake, self.intake = self.intake, None
-            await intake.stop()
 
     # ------------------------------------------------------------------ pid file
 

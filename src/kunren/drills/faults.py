@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from kunren import plugins
-from kunren.drills.seam import PluginRef, call, call_sync
+from kunren.drills.seam import PluginRef, call, call_sync, limit_for
 from kunren.errors import EventLogError, KunrenError
 from kunren.injectors.base import INJECTORS, AnyInjector, FaultRequest, Handle, Injected
 from kunren.injectors.requests import RUNBOOK_PREFIX, request_for_fault, request_for_runbook
@@ -60,6 +60,12 @@ def ref_of(injector: AnyInjector) -> PluginRef:
     return PluginRef(INJECTORS.name, injector.request.kind)
 
 
+def limit(ctx: DrillContext, key: str, step: str) -> float | None:
+    """Real seconds ``step`` of fault ``key`` may take: its ``call_timeout`` or the default."""
+    own = next((f.call_timeout for f in ctx.scenario.faults if f.id == key), None)
+    return limit_for(step, own)
+
+
 @dataclass
 class Reverts:
     """What this process undid and failed to undo, for the user's summary at the end."""
@@ -94,7 +100,9 @@ class FaultManager:
         """Each injector's setup; one that fails is recorded and its fault is not injected."""
         for key, injector in self.injectors.items():
             try:
-                await call(ref_of(injector), "setup", injector.setup)
+                await call(
+                    ref_of(injector), "setup", injector.setup, limit=self._limit(key, "setup")
+                )
             except KunrenError as exc:
                 self.broken[key] = str(exc)
                 self.record(FaultFailed(fault=key, error=f"setup failed: {exc}"))
@@ -110,7 +118,7 @@ class FaultManager:
         ref = ref_of(injector)
         with self.ctx.clock.busy():
             try:
-                planned = await call(ref, "plan", injector.plan)
+                planned = await call(ref, "plan", injector.plan, limit=self._limit(key, "plan"))
             except KunrenError as exc:
                 self.record(FaultFailed(fault=key, error=f"planning failed: {exc}"))
                 return None
@@ -126,7 +134,9 @@ class FaultManager:
                 )
             )
             try:
-                injected = await call(ref, "inject", injector.inject)
+                injected = await call(
+                    ref, "inject", injector.inject, limit=self._limit(key, "inject")
+                )
             except (KunrenError, asyncio.CancelledError) as exc:
                 if planned.revert is not None:  # it may have half-acted: undo what can be
                     self.active[key] = ActiveFault(key, injector, planned.revert)
@@ -165,10 +175,15 @@ class FaultManager:
                 failed.append(key)
         return failed
 
+    def _limit(self, key: str, step: str) -> float | None:
+        return limit(self.ctx, key, step)
+
     async def close_all(self) -> None:
-        for injector in self.injectors.values():
+        for key, injector in self.injectors.items():
             try:
-                await call(ref_of(injector), "close", injector.close)
+                await call(
+                    ref_of(injector), "close", injector.close, limit=self._limit(key, "close")
+                )
             except KunrenError as exc:
                 note(self.record, Note(text=f"closing {injector.request.id} failed: {exc}"))
 
@@ -180,7 +195,9 @@ async def revert_with(
     with ctx.clock.busy():
         note(record, FaultReverting(fault=key))
         try:
-            detail = await call(ref_of(injector), "revert", lambda: injector.revert(handle))
+            detail = await call(
+                ref_of(injector), "revert", injector.revert, handle, limit=limit(ctx, key, "revert")
+            )
         except KunrenError as exc:
             note(record, FaultRevertFailed(fault=key, error=str(exc)))
             return False

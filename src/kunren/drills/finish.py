@@ -70,7 +70,8 @@ def finish_error(
         return RevertError(
             "revert failed for "
             + ", ".join(revert_failures)
-            + f": the environment may be left broken; see {drill_dir / EVENTS_FILE}{extra}"
+            + f": the environment may be left broken; see {drill_dir / EVENTS_FILE}{extra}; "
+            f"`kunren revert {drill_dir}` tries again"
         )
     if lost is not None:
         return record_lost_error(lost, reverts, services, guard.unrecorded_lines(), drill_dir)
@@ -94,6 +95,7 @@ def record_lost_error(
     lines.append(f"  not recorded ({len(unrecorded)} events): " + "; ".join(unrecorded))
     lines.append(
         f"When the disk has room again, `kunren revert {drill_dir}` records the reverts "
-        "(undoing again is harmless)."
+        "and the drill's end (undoing again is harmless); a drill stopped this way cannot be "
+        "resumed."
     )
     return RecordWriteError("\n".join(lines))

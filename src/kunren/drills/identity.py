@@ -6,6 +6,12 @@ conductor killed with SIGKILL soon names some unrelated process. ``kill(pid, 0)`
 therefore holds the pid, the process start time from /proc and the drill id, and nothing
 trusts or signals the pid until all three still match: the process with that pid started at
 that moment, and the file names this drill.
+
+A conductor that ends because its record refused a write (a full disk) cannot record
+``drill.aborted``, so the record alone looks like a crash, which ``kunren resume`` would carry
+on. It therefore renames its pid file to ``record.lost`` as it leaves: a rename needs no new
+data on disk, and a crashed conductor (SIGKILL) leaves ``conductor.pid`` instead, so the two
+ends stay apart. ``kunren resume`` refuses such a drill; ``kunren revert`` records its end.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from kunren.errors import KunrenError
 from kunren.runtime import procfs
 
 PID_FILE = "conductor.pid"
+RECORD_LOST_FILE = "record.lost"  # the conductor left because the record refused a write
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,24 @@ def remove_identity(drill_dir: Path, identity: ConductorIdentity) -> None:
     if read_identity(drill_dir) == identity:
         with contextlib.suppress(FileNotFoundError):
             (drill_dir / PID_FILE).unlink()
+
+
+def mark_record_lost(drill_dir: Path, identity: ConductorIdentity) -> bool:
+    """Leave ``record.lost`` in place of our pid file (see the module docstring); False when
+    the pid file is not ours or the rename failed (the pid file is then removed as usual)."""
+    if read_identity(drill_dir) == identity:
+        try:
+            os.replace(drill_dir / PID_FILE, drill_dir / RECORD_LOST_FILE)
+        except OSError:
+            remove_identity(drill_dir, identity)
+            return False
+        return True
+    return False
+
+
+def record_was_lost(drill_dir: Path) -> bool:
+    """True when the drill's conductor stopped it because the record could not be written."""
+    return (drill_dir / RECORD_LOST_FILE).exists()
 
 
 def read_identity(drill_dir: Path) -> ConductorIdentity | None:

@@ -11,11 +11,12 @@ could not record.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kunren.drills.faults import Outstanding, make_injector, outstanding_faults, revert_with
-from kunren.drills.identity import live_conductor
+from kunren.drills.identity import RECORD_LOST_FILE, live_conductor, record_was_lost
 from kunren.drills.lock import DrillLock
 from kunren.drills.services import stop_orphan
 from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
@@ -35,6 +36,11 @@ from kunren.record.guarded import GuardedRecorder
 from kunren.record.recorder import Recorder
 from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.loader import LoadedScenario
+
+RECORD_LOST_REASON = (
+    "the record could not be written (disk full): the conductor stopped the drill and reverted "
+    "its faults from memory (this end recorded afterwards by kunren revert)"
+)
 
 
 @dataclass
@@ -130,6 +136,7 @@ async def _revert_locked(drill_dir: Path) -> RevertReport:
         else:
             report.failed.append(item.key)
     await _stop_orphan_services(loaded, events, recorder, report)
+    _record_the_lost_end(drill_dir, events, recorder)
     if recorder.lost is not None:
         report.record_error = recorder.lost.message
         report.unrecorded = recorder.unrecorded_lines()
@@ -156,6 +163,18 @@ async def _revert_outstanding(
         recorder.try_record(Note(text=f"{item.key}: cannot load its injector: {exc}"))
         return False
     return await revert_with(injector, item.key, item.handle, recorder.record, ctx)
+
+
+def _record_the_lost_end(drill_dir: Path, events: list[Event], recorder: GuardedRecorder) -> None:
+    """A drill its conductor stopped on a refused write ends in the record now, once there is
+    room: ``drill.aborted``, so no later ``kunren resume`` carries it on."""
+    if not record_was_lost(drill_dir) or any(
+        isinstance(e, DrillEnded | DrillAborted) for e in events
+    ):
+        return
+    if recorder.try_record(DrillAborted(reason=RECORD_LOST_REASON)):
+        with contextlib.suppress(OSError):
+            (drill_dir / RECORD_LOST_FILE).unlink()
 
 
 def _unreadable_note(bad: list[BadLine]) -> str:

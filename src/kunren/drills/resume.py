@@ -11,7 +11,10 @@ not run out, or it has no ``for`` at all) is injected again, as the README promi
 
 Resume continues at the drill time the drill would have reached had the conductor not
 stopped (the last event's time for a virtual-clock drill), at the drill's speed or at the
-one given (``--speed``), which ``drill.resumed`` records so later readers keep the clock.
+one given (``--speed``), which ``drill.resumed`` records so later readers keep the clock. A
+drill run with ``--no-simulate`` (``simulate: false`` in ``drill.started``) resumes without its
+simulated people too. A drill its conductor stopped because the record refused a write
+(``record.lost``, see ``kunren.drills.identity``) is not resumed at all.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
 
+from kunren.drills.identity import record_was_lost
 from kunren.drills.schedule import (
     EndStep,
     FaultStep,
@@ -51,6 +55,12 @@ from kunren.record.folders import load_snapshot
 from kunren.runtime.clock import Clock, ClockKind, clock_kind, make_clock
 from kunren.scenarios.loader import LoadedScenario
 
+RECORD_LOST_REFUSAL = (
+    "{drill}: cannot resume: the conductor stopped this drill because its record could not be "
+    "written (disk full), and reverted its faults from memory; a stopped drill is not carried "
+    "on. Once the disk has room, `kunren revert {drill}` records the reverts and the drill's end"
+)
+
 
 @dataclass(frozen=True)
 class ResumePlan:
@@ -61,6 +71,7 @@ class ResumePlan:
     speed: float  # the speed the rest of the drill runs at
     drill_id: str
     finished: bool  # the duration passed while the conductor was down
+    simulate: bool = True  # False: it ran with --no-simulate (drill.started says so)
 
 
 def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
@@ -70,8 +81,13 @@ def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
     started = next((e for e in events if isinstance(e, DrillStarted)), None)
     if started is None:
         raise UsageError(f"{drill_dir}: the drill never started; run it again instead")
-    if any(isinstance(e, DrillEnded | DrillAborted) for e in events):
+    end = next((e for e in events if isinstance(e, DrillEnded | DrillAborted)), None)
+    if isinstance(end, DrillAborted):
+        raise UsageError(f"{drill_dir}: the drill has already ended (aborted: {end.reason})")
+    if end is not None:
         raise UsageError(f"{drill_dir}: the drill has already ended")
+    if record_was_lost(drill_dir):
+        raise UsageError(RECORD_LOST_REFUSAL.format(drill=drill_dir))
     if speed is not None and started.clock == "virtual":
         raise UsageError("--speed: this drill runs on the virtual clock, which has no speed")
     if speed is not None and not speed > 0:
@@ -87,6 +103,7 @@ def plan_resume(drill_dir: Path, speed: float | None = None) -> ResumePlan:
         speed=speed if speed is not None else attached.speed if attached else started.speed,
         drill_id=started.drill,
         finished=resume_at >= loaded.scenario.duration,
+        simulate=started.simulate,
     )
 
 

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from kunren import plugins
 from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outcome
-from kunren.drills.faults import make_injector
+from kunren.drills.faults import limit as fault_limit
+from kunren.drills.faults import make_injector, ref_of
 from kunren.drills.lock import DrillLock
 from kunren.drills.recovery import revert_drill
 from kunren.drills.resume import plan_resume, resume_clock
+from kunren.drills.seam import call
 from kunren.errors import KunrenError
 from kunren.injectors.base import INJECTORS
 from kunren.injectors.requests import request_for_fault
@@ -80,7 +82,9 @@ async def preflight(ctx: DrillContext) -> None:
     """Every fault's own checks (the AWS guardrails), before the first service starts or the
     first fault fires; the first refusal raises and nothing is created."""
     for fault in ctx.scenario.faults:
-        await make_injector(ctx, request_for_fault(ctx, fault)).preflight()
+        injector = make_injector(ctx, request_for_fault(ctx, fault))
+        limit = fault_limit(ctx, fault.id, "preflight")
+        await call(ref_of(injector), "preflight", injector.preflight, limit=limit)
 
 
 async def start_drill(
@@ -99,6 +103,7 @@ async def start_drill(
         speed=settings.speed if kind != "virtual" else 0.0,
         profile=settings.profile,
         seed=settings.seed,
+        simulate=settings.simulate,
         web=settings.web,
     )
     conductor = Conductor(loaded, log, clock, options, observer)
@@ -144,11 +149,14 @@ async def _resume_locked(
         speed=plan.speed,
         profile=settings.profile,
         seed=settings.seed,
+        simulate=plan.simulate,
         resume_at=plan.resume_at,
         done_keys=plan.done_keys,
         web=settings.web,
     )
-    conductor = Conductor(plan.loaded, log, clock, options, observer)
+    # as it started: a drill run with --no-simulate keeps its simulated people home
+    loaded = plan.loaded if plan.simulate else without_simulation(plan.loaded)
+    conductor = Conductor(loaded, log, clock, options, observer)
     return log, await conductor.run()
 
 
@@ -179,7 +187,8 @@ async def dry_run(loaded: LoadedScenario, settings: RunSettings) -> list[DryRunR
         does = fault.description or plugins.load(INJECTORS, fault.kind).one_line()
         try:
             injector = make_injector(ctx, request_for_fault(ctx, fault))
-            planned = await injector.plan()
+            limit = fault_limit(ctx, fault.id, "plan")
+            planned = await call(ref_of(injector), "plan", injector.plan, limit=limit)
         except KunrenError as exc:
             rows.append(DryRunRow(fault.id, fault.kind, fault.at, does, [], "", str(exc)))
             continue

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from kunren.errors import KunrenError, UsageError
 from kunren.page.control import LogMirror
-from kunren.page.intake_server import intake_token
+from kunren.page.intake_server import existing_intake_token, intake_token
 from kunren.page.options import AppOptions, WebLinks, WebOptions
 from kunren.page.security import Tokens, new_token
 from kunren.page.server import RunningServer, serve
@@ -134,7 +134,8 @@ def announcement(links: WebLinks) -> list[str]:
     return [
         f"Participants join at: {links.join}",
         f"Facilitator view:     {links.facilitator}",
-        f"Alert intake:         {links.alertmanager}  (also /intake/pagerduty, /intake/generic)",
+        f"Alert intake:         {links.alertmanager}  (also /intake/pagerduty, /intake/generic;"
+        " monitoring's own credential only)",
     ]
 
 
@@ -148,7 +149,9 @@ async def start_web(drill: ServedDrill, options: WebOptions) -> RunningServer:
     spec = drill.scenario.intake
     app_options = AppOptions(
         pagerduty_secret=secret,
-        intake_token=intake_token(Path(spec.token_file))[0] if spec is not None else None,
+        intake_token=(
+            intake_token(Path(spec.token_file))[0] if spec is not None else existing_intake_token()
+        ),
         sns_certificate=sns_certificate(drill) if spec is not None else None,
     )
     app = build_app(control, app_options, drill.notices)

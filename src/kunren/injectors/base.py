@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from pydantic import BaseModel, JsonValue
 
 from kunren.plugins import Group
-from kunren.runtime.context import DrillContext
 from kunren.scenarios.kinds import FAULT_KINDS, FaultKind
 from kunren.scenarios.models import Target
+
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 Handle = dict[str, JsonValue]
 

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from kunren.page import intake
 from kunren.page.control import DrillControl
 from kunren.page.intake_sns import SnsConfirmation, parse_sns
-from kunren.page.security import SECURITY_HEADERS, Tokens
+from kunren.page.security import SECURITY_HEADERS
 from kunren.page.state import DrillView
 from kunren.page.webapp import WebApp
 from kunren.record.events import Alert, DrillResumed, DrillStarted, Event, Milestone
@@ -46,10 +46,11 @@ SnsConfirmer = Callable[[str], Awaitable[None]]
 
 @dataclass(frozen=True)
 class IntakeOptions:
-    """Who may post and what is checked; ``drill_tokens`` only on the participant page."""
+    """Who may post and what is checked. Only the intake token opens the intake, on either
+    port: a participant's or facilitator's page token never does, since an alert posted by
+    anyone holding the join link would move the time monitoring detected the fault."""
 
     token: str | None = None  # the intake token (kunren.page.intake_server.intake_token)
-    drill_tokens: Tokens | None = None
     pagerduty_secret: str | None = None  # also require PagerDuty's signature
     sns_certificate: bytes | None = None  # SNS's signing certificate (PEM)
     sns_confirm: SnsConfirmer | None = None  # visits a SubscribeURL
@@ -115,10 +116,18 @@ class AlertDesk:
             return json_reply(
                 404, {"error": "unknown alert source; use " + ", ".join(intake.SOURCES)}
             )
+        if not self.options.token:
+            return json_reply(
+                401,
+                {"error": "this drill has no intake token: give the scenario an `intake` key"},
+            )
         if not self.authorized(request.headers, request.query_params.get("token")):
             return json_reply(
                 401,
-                {"error": "the intake token is required (Authorization: Bearer, or Basic auth)"},
+                {
+                    "error": "the intake token is required (Authorization: Bearer, or Basic "
+                    "auth); the drill's page tokens are not accepted here"
+                },
             )
         body = await self._body(request)
         if isinstance(body, Response):
@@ -144,12 +153,10 @@ class AlertDesk:
     def authorized(self, headers: Mapping[str, str], query_token: str | None) -> bool:
         presented = [presented_token(headers), query_token]
         given = [t.encode("utf-8", "replace") for t in presented if t]
-        if self.options.token and any(
-            hmac.compare_digest(t, self.options.token.encode()) for t in given
-        ):
-            return True
-        tokens = self.options.drill_tokens
-        return tokens is not None and tokens.best(list(presented)) > 0
+        if not self.options.token:
+            return False
+        expected = self.options.token.encode()
+        return any(hmac.compare_digest(t, expected) for t in given)
 
     async def _body(self, request: Request) -> bytes | Response:
         limit = self.options.max_body
@@ -304,11 +311,9 @@ def desk_routes(desk: AlertDesk) -> list[Route]:
 
 
 def routes(web: WebApp) -> list[Route]:
-    """The participant page's ``/intake/…``: the intake token, or (for scripts in a drill)
-    the drill's own tokens."""
+    """The participant page's ``/intake/…``: the intake token only, as on its own port."""
     options = IntakeOptions(
         token=web.options.intake_token,
-        drill_tokens=web.tokens,
         pagerduty_secret=web.options.pagerduty_secret,
         sns_certificate=web.options.sns_certificate,
     )

@@ -44,10 +44,10 @@ class WebOptions:
 
 @dataclass(frozen=True)
 class WebLinks:
-    """The addresses to hand out: each carries the token it needs."""
+    """The addresses to hand out: the page's carry the token they need."""
 
     join: str  # participants (participant token)
     facilitator: str  # the facilitator view (facilitator token)
-    alertmanager: str  # alert intake endpoints (participant token in the query)
+    alertmanager: str  # alert intake endpoints (no token: the intake token goes in a header)
     pagerduty: str
     generic: str

@@ -50,13 +50,13 @@ class RunningServer:
         return f"{self.url}{path}?token={token}"
 
     def links(self, control: DrillControl) -> WebLinks:
-        token = control.participant_token
         return WebLinks(
-            join=self.link("/", token),
+            join=self.link("/", control.participant_token),
             facilitator=self.link("/facilitator", control.facilitator_token),
-            alertmanager=self.link("/intake/alertmanager", token),
-            pagerduty=self.link("/intake/pagerduty", token),
-            generic=self.link("/intake/generic", token),
+            # the intake takes the intake token only, in a header: never in a handed-out link
+            alertmanager=f"{self.url}/intake/alertmanager",
+            pagerduty=f"{self.url}/intake/pagerduty",
+            generic=f"{self.url}/intake/generic",
         )
 
     @property

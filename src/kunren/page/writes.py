@@ -3,8 +3,8 @@
 An fsync takes milliseconds, and the loop that would wait for it serves every open page (and,
 in a drill, runs the conductor): a thousand people pressing in the same minute would queue
 behind each other's fsyncs with the loop stopped. So each append runs in a worker thread and
-the loop goes on; where ``EventLog.append`` lets concurrent appends share one fsync (group
-commit), marks pressed together are written together.
+the loop goes on; ``EventLog`` is safe from several threads and lets appends that meet share
+one fsync (group commit), so marks pressed together are written together.
 
 Two things the loop used to give for free are kept on purpose. A mark is acknowledged only
 once it is on disk: the answer waits for the thread. And two posts of one mark still make one
@@ -16,7 +16,6 @@ its event, instead of checking the record before the first has reached it.
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,10 +44,6 @@ class Writes:
         self._threads = ThreadPoolExecutor(WRITERS, thread_name_prefix="kunren-page-write")
         self.closed = False
         self._writing: dict[Hashable, asyncio.Task[Event]] = {}
-        # EventLog.append on main is not safe from two threads at once: the page's own
-        # appends take turns until it is (group commit, issue 17); then this lock can go,
-        # and marks pressed together share an fsync.
-        self._one_append_at_a_time = threading.Lock()
 
     async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
         """Append ``event`` and return it once it is on disk (fsync'd), with True; or, when a
@@ -83,5 +78,5 @@ class Writes:
         self._threads.shutdown(wait=False)
 
     def _append(self, event: Event) -> Event:
-        with self._one_append_at_a_time:
-            return self.control.record(event)
+        # EventLog is safe from several threads: appends that meet share one fsync
+        return self.control.record(event)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
 from kunren import plugins
-from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import ProbeSpec
+
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 P = TypeVar("P", bound=BaseModel, covariant=True)
 

@@ -1,10 +1,24 @@
 """The append-only drill record: ``drills/<drill-id>/events.jsonl``.
 
 Every event goes through ``EventLog.append``, which assigns the next ``seq``, writes one JSON
-line and fsyncs before returning: an acknowledged event survives a crash. Writers in several
-processes (the conductor, ``kunren mark`` from another terminal) serialise on an exclusive
-``flock`` of a lock file beside the log, and each re-reads the tail under the lock, so ``seq``
-stays strictly increasing and lines never interleave.
+line and returns only once an fsync has covered it: an acknowledged event survives a crash.
+Writers in several processes (the conductor, the page server, ``kunren mark`` from another
+terminal) serialise their writes on an exclusive ``flock`` of a lock file beside the log, so
+``seq`` stays strictly increasing and lines never interleave.
+
+Appends that wait share fsyncs (group commit). Inside a process, threads appending while
+another writes queue their events, and the writing thread takes them all: one lock, one write,
+one fsync (``commitqueue``). Across processes, a writer writes its lines under the lock,
+releases it, and makes them durable through the page every writer of the record shares
+(``syncpage``): the first writer there fsyncs everything written so far, by anyone, and those
+arriving meanwhile sleep until it is done and find their bytes covered. The same page holds
+the last seq and where it ends, so a writer need not re-read the tail after another's append.
+
+A write the disk refuses (ENOSPC, EFBIG, EIO) never leaves a partial line: the writer cuts it
+off under the lock, and every caller whose events were in that write gets one
+``RecordWriteError``. If the fsync fails instead, the lines are cut when nobody wrote after
+them; otherwise they stay, unacknowledged (as after a crash between write and fsync): nobody is
+told "written" for a line that is not on disk, and no line acknowledged to another is cut.
 
 A crash can leave a torn last line (written, not fsync'd, not acknowledged). Reading reports
 it with its line number; appending refuses until ``repair_torn_tail`` has moved the torn bytes
@@ -21,30 +35,30 @@ parse and names the ones it cannot, because a revert must undo whatever it can s
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
 from kunren.errors import EventLogError, RecordWriteError
-from kunren.record.events import Event, Note, parse_event
+from kunren.record.commitqueue import Batch, CommitQueue
+from kunren.record.events import Event, parse_event
+from kunren.record.lines import line_body, line_with_seq, torn_note, with_seq
+from kunren.record.syncpage import SyncPage
+from kunren.record.tail import TornTail, read_tail
 
 EVENTS_FILE = "events.jsonl"
 SCENARIO_FILE = "scenario.yaml"
 LOCK_FILE = ".events.lock"
+SYNC_FILE = ".events.sync"  # the page every writer shares (see syncpage)
 TORN_FILE = "events.torn"
-
-
-@dataclass(frozen=True)
-class TornTail:
-    line: int
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -72,23 +86,55 @@ class Readable:
     torn: TornTail | None
 
 
+class _Files:
+    """The files a log keeps open between appends: opened on the first, closed with the log."""
+
+    def __init__(self, drill_dir: Path, log: Path) -> None:
+        self.lock = os.open(drill_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.log = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                self.page = SyncPage(drill_dir / SYNC_FILE)
+            except OSError:
+                os.close(self.log)
+                raise
+        except OSError:
+            os.close(self.lock)
+            raise
+
+    def close(self) -> None:
+        self.page.close()
+        for fd in (self.lock, self.log):
+            with suppress(OSError):
+                os.close(fd)
+
+
+class _Written(NamedTuple):
+    """Where one commit's lines went: to make durable, or to cut if that fails."""
+
+    start: int
+    end: int
+    inode: int
+    events: list[list[Event]]  # per batch, stamped with their seqs
+
+
 class EventLog:
-    """One drill's event log. Safe to use from several processes at once."""
+    """One drill's event log. Safe to use from several threads and processes at once."""
 
     def __init__(self, drill_dir: Path | str, *, set_aside_torn: bool = False) -> None:
         self.drill_dir = Path(drill_dir)
         self.set_aside_torn = set_aside_torn
         self.set_aside: list[TornTail] = []  # torn tails this log moved aside while appending
         self.path = self.drill_dir / EVENTS_FILE
-        self._lock_path = self.drill_dir / LOCK_FILE
         if not self.drill_dir.is_dir():
             raise EventLogError(f"{self.drill_dir}: no such drill folder")
-        # The lock and log files stay open between appends, and the log's size and last seq
-        # after our own append are remembered: if the size is unchanged when we next hold the
-        # lock, nobody else wrote, and the tail need not be read again.
-        self._fds: dict[str, int] = {}
-        self._known: tuple[int, int] | None = None  # (size, last seq) after our last append
-        self._finalizer = weakref.finalize(self, _close_all, self._fds)
+        self._queue = CommitQueue()
+        # The files stay open between appends (opened by the first: a log only read opens none).
+        # ``_io`` is held by whichever thread does this log's file work: the queue's leader, a
+        # repair, a close.
+        self._io = threading.Lock()
+        self._files: _Files | None = None
+        self._finalizer: weakref.finalize[[], EventLog] | None = None
 
     @classmethod
     def create(cls, drill_dir: Path | str, scenario_text: str) -> EventLog:
@@ -113,80 +159,142 @@ class EventLog:
     def scenario_path(self) -> Path:
         return self.drill_dir / SCENARIO_FILE
 
+    @property
+    def fsyncs(self) -> int:
+        """How many fsyncs of the log this object made (the rest were shared with others)."""
+        return self._files.page.fsyncs if self._files is not None else 0
+
     def close(self) -> None:
         """Close the files kept open between appends (also done when garbage-collected)."""
-        _close_all(self._fds)
+        with self._io:
+            if self._finalizer is not None:
+                self._finalizer()  # closes the files, once
+            self._files = self._finalizer = None
 
-    def _fd(self, name: str, path: Path, flags: int) -> int:
-        fd = self._fds.get(name)
-        if fd is None:
-            fd = os.open(path, flags, 0o644)
-            self._fds[name] = fd
-        return fd
+    def _open(self) -> _Files:
+        """The open files (``_io`` held)."""
+        if self._files is None:
+            self._files = _Files(self.drill_dir, self.path)
+            self._finalizer = weakref.finalize(self, self._files.close)
+        return self._files
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        fd = self._fd("lock", self._lock_path, os.O_RDWR | os.O_CREAT)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    def _locked(self, files: _Files) -> Iterator[None]:
+        fcntl.flock(files.lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            fcntl.flock(files.lock, fcntl.LOCK_UN)
 
     def append(self, event: Event) -> Event:
         """Write ``event`` with the next seq; returns it once it is on disk."""
         return self.append_many([event])[0]
 
     def append_many(self, events: list[Event]) -> list[Event]:
-        """Write several events under one lock and one fsync, in order.
+        """Write several events in order, with the next seqs; returns them once on disk.
 
-        A write the disk refuses (ENOSPC, EIO, EFBIG) is a ``RecordWriteError`` naming the log,
-        so every writer (the conductor, ``kunren mark``, the page) reports it in one line.
+        Batches other threads queue meanwhile go to disk with these, under one lock and one
+        fsync; each caller returns only its own events, only once they are durable. A write the
+        disk refuses (ENOSPC, EIO, EFBIG) is a ``RecordWriteError`` naming the log, so every
+        writer (the conductor, ``kunren mark``, the page) reports it in one line.
         """
-        try:
-            return self._append_many(events)
-        except OSError as exc:
-            raise write_error(self.path, exc) from exc
+        if not events:
+            return []
+        return self._queue.run(events, self._commit)
 
-    def _append_many(self, events: list[Event]) -> list[Event]:
-        requested = len(events)
-        with self._locked():
-            fd = self._fd("log", self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-            size = os.fstat(fd).st_size
-            if self._known is not None and self._known[0] == size:
-                last_seq, torn = self._known[1], None
-            else:
-                last_seq, torn = self._tail()
-            if torn is not None and self.set_aside_torn and events:
-                self._move_aside(torn)
-                self.set_aside.append(torn)
-                events = [_torn_note(torn, events[0]), *events]
-                size = os.fstat(fd).st_size
-            elif torn is not None:
-                raise EventLogError(
-                    f"{self.path}:{torn.line}: torn last line (a crash interrupted a write); "
-                    "`kunren revert` or `kunren resume` sets it aside before writing"
-                )
-            written: list[Event] = []
-            lines = []
-            for event in events:
-                last_seq += 1
-                stamped = event.model_copy(update={"seq": last_seq})
-                written.append(stamped)
-                lines.append(stamped.model_dump_json() + "\n")
-            data = "".join(lines).encode("utf-8")
+    def _commit(self, batches: list[Batch]) -> None:
+        """Write every queued batch at once and make it durable (the queue's leader)."""
+        with self._io:
             try:
-                _write_all(fd, data)
-                os.fsync(fd)
-            except OSError:
-                # A partial write (a full disk) was never acknowledged: cut it off, so the log
-                # stays whole and the next writer finds no torn tail of ours.
-                with suppress(OSError):
-                    os.ftruncate(fd, size)
-                self._known = None  # read the tail next time
-                raise
-            self._known = (size + len(data), last_seq)
-            return written[len(written) - requested :]
+                files = self._open()
+                written = self._write(files, batches)
+                try:
+                    files.page.make_durable(files.log, written.inode, written.end)
+                except OSError:
+                    self._cut_if_last(files, written)
+                    raise
+            except OSError as exc:
+                raise write_error(self.path, exc) from exc
+        for batch, stamped in zip(batches, written.events, strict=True):
+            batch.written = stamped
+
+    def _write(self, files: _Files, batches: list[Batch]) -> _Written:
+        """Write the batches under the write lock, with the next seqs; a partial write is cut.
+
+        The events are serialised before the lock is taken and copied with their seqs after
+        it is released: under it, only the seqs are put in front of the lines.
+        """
+        bodies = [line_body(event) for batch in batches for event in batch.events]
+        fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
+        try:
+            start, end, inode, first = self._write_locked(files, batches, bodies)
+        finally:
+            fcntl.flock(files.lock, fcntl.LOCK_UN)
+        stamped: list[list[Event]] = []
+        for batch in batches:
+            stamped.append([with_seq(event, seq) for seq, event in enumerate(batch.events, first)])
+            first += len(batch.events)
+        return _Written(start, end, inode, stamped)
+
+    def _write_locked(
+        self, files: _Files, batches: list[Batch], bodies: list[bytes]
+    ) -> tuple[int, int, int, int]:
+        """Start, end, inode and first seq of the lines written (write lock held)."""
+        stat = os.fstat(files.log)
+        start, inode = stat.st_size, stat.st_ino
+        known = files.page.tail(inode)
+        if known is not None and known[0] == start:
+            last_seq, torn = known[1], None
+        else:
+            last_seq, torn = read_tail(self.path, _complete_events)
+        lines: list[bytes] = []
+        if torn is not None:
+            start = self._set_aside(files, torn, start)
+            last_seq += 1
+            lines.append(line_with_seq(torn_note(torn, batches[0].events[0]), last_seq))
+        first = last_seq + 1
+        for body in bodies:
+            last_seq += 1
+            lines.append(b'{"seq":%d,' % last_seq + body)
+        data = b"".join(lines)
+        try:
+            written = os.write(files.log, data)
+            if written < len(data):  # short (a disk filling up): the rest, or the error
+                _write_all(files.log, memoryview(data)[written:])
+        except OSError:
+            # A partial write (a full disk) was never acknowledged: cut it off, so the log
+            # stays whole and the next writer finds no torn tail of ours.
+            with suppress(OSError):
+                self._cut(files, start)
+            raise
+        end = start + len(data)
+        files.page.set_tail(inode, end, last_seq)
+        return start, end, inode, first
+
+    def _set_aside(self, files: _Files, torn: TornTail, size: int) -> int:
+        """A torn tail found under the lock: set it aside if this log may, else refuse."""
+        if not self.set_aside_torn:
+            raise EventLogError(
+                f"{self.path}:{torn.line}: torn last line (a crash interrupted a write); "
+                "`kunren revert` or `kunren resume` sets it aside before writing"
+            )
+        self._move_aside(files, torn, size)
+        self.set_aside.append(torn)
+        return size - len(torn.data)
+
+    def _cut_if_last(self, files: _Files, written: _Written) -> None:
+        """After a failed fsync: cut our lines off, unless another writer's follow them."""
+        with suppress(OSError), self._locked(files):
+            if os.fstat(files.log).st_size == written.end:
+                self._cut(files, written.start)
+
+    @staticmethod
+    def _cut(files: _Files, size: int, *, durable: bool = False) -> None:
+        """Cut the log to ``size`` bytes (write lock held); no fsync mark survives the cut."""
+        with files.page.cutting():
+            os.ftruncate(files.log, size)
+            if durable:
+                os.fsync(files.log)
 
     def read(self) -> list[Event]:
         """Every event; a torn last line is an error naming its line."""
@@ -203,84 +311,26 @@ class EventLog:
 
     def repair_torn_tail(self) -> TornTail | None:
         """Move a torn last line into ``events.torn`` and cut it from the log."""
-        with self._locked():
-            _, torn = self._tail()
-            if torn is None:
-                return None
-            self._move_aside(torn)
-            return torn
+        with self._io:
+            files = self._open()
+            with self._locked(files):
+                _, torn = read_tail(self.path, _complete_events)
+                if torn is None:
+                    return None
+                self._move_aside(files, torn, os.fstat(files.log).st_size)
+                return torn
 
-    def _move_aside(self, torn: TornTail) -> None:
+    def _move_aside(self, files: _Files, torn: TornTail, size: int) -> None:
         """Copy the torn bytes into ``events.torn``, then cut them from the log (lock held)."""
-        size = self.path.stat().st_size
         with open(self.drill_dir / TORN_FILE, "ab") as aside:
             aside.write(torn.data + b"\n")
             aside.flush()
             os.fsync(aside.fileno())
-        with open(self.path, "r+b") as log:
-            log.truncate(size - len(torn.data))
-            log.flush()
-            os.fsync(log.fileno())
-        self._known = None
+        self._cut(files, size - len(torn.data), durable=True)
 
-    def _tail(self) -> tuple[int, TornTail | None]:
-        """The last complete seq and the torn tail, reading only the end of the file."""
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return 0, None
-        if size == 0:
-            return 0, None
-        with open(self.path, "rb") as log:
-            chunk = 4096
-            data = b""
-            pos = size
-            while pos > 0:
-                step = min(chunk, pos)
-                pos -= step
-                log.seek(pos)
-                data = log.read(step) + data
-                if data.count(b"\n") >= 2 or pos == 0:
-                    break
-                chunk *= 2
-        lines = data.split(b"\n")
-        last = lines[-1]
-        if last:  # no newline at the end: the last write never completed
-            return self._last_complete_seq(lines[:-1], pos == 0), TornTail(
-                line=self._line_count(), data=last
-            )
-        complete = [line for line in lines[:-1] if line]
-        return self._last_complete_seq(complete, pos == 0), None
 
-    def _last_complete_seq(self, lines: list[bytes], whole_file: bool) -> int:
-        candidates = lines if whole_file else lines[1:]  # first may be a partial line
-        for raw in reversed(candidates):
-            if not raw:
-                continue
-            try:
-                return int(json.loads(raw)["seq"])
-            except (ValueError, KeyError, TypeError) as exc:
-                line = self._last_complete_line_number()
-                raise EventLogError(
-                    f"{self.path}:{line}: the last complete line is not a valid event; "
-                    "nothing can be appended after it (`kunren revert` still reads the rest)"
-                ) from exc
-        if not whole_file:
-            return self._full_scan_last_seq()
-        return 0
-
-    def _full_scan_last_seq(self) -> int:
-        events = read_record(self.path).events
-        return events[-1].seq if events else 0
-
-    def _line_count(self) -> int:
-        with open(self.path, "rb") as log:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: log.read(1 << 16), b"")) + 1
-
-    def _last_complete_line_number(self) -> int:
-        """The number of the last non-empty line ending in a newline (for error messages)."""
-        lines = self.path.read_bytes().split(b"\n")[:-1]  # the part after the last newline
-        return max((n for n, raw in enumerate(lines, 1) if raw), default=0)
+def _complete_events(path: Path) -> list[Event]:
+    return read_record(path).events
 
 
 def read_record(path: Path) -> Record:
@@ -344,31 +394,13 @@ def remove_unfinished(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _torn_note(torn: TornTail, first: Event) -> Event:
-    """The note that says a torn tail was set aside, stamped like the event that found it."""
-    return Note(
-        text=f"line {torn.line} was torn by a writer that stopped mid-write (never "
-        "acknowledged); set aside in events.torn",
-        at=first.at,
-        wall=first.wall,
-    )
-
-
 def _first(exc: ValidationError) -> str:
     error = exc.errors()[0]
     loc = ".".join(str(part) for part in error["loc"])
     return f"{loc}: {error['msg']}" if loc else str(error["msg"])
 
 
-def _close_all(fds: dict[str, int]) -> None:
-    for fd in fds.values():
-        with suppress(OSError):
-            os.close(fd)
-    fds.clear()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+def _write_all(fd: int, view: memoryview) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]

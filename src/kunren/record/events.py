@@ -61,6 +61,7 @@ class DrillStarted(_Event):
     clock: str = "real"
     speed: float = 1.0
     source: str = "conductor"  # conductor | import
+    simulate: bool = True  # False: run with --no-simulate (kunren resume keeps them home too)
 
 
 class DrillEnded(_Event):

@@ -15,46 +15,16 @@ people as an hour of live work.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunren.record import events as ev
+from kunren.record.marks import EventType as EventType  # re-exported: named here first
+from kunren.record.marks import Gist, Mark, shared
+from kunren.record.marks import Lane as Lane
+from kunren.record.marks import Provenance as Provenance
 
-Lane = Literal["drill", "fault", "service", "load", "probe", "alert", "inject", "people", "record"]
-Provenance = Literal[
-    "conductor", "participant", "facilitator", "simulated", "alert", "notice", "import"
-]
-EventType = Literal[
-    "drill.started",
-    "drill.ended",
-    "drill.aborted",
-    "drill.resumed",
-    "fault.injecting",
-    "fault.injected",
-    "fault.failed",
-    "fault.reverting",
-    "fault.reverted",
-    "fault.revert_failed",
-    "service.started",
-    "service.stopped",
-    "service.exited",
-    "load.stage",
-    "load.stats",
-    "load.lost",
-    "probe.failed",
-    "probe.recovered",
-    "alert",
-    "inject",
-    "milestone",
-    "notification",
-    "runbook",
-    "readiness",
-    "participant.joined",
-    "note",
-    "amendment",
-]
 DrillKind = Literal["live", "import", "tabletop"]
 ClockKind = Literal["real", "scaled", "virtual"]
 
@@ -116,22 +86,58 @@ class Entry(BaseModel):
 
 def entry(event: ev.Event, imported: bool = False) -> Entry:
     """The structured entry of one event; ``imported`` marks every entry of an imported drill."""
-    made = _entry(event)
-    if imported and made.provenance == "conductor":
-        made = made.model_copy(update={"provenance": "import"})
-    return made
+    return entry_of(mark(event, imported))
 
 
-def _entry(event: ev.Event) -> Entry:
-    base: dict[str, int | float | EventType] = {
-        "seq": event.seq,
-        "at": event.at,
-        "kind": event.type,
-    }
+def mark(event: ev.Event, imported: bool = False, gists: dict[Gist, Gist] | None = None) -> Mark:
+    """The entry of one event as a slim ``Mark``; ``gists``: the record's gists so far, to
+    share the gist with every earlier entry that says the same."""
+    gist = _gist(event)
+    if imported and gist.provenance == "conductor":
+        gist = gist._replace(provenance="import")
+    return Mark(event.seq, event.at, shared(gist, gists) if gists is not None else gist)
+
+
+def entry_of(mark: Mark) -> Entry:
+    """The pydantic entry of a mark (its ``until`` and ``recorded_at`` are not in it)."""
+    g = mark.gist
+    return Entry(
+        seq=mark.seq,
+        at=mark.at,
+        kind=g.kind,
+        lane=g.lane,
+        subject=g.subject,
+        status=g.status,
+        actor=g.actor,
+        role=g.role,
+        provenance=g.provenance,
+        detail=g.detail,
+        targets=list(g.targets),
+        count=g.number,
+        via=g.via,
+        to=g.to,
+        scenario=g.scenario,
+        speed=g.speed,
+        late=g.late,
+        spawn_rate=g.spawn_rate,
+        failures_per_s=g.failures_per_s,
+        p95_ms=g.p95_ms,
+        recorded_status=g.recorded_status,
+        sender=g.sender,
+        template=g.template,
+        delivered=g.delivered,
+        captured=g.captured,
+        refers_to=g.refers_to,
+        to_roles=list(g.to_roles),
+    )
+
+
+def _gist(event: ev.Event) -> Gist:
+    base = event.type
     match event:
         case ev.DrillStarted():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="drill",
                 subject=event.drill,
                 status=event.clock,
@@ -140,62 +146,66 @@ def _entry(event: ev.Event) -> Entry:
                 speed=event.speed,
             )
         case ev.DrillResumed():
-            return Entry(**base, lane="drill", detail=event.reason, speed=event.speed)
+            return Gist(base, lane="drill", detail=event.reason, speed=event.speed)
         case ev.DrillEnded() | ev.DrillAborted():
-            return Entry(**base, lane="drill", detail=event.reason)
+            return Gist(base, lane="drill", detail=event.reason)
         case ev.FaultInjecting():
-            return Entry(
-                **base, lane="fault", subject=event.fault, status=event.kind, targets=event.planned
-            )
-        case ev.FaultInjected():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="fault",
                 subject=event.fault,
                 status=event.kind,
-                targets=event.targets,
+                targets=tuple(event.planned),
+            )
+        case ev.FaultInjected():
+            return Gist(
+                base,
+                lane="fault",
+                subject=event.fault,
+                status=event.kind,
+                targets=tuple(event.targets),
                 detail=event.detail,
             )
         case ev.FaultFailed() | ev.FaultRevertFailed():
-            return Entry(**base, lane="fault", subject=event.fault, detail=event.error)
+            return Gist(base, lane="fault", subject=event.fault, detail=event.error)
         case ev.FaultReverting():
-            return Entry(**base, lane="fault", subject=event.fault)
+            return Gist(base, lane="fault", subject=event.fault)
         case ev.FaultReverted():
-            return Entry(**base, lane="fault", subject=event.fault, detail=event.detail)
+            return Gist(base, lane="fault", subject=event.fault, detail=event.detail)
         case ev.ServiceStarted():
-            return Entry(**base, lane="service", subject=event.name, count=event.pid)
+            return Gist(base, lane="service", subject=event.name, number=event.pid)
         case ev.ServiceStopped():
-            return Entry(**base, lane="service", subject=event.name, detail=event.detail)
+            return Gist(base, lane="service", subject=event.name, detail=event.detail)
         case ev.ServiceExited():
-            return Entry(**base, lane="service", subject=event.name, count=event.code)
+            return Gist(base, lane="service", subject=event.name, number=event.code)
         case ev.LoadStage():
             status = "planned" if event.planned else ""
-            return Entry(
-                **base, lane="load", count=event.users, status=status, spawn_rate=event.spawn_rate
+            return Gist(
+                base, lane="load", number=event.users, status=status, spawn_rate=event.spawn_rate
             )
         case ev.LoadStats():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="load",
-                count=event.rps,
+                number=event.rps,
                 failures_per_s=event.failures_per_s,
                 p95_ms=event.p95_ms,
             )
         case ev.LoadLost():
             status = "load stopped" if event.load_stopped else ""
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="load",
                 subject=event.process,
                 status=status,
-                count=event.code,
+                number=event.code,
                 detail=event.detail,
             )
         case ev.ProbeFailed() | ev.ProbeRecovered():
-            return Entry(**base, lane="probe", subject=event.probe, detail=event.detail)
+            return Gist(base, lane="probe", subject=event.probe, detail=event.detail)
         case ev.Alert():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="alert",
                 subject=event.name,
                 status=event.status,
@@ -204,14 +214,14 @@ def _entry(event: ev.Event) -> Entry:
                 via=event.source,
             )
         case ev.Inject():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="inject",
                 subject=event.kind,
                 actor=event.who,
                 detail=event.text,
                 to=", ".join(event.to),
-                to_roles=event.to,
+                to_roles=tuple(event.to),
             )
         case (
             ev.Milestone()
@@ -232,12 +242,12 @@ _PeopleEvent = (
 ) | ev.Amendment
 
 
-def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventType]) -> Entry:
+def _people_entry(event: _PeopleEvent, base: EventType) -> Gist:
     match event:
         case ev.Milestone():
-            source: Provenance = "import" if event.source == "import" else event.source
-            return Entry(
-                **base,
+            source = mark_source(event)
+            return Gist(
+                base,
                 lane="people",
                 subject=event.name,
                 actor=event.actor,
@@ -247,8 +257,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 late=event.late,
             )
         case ev.Notification():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.notice,
                 status=notice_status(event),
@@ -256,10 +266,10 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 role=event.role,
                 provenance="notice",
                 detail=event.note,
-                count=event.recipients or None,
+                number=event.recipients or None,
                 via=event.channel,
                 to=event.audience,
-                targets=list(event.failed),
+                targets=tuple(event.failed),
                 recorded_status=event.status,
                 sender=event.sender,
                 template=event.template,
@@ -267,8 +277,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 captured=event.captured,
             )
         case ev.Runbook():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.runbook,
                 status=event.result,
@@ -278,8 +288,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 detail=event.detail,
             )
         case ev.Readiness():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.tool,
                 status="ok" if event.ok else "failed",
@@ -289,8 +299,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 detail=event.note,
             )
         case ev.ParticipantJoined():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="people",
                 subject=event.role,
                 actor=event.actor,
@@ -298,8 +308,8 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 provenance="participant",
             )
         case ev.Note():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="people",
                 actor=event.actor or None,
                 provenance="participant" if event.actor else "facilitator",
@@ -307,13 +317,13 @@ def _people_entry(event: _PeopleEvent, base: Mapping[str, int | float | EventTyp
                 late=event.late,
             )
         case ev.Amendment():
-            return Entry(
-                **base,
+            return Gist(
+                base,
                 lane="record",
                 subject=str(event.target_seq),
                 actor=event.actor,
                 provenance="facilitator",
-                count=event.new_at,
+                number=event.new_at,
                 detail=event.reason,
                 late=event.late,
                 refers_to=event.target_seq,
@@ -344,7 +354,7 @@ class DrillProvenance(BaseModel):
         return "simulated" in self.sources
 
 
-_TOUCHING = (
+TOUCHING = (
     ev.FaultInjecting,
     ev.FaultInjected,
     ev.ProbeFailed,
@@ -360,18 +370,29 @@ def drill_provenance(events: list[ev.Event]) -> DrillProvenance:
     A conductor drill that touched nothing (no fault, probe or service event) is a tabletop.
     """
     started = next((e for e in events if isinstance(e, ev.DrillStarted)), None)
+    touched = any(isinstance(e, TOUCHING) for e in events)
+    sources = {mark_source(e) for e in events if isinstance(e, ev.Milestone | ev.Notification)}
+    return provenance_of(started, touched, sources)
+
+
+def mark_source(event: ev.Milestone | ev.Notification) -> Provenance:
+    """Who produced a milestone or a notice, as its timeline entry says."""
+    if isinstance(event, ev.Notification):
+        return "notice"
+    return "import" if event.source == "import" else event.source
+
+
+def provenance_of(
+    started: ev.DrillStarted | None, touched: bool, sources: set[Provenance]
+) -> DrillProvenance:
+    """The provenance of a drill whose first ``drill.started`` is ``started``, which touched
+    the system (a fault, probe, service or load statistics event) or not, and whose marks
+    and notices came from ``sources``."""
     imported = started is not None and started.source == "import"
-    touched = any(isinstance(e, _TOUCHING) for e in events)
     kind: DrillKind = "import" if imported else ("live" if touched else "tabletop")
-    clock = _clock(started)
-    sources = {
-        entry(e, imported).provenance
-        for e in events
-        if isinstance(e, ev.Milestone | ev.Notification)
-    }
     return DrillProvenance(
         kind=kind,
-        clock=clock,
+        clock=_clock(started),
         speed=started.speed if started is not None else 1.0,
         sources=sorted(sources),
     )

@@ -8,17 +8,18 @@ it was written; the caller escapes the result for its format (HTML, Markdown, a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal, assert_never
 
 from kunren.durations import format_clock
+from kunren.record.marks import Mark
 from kunren.record.timeline import Entry
 from kunren.scenarios.models import MILESTONE_LABELS
 
 Lang = Literal["en", "ja"]
 
 
-def describe(entry: Entry, lang: Lang, milestone: Callable[[str], str] | None = None) -> str:
+def describe(entry: Entry | Mark, lang: Lang, milestone: Callable[[str], str] | None = None) -> str:
     """What ``entry`` says in ``lang``; ``milestone`` names a milestone for this reader (the
     scenario's own labels); without it, the built-in labels."""
     en, ja = _pair(entry, milestone or (lambda name: _builtin_label(name, lang)))
@@ -35,13 +36,13 @@ def _said(text: str, ja: bool = False) -> str:
     return f"：{text}" if ja else f": {text}"
 
 
-def _on(targets: list[str]) -> tuple[str, str]:
+def _on(targets: Sequence[str]) -> tuple[str, str]:
     if not targets:
         return "", ""
     return f" on {', '.join(targets)}", f"（{', '.join(targets)}）"
 
 
-def _pair(e: Entry, milestone: Callable[[str], str]) -> tuple[str, str]:
+def _pair(e: Entry | Mark, milestone: Callable[[str], str]) -> tuple[str, str]:
     s, d = e.subject, e.detail
     match e.kind:
         case "drill.started":
@@ -139,7 +140,7 @@ def _count(value: float | None) -> str:
     return "0" if value is None else f"{value:g}"
 
 
-def _notice(e: Entry) -> tuple[str, str]:
+def _notice(e: Entry | Mark) -> tuple[str, str]:
     en_status, ja_status = _NOTICE.get(e.status, (e.status, e.status))
     audience = (f" to {e.to}", f"（宛先 {e.to}）") if e.to else ("", "")
     size = (f", {_count(e.count)} recipients", f"、{_count(e.count)} 件") if e.count else ("", "")

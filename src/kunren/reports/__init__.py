@@ -22,6 +22,7 @@ from kunren.reports.records import (
 from kunren.reports.render import FORMATS, render
 from kunren.reports.texts import LANGS
 from kunren.scorers import Scorecard, load_scorers
+from kunren.scorers.score import TimelineWanted
 from kunren.scorers.trend import started_key
 
 DEFAULT_REPORTS = Path("reports")
@@ -31,14 +32,24 @@ def build_scorecard(
     drill_dirs: Sequence[Path],
     drills_root: Path | None = None,
     plugins_dir: Path | None = None,
+    *,
+    timeline: TimelineWanted = True,
 ) -> Scorecard:
-    """The Scorecard of the latest of ``drill_dirs``, with the trend of its series attached."""
+    """The Scorecard of the latest of ``drill_dirs``, with the trend of its series attached.
+
+    ``timeline="marks"``: the timeline as slim marks (``Scorecard.entries()``), which is all
+    the HTML report reads; its ``timeline`` is then empty.
+    """
     if not drill_dirs:
         raise UsageError("give at least one drill folder")
     plugins = load_scorers(plugins_dir)
-    plain = [score_drill(path) for path in drill_dirs]
+    plain = [score_drill(path, timeline=timeline) for path in drill_dirs]
     latest_index = max(range(len(plain)), key=lambda i: started_key(plain[i]))
-    card = score_drill(drill_dirs[latest_index], plugins) if plugins else plain[latest_index]
+    card = (
+        score_drill(drill_dirs[latest_index], plugins, timeline=timeline)
+        if plugins
+        else plain[latest_index]
+    )
     series = series_cards(plain, drills_root, until=card)
     return card.model_copy(update={"trend": series.trend()})
 
@@ -60,7 +71,10 @@ def write_report(
         raise UsageError(f"unknown report format {fmt!r}; one of: {', '.join(FORMATS)}")
     if lang not in LANGS:
         raise UsageError(f"unknown language {lang!r}; one of: {', '.join(LANGS)}")
-    card = build_scorecard(drill_dirs, drills_root, plugins_dir)
+    # the HTML and Markdown reports read only marks: a long record's million entry models
+    # never exist; the JSON report is the Scorecard, timeline and all
+    timeline: TimelineWanted = True if fmt == "json" else "marks"
+    card = build_scorecard(drill_dirs, drills_root, plugins_dir, timeline=timeline)
     text = render(card, fmt, lang)
     target = out if out is not None else DEFAULT_REPORTS / f"{card.drill}.{FORMATS[fmt]}"
     _write_atomically(target, text)

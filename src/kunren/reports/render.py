@@ -21,7 +21,15 @@ from kunren.errors import UsageError
 from kunren.reports.notice_quality import notice_quality
 from kunren.reports.swimlanes import timeline_svg
 from kunren.reports.texts import LANGS, Texts
-from kunren.reports.timeline_table import timeline_rows
+from kunren.reports.timeline_table import (
+    PER_KIND,
+    LeftOut,
+    bounded,
+    bounded_note,
+    left_out,
+    more_text,
+    timeline_table,
+)
 from kunren.reports.trendchart import trend_svg
 from kunren.scorers.card import MilestoneResult, Scorecard, Timing, TrendLine
 from kunren.scorers.display import join_trend
@@ -99,11 +107,21 @@ def render(card: Scorecard, fmt: str = "html", lang: str = "en") -> str:
     tx = Texts(lang, card)
     context = _context(card, tx)
     if fmt == "html":
+        table = timeline_table(card, tx)
         context.update(
             css=_css(),
             timeline_svg=timeline_svg(card, tx),
-            timeline_rows=timeline_rows(card, tx),
+            timeline_rows=table.rows,
+            timeline_note=table.note,
             trend_svg=trend_svg(card.trend, tx) if card.trend else "",
+        )
+    if fmt == "md":
+        items = bounded(card.entries())
+        context.update(
+            timeline_items=[
+                (None, more_text(e, tx)) if isinstance(e, LeftOut) else (e, "") for e in items
+            ],
+            timeline_note=bounded_note(card, tx, PER_KIND, left_out(items)),
         )
     template = _environment().get_template(f"report.{fmt}.j2")
     return template.render(context)
@@ -137,7 +155,24 @@ def _context(card: Scorecard, tx: Texts) -> dict[str, object]:
         "notified_mark": _notified_by_mark(card),
         "quality": notice_quality(card, tx),
         "trend_text": trend_text,
+        "notes_shown": card.notes[:PER_KIND],
+        "notes_more": _notes_more(card, tx),
     }
+
+
+def _notes_more(card: Scorecard, tx: Texts) -> str:
+    """Of a long record's notes the HTML lists the first ``PER_KIND``, like the timeline
+    table, and says how many more there are and where they are."""
+    rest = card.notes[PER_KIND:]
+    if not rest:
+        return ""
+    return tx(
+        "notes_more",
+        n=f"{len(rest):,}",
+        first=tx.clock(min(n.at for n in rest)),
+        last=tx.clock(max(n.at for n in rest)),
+        drill=card.drill,
+    )
 
 
 def _notified_by_mark(card: Scorecard) -> Timing | None:

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from kunren.reports.svg import COLORS, Packer, esc, text_width
 from kunren.reports.texts import Texts
-from kunren.scorers.card import Scorecard, TimelineEntry
+from kunren.scorers.card import Scorecard, Shown
 
 WIDTH = 1000
 LEFT = 150
@@ -27,7 +27,8 @@ class _Timeline:
     def __init__(self, card: Scorecard, tx: Texts) -> None:
         self.card = card
         self.tx = tx
-        self.span = max(card.duration, card.ended_at, *(e.at for e in card.timeline), 60.0)
+        latest = max((e.at for e in card.entries()), default=0.0)
+        self.span = max(card.duration, card.ended_at, latest, 60.0)
         self.parts: list[str] = []
         self.top = 30.0  # room above the lanes for the time axis
         self.y = self.top + 4
@@ -44,7 +45,7 @@ class _Timeline:
             f'<text x="8" y="{self.y + min(height, ROW) / 2 + 4}" class="lane">{esc(text)}</text>'
         )
 
-    def bars(self, label: str, entries: list[TimelineEntry], color: str, shade: bool) -> None:
+    def bars(self, label: str, entries: list[Shown], color: str, shade: bool) -> None:
         self.lane_label(label, ROW + 4, shade)
         for entry in entries:
             x0 = self.x(entry.at)
@@ -56,12 +57,10 @@ class _Timeline:
             )
         self.y += ROW + 4
 
-    def marks(
-        self, label: str, entries: list[TimelineEntry], shade: bool, labelled: bool = True
-    ) -> None:
+    def marks(self, label: str, entries: list[Shown], shade: bool, labelled: bool = True) -> None:
         packer = Packer()
-        placed: list[tuple[TimelineEntry, float, int, str, bool]] = []
-        dense: list[tuple[list[TimelineEntry], float]] = []
+        placed: list[tuple[Shown, float, int, str, bool]] = []
+        dense: list[tuple[list[Shown], float]] = []
         for group, x in self._columns(entries):
             if len(group) > DENSE:  # too many to tell apart: one mark that says how many
                 dense.append((group, x))
@@ -90,9 +89,9 @@ class _Timeline:
             self.parts.append(self._dense(group, x, self.y + 9))
         self.y += height
 
-    def _columns(self, entries: list[TimelineEntry]) -> list[tuple[list[TimelineEntry], float]]:
+    def _columns(self, entries: list[Shown]) -> list[tuple[list[Shown], float]]:
         """Entries grouped by the pixel column they are drawn in, in order."""
-        groups: list[tuple[list[TimelineEntry], float]] = []
+        groups: list[tuple[list[Shown], float]] = []
         column = None
         for entry in entries:
             x = self.x(entry.at)
@@ -103,7 +102,7 @@ class _Timeline:
                 groups.append(([entry], x))
         return groups
 
-    def _dense(self, group: list[TimelineEntry], x: float, cy: float) -> str:
+    def _dense(self, group: list[Shown], x: float, cy: float) -> str:
         first, last = min(e.at for e in group), max(e.at for e in group)
         title = self.tx(
             "marks_dense", n=len(group), first=self.tx.clock(first), last=self.tx.clock(last)
@@ -113,7 +112,7 @@ class _Timeline:
             f'opacity="0.7"><title>{esc(title)}</title></rect>'
         )
 
-    def _glyph(self, entry: TimelineEntry, x: float, cy: float) -> str:
+    def _glyph(self, entry: Shown, x: float, cy: float) -> str:
         title = f"<title>{esc(self._title(entry))}</title>"
         if entry.kind == "milestone":
             fill = COLORS["people"] if self._counts(entry) else "#fff"
@@ -145,7 +144,7 @@ class _Timeline:
             f'fill="{color}">{title}</path>'
         )
 
-    def _short(self, entry: TimelineEntry) -> str:
+    def _short(self, entry: Shown) -> str:
         tx = self.tx
         if entry.kind == "milestone":
             return f"{tx.milestone(entry.subject)} · {entry.actor}"
@@ -157,7 +156,7 @@ class _Timeline:
             return entry.subject
         return f"{tx.entry(entry)} · {entry.actor}" if entry.actor else tx.entry(entry)
 
-    def _counts(self, entry: TimelineEntry) -> bool:
+    def _counts(self, entry: Shown) -> bool:
         """Filled: the mark that is the milestone's first, or the one its objective counted."""
         m = self.card.milestones.get(entry.subject)
         if m is None:
@@ -167,7 +166,7 @@ class _Timeline:
         held = m.objective.timing if m.objective is not None else None
         return held is not None and held.at == entry.at and held.by == entry.actor
 
-    def _title(self, entry: TimelineEntry) -> str:
+    def _title(self, entry: Shown) -> str:
         who = (
             f" — {entry.actor}" + (f" ({entry.role})" if entry.role else "") if entry.actor else ""
         )
@@ -269,8 +268,9 @@ class _Timeline:
 def timeline_svg(card: Scorecard, tx: Texts) -> Markup:
     """The drill as swimlanes: faults, load, probes, alerts, injects, then one lane per role."""
     view = _Timeline(card, tx)
+    timeline = card.entries()
     shade = True
-    faults = [e for e in card.timeline if e.kind == "fault.injected" and e.lane == "fault"]
+    faults = [e for e in timeline if e.kind == "fault.injected" and e.lane == "fault"]
     for name in dict.fromkeys(e.subject for e in faults):
         view.bars(
             f"{tx.lane('fault')}: {name}",
@@ -282,7 +282,7 @@ def timeline_svg(card: Scorecard, tx: Texts) -> Markup:
     if card.load:
         view.load()
         shade = not shade
-    failures = [e for e in card.timeline if e.kind == "probe.failed"]
+    failures = [e for e in timeline if e.kind == "probe.failed"]
     for name in dict.fromkeys(e.subject for e in failures):
         view.bars(
             f"{tx.lane('probe')}: {name}",
@@ -292,11 +292,11 @@ def timeline_svg(card: Scorecard, tx: Texts) -> Markup:
         )
         shade = not shade
     for lane in ("alert", "inject"):
-        entries = [e for e in card.timeline if e.lane == lane]
+        entries = [e for e in timeline if e.lane == lane]
         if entries:
             view.marks(tx.lane(lane), entries, shade)
             shade = not shade
-    for role, entries in _people_lanes(card.timeline, card):
+    for role, entries in _people_lanes(timeline, card):
         view.marks(role, entries, shade)
         shade = not shade
     view.objectives()
@@ -314,11 +314,9 @@ def timeline_svg(card: Scorecard, tx: Texts) -> Markup:
     )
 
 
-def _people_lanes(
-    timeline: Iterable[TimelineEntry], card: Scorecard
-) -> list[tuple[str, list[TimelineEntry]]]:
+def _people_lanes(timeline: Iterable[Shown], card: Scorecard) -> list[tuple[str, list[Shown]]]:
     shown = {"milestone", "notification", "runbook", "readiness"}
-    lanes: dict[str, list[TimelineEntry]] = {}
+    lanes: dict[str, list[Shown]] = {}
     for entry in timeline:
         if entry.lane == "people" and entry.kind in shown:
             lanes.setdefault(entry.role or "–", []).append(entry)

@@ -17,7 +17,7 @@ from kunren.scorers.card import (
     Gap,
     MilestoneResult,
     Scorecard,
-    TimelineEntry,
+    Shown,
     Timing,
     TrendLine,
     TrendPoint,
@@ -184,6 +184,24 @@ CATALOG: dict[str, tuple[str, str]] = {
         "{first}〜{last} の {n} 件（間隔が狭すぎるため一つにまとめて表示）",
     ),
     "recorded": ("recorded {t}", "記録は {t}"),
+    "timeline_more": (
+        "… {n} more entries of this kind ({kind}), from {first} to {last}: not listed here",
+        "… この種類（{kind}）の項目があと {n} 件（{first}〜{last}）：ここには載せていません",
+    ),
+    "notes_more": (
+        "… {n} more notes, from {first} to {last}: not listed here "
+        "(`kunren log {drill}` prints every one)",
+        "… ほかにメモが {n} 件（{first}〜{last}）：ここには載せていません"
+        "（`kunren log {drill}` ですべて表示できます）",
+    ),
+    "timeline_bounded": (
+        "This table lists at most {limit} entries of each kind: {n} of the {total} entries "
+        "are left out (the swimlanes above draw them all). The whole timeline is in the "
+        "record: `kunren log {drill}` prints it, one event a line, and the file is {record}.",
+        "この表は種類ごとに最大 {limit} 件までを載せています。全 {total} 件のうち {n} 件は"
+        "省略しました（上のスイムレーンにはすべて描いています）。タイムライン全体は記録にあります："
+        "`kunren log {drill}` で 1 行に 1 イベントずつ表示でき、ファイルは {record} です。",
+    ),
     "milestones": ("Milestones per role", "ロール別マイルストーン"),
     "milestone": ("Milestone", "マイルストーン"),
     "first": ("First", "最初"),
@@ -260,6 +278,7 @@ class Texts:
         self.lang = lang
         self.card = card
         self._ja = lang == "ja"
+        self._by_seq: dict[int, Shown] | None = None
 
     def __call__(self, key: str, **values: object) -> str:
         en, ja = CATALOG[key]
@@ -295,7 +314,7 @@ class Texts:
             return ""
         return self(f"label_{source}")
 
-    def entry_label(self, entry: TimelineEntry) -> str:
+    def entry_label(self, entry: Shown) -> str:
         """A mark's provenance beside it; alerts and notices say what they are already."""
         return self.label(entry.provenance) if entry.kind == "milestone" else ""
 
@@ -366,7 +385,10 @@ class Texts:
 
     def amended(self, a: AmendmentItem) -> str:
         """What an amendment moved, from the entry it names (never the scorer's English)."""
-        target = next((e for e in self.card.timeline if e.seq == a.target_seq), None)
+        if self._by_seq is None:  # once: a search per amendment made long records quadratic
+            named = {item.target_seq for item in self.card.amendments}
+            self._by_seq = {e.seq: e for e in self.card.entries() if e.seq in named}
+        target = self._by_seq.get(a.target_seq)
         if target is None:
             return a.what if not self._ja else f"#{a.target_seq}"
         who = f" · {target.actor}" if target.actor else ""
@@ -434,7 +456,7 @@ class Texts:
             needed=gap.needed,
         )
 
-    def entry(self, entry: TimelineEntry) -> str:
+    def entry(self, entry: Shown) -> str:
         """What a timeline entry says in this language (plain text: the template escapes)."""
         lang: Lang = "ja" if self._ja else "en"
         return describe(entry, lang, self.milestone)

@@ -1,7 +1,10 @@
 """The series as a chart: minutes per drill for each headline milestone.
 
 Censored points (not reached: "60+ min") are drawn hollow at their bound, so a reader never
-mistakes them for measured times.
+mistakes them for measured times. Every point carries its value, drill and provenance in its
+title; the value is also written beside it while drills are far enough apart to read it
+(LABEL_SPACING). In a longer series only the latest drill's values are written: a hundred
+drills' labels would cover each other, and be most of the report's size.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from kunren.reports.svg import COLORS, PALETTE, esc, text_width
 from kunren.reports.texts import Texts
 from kunren.scorers.card import Trend, TrendLine
 
+LABEL_SPACING = 32.0  # px between drills below which only the latest drill's values are written
+
 
 @dataclass(frozen=True)
 class _Point:
@@ -25,6 +30,7 @@ class _Point:
     label: str
     title: str
     hollow: bool
+    index: int  # the drill's place in the series
 
 
 def trend_svg(trend: Trend, tx: Texts) -> Markup:
@@ -60,9 +66,10 @@ def trend_svg(trend: Trend, tx: Texts) -> Markup:
         tick += step
     parts += _drill_labels(trend, x, height - bottom, inner / max(count - 1, 1))
     points: list[_Point] = []
+    kinds: dict[str, str] = {}  # drill -> its provenance in words
     for number, line in enumerate(lines):
         color = PALETTE[number % len(PALETTE)]
-        mine = _trend_points(line, color, x, y, tx)
+        mine = _trend_points(line, color, x, y, tx, kinds)
         if len(mine) > 1:
             coords = " ".join(f"{p.x},{p.y}" for p in mine)
             parts.append(
@@ -70,7 +77,10 @@ def trend_svg(trend: Trend, tx: Texts) -> Markup:
             )
         points += mine
     parts += [_point_mark(p) for p in points]
-    parts += _point_labels(points)
+    spacing = inner / max(count - 1, 1)
+    parts += _point_labels(
+        points if spacing >= LABEL_SPACING else [p for p in points if p.index == count - 1]
+    )
     legend_x = float(left)
     for number, line in enumerate(lines):
         label = tx.line_label(line)
@@ -121,22 +131,27 @@ def _trend_points(
     x: Callable[[int], float],
     y: Callable[[float], float],
     tx: Texts,
+    kinds: dict[str, str],
 ) -> list[_Point]:
     points = []
+    label = tx.line_label(line)
     for index, point in enumerate(line.points):
         value = point.bound_seconds if point.censored else point.seconds
         if value is None:
             continue
         shown = tx.shown(point.display, point.seconds, point.bound_seconds, point.censored)
-        kind = tx.prov(point.provenance)  # a simulated rehearsal never passes for a live drill
+        kind = kinds.get(point.drill)
+        if kind is None:  # once per drill: every line of a drill has its provenance
+            kind = kinds[point.drill] = tx.prov(point.provenance)
         points.append(
             _Point(
                 x=x(index),
                 y=y(value / 60),
                 color=color,
                 label=shown,
-                title=f"{tx.line_label(line)}: {shown} ({point.drill}, {kind})",
+                title=f"{label}: {shown} ({point.drill}, {kind})",  # a rehearsal says so
                 hollow=point.censored,
+                index=index,
             )
         )
     return points

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 
 from kunren import plugins
 from kunren.errors import PluginError, Problem
-from kunren.scenarios import errors_map
 from kunren.scenarios.kinds import FAULT_KINDS, FaultKind
 from kunren.scenarios.models import (
     BUILTIN_MILESTONES,
@@ -106,8 +105,12 @@ class CrossCheck:
         try:
             cls = plugins.load(group, kind)
         except PluginError as exc:
+            from kunren.scenarios import errors_map  # only when there is a problem to word
+
             known = plugins.names(group)
             close = "" if kind in known else errors_map.did_you_mean(kind, known)
+            if kind not in known and not close:  # nothing close: say what there is
+                close = _known(known)
             yield self.problem(path, f"{exc}{close}")
             return
         missing = cls.missing_requirements()
@@ -118,6 +121,8 @@ class CrossCheck:
             model = cls.Params.model_validate(params)
             self._validated.setdefault(entry, model)  # the first of two same-named channels
         except ValidationError as exc:
+            from kunren.scenarios import errors_map
+
             allowed = _allowed_extra(path)
             yield from errors_map.problems_from(
                 exc, params, self.src, prefix=params_path, model=cls.Params, also_allowed=allowed
@@ -396,6 +401,8 @@ def _known(names: Iterable[str]) -> str:
 
 
 def _unknown_milestone(name: str, known: set[str]) -> str:
+    from kunren.scenarios import errors_map
+
     builtin = ", ".join(BUILTIN_MILESTONES)
     return (
         f"unknown milestone {name!r}{errors_map.did_you_mean(name, known)}; built-in: {builtin}; "

@@ -18,11 +18,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from kunren.errors import Problem, ScenarioError
-from kunren.scenarios import errors_map
 from kunren.scenarios.checks import CrossCheck
 from kunren.scenarios.models import Scenario
 from kunren.scenarios.params import PluginParams, plugin_params
-from kunren.scenarios.partial import partial_scenario
 from kunren.scenarios.yamlsource import SourceMap, load_yaml
 
 SKIP_DIRS = {"audiences", "templates", "load", "locustfiles", "__pycache__"}
@@ -125,6 +123,10 @@ def load_scenario_text(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
+        # wording the problems (difflib, the partial re-parse) is imported only when there are
+        from kunren.scenarios import errors_map
+        from kunren.scenarios.partial import partial_scenario
+
         problems += errors_map.problems_from(exc, data, source, model=Scenario)
         # the cross-reference checks still run on whatever parsed: every error at once
         partial = partial_scenario(data, exc, source, problems)

@@ -376,6 +376,10 @@ class Fault(Model):
     kind: str
     target: str | None = None
     for_: PositiveDuration | None = Field(default=None, alias="for")
+    # real seconds each call into the fault's plugin (preflight, setup, plan, inject, revert,
+    # close) may take before it is cancelled and recorded as failed; None: 60s inject/revert,
+    # 30s the others
+    call_timeout: PositiveDuration | None = None
     description: str = ""
     params: dict[str, JsonValue] = Field(default_factory=dict)
 

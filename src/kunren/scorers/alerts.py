@@ -34,7 +34,8 @@ class AlertStarts:
     firing_at_t0: list[str]
 
     def first_after(self, at: float) -> AlertStart | None:
-        return next((a for a in self.all if a.at >= at and a.name not in self._old(at)), None)
+        old = self._old(at)  # once: asked of every candidate, it made this quadratic
+        return next((a for a in self.all if a.at >= at and a.name not in old), None)
 
     def _old(self, at: float) -> set[str]:
         return {a.name for a in self.all if a.at < at and (a.resolved_at or at + 1) > at}
@@ -52,16 +53,14 @@ def alert_key(event: Alert) -> str:
 def alert_starts(record: DrillRecord) -> AlertStarts:
     starts: list[AlertStart] = []
     open_at: dict[str, float] = {}
-    for event in record.events:
-        if not isinstance(event, Alert):
-            continue
-        key = alert_key(event)
-        if event.status == "resolved":
+    for change in record.alerts:
+        key = change.key
+        if change.status == "resolved":
             began = open_at.pop(key, None)
             if began is not None:
-                starts.append(AlertStart(key, began, event.at))
-        elif event.status == "firing" and key not in open_at:
-            open_at[key] = event.at
+                starts.append(AlertStart(key, began, change.at))
+        elif change.status == "firing" and key not in open_at:
+            open_at[key] = change.at
     starts += [AlertStart(name, at, None) for name, at in open_at.items()]
     starts.sort(key=lambda a: a.at)
     t0 = record.t0.at

@@ -8,10 +8,12 @@ since drill start); times named ``seconds`` are measured from T0 (see ``T0``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from kunren.record.marks import Mark
 from kunren.record.timeline import DrillProvenance, Entry
 
 
@@ -294,6 +296,9 @@ class TimelineEntry(Entry):
     recorded_at: float | None = None  # before an amendment
 
 
+Shown = TimelineEntry | Mark  # a timeline entry as a surface reads it: model or slim mark
+
+
 class LoadPoint(CardModel):
     at: float
     users: int
@@ -414,3 +419,13 @@ class Scorecard(CardModel):
     warnings: list[str] = Field(default_factory=list)
     trend: Trend | None = None  # set by the report, which knows the earlier drills
     record: str | None = None  # where the raw record lives; set by whoever read it
+    # The timeline as slim marks, for the HTML report of a long record (never in the JSON)
+    _marks: list[Mark] | None = PrivateAttr(default=None)
+
+    def keep_marks(self, marks: list[Mark]) -> None:
+        """Hold the timeline as ``marks`` (``score(..., timeline="marks")``)."""
+        self._marks = marks
+
+    def entries(self) -> Sequence[Shown]:
+        """The timeline, as marks when the card was scored for them, else ``timeline``."""
+        return self._marks if self._marks is not None else self.timeline

@@ -11,9 +11,9 @@ T0 is shown as "before T0" and never meets an objective.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TypeVar
 
-from kunren.record.events import Milestone, Notification
 from kunren.scorers.base import Scorer, ScoringContext
 from kunren.scorers.card import (
     MilestoneResult,
@@ -23,21 +23,10 @@ from kunren.scorers.card import (
     Timing,
 )
 from kunren.scorers.display import BEFORE_T0, format_timing
-from kunren.scorers.record import DrillRecord
+from kunren.scorers.record import DrillRecord, Reach
 
 NOTIFIED = "customer_notified"
-
-
-@dataclass(frozen=True)
-class Reach:
-    """Someone reached a milestone at drill time ``at``."""
-
-    name: str
-    at: float
-    actor: str
-    role: str | None
-    source: str
-    seq: int
+_K = TypeVar("_K")
 
 
 class MilestoneScorer(Scorer):
@@ -63,14 +52,10 @@ class MilestoneScorer(Scorer):
         return ScorerResult(metrics=metrics)
 
     def milestones(self, record: DrillRecord) -> dict[str, MilestoneResult]:
-        reaches = reaches_of(record)
-        names = list(record.scenario.milestone_names)
-        names += [r.name for r in reaches if r.name not in names]
-        names = list(dict.fromkeys(names))
-        return {
-            name: self._result(record, name, [r for r in reaches if r.name == name])
-            for name in names
-        }
+        by_name: dict[str, list[Reach]] = {name: [] for name in record.scenario.milestone_names}
+        for reach in reaches_of(record):
+            by_name.setdefault(reach.name, []).append(reach)
+        return {name: self._result(record, name, reaches) for name, reaches in by_name.items()}
 
     def _result(self, record: DrillRecord, name: str, reaches: list[Reach]) -> MilestoneResult:
         scenario = record.scenario
@@ -79,10 +64,10 @@ class MilestoneScorer(Scorer):
         reached_roles = {r.role for r in reaches if r.role and r.at >= record.t0.at}
         per_role: dict[str, Timing] = {}
         per_person: dict[str, Timing] = {}
-        for role in dict.fromkeys(r.role for r in reaches if r.role):
-            per_role[role] = _timing(record, _first(record, [r for r in reaches if r.role == role]))
-        for actor in dict.fromkeys(r.actor for r in reaches):
-            mine = [r for r in reaches if r.actor == actor]
+        for role, theirs in _grouped(reaches, lambda r: r.role).items():
+            if role:
+                per_role[role] = _timing(record, _first(record, theirs))
+        for actor, mine in _grouped(reaches, lambda r: r.actor).items():
             per_person[actor] = _timing(record, _first(record, mine))
         for role in expected:
             per_role.setdefault(role, _timing(record, None))
@@ -109,20 +94,22 @@ class MilestoneScorer(Scorer):
 
 
 def reaches_of(record: DrillRecord) -> list[Reach]:
-    """Every milestone reached before the drill ended, in drill-time order."""
-    reaches: list[Reach] = []
-    for event in record.events:
-        if record.ended != "running" and event.at > record.end:
-            continue  # marked after the end: a late mark is not a time the drill achieved
-        if isinstance(event, Milestone):
-            role = record.role_of(event.actor, event.role)
-            reaches.append(Reach(event.name, event.at, event.actor, role, event.source, event.seq))
-        elif isinstance(event, Notification) and event.status == "sent":
-            # a partial send still told customers; a failed one did not
-            actor = event.sender or "unknown"
-            role = record.role_of(actor, event.role)
-            reaches.append(Reach(NOTIFIED, event.at, actor, role, "notice", event.seq))
-    return reaches
+    """Every milestone reached before the drill ended, in drill-time order: each mark, and each
+    notice sent (a partial send still told customers), with the role its actor joined as."""
+    return [
+        Reach(r.name, r.at, r.actor, record.role_of(r.actor, r.role), r.source, r.seq)
+        for r in record.reaches
+        # marked after the end: a late mark is not a time the drill achieved
+        if record.ended == "running" or r.at <= record.end
+    ]
+
+
+def _grouped(reaches: list[Reach], by: Callable[[Reach], _K]) -> dict[_K, list[Reach]]:
+    """``reaches`` by ``by``, each group in order, the groups in order of their first."""
+    groups: dict[_K, list[Reach]] = {}
+    for reach in reaches:
+        groups.setdefault(by(reach), []).append(reach)
+    return groups
 
 
 def expected_roles(record: DrillRecord, name: str) -> list[str]:

@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kunren.record.events import (
-    Milestone,
-    Note,
-    Notification,
-    ParticipantJoined,
-    Readiness,
-    Runbook,
-)
+from kunren.record.events import ParticipantJoined, Readiness, Runbook
 from kunren.record.timeline import notice_status
 from kunren.scorers import notice_quality
 from kunren.scorers.card import (
@@ -33,7 +26,7 @@ from kunren.scorers.card import (
     TeamHealth,
 )
 from kunren.scorers.display import format_observed, format_timing
-from kunren.scorers.record import DrillRecord
+from kunren.scorers.record import DrillRecord, NoticeEvents
 
 ACTION_PREFIX = "action:"
 
@@ -41,29 +34,20 @@ ACTION_PREFIX = "action:"
 def notices(record: DrillRecord) -> list[Notice]:
     """Each customer notice once, its drafted/approved/sent events folded together, with
     what it lacked of the checklist and whether the next update it promised came."""
-    groups: dict[str, list[Notification]] = {}
-    for event in record.events:
-        if isinstance(event, Notification):
-            groups.setdefault(event.notice or f"#{event.seq}", []).append(event)
     checked = notice_quality.checked(record)
-    items = [_notice(record, key, events, checked) for key, events in groups.items()]
+    items = [_notice(record, folded, checked) for folded in record.notices]
     return notice_quality.with_cadence(items, record.end)
 
 
-def _notice(record: DrillRecord, key: str, events: list[Notification], checked: bool) -> Notice:
-    def first(status: str) -> Notification | None:
-        return next((e for e in events if e.status == status), None)
-
-    drafted, approved, sent = first("drafted"), first("approved"), first("sent")
-    latest = events[-1]
+def _notice(record: DrillRecord, folded: NoticeEvents, checked: bool) -> Notice:
+    drafted, approved, sent = folded.drafted, folded.approved, folded.sent
+    latest = folded.latest
     main = sent or latest
-    attempts = [e for e in events if e.status in ("sent", "failed")]
-    failures = [e for e in attempts if e.status == "failed" or e.failed]
     partial = latest.status == "sent" and bool(latest.failed)
     sender = next((e.sender for e in (sent, drafted, latest) if e and e.sender), "")
     wait = round(approved.at - drafted.at, 3) if approved and drafted else None
     return Notice(
-        notice=key,
+        notice=folded.key,
         status=notice_status(latest),
         channel=main.channel,
         audience=main.audience,
@@ -81,9 +65,9 @@ def _notice(record: DrillRecord, key: str, events: list[Notification], checked: 
         sent_seconds=record.since_t0(sent.at) if sent else None,
         approval_wait_seconds=wait,
         subject=main.subject,
-        attempts=len(attempts),
-        failures=len(failures),
-        retries=max(0, len(attempts) - 1),
+        attempts=folded.attempts,
+        failures=folded.failures,
+        retries=max(0, folded.attempts - 1),
         partial=partial,
         checked=checked,
         lacking=list(main.lacking) if checked else [],
@@ -128,9 +112,14 @@ def team_health(
 
 
 def people_by_role(record: DrillRecord) -> dict[str, list[str]]:
+    """Everyone seen acting in each role: joined, answered readiness, marked, sent a notice
+    or ran a runbook (these last three in the role they marked in, else the one they joined)."""
     seen: dict[str, set[str]] = {}
     for event in record.events:
-        actor, role = _actor_role(record, event)
+        if isinstance(event, ParticipantJoined | Readiness) and event.actor and event.role:
+            seen.setdefault(event.role, set()).add(event.actor)
+    for actor, recorded in record.people:
+        role = record.role_of(actor, recorded)
         if actor and role:
             seen.setdefault(role, set()).add(actor)
     order = list(record.scenario.roles)
@@ -138,16 +127,6 @@ def people_by_role(record: DrillRecord) -> dict[str, list[str]]:
         role: sorted(seen[role])
         for role in sorted(seen, key=lambda r: (order.index(r) if r in order else len(order), r))
     }
-
-
-def _actor_role(record: DrillRecord, event: object) -> tuple[str | None, str | None]:
-    if isinstance(event, ParticipantJoined | Readiness):
-        return event.actor, event.role
-    if isinstance(event, Milestone | Runbook):
-        return event.actor, record.role_of(event.actor, event.role)
-    if isinstance(event, Notification) and event.sender:
-        return event.sender, record.role_of(event.sender, event.role)
-    return None, None
 
 
 def readiness(record: DrillRecord) -> list[ReadinessItem]:
@@ -164,15 +143,15 @@ def notes(record: DrillRecord) -> tuple[list[NoteItem], list[NoteItem]]:
     """Plain notes, and action items (notes starting ``action:``, prefix removed)."""
     plain: list[NoteItem] = []
     actions: list[NoteItem] = []
-    for event in record.events:
-        if not isinstance(event, Note):
-            continue
-        text = event.text.strip()
+    for note in record.notes:
+        text = note.text.strip()
         if text.lower().startswith(ACTION_PREFIX):
             action = text[len(ACTION_PREFIX) :].strip()
-            actions.append(NoteItem(at=event.at, actor=event.actor, text=action))
+            actions.append(NoteItem(at=note.at, actor=note.actor, text=action))
         else:
-            plain.append(NoteItem(at=event.at, actor=event.actor, text=text))
+            plain.append(
+                note if text == note.text else NoteItem(at=note.at, actor=note.actor, text=text)
+            )
     return plain, actions
 
 

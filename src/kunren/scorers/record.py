@@ -2,33 +2,73 @@
 
 Everything downstream (milestones, machine timings, notices, plugins) reads this one view, so
 a facilitator's amendment moves a time everywhere at once, and the recorded time is kept beside
-it for the report.
+it for the report. ``kunren.scorers.tally`` builds it in one pass over the record.
+
+A long record is mostly a few kinds of event, each of them many times over (alerts, notices,
+marks, notes, runbooks, load statistics). Those are not kept as events: the pass keeps what
+the scorecard needs of them (each milestone reach, each notice's first and latest states, the
+changes of each alert, a slim timeline ``Mark``…), in drill-time order, and ``events`` holds
+the rest. Scoring with plugins keeps every event there too (``ScoringContext.events``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kunren.record.events import (
-    Amendment,
-    DrillAborted,
-    DrillEnded,
     DrillStarted,
     Event,
     FaultInjected,
     Milestone,
     Notification,
-    ParticipantJoined,
     ProbeFailed,
     Readiness,
     Runbook,
 )
+from kunren.record.marks import Mark
+from kunren.record.timeline import DrillProvenance
 from kunren.scenarios.models import Scenario
-from kunren.scorers.card import T0, AmendmentItem
+from kunren.scorers.card import T0, AmendmentItem, LoadPoint, NoteItem
 from kunren.scorers.display import format_timing
 
 Ending = Literal["ended", "aborted", "running"]
+_TABLETOP = DrillProvenance(kind="tabletop", clock="real")  # frozen: one default for all
+
+
+class Reach(NamedTuple):
+    """Someone reached a milestone at drill time ``at`` (``role`` as recorded: the scorer
+    fills in the role the actor joined as). A tuple: a long record has many of them."""
+
+    name: str
+    at: float
+    actor: str
+    role: str | None
+    source: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeEvents:
+    """One customer notice's events, folded: its first drafted, approved and sent states,
+    its latest state, and how many send attempts it had and how many of them failed."""
+
+    key: str
+    drafted: Notification | None
+    approved: Notification | None
+    sent: Notification | None
+    latest: Notification
+    attempts: int
+    failures: int
+
+
+class AlertChange(NamedTuple):
+    """One recorded state of one alert (``key``: ``alerts.alert_key``); a tuple, as a long
+    record's alerts are many."""
+
+    at: float
+    key: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +86,15 @@ class DrillRecord:
     amendments: list[AmendmentItem] = field(default_factory=list)
     roles_of: dict[str, str] = field(default_factory=dict)  # actor -> role they joined as
     warnings: list[str] = field(default_factory=list)
+    provenance: DrillProvenance = _TABLETOP
+    reaches: list[Reach] = field(default_factory=list)
+    notices: list[NoticeEvents] = field(default_factory=list)  # in order of first event
+    # (actor, role as recorded) of everyone who marked, sent a notice or ran a runbook
+    people: frozenset[tuple[str, str | None]] = frozenset()
+    notes: list[NoteItem] = field(default_factory=list)
+    alerts: list[AlertChange] = field(default_factory=list)
+    load_stats: list[LoadPoint] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)  # empty when no timeline was asked for
 
     @property
     def drill(self) -> str:
@@ -81,62 +130,6 @@ class DrillRecord:
         return format_timing(self.window, censored=True, lang=lang)
 
 
-def prepare(scenario: Scenario, events: list[Event]) -> DrillRecord:
-    """Apply amendments over the recorded times and find T0 and the drill's end."""
-    ordered = sorted(events, key=lambda e: e.seq)
-    amended, recorded_at, amendments, warnings = _apply_amendments(ordered)
-    amended.sort(key=lambda e: (e.at, e.seq))
-    started = next((e for e in amended if isinstance(e, DrillStarted)), None)
-    end, ended, reason = _end(scenario, amended, started)
-    return DrillRecord(
-        scenario=scenario,
-        events=amended,
-        started=started,
-        t0=_t0(scenario, amended),
-        end=end,
-        ended=ended,
-        end_reason=reason,
-        recorded_at=recorded_at,
-        amendments=amendments,
-        roles_of=_roles_of(amended),
-        warnings=warnings,
-    )
-
-
-def _apply_amendments(
-    events: list[Event],
-) -> tuple[list[Event], dict[int, float], list[AmendmentItem], list[str]]:
-    by_seq = {e.seq: e for e in events}
-    new_at: dict[int, float] = {}
-    items: list[AmendmentItem] = []
-    warnings: list[str] = []
-    for event in events:
-        if not isinstance(event, Amendment):
-            continue
-        target = by_seq.get(event.target_seq)
-        if target is None or isinstance(target, Amendment):
-            warnings.append(
-                f"amendment #{event.seq} names event #{event.target_seq}, which is not in the "
-                "record; it was ignored"
-            )
-            continue
-        new_at[event.target_seq] = event.new_at  # a later amendment of the same event wins
-        items.append(
-            AmendmentItem(
-                seq=event.seq,
-                target_seq=event.target_seq,
-                what=describe(target),
-                recorded_at=target.at,
-                amended_at=event.new_at,
-                actor=event.actor,
-                reason=event.reason,
-            )
-        )
-    result = [e.model_copy(update={"at": new_at[e.seq]}) if e.seq in new_at else e for e in events]
-    recorded = {seq: by_seq[seq].at for seq in new_at}
-    return result, recorded, items, warnings
-
-
 def describe(event: Event) -> str:
     """A short English name for an event, used where an amendment or a gap refers to it."""
     if isinstance(event, Milestone):
@@ -152,41 +145,3 @@ def describe(event: Event) -> str:
     if isinstance(event, Readiness):
         return f"readiness of {event.actor} for {event.tool}"
     return event.type
-
-
-def _t0(scenario: Scenario, events: list[Event]) -> T0:
-    first_fault = next((e.at for e in events if isinstance(e, FaultInjected)), None)
-    impact = next((e.at for e in events if isinstance(e, ProbeFailed)), None)
-    order = (
-        (("impact", impact), ("first_fault", first_fault))
-        if scenario.t0 == "impact"
-        else (("first_fault", first_fault), ("impact", impact))
-    )
-    for basis, at in order:
-        if at is not None:
-            return T0(at=at, basis=basis)
-    return T0(at=0.0, basis="drill_start")
-
-
-def _end(
-    scenario: Scenario, events: list[Event], started: DrillStarted | None
-) -> tuple[float, Ending, str]:
-    for event in events:
-        if isinstance(event, DrillEnded):
-            return event.at, "ended", event.reason
-        if isinstance(event, DrillAborted):
-            return event.at, "aborted", event.reason
-    # Still running (or the conductor died): the record so far is all we can speak for.
-    last = max((e.at for e in events), default=0.0)
-    duration = started.duration if started else scenario.duration
-    return min(last, duration) if last else 0.0, "running", ""
-
-
-def _roles_of(events: list[Event]) -> dict[str, str]:
-    roles: dict[str, str] = {}
-    for event in events:
-        if isinstance(event, ParticipantJoined):
-            roles[event.actor] = event.role
-        elif isinstance(event, Milestone) and event.role:
-            roles.setdefault(event.actor, event.role)
-    return roles

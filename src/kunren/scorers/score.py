@@ -3,36 +3,48 @@
 No I/O and no clock: the same record always gives the same Scorecard, whether the drill ran
 live, was resumed, or was typed in afterwards with ``kunren import``. Plugins (team-local or
 installed scorers) run after the built-in scoring and may read its result.
+
+``events`` may be an iterator (``kunren.record.stream.iter_events``): the record is then read
+once, line by line, and never held whole (see ``kunren.scorers.tally``); the caller passes its
+amendments, found beforehand. ``timeline="marks"`` keeps the timeline as slim marks for the
+HTML report (``Scorecard.entries()``) instead of a million models in ``Scorecard.timeline``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from kunren.errors import PluginError
-from kunren.record.events import Event
-from kunren.record.timeline import drill_provenance
+from kunren.record.events import Amendment, Event
 from kunren.scenarios.models import Scenario
 from kunren.scorers import notice_quality, people, system
 from kunren.scorers.base import Scorer, ScoringContext
 from kunren.scorers.card import PluginScore, ScenarioSummary, Scorecard, ScorerResult
 from kunren.scorers.milestones import MilestoneScorer
-from kunren.scorers.record import DrillRecord, prepare
+from kunren.scorers.record import DrillRecord
+from kunren.scorers.tally import prepare
+
+TimelineWanted = bool | Literal["marks"]
 
 
 def score(
     scenario: Scenario,
-    events: list[Event],
+    events: Iterable[Event],
     plugins: Sequence[Scorer | type[Scorer]] = (),
     *,
-    timeline: bool = True,
+    timeline: TimelineWanted = True,
+    amendments: Sequence[Amendment] | None = None,
 ) -> Scorecard:
     """Score one drill record against its scenario; ``plugins`` add their own sections.
 
     ``timeline=False`` leaves out the merged timeline (the costly part of a long record),
-    for drills that only feed a trend.
+    for drills that only feed a trend; ``"marks"`` keeps it as marks (``entries()``).
+    ``amendments``: the record's amendments when ``events`` streams (else found in it).
     """
-    record = prepare(scenario, events)
+    record = prepare(
+        scenario, events, amendments, keep_all=bool(plugins), marks=timeline is not False
+    )
     card = _builtin(record, timeline)
     if not plugins:
         return card
@@ -40,7 +52,7 @@ def score(
     return card.model_copy(update={"scorers": [_run(plugin, ctx) for plugin in plugins]})
 
 
-def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
+def _builtin(record: DrillRecord, with_timeline: TimelineWanted = True) -> Scorecard:
     scenario = record.scenario
     milestones = MilestoneScorer().milestones(record)
     notices = people.notices(record)
@@ -54,7 +66,7 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
     if record.started is None:
         warnings.append("the record has no drill.started event")
     started = record.started
-    return Scorecard(
+    card = Scorecard(
         drill=record.drill,
         series=record.series,
         title=started.title if started and started.title else scenario.title,
@@ -66,7 +78,7 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
         end_reason=record.end_reason,
         t0=record.t0,
         observed_seconds=record.window,
-        provenance=drill_provenance(record.events),
+        provenance=record.provenance,
         objectives_met=not missed and not still_open,
         objectives_missed=missed,
         objectives_open=still_open,
@@ -91,10 +103,13 @@ def _builtin(record: DrillRecord, with_timeline: bool = True) -> Scorecard:
         notes=notes,
         action_items=actions,
         amendments=record.amendments,
-        timeline=system.timeline(record, faults) if with_timeline else [],
+        timeline=system.timeline(record, faults) if with_timeline is True else [],
         load=system.load_points(record),
         warnings=warnings,
     )
+    if with_timeline == "marks":
+        card.keep_marks(system.timeline_marks(record, faults))
+    return card
 
 
 def _run(plugin: Scorer | type[Scorer], ctx: ScoringContext) -> PluginScore:

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Literal, TypeVar
 
 from kunren.record.events import (
-    Amendment,
     Event,
     FaultFailed,
     FaultInjected,
@@ -20,15 +19,13 @@ from kunren.record.events import (
     FaultReverting,
     Inject,
     LoadStage,
-    LoadStats,
     ProbeFailed,
     ProbeRecovered,
-    Readiness,
     Runbook,
     ServiceStarted,
-    ServiceStopped,
 )
-from kunren.record.timeline import entry
+from kunren.record.marks import Gist, Mark
+from kunren.record.timeline import entry_of
 from kunren.record.timeline_words import describe
 from kunren.scorers.alerts import alert_starts, fault_alert
 from kunren.scorers.card import (
@@ -248,57 +245,64 @@ def inject_items(record: DrillRecord) -> list[InjectItem]:
 
 
 def load_points(record: DrillRecord) -> list[LoadPoint]:
-    stats = [e for e in record.events if isinstance(e, LoadStats)]
-    if stats:
-        return [
-            LoadPoint(
-                at=e.at, users=e.users, rps=e.rps, failures_per_s=e.failures_per_s, p95_ms=e.p95_ms
-            )
-            for e in stats
-        ]
+    if record.load_stats:
+        return list(record.load_stats)
     return [LoadPoint(at=e.at, users=e.users) for e in record.events if isinstance(e, LoadStage)]
 
 
-def timeline(record: DrillRecord, faults: list[FaultRun]) -> list[TimelineEntry]:
+def timeline_marks(record: DrillRecord, faults: list[FaultRun]) -> list[Mark]:
     """One merged, drill-time-ordered list of what the system and the people did.
 
-    Each event becomes its structured entry (``kunren.record.timeline``); spans (a fault
-    until it ended, a probe until it recovered) and amendments are added here. A fault a
-    runbook caused (a restart) is drawn in the people's lanes, as the team's action.
+    Each event became its structured entry (``kunren.record.timeline``) as a slim ``Mark``
+    when the record was read; spans (a fault until it ended, a probe until it recovered) and
+    amendments are added here. A fault a runbook caused (a restart) is drawn in the people's
+    lanes, as the team's action. Intent and bookkeeping (injecting, reverting, services
+    started and stopped) are the console's, load statistics are the load line, amendments
+    have their own table, and a readiness answered "ok" is not news: none is on it.
     """
-    entries = []
     fault_ends = {run.fault: run.ended_at for run in faults}
     by_runbook = {run.fault for run in faults if run.runbook is not None}
     recovered = _probe_recoveries(record.events)
-    imported = record.imported
-    for event in record.events:
-        if isinstance(event, FaultInjecting | FaultReverting | ServiceStarted | ServiceStopped):
-            continue  # intent and bookkeeping: the console shows them, the retro does not
-        if isinstance(event, LoadStats | Amendment):
-            continue  # drawn as the load line; listed in the amendments table
-        if isinstance(event, Readiness) and event.ok:
-            continue
-        base = entry(event, imported)
-        until = None
-        if isinstance(event, FaultInjected):
-            ended = fault_ends.get(event.fault)
-            until = record.end if ended is None else ended  # 0.0 is a time, not "none"
-        elif isinstance(event, ProbeFailed):
-            until = next((at for at in recovered.get(event.probe, ()) if at >= event.at), None)
-            until = record.end if until is None else until
-        if base.lane == "fault" and base.subject in by_runbook:
-            base = base.model_copy(update={"lane": "people", "provenance": "participant"})
-        if base.actor and not base.role:
-            base = base.model_copy(update={"role": record.role_of(base.actor, None)})
-        entries.append(
-            TimelineEntry(
-                **base.model_dump(),
-                text=describe(base, "en"),
-                until=until,
-                recorded_at=record.recorded_at.get(event.seq),
-            )
+    finished: dict[Gist, Gist] = {}
+
+    def finish(gist: Gist) -> Gist:
+        """What a gist says once the whole record is known: who acted in which role, an
+        imported drill's entries as imported, a runbook's restart as the team's action."""
+        done = finished.get(gist)
+        if done is None:
+            done = gist
+            if record.imported and done.provenance == "conductor":
+                done = done._replace(provenance="import")
+            if done.lane == "fault" and done.subject in by_runbook:
+                done = done._replace(lane="people", provenance="participant")
+            if done.actor and not done.role:
+                done = done._replace(role=record.role_of(done.actor, None))
+            finished[gist] = finished[done] = done
+        return done
+
+    for mark in record.marks:
+        mark.gist = finish(mark.gist)
+        if mark.kind == "fault.injected":
+            ended = fault_ends.get(mark.subject)
+            mark.until = record.end if ended is None else ended  # 0.0 is a time, not "none"
+        elif mark.kind == "probe.failed":
+            until = next((at for at in recovered.get(mark.subject, ()) if at >= mark.at), None)
+            mark.until = record.end if until is None else until
+        mark.recorded_at = record.recorded_at.get(mark.seq)
+    return record.marks
+
+
+def timeline(record: DrillRecord, faults: list[FaultRun]) -> list[TimelineEntry]:
+    """``timeline_marks`` as the Scorecard's entries, each with its English text."""
+    return [
+        TimelineEntry(
+            **entry_of(mark).model_dump(),
+            text=describe(mark, "en"),
+            until=mark.until,
+            recorded_at=mark.recorded_at,
         )
-    return entries
+        for mark in timeline_marks(record, faults)
+    ]
 
 
 def _probe_recoveries(events: list[Event]) -> dict[str, list[float]]:

@@ -1,0 +1,79 @@
+"""Reading a drill record one line at a time, for readers that must not hold it whole.
+
+``EventLog.read`` returns every event as a list: right for the conductor, `kunren revert` and
+the page, whose records are small. A company-wide game day records a million events, and a
+report that held them all as models peaked at ten times the record's size. The scorer reads
+the record through ``iter_events`` instead, which parses one line, hands the event on and
+forgets it, with the same errors as ``EventLog.read``: a line that is not an event, a seq that
+does not follow, or a torn last line names the file and the line, and nothing is scored.
+
+Amendments move earlier events in time, so the scorer must know them before it meets their
+targets: ``amendments_in`` finds them in a first, cheap pass that parses only the lines that
+can be one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from io import BufferedReader
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from kunren.errors import EventLogError
+from kunren.record.events import Amendment, Event, parse_event
+
+
+def iter_events(path: Path) -> Iterator[Event]:
+    """Every event of ``events.jsonl`` in file order, parsed as it is reached."""
+    previous_seq = 0
+    with _open(path) as log:
+        for number, line in enumerate(log, start=1):
+            if not line.endswith(b"\n"):  # a write that never completed
+                raise EventLogError(
+                    f"{path}:{number}: torn last line (a crash interrupted a write)"
+                )
+            if line == b"\n":
+                continue
+            try:
+                event = parse_event(line)
+            except ValidationError as exc:
+                raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
+            if event.seq <= previous_seq:
+                raise EventLogError(
+                    f"{path}:{number}: seq {event.seq} does not follow {previous_seq}"
+                )
+            previous_seq = event.seq
+            yield event
+
+
+def amendments_in(path: Path) -> list[Amendment]:
+    """The record's amendments in file order; lines that are not valid events are left to
+    ``iter_events`` to report."""
+    found: list[Amendment] = []
+    with _open(path) as log:
+        for line in log:
+            if b'"amendment"' not in line:
+                continue
+            try:
+                event = parse_event(line)
+            except ValidationError:
+                continue
+            if isinstance(event, Amendment):
+                found.append(event)
+    return found
+
+
+def _open(path: Path) -> BufferedReader:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError as exc:
+        raise EventLogError(f"{path}: no event log here") from exc
+    except OSError as exc:
+        raise EventLogError(f"{path}: cannot read the record: {exc.strerror}") from exc
+
+
+def _first(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    loc = ".".join(str(part) for part in error["loc"])
+    return f"{loc}: {error['msg']}" if loc else str(error["msg"])
