@@ -1,10 +1,20 @@
 """The page benchmark's locustfile: simulated participants on a running drill's page.
 
 Each user does what a person with a laptop does: opens the join link (the token is traded for a
-cookie), joins under a unique name in a role, presses the milestone buttons of that role one
-after another, and otherwise polls ``/api/state`` like the page's script. Every milestone the
-server acknowledges (``ok`` with its ``seq``) is written to ``KUNREN_BENCH_ACKS`` so the
-benchmark can check afterwards that each one is in the record exactly once.
+cookie), joins under a unique name in a role, loads the drill page, holds the page's event
+stream open (``/api/stream``, read in a greenlet of its own as the browser's ``EventSource``
+would), and presses the milestone buttons of that role one after another; then it only keeps
+the stream open until the run ends. It never polls ``/api/state``: the page does so only when
+its stream cannot work.
+
+Every milestone the server acknowledges (``ok`` with its ``seq``) is written to
+``KUNREN_BENCH_ACKS`` with the wall time it was sent, so the benchmark can check afterwards that
+each one is in the record exactly once, and time how soon it reached another stream.
+
+Reported to Locust beside the HTTP requests: ``GET /api/stream (first state)``, the time from
+opening the stream to its first state; and, with request type ``PUSH`` (not a request: the
+benchmark keeps it apart), ``mark → own stream``, the time from sending a milestone to its
+appearing on the person's own stream.
 
 Environment: ``KUNREN_BENCH_TOKEN`` (participant token), ``KUNREN_BENCH_ROLES`` (JSON: role ->
 milestones), ``KUNREN_BENCH_ACKS`` (file to append acknowledgements to).
@@ -12,13 +22,17 @@ milestones), ``KUNREN_BENCH_ACKS`` (file to append acknowledgements to).
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import os
 import re
+import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
+import gevent  # type: ignore[import-untyped]  # Locust's own, no stubs
 from locust import FastHttpUser, between, task
 from locust.exception import StopUser
 
@@ -35,10 +49,13 @@ class Participant(FastHttpUser):
 
     def on_start(self) -> None:
         n = next(_numbers)
-        self.actor = f"participant-{os.getpid()}-{n:03d}"
+        self.actor = f"participant-{os.getpid()}-{n:04d}"
         self.role = sorted(ROLES)[n % len(ROLES)]
         self.todo = list(ROLES[self.role])
         self.csrf = ""
+        self.sent: dict[str, float] = {}  # milestone -> perf_counter when its post was sent
+        self.stream: Any = None  # the greenlet holding the stream
+        self.connection: http.client.HTTPConnection | None = None
         link = f"/?token={TOKEN}"
         with self.client.get(link, name="GET / (join link)", catch_response=True) as r:
             found = CSRF.search(r.text or "")
@@ -48,6 +65,14 @@ class Participant(FastHttpUser):
             self.csrf = found.group(1)
         if self._post("/join", {"name": self.actor, "role": self.role}, "POST /join") is None:
             raise StopUser()
+        self.client.get("/", name="GET / (drill page)")
+        self.stream = gevent.spawn(self._hold_stream)
+
+    def on_stop(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+        if self.stream is not None:
+            self.stream.kill(block=False)
 
     def _post(self, path: str, form: dict[str, str], name: str) -> dict[str, Any] | None:
         data = {**form, "csrf": self.csrf}
@@ -61,14 +86,69 @@ class Participant(FastHttpUser):
                 return None
             return payload
 
+    # ------------------------------------------------------------------ the stream
+
+    def _hold_stream(self) -> None:
+        """The page's EventSource: one connection, messages read as they come."""
+        address = urlsplit(str(self.host))
+        cookie = "; ".join(f"{c.name}={c.value}" for c in self.client.cookiejar)
+        self.connection = http.client.HTTPConnection(
+            address.hostname or "127.0.0.1", address.port, timeout=120
+        )
+        opened = time.perf_counter()
+        try:
+            self.connection.request(
+                "GET", "/api/stream", headers={"Cookie": cookie, "Accept": "text/event-stream"}
+            )
+            response = self.connection.getresponse()
+            if response.status != 200:
+                self._report("GET", "/api/stream (first state)", opened, f"{response.status}")
+                return
+            first = True
+            data: list[bytes] = []
+            while line := response.readline():
+                line = line.rstrip(b"\r\n")
+                if line.startswith(b"data:"):
+                    data.append(line[5:].strip())
+                elif not line and data:
+                    if first:
+                        self._report("GET", "/api/stream (first state)", opened)
+                        first = False
+                    self._on_message(json.loads(b"".join(data)))
+                    data = []
+        except (OSError, http.client.HTTPException) as exc:
+            if self.connection is not None and self.connection.sock is not None:
+                self._report("GET", "/api/stream (first state)", opened, repr(exc))
+
+    def _on_message(self, state: dict[str, Any]) -> None:
+        for name in state.get("milestones") or {}:
+            sent = self.sent.pop(name, None)
+            if sent is not None:
+                self._report("PUSH", "mark → own stream", sent)
+
+    def _report(self, kind: str, name: str, since: float, error: str | None = None) -> None:
+        self.environment.events.request.fire(
+            request_type=kind,
+            name=name,
+            response_time=(time.perf_counter() - since) * 1000,
+            response_length=0,
+            exception=RuntimeError(error) if error else None,
+            context={},
+        )
+
+    # ------------------------------------------------------------------ the clicks
+
     @task
     def act(self) -> None:
         if not self.todo:
-            self.client.get("/api/state", headers=JSON, name="GET /api/state")
-            return
+            return  # done: the page only listens now
         milestone = self.todo.pop(0)
         key = uuid.uuid4().hex
+        self.sent[milestone] = time.perf_counter()
+        wall = time.time()
         payload = self._post("/milestone", {"milestone": milestone, "key": key}, "POST /milestone")
         if payload is not None:
             ack = {"actor": self.actor, "milestone": milestone, "seq": payload.get("seq")}
-            ACKS.write(json.dumps(ack) + "\n")
+            ACKS.write(json.dumps({**ack, "sent": wall}) + "\n")
+        else:
+            self.sent.pop(milestone, None)

@@ -170,6 +170,7 @@ def test_readiness_answers_are_recorded_and_shown_to_the_facilitator(
     people = facilitator.http.get("/api/timeline").json()["participants"]
     assert people == [
         {
+            "key": "support:Aiko",  # what a pushed update of this row is matched by
             "actor": "Aiko",
             "role": "Support",  # the role as people read it, in the page's language
             "joined": "00:00",

@@ -23,6 +23,7 @@ from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
 PAGE_ROUTES = [
     ("GET", "/"),
     ("GET", "/api/state"),
+    ("GET", "/api/stream"),
     ("POST", "/join"),
     ("POST", "/leave"),
     ("POST", "/milestone"),
@@ -31,11 +32,14 @@ PAGE_ROUTES = [
     ("POST", "/note"),
     ("GET", "/facilitator"),
     ("GET", "/api/timeline"),
+    ("GET", "/api/timeline/stream"),
     ("POST", "/facilitator/mark"),
     ("POST", "/facilitator/amend"),
     ("POST", "/facilitator/abort"),
 ]
-FACILITATOR_ROUTES = [r for r in PAGE_ROUTES if "facilitator" in r[1] or r[1] == "/api/timeline"]
+FACILITATOR_ROUTES = [
+    r for r in PAGE_ROUTES if "facilitator" in r[1] or r[1].startswith("/api/timeline")
+]
 
 
 def assert_still_serving(drill: LiveDrill) -> None:

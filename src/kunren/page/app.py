@@ -40,4 +40,5 @@ def build_app(
     ]
     app = Starlette(routes=routes, exception_handlers=error_handlers(web))
     app.state.web = web
+    app.state.on_stop = web.on_stop  # the server's stop ends open streams first
     return app

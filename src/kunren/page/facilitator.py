@@ -7,13 +7,14 @@ both what was clicked and what the facilitator corrected.
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kunren.durations import format_clock, parse_offset
-from kunren.page import timeline_words
+from kunren.page import push, timeline_words
 from kunren.page.i18n import role_label
 from kunren.page.security import Access, FieldError, clean_name, clean_note
 from kunren.page.webapp import Req, WebApp, WebError, field_error
@@ -26,6 +27,7 @@ def routes(web: WebApp) -> list[Route]:
     return [
         web.route("/facilitator", page, f),
         web.route("/api/timeline", timeline, f),
+        web.route("/api/timeline/stream", timeline_stream, f),
         web.route("/facilitator/mark", mark, f, "POST"),
         web.route("/facilitator/amend", amend, f, "POST"),
         web.route("/facilitator/abort", abort, f, "POST"),
@@ -62,9 +64,14 @@ def row(
     }
 
 
-def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
+def participants(
+    web: WebApp, req: Req, only: set[tuple[str, str]] | None = None
+) -> list[dict[str, str]]:
+    """Who joined in which role and whether their tools open; ``only`` these (actor, role)."""
     rows = []
-    for p in web.view.participants.values():
+    for key, p in web.view.participants.items():
+        if only is not None and key not in only:
+            continue
         spec = web.control.scenario.roles.get(p.role)
         missing = web.view.tools_missing(p.actor, p.role)
         if spec is None or not spec.tools:
@@ -77,6 +84,7 @@ def participants(web: WebApp, req: Req) -> list[dict[str, str]]:
             tools = req.t("tools_ok")
         rows.append(
             {
+                "key": f"{p.role}:{p.actor}",
                 "actor": p.actor,
                 "role": role_label(web.control.scenario, p.role, req.t),
                 "joined": format_clock(p.joined_at),
@@ -109,23 +117,66 @@ def _roles(web: WebApp) -> list[str]:
     return list(web.control.scenario.roles) or ["participant"]
 
 
-async def timeline(web: WebApp, req: Req) -> Response:
+def _after(req: Req) -> int:
     try:
-        after = max(0, int(req.request.query_params.get("after", "0")))
+        return max(0, int(req.request.query_params.get("after", "0")))
     except ValueError as exc:
         raise WebError(400, "err_bad_request") from exc
+
+
+def _timeline(
+    web: WebApp, req: Req, after: int, people: set[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The rows after seq ``after``, the clock and the end, and every person who joined; or,
+    with ``people``, only those people's rows (``people``: what a pushed update carries)."""
     clock = web.clock_state()
     titles = _titles(web, req)
-    return JSONResponse(
-        {
-            "now": clock["now"],
-            "speed": clock["speed"],
-            "ended": web.ended_text(req.t),
-            "last_seq": web.view.last_seq,
-            "events": [row(web, req, e, titles) for e in web.view.events if e.seq > after],
-            "participants": participants(web, req),
-        }
-    )
+    since = web.view.events[bisect.bisect_right(web.view.events, after, key=_seq) :]
+    state: dict[str, Any] = {
+        "now": clock["now"],
+        "speed": clock["speed"],
+        "ended": web.ended_text(req.t),
+        "last_seq": web.view.last_seq,
+        "events": [row(web, req, e, titles) for e in since],
+    }
+    if people is None:
+        state["participants"] = participants(web, req)
+    elif people:
+        state["people"] = participants(web, req, people)
+    return state
+
+
+def _seq(event: Event) -> int:
+    return event.seq
+
+
+async def timeline(web: WebApp, req: Req) -> Response:
+    """What the facilitator view polls when it cannot hold a stream."""
+    return JSONResponse(_timeline(web, req, _after(req)))
+
+
+async def timeline_stream(web: WebApp, req: Req) -> Response:
+    """The timeline pushed as the record grows: the rows after ``after`` and everyone who
+    joined first, then each batch of new rows, with the rows of the people who joined or
+    answered a readiness check since (one join costs one row, however many have joined)."""
+    sent = _after(req)
+
+    def since_sent(people: set[tuple[str, str]] | None) -> str:
+        nonlocal sent
+        state = _timeline(web, req, sent, people)
+        sent = state["last_seq"]
+        return push.message(state)
+
+    def after(changed: set[push.Scope]) -> tuple[list[str], bool]:
+        ended = "end" in changed or web.view.ended is not None
+        people = sub.take_people()
+        if changed & {"timeline", "people", "end"}:
+            return [since_sent(people)], ended
+        return ([push.message(web.clock_now())] if "clock" in changed else []), ended
+
+    sub = web.changes.subscribe(None, None, facilitator=True)
+    first = since_sent(people=None)
+    return web.open_stream(sub, [first], after, done=web.view.ended is not None)
 
 
 def _facilitator_name(req: Req) -> str:
@@ -155,8 +206,9 @@ async def mark(web: WebApp, req: Req) -> Response:
     except FieldError as exc:
         raise field_error(exc) from exc
     web.refuse_if_ended()
-    written = web.control.record(
-        Milestone(name=name, actor=person, role=role, source="facilitator", note=text)
+    written, _ = await web.record(
+        Milestone(name=name, actor=person, role=role, source="facilitator", note=text),
+        once=("posted", req.session.sid, key) if key else None,
     )
     message = req.t("marked_for", actor=person, at=format_clock(written.at))
     return web.done(req, message, key, redirect="/facilitator", seq=written.seq)
@@ -176,7 +228,7 @@ async def amend(web: WebApp, req: Req) -> Response:
         reason = clean_note(req.form.get("reason"))
     except FieldError as exc:
         raise field_error(exc) from exc
-    written = web.control.record(
+    written, _ = await web.record(
         Amendment(target_seq=target.seq, new_at=new_at, actor=actor, reason=reason)
     )
     message = req.t("amended", seq=target.seq, at=format_clock(new_at))

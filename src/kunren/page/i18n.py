@@ -246,6 +246,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Something went wrong on the drill server. The drill is still running; try again.",
         "ja": "訓練サーバーで問題が起きました。訓練は続いています。もう一度お試しください。",
     },
+    "err_not_recorded": {
+        "en": "Not recorded: the drill's record cannot be written (is the disk full?). "
+        "Tell the facilitator.",
+        "ja": "記録できませんでした: 訓練の記録を書き込めません"
+        "(ディスクの空きがないかもしれません)。ファシリテーターに伝えてください。",
+    },
+    "err_stopping": {
+        "en": "The drill server is stopping; nothing was recorded.",
+        "ja": "訓練サーバーを停止しています。記録されませんでした。",
+    },
     "back": {"en": "Back to the drill page", "ja": "訓練ページに戻る"},
 }
 

@@ -20,8 +20,11 @@ class AppOptions:
     pagerduty_secret: str | None = None  # also require PagerDuty's signature on its intake
     intake_token: str | None = None  # monitoring's own token for /intake/… (kunren.page.alerts)
     sns_certificate: bytes | None = None  # SNS's signing certificate (PEM) for /intake/sns
-    poll_seconds: float = 3.0
+    poll_seconds: float = 3.0  # how often a page polls when it cannot hold a stream
     max_body: int = MAX_BODY
+    keepalive_seconds: float = 15.0  # a comment on an idle stream, so proxies keep it open
+    watch_seconds: float = 0.25  # how often open streams look for others' writes to the record
+    stream_wait_seconds: float = 10.0  # no first state by then: a buffering proxy, so poll
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,9 @@ from starlette.routing import Route
 from kunren.durations import format_clock
 from kunren.errors import KunrenError
 from kunren.page import notices
+from kunren.page.i18n import Translator
 from kunren.page.i18n import role_label as translated_role
+from kunren.page.push import Scope, message
 from kunren.page.security import Access, FieldError, clean_name, clean_note
 from kunren.page.webapp import Req, WebApp, WebError, field_error
 from kunren.record.events import Milestone, Note, Notification, ParticipantJoined, Readiness
@@ -39,6 +41,7 @@ def routes(web: WebApp) -> list[Route]:
         web.route("/readiness", readiness, p, "POST"),
         web.route("/note", note, p, "POST"),
         web.route("/api/state", state, p),
+        web.route("/api/stream", stream, p),
     ]
 
 
@@ -113,7 +116,7 @@ async def home(web: WebApp, req: Req) -> Response:
         actor=actor,
         role=role_label(web, req, role),
         flash=flash,
-        injects=_injects(web, req, role),
+        injects=_injects(web, req.t, role),
         failing=", ".join(web.view.failing()),
         milestones=milestones,
         tools=tools,
@@ -159,47 +162,89 @@ def _answer(web: WebApp, actor: str, role: str, tool: str) -> bool | None:
     return None if answer is None else answer.ok
 
 
-def _injects(web: WebApp, req: Req, role: str) -> list[dict[str, Any]]:
+def _injects(web: WebApp, t: Translator, role: str) -> list[dict[str, Any]]:
     shown = []
     for event in reversed(web.view.injects_for(role)):
         text = event.text
         if event.kind == "unavailable" and not text:
-            text = req.t("unavailable_text", who=event.who or "?")
+            text = t("unavailable_text", who=event.who or "?")
         shown.append(
             {
                 "seq": event.seq,
                 "at": format_clock(web.view.at(event)),
                 "kind": event.kind,
-                "label": req.t(f"inject_{event.kind}"),
+                "label": t(f"inject_{event.kind}"),
                 "text": text,
             }
         )
     return shown
 
 
-async def state(web: WebApp, req: Req) -> Response:
-    """What the page's script polls: the clock, the injects and the drill's end."""
+def _role_state(web: WebApp, t: Translator, role: str, clock: bool = True) -> dict[str, Any]:
+    """What every page of ``role`` shows alike: the clock, the injects, the drill's end. A
+    pushed role update leaves the clock out (``clock=False``): it is built once and may be
+    sent a little later to a slow page, and the page's own clock ticks on in between."""
+    now = web.clock_now()
+    failing = web.view.failing()
+    return {
+        **(now if clock else {}),
+        "ended": web.ended_text(t),
+        "over": now["now"] >= web.control.scenario.duration,
+        "injects": _injects(web, t, role) if role else [],
+        "failing": t("failing_now", names=", ".join(failing)) if failing else "",
+    }
+
+
+def _own_state(web: WebApp, req: Req) -> dict[str, Any]:
+    """What only this person's page shows: the milestones they reached, their summary."""
     role = req.session.role or ""
-    clock = web.clock_state()
     actor = req.session.actor or ""
     reached = {
         name: _recorded_text(web, req, actor, name)
         for name in web.control.scenario.milestones_for_role(role)
         if web.view.reached(actor, name) is not None
     }
-    failing = web.view.failing()
-    return JSONResponse(
-        {
-            "now": clock["now"],
-            "speed": clock["speed"],
-            "ended": web.ended_text(req.t),
-            "over": clock["now"] >= web.control.scenario.duration,
-            "injects": _injects(web, req, role) if role else [],
-            "milestones": reached,
-            "failing": req.t("failing_now", names=", ".join(failing)) if failing else "",
-            "summary": _summary(web, req, actor, role) if actor and role else [],
-        }
-    )
+    return {
+        "milestones": reached,
+        "summary": _summary(web, req, actor, role) if actor and role else [],
+    }
+
+
+async def state(web: WebApp, req: Req) -> Response:
+    """What the page's script polls when it cannot hold a stream: the whole state."""
+    role = req.session.role or ""
+    return JSONResponse({**_role_state(web, req.t, role), **_own_state(web, req)})
+
+
+async def stream(web: WebApp, req: Req) -> Response:
+    """The page's state pushed as it changes (server-sent events): the whole state first, then
+    the role's part when an inject, alert or amendment changes it (built once per role and
+    language for all its pages), this person's part when they reach a milestone, the clock
+    when it jumps, and the whole state once more when the drill ends, which ends the stream."""
+    role = req.session.role or ""
+    changes = web.changes
+
+    def whole() -> str:
+        return message({**_role_state(web, req.t, role), **_own_state(web, req)})
+
+    def after(changed: set[Scope]) -> tuple[list[str], bool]:
+        if "end" in changed or web.view.ended is not None:
+            return [whole()], True
+        texts = []
+        if "role" in changed:
+            texts.append(
+                changes.shared(
+                    role, req.lang, lambda: message(_role_state(web, req.t, role, clock=False))
+                )
+            )
+        if "own" in changed:
+            texts.append(message({**web.clock_now(), **_own_state(web, req)}))
+        elif "clock" in changed:
+            texts.append(message(web.clock_now()))
+        return texts, False
+
+    sub = changes.subscribe(role or None, req.session.actor)
+    return web.open_stream(sub, [whole()], after, done=web.view.ended is not None)
 
 
 # ---------------------------------------------------------------------- actions
@@ -217,7 +262,7 @@ async def join(web: WebApp, req: Req) -> Response:
     req.session.actor, req.session.role = actor, role
     web.sessions.keep(req.session)  # a joined participant stays joined
     if not web.view.has_joined(actor, role):
-        web.control.record(ParticipantJoined(actor=actor, role=role))
+        await web.record(ParticipantJoined(actor=actor, role=role), once=("join", actor, role))
     if req.wants_json:
         return JSONResponse({"ok": True, "message": f"{actor} ({role_label(web, req, role)})"})
     return RedirectResponse("/", status_code=303)
@@ -245,11 +290,13 @@ async def milestone(web: WebApp, req: Req) -> Response:
         at = format_clock(web.view.at(first))
         return web.done(req, req.t("already_recorded", at=at), key, seq=first.seq, at=at)
     web.refuse_if_ended()
-    written = web.control.record(
-        Milestone(name=name, actor=actor, role=role, source="participant", note=text)
+    written, fresh = await web.record(
+        Milestone(name=name, actor=actor, role=role, source="participant", note=text),
+        once=("milestone", actor, name),  # two tabs pressing it at once still make one event
     )
     at = format_clock(written.at)
-    return web.done(req, req.t("recorded_at", at=at), key, seq=written.seq, at=at)
+    said = "recorded_at" if fresh else "already_recorded"
+    return web.done(req, req.t(said, at=at), key, seq=written.seq, at=at)
 
 
 def _refuse_other_roles_milestone(web: WebApp, req: Req, role: str, name: str) -> None:
@@ -311,7 +358,8 @@ async def readiness(web: WebApp, req: Req) -> Response:
     last = web.view.readiness(actor, role, tool)
     if last is not None and last.ok == ok and not text:
         return web.done(req, message, seq=last.seq)
-    written = web.control.record(Readiness(actor=actor, role=role, tool=tool, ok=ok, note=text))
+    answer = Readiness(actor=actor, role=role, tool=tool, ok=ok, note=text)
+    written, _ = await web.record(answer, once=None if text else ("readiness", actor, tool, ok))
     return web.done(req, message, seq=written.seq)
 
 
@@ -326,5 +374,10 @@ async def note(web: WebApp, req: Req) -> Response:
     except FieldError as exc:
         raise field_error(exc) from exc
     web.refuse_if_ended()
-    written = web.control.record(Note(text=text, actor=actor))
+    written, _ = await web.record(Note(text=text, actor=actor), once=_posted(req, key))
     return web.done(req, req.t("note_recorded"), key, seq=written.seq)
+
+
+def _posted(req: Req, key: str) -> tuple[str, str, str] | None:
+    """One post, sent twice (a retry) while the first is being written: recorded once."""
+    return ("posted", req.session.sid, key) if key else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kunren.errors import GuardrailError, KunrenError
@@ -31,9 +31,15 @@ class RunningServer:
     """The participant page being served: its base ``url``, and ``stop()``."""
 
     def __init__(
-        self, server: Any, task: asyncio.Task[None], sock: socket.socket, url: str
+        self,
+        server: Any,
+        task: asyncio.Task[None],
+        sock: socket.socket,
+        url: str,
+        on_stop: Callable[[], None] | None = None,
     ) -> None:
         self._server = server
+        self._on_stop = on_stop
         self._task = task
         self._sock = sock
         self.url = url
@@ -58,8 +64,14 @@ class RunningServer:
         return not self._task.done()
 
     async def stop(self) -> None:
-        """Finish the requests in flight, close connections and the socket (idempotent)."""
+        """Finish the requests in flight, close connections and the socket (idempotent).
+
+        Open pages' event streams never finish by themselves, and uvicorn waits for every
+        response before it stops: they are ended first, so a stop is as quick with a
+        thousand open pages as with none (the drill's end must not wait on its page)."""
         if not self._task.done():
+            if self._on_stop is not None:
+                self._on_stop()
             self._server.should_exit = True
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
@@ -100,9 +112,10 @@ async def serve(
         ws="none",
         server_header=False,
         timeout_graceful_shutdown=2,
-        # every browser keeps its connection open between polls, so the limit counts people,
-        # not requests: far above any drill's crowd (300 people got 503s at 200)
-        limit_concurrency=2000,
+        # every open page holds its event stream and a keep-alive connection for its posts,
+        # so the limit counts two per person, not requests: far above any drill's crowd
+        # (300 people got 503s at 200; 1,000 people hold 2,000 connections)
+        limit_concurrency=5000,
     )
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="kunren-web")
@@ -112,7 +125,8 @@ async def serve(
         server.should_exit = True
         sock.close()
         raise
-    return RunningServer(server, task, sock, _url(host, sock))
+    on_stop = getattr(getattr(app, "state", None), "on_stop", None)  # the page's, not intake's
+    return RunningServer(server, task, sock, _url(host, sock), on_stop)
 
 
 class _QuietServer:

@@ -8,6 +8,7 @@ because the first click is already in the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kunren.page.control import DrillControl
@@ -37,10 +38,17 @@ class Participant:
 
 
 class DrillView:
-    """The app's mirror of the record, refreshed incrementally before each request."""
+    """The app's mirror of the record, refreshed incrementally before each request.
 
-    def __init__(self, control: DrillControl) -> None:
+    ``on_new`` hears every batch of events the view takes in, whoever asked for the refresh
+    (a request, the alert desk, the push watcher): open pages are told of each change once.
+    """
+
+    def __init__(
+        self, control: DrillControl, on_new: Callable[[list[Event]], None] | None = None
+    ) -> None:
         self.control = control
+        self.on_new = on_new
         self.events: list[Event] = []
         self.participants: dict[tuple[str, str], Participant] = {}
         self.amended: dict[int, float] = {}
@@ -51,14 +59,20 @@ class DrillView:
         self._by_seq: dict[int, Event] = {}
         self._notified: dict[str, Notification] = {}  # a sent notice marks customer_notified
         self._failing: dict[str, ProbeFailed] = {}
+        self._injects: list[Inject] = []  # kept apart: every page view and push reads them
 
     @property
     def last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
 
-    def refresh(self) -> None:
-        for event in self.control.events(after=self.last_seq):
+    def refresh(self) -> list[Event]:
+        """Take in what was appended since the last look; returns those events."""
+        new = self.control.events(after=self.last_seq)
+        for event in new:
             self._apply(event)
+        if new and self.on_new is not None:
+            self.on_new(new)
+        return new
 
     def _apply(self, event: Event) -> None:
         self.events.append(event)
@@ -78,6 +92,8 @@ class DrillView:
             self._failing.setdefault(event.probe, event)
         elif isinstance(event, ProbeRecovered):
             self._failing.pop(event.probe, None)
+        elif isinstance(event, Inject):
+            self._injects.append(event)
         elif isinstance(event, Amendment):
             self.amended[event.target_seq] = event.new_at
         elif isinstance(event, DrillEnded | DrillAborted):
@@ -120,11 +136,7 @@ class DrillView:
         return self._readiness.get((actor, role, tool))
 
     def injects_for(self, role: str) -> list[Inject]:
-        return [
-            event
-            for event in self.events
-            if isinstance(event, Inject) and (not event.to or role in event.to)
-        ]
+        return [event for event in self._injects if not event.to or role in event.to]
 
     def tools_missing(self, actor: str, role: str) -> list[str] | None:
         """Tools ``actor`` said do not open; None while some are still unanswered."""

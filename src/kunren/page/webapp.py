@@ -16,7 +16,7 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,13 +25,21 @@ from urllib.parse import parse_qsl, urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from kunren.durations import format_clock
+from kunren.errors import RecordWriteError
 from kunren.page.control import DrillControl
 from kunren.page.i18n import Translator, pick_lang
 from kunren.page.options import AppOptions
+from kunren.page.push import EVENT_STREAM, Changes, Next, PushOptions, Subscriber
 from kunren.page.security import (
     SECURITY_HEADERS,
     Access,
@@ -45,6 +53,8 @@ from kunren.page.security import (
     cross_site_reason,
 )
 from kunren.page.state import DrillView
+from kunren.page.writes import PageStopping, Writes
+from kunren.record.events import Event
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
@@ -100,8 +110,18 @@ class WebApp:
         self.notices = notices
         self.tokens = Tokens(control.participant_token, control.facilitator_token)
         self.sessions = SessionStore()
-        self.view = DrillView(control)
+        self.changes = Changes(
+            control.clock,
+            control.scenario.duration,
+            PushOptions(
+                keepalive_seconds=options.keepalive_seconds,
+                watch_seconds=options.watch_seconds,
+                retry_ms=int(options.poll_seconds * 1000),
+            ),
+        )
+        self.view = DrillView(control, on_new=self.changes.publish)
         self.running: set[str] = set()  # runbooks and notices in flight: one at a time
+        self.writes = Writes(control, self.view)
         suffix = cookie_suffix(control.drill_id)
         self.cookie = {
             Access.PARTICIPANT: f"kunren_p_{suffix}",
@@ -216,6 +236,47 @@ class WebApp:
             response.set_cookie(self.cookie[access], token, httponly=True, samesite="lax")
         return self.secure(response, secrets.token_urlsafe(16))
 
+    # ------------------------------------------------------------------ recording and pushing
+
+    async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
+        """Append ``event`` off the event loop (``kunren.page.writes``); see ``Writes.record``.
+        A write the disk refuses is the participant's refusal (503, in their language) and
+        one line in the log: the conductor hears of it from its recorder and stops the drill."""
+        try:
+            return await self.writes.record(event, once)
+        except RecordWriteError as exc:
+            log.error("a %s from the page was not recorded: %s", event.type, exc)
+            raise WebError(503, "err_not_recorded") from exc
+        except PageStopping as exc:
+            raise WebError(503, "err_stopping") from exc
+
+    def open_stream(
+        self, sub: Subscriber, first: list[str], after: Next, done: bool = False
+    ) -> Response:
+        """A page's stream of server-sent events (``kunren.page.push``), watched while open."""
+        if not done:
+            self.changes.watch(self.view.refresh, self.ticking)
+        return StreamingResponse(
+            self.changes.stream(sub, first, after, done),
+            media_type=EVENT_STREAM,
+            headers={"X-Accel-Buffering": "no"},  # nginx: pass each event on at once
+        )
+
+    def on_stop(self) -> None:
+        """The server is stopping: end the open streams, the record read once more first so a
+        drill's end recorded just before is each page's last message (not "server gone"), and
+        let the page's write threads go once their writes are done."""
+        try:
+            self.view.refresh()
+        except Exception:  # a record being repaired: the streams end all the same
+            log.exception("could not read the record before ending the open pages' streams")
+        self.changes.close()
+        self.writes.close()
+
+    def ticking(self) -> bool:
+        """Whether the page's own clock keeps time (it runs at the drill clock's speed)."""
+        return bool(self.clock_state()["speed"] > 0)
+
     # ------------------------------------------------------------------ responses
 
     def finish(self, req: Req, response: Response) -> Response:
@@ -239,6 +300,7 @@ class WebApp:
             scenario=self.control.scenario,
             clock=self.clock_state(req.t),
             poll_ms=int(self.options.poll_seconds * 1000),
+            stream_wait_ms=int(self.options.stream_wait_seconds * 1000),
             fmt=format_clock,
             new_key=lambda: secrets.token_urlsafe(12),
             **context,
@@ -256,6 +318,11 @@ class WebApp:
             "speed": speed if math.isfinite(speed) and speed > 0 else 0.0,
             "ended": None,
         }
+
+    def clock_now(self) -> dict[str, float]:
+        """The drill time now and the speed the page's clock ticks at (what a push carries)."""
+        clock = self.clock_state()
+        return {"now": clock["now"], "speed": clock["speed"]}
 
     def ended_text(self, t: Translator | None) -> str | None:
         ended = self.view.ended
