@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, assert_never
@@ -151,6 +152,8 @@ class Conductor:
         self.web = DrillWeb(options.web, self.served, clock)  # the page and the intake
         self._abort_reason: str | None = None
         self._aborted = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by run()
+        self._observing = threading.Lock()  # the page records from its writer threads
         self._tasks: list[asyncio.Task[None]] = []
         self._recording = False  # drill.started (or resumed) is recorded
 
@@ -167,7 +170,8 @@ class Conductor:
 
     def _observe(self, written: Event) -> None:
         if self.observer is not None:
-            self.observer(written, self)
+            with self._observing:  # one console line at a time, whichever thread wrote
+                self.observer(written, self)
 
     def _record_lost(self, error: RecordWriteError) -> None:
         self.abort(f"the record cannot be written: {error.message}")
@@ -178,7 +182,11 @@ class Conductor:
         """Stop the drill: revert, stop load and services, record drill.aborted."""
         if self._abort_reason is None:
             self._abort_reason = reason
-        self._aborted.set()
+        loop = self._loop
+        if loop is not None and not _on(loop):  # a page writer thread met a full disk
+            loop.call_soon_threadsafe(self._aborted.set)
+        else:
+            self._aborted.set()
 
     def _on_signal(self, signum: int) -> None:
         """A stop signal: with the reason and name `kunren abort` left, else the signal."""
@@ -216,7 +224,7 @@ class Conductor:
             identity = self._write_pid()
         except OSError as exc:  # a full disk before anything started: nothing to undo
             raise write_error(self.log.drill_dir / PID_FILE, exc) from exc
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self._on_signal, sig)
         take_request(self.log.drill_dir)  # a leftover from an abort that found nobody
@@ -442,3 +450,11 @@ class Conductor:
         identity = this_process(self.options.drill_id)
         write_identity(self.log.drill_dir, identity)
         return identity
+
+
+def _on(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether this thread is running ``loop`` (an ``asyncio.Event`` is set only from it)."""
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
