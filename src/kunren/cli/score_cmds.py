@@ -48,7 +48,9 @@ def score_command(
     from kunren.reports.records import score_drill
     from kunren.scorers import load_scorers
 
-    card = score_drill(find_drill(drill, drills_root), load_scorers(plugins_dir))
+    # the text view shows no timeline: only --json needs every entry built
+    drill_dir = find_drill(drill, drills_root)
+    card = score_drill(drill_dir, load_scorers(plugins_dir), timeline=as_json)
     if as_json:
         click.echo(card.model_dump_json(indent=2))
     else:
