@@ -45,12 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pydantic import ValidationError
-
 from kunren.errors import EventLogError, RecordWriteError
 from kunren.record.commitqueue import Batch, CommitQueue
-from kunren.record.events import Event, parse_event
+from kunren.record.events import Event
 from kunren.record.lines import line_body, line_with_seq, torn_note, with_seq
+from kunren.record.stream import numbered_lines, parse_line
 from kunren.record.syncpage import SyncPage
 from kunren.record.tail import TornTail, read_tail
 
@@ -347,32 +346,17 @@ def read_readable(path: Path) -> Readable:
     events: list[Event] = []
     bad: list[BadLine] = []
     torn: TornTail | None = None
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise EventLogError(f"{path}: no event log here") from exc
-    except OSError as exc:
-        raise EventLogError(f"{path}: cannot read the record: {exc.strerror}") from exc
-    lines = raw.split(b"\n")
-    last_index = len(lines) - 1
     previous_seq = 0
-    for index, line in enumerate(lines):
-        if not line:
-            continue
-        number = index + 1
-        if index == last_index:  # no trailing newline: a write that never completed
+    for number, line, complete in numbered_lines(path):
+        if not complete:
             torn = TornTail(line=number, data=line)
             break
-        try:
-            event = parse_event(line)
-        except ValidationError as exc:
-            bad.append(BadLine(number, f"not a valid event: {_first(exc)}"))
+        parsed = parse_line(line, previous_seq)
+        if isinstance(parsed, str):
+            bad.append(BadLine(number, parsed))
             continue
-        if event.seq <= previous_seq:
-            bad.append(BadLine(number, f"seq {event.seq} does not follow {previous_seq}"))
-            continue
-        previous_seq = event.seq
-        events.append(event)
+        previous_seq = parsed.seq
+        events.append(parsed)
     return Readable(events=events, bad=bad, torn=torn)
 
 
@@ -392,12 +376,6 @@ def creation_error(path: Path, exc: OSError) -> EventLogError:
 def remove_unfinished(path: Path) -> None:
     """Take away a drill folder whose creation failed half-way: no half-made drills."""
     shutil.rmtree(path, ignore_errors=True)
-
-
-def _first(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    loc = ".".join(str(part) for part in error["loc"])
-    return f"{loc}: {error['msg']}" if loc else str(error["msg"])
 
 
 def _write_all(fd: int, view: memoryview) -> None:

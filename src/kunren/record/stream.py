@@ -27,24 +27,39 @@ from kunren.record.events import Amendment, Event, parse_event
 def iter_events(path: Path) -> Iterator[Event]:
     """Every event of ``events.jsonl`` in file order, parsed as it is reached."""
     previous_seq = 0
+    for number, line, complete in numbered_lines(path):
+        if not complete:  # a write that never completed
+            raise EventLogError(f"{path}:{number}: torn last line (a crash interrupted a write)")
+        parsed = parse_line(line, previous_seq)
+        if isinstance(parsed, str):
+            raise EventLogError(f"{path}:{number}: {parsed}")
+        previous_seq = parsed.seq
+        yield parsed
+
+
+def numbered_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """``(line number, line, complete)`` of every line that is not empty, read one at a time;
+    only the last can be incomplete (no newline: a write that never completed)."""
     with _open(path) as log:
         for number, line in enumerate(log, start=1):
-            if not line.endswith(b"\n"):  # a write that never completed
-                raise EventLogError(
-                    f"{path}:{number}: torn last line (a crash interrupted a write)"
-                )
             if line == b"\n":
                 continue
-            try:
-                event = parse_event(line)
-            except ValidationError as exc:
-                raise EventLogError(f"{path}:{number}: not a valid event: {_first(exc)}") from exc
-            if event.seq <= previous_seq:
-                raise EventLogError(
-                    f"{path}:{number}: seq {event.seq} does not follow {previous_seq}"
-                )
-            previous_seq = event.seq
-            yield event
+            if line.endswith(b"\n"):
+                yield number, line[:-1], True
+            else:
+                yield number, line, False
+
+
+def parse_line(line: bytes, previous_seq: int) -> Event | str:
+    """The event on a complete line, or what is wrong with it (not an event, or a seq that
+    does not follow ``previous_seq``): the one rule of every reader of the record."""
+    try:
+        event = parse_event(line)
+    except ValidationError as exc:
+        return f"not a valid event: {_first(exc)}"
+    if event.seq <= previous_seq:
+        return f"seq {event.seq} does not follow {previous_seq}"
+    return event
 
 
 def amendments_in(path: Path) -> list[Amendment]:
