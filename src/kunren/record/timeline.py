@@ -99,37 +99,16 @@ def mark(event: ev.Event, imported: bool = False, gists: dict[Gist, Gist] | None
 
 
 def entry_of(mark: Mark) -> Entry:
-    """The pydantic entry of a mark (its ``until`` and ``recorded_at`` are not in it)."""
-    g = mark.gist
-    return Entry(
-        seq=mark.seq,
-        at=mark.at,
-        kind=g.kind,
-        lane=g.lane,
-        subject=g.subject,
-        status=g.status,
-        actor=g.actor,
-        role=g.role,
-        provenance=g.provenance,
-        detail=g.detail,
-        targets=list(g.targets),
-        count=g.number,
-        via=g.via,
-        to=g.to,
-        scenario=g.scenario,
-        speed=g.speed,
-        late=g.late,
-        spawn_rate=g.spawn_rate,
-        failures_per_s=g.failures_per_s,
-        p95_ms=g.p95_ms,
-        recorded_status=g.recorded_status,
-        sender=g.sender,
-        template=g.template,
-        delivered=g.delivered,
-        captured=g.captured,
-        refers_to=g.refers_to,
-        to_roles=list(g.to_roles),
-    )
+    """The pydantic entry of a mark (its ``until`` and ``recorded_at`` are not in it).
+
+    A gist holds ``Entry``'s fields after ``at``, by the same names but ``number`` (``count``)
+    and with tuples for lists; ``extra="forbid"`` refuses a field the two disagree on.
+    """
+    fields = mark.gist._asdict()
+    fields["count"] = fields.pop("number")
+    fields["targets"] = list(mark.gist.targets)
+    fields["to_roles"] = list(mark.gist.to_roles)
+    return Entry(seq=mark.seq, at=mark.at, **fields)
 
 
 def _gist(event: ev.Event) -> Gist:
