@@ -43,14 +43,15 @@ def build_scorecard(
     if not drill_dirs:
         raise UsageError("give at least one drill folder")
     plugins = load_scorers(plugins_dir)
-    plain = [score_drill(path, timeline=timeline) for path in drill_dirs]
-    latest_index = max(range(len(plain)), key=lambda i: started_key(plain[i]))
-    card = (
-        score_drill(drill_dirs[latest_index], plugins, timeline=timeline)
-        if plugins
-        else plain[latest_index]
-    )
-    series = series_cards(plain, drills_root, until=card)
+    if len(drill_dirs) == 1:  # the usual case (a report, the end of a run): scored once
+        card = score_drill(drill_dirs[0], plugins, timeline=timeline)
+        known = [card]
+    else:  # which is latest is known once they are scored; only the trend needs the others
+        known = [score_drill(path, timeline=False) for path in drill_dirs]
+        latest = max(range(len(known)), key=lambda i: started_key(known[i]))
+        card = score_drill(drill_dirs[latest], plugins, timeline=timeline)
+        known[latest] = card  # plugins add only their own sections: the trend reads none
+    series = series_cards(known, drills_root, until=card)
     return card.model_copy(update={"trend": series.trend()})
 
 
