@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kunren import plugins
+from kunren.testing import install_distribution
 
 DIST = "kunren-buggy"
 
@@ -106,15 +107,8 @@ buggy.runtimeerror = kunren_buggy:RuntimeErrorProbe
 
 def install(folder: Path) -> Path:
     """Write the distribution into ``folder``; returns ``folder`` (for PYTHONPATH)."""
-    info = folder / "kunren_buggy-0.1.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
-    (folder / "kunren_buggy.py").write_text(MODULE, encoding="utf-8")
-    (folder / "kunren_buggy_broken.py").write_text(BROKEN_MODULE, encoding="utf-8")
-    return folder
+    modules = {"kunren_buggy": MODULE, "kunren_buggy_broken": BROKEN_MODULE}
+    return install_distribution(folder, DIST, "0.1", ENTRY_POINTS, modules)
 
 
 def _forget() -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from kunren.testing import install_distribution
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "plugin-kunren-example"
 SCENARIO = EXAMPLE / "scenarios" / "search-cache-off.yaml"
@@ -29,15 +31,11 @@ pytestmark = pytest.mark.integration
 def _dist_info(site: Path) -> None:
     """What pip writes for the example: METADATA and entry_points.txt, from pyproject.toml."""
     project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text("utf-8"))["project"]
-    info = site / f"{project['name'].replace('-', '_')}-{project['version']}.dist-info"
-    info.mkdir(parents=True)
-    meta = f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n"
-    (info / "METADATA").write_text(meta, "utf-8")
     sections = [
         f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items())
         for group, points in project["entry-points"].items()
     ]
-    (info / "entry_points.txt").write_text("\n".join(sections), "utf-8")
+    install_distribution(site, project["name"], project["version"], "\n".join(sections), {})
 
 
 @pytest.fixture

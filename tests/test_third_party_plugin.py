@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kunren.testing import install_distribution
+
 pytestmark = pytest.mark.integration
 
 PLUGIN = '''
@@ -52,13 +54,7 @@ faults:
 
 
 def _install(site: Path) -> None:
-    (site / "mycorp_kunren.py").write_text(PLUGIN, encoding="utf-8")
-    info = site / "mycorp_kunren-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: mycorp-kunren\nVersion: 1.0\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
+    install_distribution(site, "mycorp-kunren", "1.0", ENTRY_POINTS, {"mycorp_kunren": PLUGIN})
 
 
 def _kunren(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

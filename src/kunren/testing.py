@@ -8,6 +8,8 @@
 - ``KunrenProcess``: a real ``kunren`` command in a child process, its console lines collected
   as they arrive, so a test can act when a line appears (kill it mid-drill, say) and knows
   which events the command acknowledged. ``free_port`` for services a test starts.
+- ``install_distribution``: a plugin distribution written the way pip would install it, to
+  put on PYTHONPATH: kunren finds its kinds through their entry points, as a user's would.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -39,6 +41,7 @@ __all__ = [
     "MarkerInjector",
     "VirtualClock",
     "free_port",
+    "install_distribution",
     "run_virtual",
 ]
 
@@ -78,6 +81,22 @@ class MarkerInjector(Injector[MarkerParams]):
         existed = path.exists()
         path.unlink(missing_ok=True)
         return f"removed {path}" if existed else f"{path} was already gone"
+
+
+def install_distribution(
+    folder: Path, name: str, version: str, entry_points: str, modules: Mapping[str, str]
+) -> Path:
+    """Write distribution ``name`` into ``folder`` as pip would install it: its
+    ``NAME-VERSION.dist-info`` (METADATA, ``entry_points`` as ``entry_points.txt``) and each
+    module's source; returns ``folder``, for PYTHONPATH or ``sys.path``."""
+    info = folder / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True, exist_ok=True)
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    (info / "METADATA").write_text(metadata, encoding="utf-8")
+    (info / "entry_points.txt").write_text(entry_points, encoding="utf-8")
+    for module, source in modules.items():
+        (folder / f"{module}.py").write_text(source, encoding="utf-8")
+    return folder
 
 
 def run_virtual(scenario: Path, drills_root: Path) -> tuple[Path, list[Event]]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kunren.testing import install_distribution
+
 DIST = "kunren-hung"
 ORIGIN = "(kunren-hung 0.1, module kunren_hung)"
 
@@ -94,11 +96,4 @@ hung.stubborn = kunren_hung:InjectIgnoresCancellation
 
 def install(folder: Path) -> Path:
     """Write the distribution into ``folder``; returns ``folder`` (for PYTHONPATH)."""
-    info = folder / "kunren_hung-0.1.dist-info"
-    info.mkdir(parents=True, exist_ok=True)
-    (info / "METADATA").write_text(
-        f"Metadata-Version: 2.1\nName: {DIST}\nVersion: 0.1\n", encoding="utf-8"
-    )
-    (info / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
-    (folder / "kunren_hung.py").write_text(MODULE, encoding="utf-8")
-    return folder
+    return install_distribution(folder, DIST, "0.1", ENTRY_POINTS, {"kunren_hung": MODULE})
