@@ -22,7 +22,7 @@ SCENARIO = """
 version: 1
 id: crashy
 title: Crash and recover
-duration: 40m
+duration: 1h
 roles:
   sre: {}
 faults:
@@ -43,8 +43,9 @@ def _drill_dir(root: Path) -> Path:
 
 
 def _kill_after(tmp_path: Path, scenario: Path, marker: str) -> tuple[Child, list[int]]:
-    # 40 drill minutes take 10 s: the drill is still on when revert and resume run
-    child = Child(["run", str(scenario), "--speed", "240", "--no-web", "--no-report"], cwd=tmp_path)
+    # an hour of drill time takes 30 s at 120x: the drill is still on when revert and resume
+    # run, however slow the machine (resume finds it over if the duration passed meanwhile)
+    child = Child(["run", str(scenario), "--speed", "120", "--no-web", "--no-report"], cwd=tmp_path)
     child.wait_for(lambda lines: any(marker in line for line in lines))
     child.kill(signal.SIGKILL)
     child.finish()
@@ -65,7 +66,7 @@ def test_kill_revert_resume_keeps_every_acknowledged_event_once(
     assert not (tmp_path / "windowed.marker").exists()
     assert not (tmp_path / "lasting.marker").exists()
 
-    # the rest of the drill (up to ~37 drill minutes) at 2400x: a second, not ten
+    # the rest of the drill (up to ~57 drill minutes) at 2400x: a second and a half
     resumed = run(["resume", str(drill), "--no-web", "--speed", "2400"], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
 
@@ -74,7 +75,7 @@ def test_kill_revert_resume_keeps_every_acknowledged_event_once(
     assert resumed_event.speed == 2400
     # what was injected before the kill and undone by `kunren revert` is injected again while
     # its window is open: `windowed` until 31m, `lasting` (no `for`) until the end. (Drill time
-    # ran on at 240x while no conductor was running: the resume time is the record's.)
+    # ran on at 120x while no conductor was running: the resume time is the record's.)
     after_resume = [e for e in events if e.seq > resumed_event.seq]
     again = {e.fault for e in after_resume if isinstance(e, FaultInjected)}
     open_windows = {"lasting"} | ({"windowed"} if resumed_event.at < 31 * 60 else set())
@@ -121,7 +122,7 @@ def test_a_drill_run_with_no_simulate_keeps_its_simulated_people_home_after_a_cr
 ) -> None:
     scenario = write_scenario(SCENARIO)
     child = Child(
-        ["run", str(scenario), "--speed", "240", "--no-web", "--no-report", "--no-simulate"],
+        ["run", str(scenario), "--speed", "120", "--no-web", "--no-report", "--no-simulate"],
         cwd=tmp_path,
     )
     child.wait_for(lambda lines: any("injected windowed" in line for line in lines))
