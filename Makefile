@@ -24,11 +24,11 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -p no:locust -q
+	$(BIN)/python -m pytest -p no:locust -q -n auto --dist worksteal
 
 # The unit tests only (no real servers, browsers, AWS or Locust): under a minute, for the edit loop.
 test-fast: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -p no:locust -q -m "not integration and not browser and not aws and not load"
+	$(BIN)/python -m pytest -p no:locust -q -n auto --dist worksteal -m "not integration and not browser and not aws and not load"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests

@@ -32,6 +32,8 @@ from kunren.record.events import DrillStarted, Event
 from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.models import RunbookSpec, Scenario
 
+HTTP_TIMEOUT_S = 20.0  # a request's deadline (see BROWSER_TIMEOUT_MS)
+
 T = TypeVar("T")
 
 SCENARIO: dict[str, Any] = {
@@ -147,7 +149,7 @@ class LiveDrill:
             time.sleep(0.02)
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=5.0, follow_redirects=False)
+        return httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT_S, follow_redirects=False)
 
 
 Notices = Callable[[LocalDrillControl], Any]
@@ -253,6 +255,9 @@ def session_for(drill: LiveDrill) -> Iterator[Callable[..., Browserless]]:
 # ---------------------------------------------------------------------- the browser
 
 CHROMIUM = "/usr/bin/chromium"
+# How long a browser action or a request may take before the test fails. A deadline, not a
+# wait: a passing test never waits it out, and `make test` runs on every core at once.
+BROWSER_TIMEOUT_MS = 20_000
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
 
@@ -260,6 +265,7 @@ PHONE = {"width": 390, "height": 844}
 def expect(locator: Any) -> Any:
     from playwright.sync_api import expect as playwright_expect
 
+    playwright_expect.set_options(timeout=BROWSER_TIMEOUT_MS)
     return playwright_expect(locator)
 
 
@@ -279,7 +285,7 @@ def browser() -> Iterator[Any]:
 
 def open_page(browser: Any, url: str, **context: Any) -> Any:
     ctx = browser.new_context(**context)
-    ctx.set_default_timeout(5000)
+    ctx.set_default_timeout(BROWSER_TIMEOUT_MS)
     page = ctx.new_page()
     page.goto(url)
     return page

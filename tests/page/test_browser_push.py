@@ -21,6 +21,7 @@ import pytest
 from kunren.page import AppOptions
 from kunren.record.events import DrillEnded, Inject
 from tests.page.conftest import (
+    BROWSER_TIMEOUT_MS,
     PHONE,
     Browserless,
     LiveDrill,
@@ -118,7 +119,7 @@ def test_a_page_whose_stream_cannot_work_polls_and_still_updates(
     drill: LiveDrill, browser: Any, how: str
 ) -> None:
     context = browser.new_context(locale="en-US")
-    context.set_default_timeout(5000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
 
     def refuse(route: Any) -> None:
         if how == "blocked":  # a proxy or filter that drops it
@@ -144,7 +145,7 @@ def test_a_page_whose_stream_cannot_work_polls_and_still_updates(
 
 def test_without_eventsource_the_page_polls(drill: LiveDrill, browser: Any) -> None:
     context = browser.new_context(locale="en-US")
-    context.set_default_timeout(5000)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
     context.add_init_script("delete window.EventSource;")  # an old browser
     page = context.new_page()
     asked = logged(page)

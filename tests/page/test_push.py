@@ -21,7 +21,7 @@ from kunren.page import AppOptions
 from kunren.page.push import Changes, PushOptions
 from kunren.record.events import DrillEnded, Inject, Milestone, ParticipantJoined
 from kunren.runtime.clock import VirtualClock
-from tests.page.conftest import Browserless, LiveDrill, make_drill, stop_drill
+from tests.page.conftest import HTTP_TIMEOUT_S, Browserless, LiveDrill, make_drill, stop_drill
 
 WHOLE = {"now", "speed", "ended", "over", "injects", "failing", "milestones", "summary"}
 CLOCK = {"now", "speed"}
@@ -234,7 +234,7 @@ def test_presses_of_one_milestone_at_once_from_several_tabs_record_it_once(
     async def everyone(path: str, form: dict[str, str]) -> list[dict[str, Any]]:
         async def post(tab: Browserless) -> dict[str, Any]:
             async with httpx.AsyncClient(
-                base_url=drill.url, cookies=tab.http.cookies, timeout=5.0
+                base_url=drill.url, cookies=tab.http.cookies, timeout=HTTP_TIMEOUT_S
             ) as http:
                 reply = await http.post(
                     path, data={"csrf": tab.csrf, **form}, headers={"Accept": "application/json"}
@@ -265,7 +265,7 @@ def test_stopping_the_server_ends_open_streams_instead_of_waiting_for_them(
 
     async def hold_streams_then_stop() -> list[str]:
         async with httpx.AsyncClient(
-            base_url=drill.url, cookies=ben.http.cookies, timeout=5.0
+            base_url=drill.url, cookies=ben.http.cookies, timeout=HTTP_TIMEOUT_S
         ) as http:
             responses = [
                 await http.send(http.build_request("GET", "/api/stream"), stream=True)
