@@ -283,7 +283,9 @@ class FacilitatorStream:
         self.thread.start()
 
     def _read(self) -> None:
-        with contextlib.suppress(OSError, ValueError, http.client.HTTPException):
+        # AttributeError: http.client's chunked reader, when ``close`` shuts the socket under
+        # it mid-read, fails on the response it has just closed (a traceback, not a result)
+        with contextlib.suppress(OSError, ValueError, AttributeError, http.client.HTTPException):
             while line := self.response.readline():
                 if line.startswith(b"data:"):
                     now = time.time()

@@ -117,6 +117,7 @@ class LiveDrill:
     worker: subprocess.Popen[bytes]
     runner: KillWorker
     loop: LoopThread
+    app: Any = None  # the served app (its ``state.web``: what a test may look into)
 
     @property
     def url(self) -> str:
@@ -185,7 +186,7 @@ def make_drill(
     service = notices(control) if notices is not None else None
     app = create_app(control, options or AppOptions(poll_seconds=0.2), service)
     server = loop.run(serve(app, "127.0.0.1", 0))
-    return LiveDrill(control, clock, log, server, worker, runner, loop)
+    return LiveDrill(control, clock, log, server, worker, runner, loop, app)
 
 
 def stop_drill(drill: LiveDrill) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -328,6 +329,32 @@ def test_an_idle_stream_carries_keep_alive_comments_and_stays_open(tmp_path: Pat
         drill.control.record(Inject(kind="announcement", text="still here"))
         assert [i["text"] for i in stream.next_with("injects")["injects"]] == ["still here"]
         stream.close()
+        ben.close()
+    finally:
+        stop_drill(drill)
+
+
+def test_a_page_that_goes_away_is_forgotten_at_once_not_at_its_next_keep_alive(
+    tmp_path: Path,
+) -> None:
+    # keep-alive once a minute: only hearing the connection close can end the stream in time
+    drill = make_drill(tmp_path, options=AppOptions(poll_seconds=0.2, keepalive_seconds=60.0))
+    try:
+        changes: Changes = drill.app.state.web.changes
+        ben = Browserless(drill, drill.ptoken)
+        ben.join("Ben", "sre")
+        streams = [EventStream(ben.http, "/api/stream") for _ in range(3)]
+        assert all(stream.next() is not None for stream in streams)
+        assert changes.listening == 3
+        for stream in streams[:2]:
+            stream.close()
+        deadline = time.monotonic() + 10.0
+        while changes.listening > 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert changes.listening == 1  # the two closed pages are no longer told anything
+        drill.control.record(Inject(kind="announcement", text="still here"))
+        assert [i["text"] for i in streams[2].next_with("injects")["injects"]] == ["still here"]
+        streams[2].close()
         ben.close()
     finally:
         stop_drill(drill)

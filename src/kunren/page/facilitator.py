@@ -27,7 +27,7 @@ def routes(web: WebApp) -> list[Route]:
     return [
         web.route("/facilitator", page, f),
         web.route("/api/timeline", timeline, f),
-        web.route("/api/timeline/stream", timeline_stream, f),
+        web.stream_route("/api/timeline/stream", timeline_stream, f),
         web.route("/facilitator/mark", mark, f, "POST"),
         web.route("/facilitator/amend", amend, f, "POST"),
         web.route("/facilitator/abort", abort, f, "POST"),

@@ -41,7 +41,7 @@ def routes(web: WebApp) -> list[Route]:
         web.route("/readiness", readiness, p, "POST"),
         web.route("/note", note, p, "POST"),
         web.route("/api/state", state, p),
-        web.route("/api/stream", stream, p),
+        web.stream_route("/api/stream", stream, p),
     ]
 
 

@@ -76,6 +76,7 @@ class Subscriber:
     changed: set[Scope] = field(default_factory=set)
     people: set[tuple[str, str]] = field(default_factory=set)  # (actor, role) rows to resend
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    gone: bool = False  # the page went away (its connection closed)
 
     def tell(self, scope: Scope) -> None:
         self.changed.add(scope)
@@ -85,6 +86,11 @@ class Subscriber:
         changed, self.changed = self.changed, set()
         self.wake.clear()
         return changed
+
+    def hang_up(self) -> None:
+        """The page's connection closed: its stream ends at once, without writing."""
+        self.gone = True
+        self.wake.set()
 
     def take_people(self) -> set[tuple[str, str]]:
         people, self.people = self.people, set()
@@ -251,15 +257,21 @@ class Changes:
         """What one open page receives: ``retry:``, its state now, then what changes, until
         the drill ends (``done``: it already has) or the server stops; the subscription ends
         with the stream."""
+        loop = asyncio.get_running_loop()
         try:
             yield f"retry: {self.options.retry_ms}\n\n"
             for text in first:
                 yield text
-            while not done:
+            while not done and not sub.gone:
                 if not self.closed:
-                    try:
-                        await asyncio.wait_for(sub.wake.wait(), self.options.keepalive_seconds)
-                    except TimeoutError:
+                    # a timer, not wait_for: that makes a task per wait, for each open page
+                    timer = loop.call_later(self.options.keepalive_seconds, sub.wake.set)
+                    await sub.wake.wait()
+                    timer.cancel()
+                    if sub.gone:
+                        break
+                    if not sub.changed and not self.closed:
+                        sub.wake.clear()
                         yield ": keep-alive\n\n"
                         continue
                 if sub.changed:  # closing too: what was already told (the end) goes out first

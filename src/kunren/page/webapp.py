@@ -30,7 +30,6 @@ from starlette.responses import (
     JSONResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 from starlette.routing import Route
 
@@ -39,7 +38,7 @@ from kunren.errors import RecordWriteError
 from kunren.page.control import DrillControl
 from kunren.page.i18n import Translator, pick_lang
 from kunren.page.options import AppOptions
-from kunren.page.push import EVENT_STREAM, Changes, Next, PushOptions, Subscriber
+from kunren.page.push import Changes, Next, PushOptions, Subscriber
 from kunren.page.security import (
     SECURITY_HEADERS,
     Access,
@@ -53,6 +52,7 @@ from kunren.page.security import (
     cross_site_reason,
 )
 from kunren.page.state import DrillView
+from kunren.page.streaming import EventStream
 from kunren.page.writes import PageStopping, Writes
 from kunren.record.events import Event
 
@@ -121,6 +121,7 @@ class WebApp:
         )
         self.view = DrillView(control, on_new=self.changes.publish)
         self.running: set[str] = set()  # runbooks and notices in flight: one at a time
+        self.streams: dict[str, Callable[[Request], Awaitable[Response]]] = {}
         self.writes = Writes(control, self.view)
         suffix = cookie_suffix(control.drill_id)
         self.cookie = {
@@ -129,7 +130,10 @@ class WebApp:
         }
         self.session_cookie = f"kunren_s_{suffix}"
         self.env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=False,  # the templates ship with the package: no stat per render
         )
 
     # ------------------------------------------------------------------ the guard
@@ -139,6 +143,14 @@ class WebApp:
             return await self.guard(request, lambda: self._handle(request, handler, level))
 
         return Route(path, endpoint, methods=[method], name=handler.__name__)
+
+    def stream_route(self, path: str, handler: Handler, level: Access) -> Route:
+        """A route whose answer is held open (an event stream): declared like any other, and
+        also served past the router (``kunren.page.streaming.DirectStreams``), through the
+        same guard, so an open page keeps as little alive as it can."""
+        declared = self.route(path, handler, level)
+        self.streams[path] = declared.endpoint
+        return declared
 
     async def _handle(self, request: Request, handler: Handler, level: Access) -> Response:
         req = await self._prepare(request, level)
@@ -256,9 +268,9 @@ class WebApp:
         """A page's stream of server-sent events (``kunren.page.push``), watched while open."""
         if not done:
             self.changes.watch(self.view.refresh, self.ticking)
-        return StreamingResponse(
+        return EventStream(
             self.changes.stream(sub, first, after, done),
-            media_type=EVENT_STREAM,
+            sub,
             headers={"X-Accel-Buffering": "no"},  # nginx: pass each event on at once
         )
 
