@@ -241,12 +241,10 @@ class EventLog:
         return _Written(start, end, inode, stamped, durable)
 
     def _fsync_alone(self, files: _Files, start: int, end: int, inode: int) -> bool:
-        """fsync under the write lock, if this log wrote the line before ours too (lock held).
+        """fsync under the write lock when this log wrote the line before ours too (lock held).
 
-        A writer alone on the record (the conductor of a drill nobody marks) gains nothing
-        from group commit and pays its second lock; it fsyncs as the log did before it
-        (``SyncPage.fsync_alone``). Writers that alternate (the conductor and the page, or
-        64 processes) never find their own line last, so they take the group path.
+        A writer alone on the record gains nothing from group commit and would pay its second
+        lock; writers that alternate never find their own line last (``fsync_alone``).
         """
         try:
             return files.page.fsync_alone(files.log, inode, end)

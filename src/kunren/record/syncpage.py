@@ -48,10 +48,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kunren.record.urgency import Urgency
-
 if TYPE_CHECKING:
     from kunren.record.futex import Word
+    from kunren.record.urgency import Urgency
 
 PAGE = 4096
 _DONE = 0  # u32: the number of the last fsync that ended (mod 2**32), moved under the sync lock
@@ -76,19 +75,19 @@ class SyncPage:
         self.fsyncs = 0  # fsyncs this page's owner made (the benchmark's events per fsync)
         self._map: mmap.mmap | None = None
         self._words: list[Word] = []  # one per slot; empty: queue on the flock instead
-        self._urgency = Urgency()
+        self._urgency: Urgency | None = None  # with the words: only contended writers ask
         try:
             if os.fstat(self.fd).st_size < PAGE:
                 os.ftruncate(self.fd, PAGE)
             self._map = mmap.mmap(self.fd, PAGE)
         except (OSError, ValueError):  # a filesystem without shared mappings: queue on flock
             return
-        from kunren.record import futex  # ctypes, only once a record is written
+        from kunren.record import futex, urgency  # ctypes, only once a record is written
 
         words = [futex.word(self._map, _SLOTS_AT + 4 * n) for n in range(SLOTS)]
-        self._words = [word for word in words if word is not None]
-        if len(self._words) < SLOTS:
-            self._words = []
+        if all(word is not None for word in words):
+            self._words = [word for word in words if word is not None]
+            self._urgency = urgency.Urgency()
 
     def close(self) -> None:
         self._words = []  # the futex words point into the map: let go of them first
@@ -141,7 +140,7 @@ class SyncPage:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
                 if number is not None and words and self._get(_SLEEPERS):
                     self._wake(number)  # a failed fsync wakes them too, to try their own
-                    self._urgency.urgent()  # others wait on this thread's fsyncs: see urgency
+                    self._ask_for_a_short_slice()  # others wait on this thread's fsyncs
             return
 
     def fsync_alone(self, log_fd: int, inode: int, end: int) -> bool:
@@ -167,7 +166,7 @@ class SyncPage:
         one that ended before is seen in the mark or the number, and we look again.
         """
         self._set(_SLEEPERS, 1)  # stays set: from now on fsyncers wake
-        self._urgency.urgent()
+        self._ask_for_a_short_slice()
         target = self._target(inode)
         if target is None:
             need = (self._get(_DONE) + 1) & _MASK
@@ -179,6 +178,11 @@ class SyncPage:
         if self.covered(inode) >= end or _reached(self._get(_DONE), need):
             return
         self._words[need % SLOTS].wait(value)
+
+    def _ask_for_a_short_slice(self) -> None:
+        """This thread takes part in a contended commit: see ``urgency`` (once per thread)."""
+        if self._urgency is not None:
+            self._urgency.urgent()
 
     def _begin(self, inode: int, end: int) -> tuple[int, int]:
         """The next fsync's number and how far it covers, noted for sleepers (sync lock held).
