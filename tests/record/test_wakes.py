@@ -1,4 +1,4 @@
-"""Who an fsync wakes, who fsyncs alone, and who asks for a short slice.
+"""Who an fsync wakes, and who fsyncs alone.
 
 The sleepers are real processes asleep in ``futex()`` on the record's shared page, with a
 futex timeout of two minutes: only a wake can end their sleep within the test, so a sleeper
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kunren.record import futex, syncpage, urgency
+from kunren.record import futex, syncpage
 from kunren.record.eventlog import EVENTS_FILE, SYNC_FILE, EventLog
 from kunren.record.events import DrillStarted, Note
 from kunren.runtime.clock import monotonic
@@ -182,41 +182,3 @@ def test_once_a_writer_has_slept_nobody_fsyncs_alone(tmp_path: Path) -> None:
     assert page.fsyncs == before + 1
     assert page._get(syncpage._DONE) == number + 1  # the group path numbers it for sleepers
     log.close()
-
-
-def _slice() -> int | None:
-    """This thread's scheduler slice in ns, if the kernel shows it."""
-    for line in Path("/proc/thread-self/sched").read_text().splitlines():
-        if line.startswith("se.slice"):
-            return int(line.split(":")[1])
-    return None
-
-
-@pytest.mark.skipif(urgency.SYSCALL is None, reason="Linux only")
-def test_a_thread_of_a_contended_record_asks_once_for_the_short_slice(tmp_path: Path) -> None:
-    seen: dict[str, object] = {}
-
-    def in_a_thread() -> None:
-        log = EventLog.create(tmp_path / "drill", "version: 1\n")
-        for n in range(3):
-            log.append(Note(text=f"alone {n}"))
-        seen["alone"] = _slice()
-        nice = os.getpriority(os.PRIO_PROCESS, 0)
-        asker = urgency.Urgency()
-        seen["took"] = asker.urgent()
-        seen["again"] = asker.urgent()
-        seen["short"] = _slice()
-        seen["nice"] = os.getpriority(os.PRIO_PROCESS, 0) == nice
-        log.close()
-
-    before = _slice()
-    thread = threading.Thread(target=in_a_thread)
-    thread.start()
-    thread.join(timeout=30)
-    if before is None or not seen["took"]:
-        pytest.skip("this kernel shows no slice or takes no slice request")
-    assert seen["alone"] == before  # a writer alone never asks
-    assert seen["again"] is False  # once per thread
-    assert seen["short"] == urgency.SHORT_NS
-    assert seen["nice"] is True
-    assert _slice() == before  # only the thread that asked

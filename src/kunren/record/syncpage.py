@@ -14,9 +14,6 @@ processes) needs three things the file alone cannot give cheaply:
   disk. Waiting in line on a ``flock`` instead hands the lock from sleeper to sleeper, one
   context switch each; waking every sleeper after each fsync (the earlier design) woke the
   ones not yet covered too, each to take a core for nothing while the fsyncer waited for one.
-- **A short scheduler slice for the threads of a contended record** (``urgency``): with many
-  writers on few cores the fsyncer waited longer for a core after its fsync than the fsync
-  took.
 - **The last seq and where it ends** (the tail record): with many writers the log's size has
   almost always changed since a writer's own last append, and re-reading the tail each time
   was the other cost. It is written under the record's write lock, so the next writer only
@@ -50,7 +47,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kunren.record.futex import Word
-    from kunren.record.urgency import Urgency
 
 PAGE = 4096
 _DONE = 0  # u32: the number of the last fsync that ended (mod 2**32), moved under the sync lock
@@ -75,19 +71,17 @@ class SyncPage:
         self.fsyncs = 0  # fsyncs this page's owner made (the benchmark's events per fsync)
         self._map: mmap.mmap | None = None
         self._words: list[Word] = []  # one per slot; empty: queue on the flock instead
-        self._urgency: Urgency | None = None  # with the words: only contended writers ask
         try:
             if os.fstat(self.fd).st_size < PAGE:
                 os.ftruncate(self.fd, PAGE)
             self._map = mmap.mmap(self.fd, PAGE)
         except (OSError, ValueError):  # a filesystem without shared mappings: queue on flock
             return
-        from kunren.record import futex, urgency  # ctypes, only once a record is written
+        from kunren.record import futex  # ctypes, only once a record is written
 
         words = [futex.word(self._map, _SLOTS_AT + 4 * n) for n in range(SLOTS)]
         if all(word is not None for word in words):
             self._words = [word for word in words if word is not None]
-            self._urgency = urgency.Urgency()
 
     def close(self) -> None:
         self._words = []  # the futex words point into the map: let go of them first
@@ -140,7 +134,6 @@ class SyncPage:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
                 if number is not None and words and self._get(_SLEEPERS):
                     self._wake(number)  # a failed fsync wakes them too, to try their own
-                    self._ask_for_a_short_slice()  # others wait on this thread's fsyncs
             return
 
     def fsync_alone(self, log_fd: int, inode: int, end: int) -> bool:
@@ -166,7 +159,6 @@ class SyncPage:
         one that ended before is seen in the mark or the number, and we look again.
         """
         self._set(_SLEEPERS, 1)  # stays set: from now on fsyncers wake
-        self._ask_for_a_short_slice()
         target = self._target(inode)
         if target is None:
             need = (self._get(_DONE) + 1) & _MASK
@@ -178,11 +170,6 @@ class SyncPage:
         if self.covered(inode) >= end or _reached(self._get(_DONE), need):
             return
         self._words[need % SLOTS].wait(value)
-
-    def _ask_for_a_short_slice(self) -> None:
-        """This thread takes part in a contended commit: see ``urgency`` (once per thread)."""
-        if self._urgency is not None:
-            self._urgency.urgent()
 
     def _begin(self, inode: int, end: int) -> tuple[int, int]:
         """The next fsync's number and how far it covers, noted for sleepers (sync lock held).
