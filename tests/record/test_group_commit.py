@@ -434,7 +434,7 @@ def test_without_a_futex_writers_queue_on_the_lock_and_lose_nothing(
         thread.join(timeout=60)
     events = log.read()
     assert [e.seq for e in events] == list(range(1, 2 + 6 * 60))
-    assert logs[1]._files is not None and logs[1]._files.page._word is None
+    assert logs[1]._files is not None and logs[1]._files.page._words == []
 
 
 def test_a_write_the_disk_refuses_reaches_every_thread_whose_events_were_in_it(

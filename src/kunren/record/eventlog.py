@@ -115,6 +115,7 @@ class _Written(NamedTuple):
     end: int
     inode: int
     events: list[list[Event]]  # per batch, stamped with their seqs
+    durable: bool  # fsync'd already (``EventLog._fsync_alone``)
 
 
 class EventLog:
@@ -133,6 +134,7 @@ class EventLog:
         # repair, a close.
         self._io = threading.Lock()
         self._files: _Files | None = None
+        self._last_end = -1  # where this log's last write ended (the write lock's holder's)
         self._finalizer: weakref.finalize[[], EventLog] | None = None
 
     @classmethod
@@ -207,11 +209,12 @@ class EventLog:
             try:
                 files = self._open()
                 written = self._write(files, batches)
-                try:
-                    files.page.make_durable(files.log, written.inode, written.end)
-                except OSError:
-                    self._cut_if_last(files, written)
-                    raise
+                if not written.durable:
+                    try:
+                        files.page.make_durable(files.log, written.inode, written.end)
+                    except OSError:
+                        self._cut_if_last(files, written)
+                        raise
             except OSError as exc:
                 raise write_error(self.path, exc) from exc
         for batch, stamped in zip(batches, written.events, strict=True):
@@ -227,13 +230,28 @@ class EventLog:
         fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
         try:
             start, end, inode, first = self._write_locked(files, batches, bodies)
+            durable = start == self._last_end and self._fsync_alone(files, start, end, inode)
+            self._last_end = end
         finally:
             fcntl.flock(files.lock, fcntl.LOCK_UN)
         stamped: list[list[Event]] = []
         for batch in batches:
             stamped.append([with_seq(event, seq) for seq, event in enumerate(batch.events, first)])
             first += len(batch.events)
-        return _Written(start, end, inode, stamped)
+        return _Written(start, end, inode, stamped, durable)
+
+    def _fsync_alone(self, files: _Files, start: int, end: int, inode: int) -> bool:
+        """fsync under the write lock when this log wrote the line before ours too (lock held).
+
+        A writer alone on the record gains nothing from group commit and would pay its second
+        lock; writers that alternate never find their own line last (``fsync_alone``).
+        """
+        try:
+            return files.page.fsync_alone(files.log, inode, end)
+        except OSError:
+            with suppress(OSError):  # our lines are last (the lock is ours): cut them off
+                self._cut(files, start)
+            raise
 
     def _write_locked(
         self, files: _Files, batches: list[Batch], bodies: list[bytes]

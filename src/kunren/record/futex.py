@@ -1,4 +1,4 @@
-"""A futex word in a shared file mapping: sleep until it changes, wake every sleeper at once.
+"""A futex word in a shared file mapping: sleep until it changes, wake every sleeper or one.
 
 Why a futex: the writers of one record (threads and processes) that wait for another writer's
 fsync must all be released by one call when it ends. A lock released to its waiters one at a
@@ -57,6 +57,9 @@ class Word:
 
     def wake_all(self) -> None:
         self._syscall(self._number, self._address, _FUTEX_WAKE, _WAKE_ALL, None, None, 0)
+
+    def wake_one(self) -> None:
+        self._syscall(self._number, self._address, _FUTEX_WAKE, 1, None, None, 0)
 
 
 def word(page: mmap.mmap, offset: int) -> Word | None:

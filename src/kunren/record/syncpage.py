@@ -6,10 +6,14 @@ processes) needs three things the file alone cannot give cheaply:
 - **How far the log is on disk** (the covered mark): the writer that fsyncs notes the size it
   fsynced, so a writer whose bytes end below the mark returns without an fsync of its own.
 - **Something to wait on that is not a lock hand-off.** A writer whose bytes are not covered
-  while another writer's fsync is running sleeps on a futex in this page; the fsyncer wakes
-  every sleeper at once when it is done, and each sees its bytes covered (or fsyncs the rest
-  itself). Waiting in line on a ``flock`` instead hands the lock from sleeper to sleeper, one
-  context switch each: with 64 writers that, not the disk, was the cost.
+  while another writer's fsync is running sleeps on a futex in this page, on the word of the
+  fsync that will cover it: the running one if its bytes were written before it started (the
+  fsyncer notes what it covers, and its number, before it starts), else the next. When fsync
+  number N ends, its fsyncer wakes every sleeper on N's word (all covered) and one sleeper on
+  N+1's, who makes the next fsync for the rest: nobody is woken to find its bytes not yet on
+  disk. Waiting in line on a ``flock`` instead hands the lock from sleeper to sleeper, one
+  context switch each; waking every sleeper after each fsync (the earlier design) woke the
+  ones not yet covered too, each to take a core for nothing while the fsyncer waited for one.
 - **The last seq and where it ends** (the tail record): with many writers the log's size has
   almost always changed since a writer's own last append, and re-reading the tail each time
   was the other cost. It is written under the record's write lock, so the next writer only
@@ -19,9 +23,10 @@ Every record in the page carries the log's inode (a copied or replaced log is no
 an fsync of another file) and a check word: a writer killed while writing the page leaves a
 record that does not check, which is read as "unknown" (no bytes covered, the tail read from
 the file), never as a wrong answer. The fsyncer holds ``flock`` on this file while it fsyncs
-and moves the mark; a writer that cuts the log (a failed write's partial line, a torn tail set
-aside) holds it too, and forgets the page before cutting, so no mark ever covers bytes that
-were cut and written again.
+and moves the mark (or, for a writer alone on the record, the write lock: ``fsync_alone``); a
+writer that cuts the log (a failed write's partial line, a torn tail set aside) holds both,
+and forgets the page before cutting, so no mark ever covers bytes that were cut and written
+again.
 
 Where the page cannot be mapped or there is no futex (not Linux), writers queue on the
 ``flock`` instead: slower, just as safe. The page is shared through the kernel's page cache,
@@ -44,13 +49,18 @@ if TYPE_CHECKING:
     from kunren.record.futex import Word
 
 PAGE = 4096
-_GEN = 0  # u32 futex word: bumped after each fsync, once a writer has ever slept
-_SLEEPERS = 4  # u32: nonzero when a writer may be asleep on _GEN
+_DONE = 0  # u32: the number of the last fsync that ended (mod 2**32), moved under the sync lock
+_SLEEPERS = 4  # u32: nonzero once a writer of this record has slept (then fsyncers wake)
 _COVERED = struct.Struct("<QQQ")  # inode, bytes covered by an fsync, check
 _COVERED_AT = 8
 _TAIL = struct.Struct("<QQQQ")  # inode, end of the last complete line, its seq, check
 _TAIL_AT = 32
+_TARGET = struct.Struct("<QQQQ")  # inode, bytes the fsync under way covers, its number, check
+_TARGET_AT = 64
+_SLOTS_AT = 96  # SLOTS u32 futex words: word N % SLOTS is moved and woken when fsync N ends
+SLOTS = 4
 _CHECK = 0x6B756E72656E2E31  # "kunren.1": a zeroed or torn record does not check
+_MASK = 0xFFFFFFFF
 
 
 class SyncPage:
@@ -60,7 +70,7 @@ class SyncPage:
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         self.fsyncs = 0  # fsyncs this page's owner made (the benchmark's events per fsync)
         self._map: mmap.mmap | None = None
-        self._word: Word | None = None
+        self._words: list[Word] = []  # one per slot; empty: queue on the flock instead
         try:
             if os.fstat(self.fd).st_size < PAGE:
                 os.ftruncate(self.fd, PAGE)
@@ -69,10 +79,12 @@ class SyncPage:
             return
         from kunren.record import futex  # ctypes, only once a record is written
 
-        self._word = futex.word(self._map, _GEN)
+        words = [futex.word(self._map, _SLOTS_AT + 4 * n) for n in range(SLOTS)]
+        if all(word is not None for word in words):
+            self._words = [word for word in words if word is not None]
 
     def close(self) -> None:
-        self._word = None  # the futex word points into the map: let go of it first
+        self._words = []  # the futex words point into the map: let go of them first
         if self._map is not None:
             self._map.close()
             self._map = None
@@ -105,50 +117,87 @@ class SyncPage:
         """Return once the log's first ``end`` bytes are on disk, fsyncing only if need be.
 
         The first writer to get the lock fsyncs everything written so far, by anyone; those
-        who find it taken sleep until it is done and find their bytes covered.
+        who find it taken sleep until the fsync that covers them is done.
         """
-        word = self._word
+        words = self._words
         while self.covered(inode) < end:
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if word else 0))
+                fcntl.flock(self.fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if words else 0))
             except BlockingIOError:
-                assert word is not None
-                self._sleep(word, inode, end)
+                self._sleep(inode, end)
                 continue
+            number: int | None = None
             try:  # (an fsync that ended since the check above: ours is merely redundant)
-                self._fsync(log_fd, inode, end)
+                number, size = self._begin(inode, end)
+                self._fsync(log_fd, inode, size, number)
             finally:
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
-                if word is not None and self._get(_SLEEPERS):
-                    word.wake_all()
+                if number is not None and words and self._get(_SLEEPERS):
+                    self._wake(number)  # a failed fsync wakes them too, to try their own
             return
 
-    def _sleep(self, word: Word, inode: int, end: int) -> None:
-        """Sleep until the fsync under way is done (or a few ms, in case its writer died).
+    def fsync_alone(self, log_fd: int, inode: int, end: int) -> bool:
+        """fsync under the write lock, for a writer alone on the record; False if not alone.
 
-        The flag first, then the generation, then the mark: an fsyncer that moves the mark
-        after we read it finds the flag and bumps the generation, so the sleep ends at once.
+        Alone: no writer of this record has ever slept waiting for an fsync (so no wake is
+        owed to anyone). The mark moves as after any fsync; the fsync numbers do not (they
+        belong to the sync lock's holders), and an fsync under way under it may set the mark
+        back to what it covered: lower, never wrong.
         """
-        self._set(_SLEEPERS, 1)  # stays set: from now on every fsync bumps and wakes
-        generation = self._get(_GEN)
-        if self.covered(inode) < end:
-            word.wait(generation)
+        if not self._words or self._get(_SLEEPERS):
+            return False
+        os.fsync(log_fd)
+        self.fsyncs += 1
+        self._set_covered(inode, end)
+        return True
 
-    def _fsync(self, log_fd: int, inode: int, end: int) -> None:
-        """fsync the log, then move the mark and the generation (sync lock held).
+    def _sleep(self, inode: int, end: int) -> None:
+        """Sleep until the fsync that covers ``end`` is done (or a few ms, if its writer died).
 
-        The mark moves to the end of the last line written so far (the tail record is written
-        after its line, so every byte before it was written before this fsync starts).
+        The word's value first, then the mark, then the number of the last fsync that ended:
+        an fsync that ends after the value was read moves the word, so the sleep ends at once;
+        one that ended before is seen in the mark or the number, and we look again.
+        """
+        self._set(_SLEEPERS, 1)  # stays set: from now on fsyncers wake
+        target = self._target(inode)
+        if target is None:
+            need = (self._get(_DONE) + 1) & _MASK
+        else:
+            size, number = target
+            need = number if end <= size else (number + 1) & _MASK
+        at = _SLOTS_AT + 4 * (need % SLOTS)
+        value = self._get(at)
+        if self.covered(inode) >= end or _reached(self._get(_DONE), need):
+            return
+        self._words[need % SLOTS].wait(value)
+
+    def _begin(self, inode: int, end: int) -> tuple[int, int]:
+        """The next fsync's number and how far it covers, noted for sleepers (sync lock held).
+
+        It covers the end of the last line written so far (the tail record is written after
+        its line, so every byte before it was written before this fsync starts).
         """
         tail = self.tail(inode)
         size = max(end, tail[0]) if tail is not None else end
+        number = (self._get(_DONE) + 1) & _MASK
+        self._set_target(inode, size, number)
+        return number, size
+
+    def _fsync(self, log_fd: int, inode: int, size: int, number: int) -> None:
+        """fsync the log, then move the mark and the number (sync lock held)."""
         try:
             os.fsync(log_fd)
             self._set_covered(inode, size)  # the mark first: a sleeper reads them the other way
         finally:
             self.fsyncs += 1
-            if self._get(_SLEEPERS):  # a failed fsync wakes them too, to try their own
-                self._set(_GEN, (self._get(_GEN) + 1) & 0xFFFFFFFF)
+            self._set(_DONE, number)
+
+    def _wake(self, number: int) -> None:
+        """Wake the sleepers fsync ``number`` covered, and one to make the next fsync."""
+        at = _SLOTS_AT + 4 * (number % SLOTS)
+        self._set(at, (self._get(at) + 1) & _MASK)
+        self._words[number % SLOTS].wake_all()
+        self._words[(number + 1) % SLOTS].wake_one()
 
     @contextmanager
     def cutting(self) -> Iterator[None]:
@@ -160,9 +209,7 @@ class SyncPage:
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         try:
             if self._map is not None:
-                self._map[_COVERED_AT : _TAIL_AT + _TAIL.size] = bytes(
-                    _TAIL_AT + _TAIL.size - _COVERED_AT
-                )
+                self._map[_COVERED_AT:_SLOTS_AT] = bytes(_SLOTS_AT - _COVERED_AT)
             yield
         finally:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
@@ -170,6 +217,20 @@ class SyncPage:
     def _set_covered(self, inode: int, size: int) -> None:
         if self._map is not None:
             _COVERED.pack_into(self._map, _COVERED_AT, inode, size, inode ^ size ^ _CHECK)
+
+    def _target(self, inode: int) -> tuple[int, int] | None:
+        """``(size, number)`` of the fsync under way (or the last one), if known."""
+        if self._map is None:
+            return None
+        ino, size, number, check = _TARGET.unpack_from(self._map, _TARGET_AT)
+        if ino != inode or check != ino ^ size ^ number ^ _CHECK:
+            return None
+        return size, number
+
+    def _set_target(self, inode: int, size: int, number: int) -> None:
+        if self._map is not None:
+            check = inode ^ size ^ number ^ _CHECK
+            _TARGET.pack_into(self._map, _TARGET_AT, inode, size, number, check)
 
     def _get(self, offset: int) -> int:
         if self._map is None:
@@ -180,3 +241,8 @@ class SyncPage:
     def _set(self, offset: int, value: int) -> None:
         if self._map is not None:
             struct.pack_into("<I", self._map, offset, value)
+
+
+def _reached(done: int, need: int) -> bool:
+    """Fsync number ``done`` is ``need`` or later (numbers wrap at 2**32)."""
+    return ((done - need) & _MASK) < 1 << 31
