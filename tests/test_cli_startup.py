@@ -111,8 +111,13 @@ NOT_FOR_A_TINY_RUN = (
     "kunren.injectors.process",
     "kunren.probes.http",
     "kunren.probes.cloudwatch",
-    "kunren.page.app",
+    "kunren.page",  # the page, the intake and their options: only with --web
     "kunren.drills.serving",
+    "kunren.drills.services",  # only when the scenario has services
+    "kunren.notify",  # only when the scenario has channels
+    "urllib.request",  # a service's ready check
+    "http.client",
+    "email.parser",
     "kunren.cli.record_cmds",
     "kunren.cli.score_cmds",
     "kunren.cli.notify_cmds",

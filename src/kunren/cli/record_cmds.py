@@ -188,8 +188,8 @@ def _follow(drill_dir: Path) -> None:
     """Print every event as it lands, until the record shows the end or no conductor runs."""
     from kunren.drills.console import line
     from kunren.drills.recovery import conductor_alive
-    from kunren.page.control import LogMirror
     from kunren.record.events import DrillAborted, DrillEnded
+    from kunren.record.mirror import LogMirror
     from kunren.runtime.clock import blocking_sleep
 
     mirror = LogMirror(drill_dir / "events.jsonl")
