@@ -119,6 +119,8 @@ NOT_FOR_A_TINY_RUN = (
     "kunren.page",  # the page, the intake and their options: only with --web
     "kunren.drills.serving",
     "kunren.drills.services",  # only when the scenario has services
+    "kunren.drills.recovery",  # only for kunren revert, abort and resume
+    "kunren.drills.resume",
     "kunren.notify",  # only when the scenario has channels
     "urllib.request",  # a service's ready check
     "http.client",
