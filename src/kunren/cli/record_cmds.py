@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kunren.cli import collector
 from kunren.cli.options import drills_option
 from kunren.errors import UsageError
 
@@ -87,9 +88,10 @@ def mark(
     A participant may mark only their role's milestones (roles.<role>.milestones, or
     milestones[].roles); --facilitator records any milestone for anyone.
     """
-    from kunren.record.attach import find_drill
-    from kunren.record.events import Milestone
-    from kunren.record.folders import load_snapshot
+    with collector.paused():  # the event and scenario models: no collection while built
+        from kunren.record.attach import find_drill
+        from kunren.record.events import Milestone
+        from kunren.record.folders import load_snapshot
 
     scenario = load_snapshot(find_drill(drill, drills_root)).scenario
     if milestone not in scenario.milestone_names:
