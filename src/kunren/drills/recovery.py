@@ -18,6 +18,7 @@ from pathlib import Path
 from kunren.drills.faults import Outstanding, make_injector, outstanding_faults, revert_with
 from kunren.drills.identity import RECORD_LOST_FILE, live_conductor, record_was_lost
 from kunren.drills.lock import DrillLock
+from kunren.drills.services import stop_orphan
 from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
 from kunren.injectors.requests import request_for_key
 from kunren.record.attach import recovery_clock
@@ -195,12 +196,6 @@ async def _stop_orphan_services(
             running[event.name] = event
         elif isinstance(event, ServiceStopped):
             running.pop(event.name, None)
-    if not running:
-        return
-    # Imported only when there is a service to stop (urllib.request, http.client, ctypes:
-    # ~7 ms of every run's start, since the runner imports this module).
-    from kunren.drills.services import stop_orphan
-
     for name, started in running.items():
         spec = loaded.scenario.services.get(name)
         grace = spec.stop_timeout if spec is not None else 5.0
