@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from kunren.cli import collector
 from kunren.cli.options import drills_option
 from kunren.errors import KunrenError, RevertError, UsageError
 
@@ -155,9 +156,10 @@ def run(
     quiet: bool,
 ) -> None:
     """Run the drill in SCENARIO: inject, watch, record; revert everything at the end."""
-    from kunren.cli.live import LiveConsole
-    from kunren.drills import runner
-    from kunren.scenarios.loader import load_scenario
+    with collector.paused():  # the conductor's layers: no collection while they are built
+        from kunren.cli.live import LiveConsole
+        from kunren.drills import runner
+        from kunren.scenarios.loader import load_scenario
 
     if speed <= 0:
         raise UsageError("--speed must be positive")
@@ -273,7 +275,8 @@ def _close(
 def _write_report(drill_dir: Path, drills_root: Path, lang: str = "en") -> Path | None:
     """The retro report of the drill just run, in the scenario's language (``lang:``)."""
     try:
-        from kunren.reports import write_report
+        with collector.paused():  # the scorecard's models and jinja2, built once
+            from kunren.reports import write_report
     except ImportError:
         return None
     return write_report([drill_dir], fmt="html", drills_root=drills_root, lang=lang)

@@ -27,10 +27,10 @@ from kunren.cli.progress import ObjectiveState, Progress, ProgressTracker, progr
 from kunren.drills.console import line
 from kunren.durations import format_clock
 from kunren.record.events import Event
+from kunren.record.mirror import LogMirror
 
 if TYPE_CHECKING:
     from kunren.drills.conductor import Conductor, Outcome
-    from kunren.page.control import LogMirror
 
 __all__ = [
     "LiveConsole",
@@ -119,8 +119,6 @@ class LiveConsole:
         """Called by the conductor for each event it recorded (already on disk)."""
         with self._lock:
             if self._conductor is None:
-                from kunren.page.control import LogMirror
-
                 self._conductor = conductor
                 self._mirror = LogMirror(conductor.log.path)
                 self._tracker = ProgressTracker(conductor.scenario)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kunren.cli import collector
 from kunren.cli.options import drills_option
 from kunren.errors import UsageError
 
@@ -87,9 +88,10 @@ def mark(
     A participant may mark only their role's milestones (roles.<role>.milestones, or
     milestones[].roles); --facilitator records any milestone for anyone.
     """
-    from kunren.record.attach import find_drill
-    from kunren.record.events import Milestone
-    from kunren.record.folders import load_snapshot
+    with collector.paused():  # the event and scenario models: no collection while built
+        from kunren.record.attach import find_drill
+        from kunren.record.events import Milestone
+        from kunren.record.folders import load_snapshot
 
     scenario = load_snapshot(find_drill(drill, drills_root)).scenario
     if milestone not in scenario.milestone_names:
@@ -188,8 +190,8 @@ def _follow(drill_dir: Path) -> None:
     """Print every event as it lands, until the record shows the end or no conductor runs."""
     from kunren.drills.console import line
     from kunren.drills.recovery import conductor_alive
-    from kunren.page.control import LogMirror
     from kunren.record.events import DrillAborted, DrillEnded
+    from kunren.record.mirror import LogMirror
     from kunren.runtime.clock import blocking_sleep
 
     mirror = LogMirror(drill_dir / "events.jsonl")

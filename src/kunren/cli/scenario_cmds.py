@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from kunren.cli import collector
 from kunren.errors import Problem, ScenarioError, UsageError
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ def validate(paths: tuple[Path, ...]) -> None:
     Prints "ok: FILE" for each valid file; every problem of every file is printed on stderr,
     one a line as FILE:LINE: KEY.PATH: message, and the exit code is 2.
     """
-    from kunren.scenarios.loader import find_scenarios, load_scenario
+    with collector.paused():  # the scenario models: no collection while they are built
+        from kunren.scenarios.loader import find_scenarios, load_scenario
 
     problems: list[Problem] = []
     files: list[Path] = []

@@ -50,10 +50,8 @@ from kunren.drills.schedule import (
     producing,
 )
 from kunren.drills.service_set import ServiceSet
-from kunren.drills.services import ManagedService
 from kunren.drills.web import DrillWeb
 from kunren.errors import KunrenError, RecordWriteError, reason
-from kunren.page.control import RunbookOutcome, perform_runbook
 from kunren.record.eventlog import EventLog, write_error
 from kunren.record.events import (
     DrillAborted,
@@ -76,9 +74,11 @@ from kunren.scenarios.loader import LoadedScenario
 from kunren.scenarios.models import RunbookSpec
 
 if TYPE_CHECKING:
+    from kunren.drills.services import ManagedService
     from kunren.drills.serving import ServedDrill
     from kunren.notify import NoticeService
     from kunren.page import WebOptions
+    from kunren.page.control import RunbookOutcome
 
 # SIGHUP too: a closed terminal or ssh session must revert like Ctrl-C, not kill the drill.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -201,11 +201,17 @@ class Conductor:
     async def run_runbook(self, runbook_id: str, actor: str, role: str) -> Runbook:
         """A participant's runbook, on the one runbook path (kunren.page.control), acting
         through the fault manager: write-ahead, and reverted with the faults at the end."""
+        # Only a participant on the page runs a runbook: a drill without the page never
+        # imports kunren.page (its options, tokens and server: ~5 ms of a tiny run).
+        from kunren.page.control import perform_runbook
+
         return await perform_runbook(
             self.scenario, runbook_id, actor, role, self._runbook_action, self.record
         )
 
     async def _runbook_action(self, runbook: RunbookSpec) -> RunbookOutcome:
+        from kunren.page.control import RunbookOutcome
+
         injector = self.faults.runbook_injector(runbook)
         injected = await self.faults.inject(injector.request.id, runbook=runbook.id)
         if injected is None:

@@ -17,8 +17,6 @@ from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outco
 from kunren.drills.faults import limit as fault_limit
 from kunren.drills.faults import make_injector, ref_of
 from kunren.drills.lock import DrillLock
-from kunren.drills.recovery import revert_drill
-from kunren.drills.resume import plan_resume, resume_clock
 from kunren.drills.seam import call
 from kunren.errors import KunrenError
 from kunren.injectors.base import INJECTORS
@@ -120,6 +118,10 @@ async def resume(
 ) -> tuple[EventLog, Outcome]:
     """Carry a stopped drill on; ``speed``: run the rest this many times faster than real
     time (None: at the speed it ran)."""
+    # Only ``kunren resume`` reverts and re-plans a stopped drill: ``kunren run`` does not
+    # import the recovery and resume modules (~2 ms of a tiny run).
+    from kunren.drills.resume import plan_resume
+
     plan_resume(drill_dir, speed)  # refuse bad input before anything is reverted
     # The lock first: a second resume is refused here, before it writes anything.
     with DrillLock(drill_dir) as lock:
@@ -133,6 +135,9 @@ async def _resume_locked(
     observer: Observer | None,
     speed: float | None,
 ) -> tuple[EventLog, Outcome]:
+    from kunren.drills.recovery import revert_drill
+    from kunren.drills.resume import plan_resume, resume_clock
+
     report = await revert_drill(drill_dir, lock)
     plan = plan_resume(drill_dir, speed)
     log = EventLog(drill_dir)

@@ -14,12 +14,15 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kunren.drills.faults import Record, note
-from kunren.drills.services import ManagedService
 from kunren.record.events import Note, ServiceExited, ServiceStarted, ServiceStopped
 from kunren.runtime.clock import Clock
 from kunren.scenarios.models import Service
+
+if TYPE_CHECKING:
+    from kunren.drills.services import ManagedService
 
 Push = Callable[[str, Callable[[], Awaitable[object]]], None]  # FinishPath.push
 
@@ -48,6 +51,12 @@ class ServiceSet:
 
     async def start_all(self, push: Push, abort: asyncio.Event) -> list[ServiceStarted]:
         """Start every service and wait until ready; recorded once the drill has started."""
+        if not self.specs:
+            return []
+        # A drill without services never imports kunren.drills.services (urllib.request,
+        # http.client and ctypes for its ready checks and its parent-death signal: ~7 ms).
+        from kunren.drills.services import ManagedService
+
         started = []
         for name, spec in self.specs.items():
             service = ManagedService(name, spec, self.scenario_dir, self.drill_dir / "services")

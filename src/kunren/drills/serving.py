@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kunren.errors import KunrenError, UsageError
-from kunren.page.control import LogMirror
 from kunren.page.intake_server import existing_intake_token, intake_token
 from kunren.page.options import AppOptions, WebLinks, WebOptions
 from kunren.page.security import Tokens, new_token
 from kunren.page.server import RunningServer, serve
 from kunren.record.events import Event, Runbook
+from kunren.record.mirror import LogMirror
 from kunren.runtime.clock import Clock
 from kunren.scenarios.models import Scenario
 

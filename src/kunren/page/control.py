@@ -10,17 +10,12 @@ an abort) goes back to the control, which records the result.
 
 from __future__ import annotations
 
-import bisect
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import ValidationError
-
 from kunren import plugins
-from kunren.errors import EventLogError, KunrenError, reason
+from kunren.errors import KunrenError, reason
 from kunren.injectors.base import INJECTORS, AnyInjector, Injected
 from kunren.injectors.requests import request_for_runbook
 from kunren.record.eventlog import EventLog
@@ -31,8 +26,8 @@ from kunren.record.events import (
     FaultInjected,
     FaultInjecting,
     Runbook,
-    parse_event,
 )
+from kunren.record.mirror import LogMirror as LogMirror  # its home is the record layer
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext, drill_context
@@ -226,44 +221,3 @@ class LocalDrillControl:
         self.recorder.record(DrillAborted(reason=f"{reason} (by {actor})"))
         if self._on_abort is not None:
             await self._on_abort(reason, actor)
-
-
-class LogMirror:
-    """The log's events in memory, reading only what was appended since the last look.
-
-    Other writers (``kunren mark`` in another terminal) append to the same file, so the
-    file, not our own writes, is what we mirror. A torn last line is left for later.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._offset = 0
-        self._events: list[Event] = []
-
-    def since(self, after: int) -> list[Event]:
-        """Events with ``seq > after``, after reading what was appended."""
-        events = self.refresh()
-        return events[bisect.bisect_right(events, after, key=lambda event: event.seq) :]
-
-    def refresh(self) -> list[Event]:
-        try:
-            size = os.path.getsize(self.path)
-        except FileNotFoundError as exc:
-            raise EventLogError(f"{self.path}: no event log here") from exc
-        if size < self._offset:  # cut by a torn-tail repair: read again from the start
-            self._offset, self._events = 0, []
-        if size == self._offset:
-            return self._events
-        with open(self.path, "rb") as log:
-            log.seek(self._offset)
-            data = log.read(size - self._offset)
-        complete = data[: data.rfind(b"\n") + 1]
-        for line in complete.splitlines():
-            if line.strip():
-                try:
-                    self._events.append(parse_event(line))
-                except ValidationError as exc:
-                    last = self._events[-1].seq if self._events else 0
-                    raise EventLogError(f"{self.path}: unreadable event after seq {last}") from exc
-        self._offset += len(complete)
-        return self._events
