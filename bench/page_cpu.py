@@ -6,8 +6,9 @@ not depend on the load: how much CPU does one request of each kind cost the serv
 drill runs (``kunren run``, its page in the conductor's process, as in ``bench page``); one
 client (this process, on 127.0.0.1) brings ``--people`` participants one after another and
 makes every request of one kind for all of them before the next kind (the join link, the
-join form, the join, the drill page, the stream's first state, the marks, a reload of the page), reading the conductor's user + system CPU from /proc before and after each kind.
-CPU time is what the server spent, however slowly the machine gave it.
+join form, the join, the drill page, the stream's first state, the marks, a reload of the
+page), reading the conductor's user + system CPU from /proc before and after each kind. CPU
+time is what the server spent, however slowly the machine gave it.
 
 ``--idle SECONDS``: every person's connection stays idle that long before the marks (a person
 who reads before clicking), to see whether the server closes idle keep-alive connections.
