@@ -13,13 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 
 from kunren.page import alerts, facilitator, notices, pages
 from kunren.page.control import DrillControl
+from kunren.page.direct import PageApp, error_handlers
 from kunren.page.options import AppOptions
-from kunren.page.streaming import DirectStreams
-from kunren.page.webapp import WebApp, error_handlers
+from kunren.page.webapp import WebApp
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService
@@ -40,10 +39,8 @@ def build_app(
         *notices.routes(web),
         *alerts.routes(web),
     ]
-    app = Starlette(
-        routes=routes,
-        middleware=[Middleware(DirectStreams, endpoints=web.streams)],  # held streams, lean
-        exception_handlers=error_handlers(web),
+    app = PageApp(  # every exact path served past Starlette's layers, through its guard
+        web.direct, routes=routes, exception_handlers=error_handlers(web)
     )
     app.state.web = web
     app.state.on_stop = web.on_stop  # the server's stop ends open streams first

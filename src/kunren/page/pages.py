@@ -77,7 +77,7 @@ async def home(web: WebApp, req: Req) -> Response:
     flash, req.session.flash = req.session.flash, None
     if req.session.actor is None or req.session.role not in role_names(web):
         roles = [(name, role_label(web, req, name)) for name in role_names(web)]
-        return web.render(req, "join.html", roles=roles, flash=flash)
+        return web.render(req, "join.html", cached=True, roles=roles, flash=flash)
     actor, role = req.session.actor, req.session.role
     assert role is not None
     scenario = web.control.scenario
@@ -113,6 +113,7 @@ async def home(web: WebApp, req: Req) -> Response:
     return web.render(
         req,
         "participant.html",
+        cached=True,
         actor=actor,
         role=role_label(web, req, role),
         flash=flash,

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
+# How long an idle keep-alive connection stays open. uvicorn's default, 5 s, is shorter than a
+# person's pause between two clicks: the server closes the connection as the next click is sent
+# on it, and a client that does not retry a POST (Locust; a browser after a response was
+# started) gets no answer at all (issue 17: 308 failed marks, "status 0", at load 26-31, where
+# a starved client paused longer). 75 s is nginx's default; browsers drop theirs sooner.
+KEEP_ALIVE_SECONDS = 75
 
 
 class RunningServer:
@@ -112,6 +118,7 @@ async def serve(
         ws="none",
         server_header=False,
         timeout_graceful_shutdown=2,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # every open page holds its event stream and a keep-alive connection for its posts,
         # so the limit counts two per person, not requests: far above any drill's crowd
         # (300 people got 503s at 200; 1,000 people hold 2,000 connections)

@@ -8,10 +8,10 @@ about 22 coroutines per open stream (each middleware and routing layer stays sus
 the stream's whole life) and an anyio task group with two tasks and their cancel scopes to
 hear the client leave. Here:
 
-- ``DirectStreams``, a middleware just inside Starlette's error boundary, sends a stream's
-  ``GET`` straight to its endpoint (the same guarded endpoint the router has: token, session
-  and refusals are checked exactly as for any request), so the router's, the exception
-  middleware's and the endpoint's own frames are gone once the response is chosen;
+- ``kunren.page.direct.PageApp`` sends a stream's ``GET`` (like every exact path's request)
+  straight to its endpoint (the same guarded endpoint the router has: token, session and
+  refusals are checked exactly as for any request), so Starlette's middleware's, the
+  router's and the endpoint's own frames are gone once the response is chosen;
 - ``EventStream`` writes the stream's messages itself and hears the client leave with one
   task waiting on ``receive``, which ends the stream at once (``Subscriber.hang_up``).
 
@@ -21,15 +21,12 @@ Imported only when an app is built (starlette).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from kunren.page.push import EVENT_STREAM, Subscriber
-
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class EventStream(Response):
@@ -69,21 +66,3 @@ async def _hear_leave(receive: Receive, sub: Subscriber) -> None:
         if message["type"] == "http.disconnect":
             sub.hang_up()
             return
-
-
-class DirectStreams:
-    """ASGI middleware: a ``GET`` of one of ``endpoints``' paths goes to that endpoint without
-    the router and the layers under this one (see the module's docstring); every other request,
-    and any other method on those paths, goes on to ``app`` as before."""
-
-    def __init__(self, app: ASGIApp, endpoints: Mapping[str, Endpoint]) -> None:
-        self.app = app
-        self.endpoints = endpoints
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        endpoint = self.endpoints.get(scope["path"]) if scope["type"] == "http" else None
-        if endpoint is None or scope["method"] != "GET":
-            await self.app(scope, receive, send)
-            return
-        response = await endpoint(Request(scope, receive))
-        await response(scope, receive, send)

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -39,6 +38,7 @@ from kunren.page.control import DrillControl
 from kunren.page.i18n import Translator, pick_lang
 from kunren.page.options import AppOptions
 from kunren.page.push import Changes, Next, PushOptions, Subscriber
+from kunren.page.rendered import Fill, PageCache
 from kunren.page.security import (
     SECURITY_HEADERS,
     Access,
@@ -121,7 +121,8 @@ class WebApp:
         )
         self.view = DrillView(control, on_new=self.changes.publish)
         self.running: set[str] = set()  # runbooks and notices in flight: one at a time
-        self.streams: dict[str, Callable[[Request], Awaitable[Response]]] = {}
+        # (method, path) -> guarded endpoint, served past the router (kunren.page.direct)
+        self.direct: dict[tuple[str, str], Callable[[Request], Awaitable[Response]]] = {}
         self.writes = Writes(control, self.view)
         suffix = cookie_suffix(control.drill_id)
         self.cookie = {
@@ -135,6 +136,7 @@ class WebApp:
             undefined=StrictUndefined,
             auto_reload=False,  # the templates ship with the package: no stat per render
         )
+        self.pages = PageCache(self.env)
 
     # ------------------------------------------------------------------ the guard
 
@@ -142,15 +144,15 @@ class WebApp:
         async def endpoint(request: Request) -> Response:
             return await self.guard(request, lambda: self._handle(request, handler, level))
 
+        if "{" not in path:  # an exact path: served past the router, through the same guard
+            self.direct[(method, path)] = endpoint
         return Route(path, endpoint, methods=[method], name=handler.__name__)
 
     def stream_route(self, path: str, handler: Handler, level: Access) -> Route:
-        """A route whose answer is held open (an event stream): declared like any other, and
-        also served past the router (``kunren.page.streaming.DirectStreams``), through the
-        same guard, so an open page keeps as little alive as it can."""
-        declared = self.route(path, handler, level)
-        self.streams[path] = declared.endpoint
-        return declared
+        """A route whose answer is held open (an event stream): declared like any other (and
+        served past the router like any exact path, ``kunren.page.direct``), so an open page
+        keeps as little alive as it can."""
+        return self.route(path, handler, level)
 
     async def _handle(self, request: Request, handler: Handler, level: Access) -> Response:
         req = await self._prepare(request, level)
@@ -303,19 +305,38 @@ class WebApp:
         response.headers["Content-Security-Policy"] = content_security_policy(nonce)
         return response
 
-    def render(self, req: Req, template: str, status: int = 200, **context: Any) -> Response:
+    def render(
+        self, req: Req, template: str, status: int = 200, cached: bool = False, **context: Any
+    ) -> Response:
+        """``template`` rendered for this request; ``cached``: from the pages already rendered
+        for the same state, with this response's nonce, CSRF token, keys, time and name put
+        in (``kunren.page.rendered``: the same bytes as a fresh render)."""
+        clock = self.clock_state(req.t)
+        shared = {
+            "t": req.t,
+            "lang": req.lang,
+            "scenario": self.control.scenario,
+            "poll_ms": int(self.options.poll_seconds * 1000),
+            "stream_wait_ms": int(self.options.stream_wait_seconds * 1000),
+            **context,
+        }
+        if cached:
+            actor = shared.pop("actor", None)
+            fill = Fill(req.nonce, req.session.csrf, clock["now"], actor)
+            page = self.pages.render(
+                template, shared, {k: v for k, v in clock.items() if k != "now"}, fill, new_key
+            )
+            if page is not None:
+                return HTMLResponse(page, status_code=status)
+            if actor is not None:
+                shared["actor"] = actor
         html = self.env.get_template(template).render(
-            t=req.t,
-            lang=req.lang,
+            **shared,
             nonce=req.nonce,
             csrf=req.session.csrf,
-            scenario=self.control.scenario,
-            clock=self.clock_state(req.t),
-            poll_ms=int(self.options.poll_seconds * 1000),
-            stream_wait_ms=int(self.options.stream_wait_seconds * 1000),
+            clock=clock,
             fmt=format_clock,
-            new_key=lambda: secrets.token_urlsafe(12),
-            **context,
+            new_key=new_key,
         )
         return HTMLResponse(html, status_code=status)
 
@@ -370,6 +391,11 @@ class WebApp:
             raise WebError(409, "err_ended")
 
 
+def new_key() -> str:
+    """A form's idempotency key: a repeated post with it is answered, not recorded again."""
+    return secrets.token_urlsafe(12)
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 past ``limit`` whether or not it declared a length."""
     declared = request.headers.get("content-length")
@@ -402,21 +428,3 @@ def parse_form(body: bytes, request: Request) -> dict[str, str]:
 
 def field_error(exc: FieldError) -> WebError:
     return WebError(400, exc.key, limit=exc.limit)
-
-
-# ---------------------------------------------------------------------- errors
-
-
-def error_handlers(web: WebApp) -> dict[Any, Callable[[Request, Exception], Awaitable[Response]]]:
-    """Starlette's own refusals (unknown path, wrong method) and a last resort."""
-
-    async def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        key = {404: "err_not_found", 405: "err_method"}.get(exc.status_code, "err_bad_request")
-        return web.error_response(request, exc.status_code, key, {})
-
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.error("error serving %s %s", request.method, request.url.path, exc_info=exc)
-        return web.error_response(request, 500, "err_internal", {})
-
-    return {HTTPException: on_http_error, Exception: on_crash}
