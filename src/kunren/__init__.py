@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 _EXPORTS: dict[str, str] = {
     "Alert": "kunren.record.events",
