@@ -180,7 +180,9 @@ class LiveConsole:
         self._unshown += new
 
     @property
-    def _progress(self) -> Progress:
+    def progress(self) -> Progress:
+        """T0 and each objective as the record says so far (after the run: at its end), kept
+        per event, so the closing lines need not score the record again."""
         return self._tracker.progress if self._tracker is not None else Progress(None, ())
 
     # -------------------------------------------------------------- drawing
@@ -229,7 +231,7 @@ class LiveConsole:
             conductor.clock.now(),
             conductor.scenario.duration,
             (step.at, step.label) if step is not None else None,
-            self._progress,
+            self.progress,
         )
         width = shutil.get_terminal_size((100, 24)).columns
         self._status = text if len(text) < width else text[: max(width - 2, 10)] + "…"
