@@ -109,32 +109,53 @@ def _kill_after_acks(
             acked[text] = int(seq)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_sigkill_at_any_moment_loses_no_acknowledged_append(tmp_path: Path, seed: int) -> None:
-    rng = random.Random(seed)
-    log = _new_log(tmp_path)
+def _writers(
+    drill: Path, names: list[str], threads: int, script: str = WRITER
+) -> list[subprocess.Popen[str]]:
+    """One writer process running ``script`` per name, each with ``threads`` threads."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(drill), name, str(threads)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+
+
+def _stop(procs: list[subprocess.Popen[str]]) -> None:
+    """Kill what still runs, reap it and close its pipe: every process a test starts, it stops."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _kill_rounds(
+    log: EventLog, rng: random.Random, rounds: int, writers: int, threads: int, acks: range
+) -> dict[str, int]:
+    """``rounds`` times: ``writers`` processes append, each SIGKILLed after a random number of
+    acknowledgements (from ``acks``), then the torn tail a kill mid-line left is set aside.
+    What was acknowledged, text -> seq."""
     acked: dict[str, int] = {}
     deadline = monotonic() + 90
-    for round_ in range(3):
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", WRITER, str(log.drill_dir), f"r{round_}w{n}", "3"],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for n in range(6)
-        ]
+    for round_ in range(rounds):
+        procs = _writers(log.drill_dir, [f"r{round_}w{n}" for n in range(writers)], threads)
         try:
             for proc in procs:
-                _kill_after_acks(proc, rng.randint(1, 80), acked, deadline)
+                _kill_after_acks(proc, rng.choice(acks), acked, deadline)
         finally:
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait(timeout=30)
-                if proc.stdout is not None:
-                    proc.stdout.close()
+            _stop(procs)
         log.repair_torn_tail()  # a kill mid-line leaves a torn tail: set aside, never merged
+    return acked
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sigkill_at_any_moment_loses_no_acknowledged_append(tmp_path: Path, seed: int) -> None:
+    log = _new_log(tmp_path)
+    acked = _kill_rounds(log, random.Random(seed), 3, writers=6, threads=3, acks=range(1, 81))
 
     events = log.read()  # also checks that seq strictly increases
     notes = {e.text: e.seq for e in events if isinstance(e, Note)}
@@ -199,14 +220,7 @@ def test_threads_and_processes_at_once_keep_each_writers_order_and_one_seq_seque
 ) -> None:
     log = _new_log(tmp_path)
     script = WRITER.replace("range(100_000)", "range(150)")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, str(log.drill_dir), f"p{n}", "4"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(2)
-    ]
+    procs = _writers(log.drill_dir, ["p0", "p1"], 4, script)
     mine = [threading.Thread(target=_append_notes, args=(log, f"t{n}", 150)) for n in range(4)]
     try:
         for thread in mine:
@@ -216,11 +230,7 @@ def test_threads_and_processes_at_once_keep_each_writers_order_and_one_seq_seque
             acks = [proc.stdout.readline() for _ in range(4 * 150)]  # then it idles
             assert all(line.startswith("ack ") for line in acks)
     finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait(timeout=30)
-            if proc.stdout is not None:
-                proc.stdout.close()
+        _stop(procs)
         for thread in mine:
             thread.join(timeout=60)
 

@@ -24,7 +24,7 @@ from kunren.record import futex, syncpage
 from kunren.record.eventlog import EVENTS_FILE, SYNC_FILE, EventLog
 from kunren.record.events import DrillStarted, Note
 from kunren.runtime.clock import monotonic
-from tests.record.test_group_commit import WRITER, _kill_after_acks
+from tests.record.test_group_commit import _kill_rounds, _stop
 
 pytestmark = pytest.mark.skipif(futex.SYSCALL is None, reason="no futex here")
 
@@ -122,12 +122,7 @@ def test_an_fsync_wakes_the_sleepers_it_covered_and_one_to_make_the_next(
         assert rest.wait(timeout=30) == 0
         assert page.covered(inode) == second
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
-            if proc.stdout is not None:
-                proc.stdout.close()
+        _stop(procs)
         os.close(fd)
         page.close()
 
@@ -190,26 +185,9 @@ def test_a_lone_writer_killed_at_any_moment_loses_no_acknowledged_append(
     tmp_path: Path,
 ) -> None:
     """One writer process, one thread: every append after its first fsyncs alone."""
-    rng = random.Random(3)
     log = EventLog.create(tmp_path / "drill", "version: 1\n")
     log.append(DrillStarted(drill="d1", scenario_id="s", duration=60.0))
-    acked: dict[str, int] = {}
-    deadline = monotonic() + 90
-    for round_ in range(4):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(log.drill_dir), f"r{round_}", "1"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            _kill_after_acks(proc, rng.randint(5, 120), acked, deadline)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(timeout=30)
-            if proc.stdout is not None:
-                proc.stdout.close()
-        log.repair_torn_tail()  # a kill mid-line leaves a torn tail: set aside, never merged
+    acked = _kill_rounds(log, random.Random(3), 4, writers=1, threads=1, acks=range(5, 121))
     notes = {e.text: e.seq for e in log.read() if isinstance(e, Note)}
     assert len(acked) >= 4 * 5
     assert {text: notes.get(text) for text in acked} == acked
