@@ -95,20 +95,27 @@ def _assert_all_undone(tmp_path: Path, sleeper: int, drill: Path) -> None:
     assert wait_state(services[0].pid, lambda s: s is None or s == "Z") in (None, "Z")
 
 
+def _run_until_the_disk_is_full(
+    tmp_path: Path, scenario: Path
+) -> tuple[subprocess.CompletedProcess[str], Path, int]:
+    """Run the drill once with room, to learn how far its record gets by the injection; then
+    again with the disk full 60 bytes past that. The second run, its drill folder and the
+    limit (bytes)."""
+    measured = run_limited(_run_args(scenario, "drills-a"), tmp_path, None)
+    assert measured.returncode == 0, measured.stderr
+    limit = _injected_offset(_drill_dir(tmp_path / "drills-a")) + 60
+    done = run_limited(_run_args(scenario, "drills-b"), tmp_path, limit)
+    return done, _drill_dir(tmp_path / "drills-b"), limit
+
+
 @pytest.mark.integration
 def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorded(
     tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
 ) -> None:
-    scenario = write_scenario(SCENARIO)
-    measured = run_limited(_run_args(scenario, "drills-a"), tmp_path, None)
-    assert measured.returncode == 0, measured.stderr
-    limit = _injected_offset(_drill_dir(tmp_path / "drills-a")) + 60
-
-    done = run_limited(_run_args(scenario, "drills-b"), tmp_path, limit)
+    done, drill, limit = _run_until_the_disk_is_full(tmp_path, write_scenario(SCENARIO))
 
     assert done.returncode == 5, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    drill = _drill_dir(tmp_path / "drills-b")
     lines = done.stderr.splitlines()
     where = drill.relative_to(tmp_path) / EVENTS_FILE
     assert lines[0] == f"Error: {where}: cannot write the record: [Errno 27] File too large"
@@ -141,13 +148,8 @@ def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorde
 def test_a_drill_stopped_by_a_full_disk_is_never_resumed_and_revert_records_its_end(
     tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
 ) -> None:
-    scenario = write_scenario(SCENARIO)
-    measured = run_limited(_run_args(scenario, "drills-a"), tmp_path, None)
-    assert measured.returncode == 0, measured.stderr
-    limit = _injected_offset(_drill_dir(tmp_path / "drills-a")) + 60
-    stopped = run_limited(_run_args(scenario, "drills-b"), tmp_path, limit)
+    stopped, drill, _ = _run_until_the_disk_is_full(tmp_path, write_scenario(SCENARIO))
     assert stopped.returncode == 5, stopped.stdout + stopped.stderr
-    drill = _drill_dir(tmp_path / "drills-b")
     size = os.path.getsize(drill / EVENTS_FILE)
     assert not any(isinstance(e, DrillEnded | DrillAborted) for e in EventLog(drill).read())
 
