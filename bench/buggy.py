@@ -113,7 +113,7 @@ def install(folder: Path) -> Path:
 
 def _forget() -> None:
     plugins.forget()
-    from kunren.drills import seam
+    from kunren.runtime import seam
 
     seam.origin.cache_clear()
     importlib.invalidate_caches()

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import threading
 from pathlib import Path
 
+import pytest
+
+from kunren import plugins
 from kunren.page import LocalDrillControl, RunbookOutcome, RunbookRunner
 from kunren.page.control import AbortHook
 from kunren.record.eventlog import EventLog
 from kunren.record.events import Note, Runbook
 from kunren.runtime.clock import VirtualClock
+from kunren.runtime.seam import LIMITS
 from kunren.scenarios.models import RunbookSpec, Scenario
+from tests.drills import hung
 from tests.page.conftest import SCENARIO, KillWorker, start_worker
 
 
@@ -120,3 +127,49 @@ def test_events_follow_other_writers_and_leave_a_torn_tail_alone(tmp_path: Path)
         log.write(b'{"type": "note", "seq": 3, "te')  # a crash mid-write
     assert [e.seq for e in drill.events()] == [1, 2]
     assert drill.events(after=2) == []
+
+
+@pytest.mark.parametrize("kind", ["hung.inject", "hung.blocking"])
+def test_a_runbook_plugin_that_never_returns_is_a_failed_result_at_its_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The tabletop runner calls plugins through the seam, as the conductor does: a runbook
+    whose inject never returns fails at the limit, recorded write-ahead, instead of holding
+    the participant's click forever."""
+    monkeypatch.syspath_prepend(str(hung.install(tmp_path / "site")))
+    importlib.invalidate_caches()
+    plugins.forget()
+    monkeypatch.setitem(LIMITS, "inject", 0.2)
+    marker = tmp_path / "marker"
+    scenario = {
+        **SCENARIO,
+        "runbooks": [{"id": "stuck", "title": "Stuck", "kind": kind, "path": str(marker)}],
+    }
+    log = EventLog.create(tmp_path / "drill", "version: 1\n")
+    drill = LocalDrillControl(
+        Scenario.model_validate(scenario),
+        log,
+        VirtualClock(),
+        participant_token="p" * 40,
+        facilitator_token="f" * 40,
+    )
+    results: list[Runbook] = []
+    # a daemon thread with a deadline: were the runner to wait on the plugin, this test
+    # fails after 30 s instead of hanging the suite (a blocked thread cannot be stopped)
+    runner = threading.Thread(
+        target=lambda: results.append(asyncio.run(drill.run_runbook("stuck", "Ben", "sre"))),
+        daemon=True,
+    )
+    try:
+        runner.start()
+        runner.join(timeout=30)
+    finally:
+        plugins.forget()
+    assert not runner.is_alive(), "the runbook still waits on its plugin after 30 s"
+    [event] = results
+    assert event.result == "failed"
+    assert "inject did not return within 0.2s" in event.detail
+    assert hung.ORIGIN in event.detail
+    assert marker.exists()  # it acted before hanging: the record says how to undo it
+    types = [e.type for e in drill.events()]
+    assert types == ["fault.injecting", "fault.failed", "runbook"]

@@ -8,7 +8,7 @@ lives in its own module (faults, probing, service_set, web, schedule); this one 
 orchestrates.
 
 Whatever ends the run, the finish path (``kunren.drills.finish``) undoes what was brought up;
-plugin code is called only through ``kunren.drills.seam``; and the record is written through a
+plugin code is called only through ``kunren.runtime.seam``; and the record is written through a
 ``GuardedRecorder``, so a disk that fills up stops the drill and everything is still reverted
 from memory, with the user told what the record is missing (exit code 5).
 """

@@ -6,7 +6,7 @@ revert handle) right after. Whatever the log shows injected and not reverted can
 undone later by a new process: at drill end, on abort, or by ``kunren revert`` after a crash.
 Runbooks run from the participant page go through the same path, keyed ``runbook:<id>``.
 
-Every call into an injector goes through ``kunren.drills.seam``: whatever it raises is recorded
+Every call into an injector goes through ``kunren.runtime.seam``: whatever it raises is recorded
 as ``fault.failed`` naming the plugin, and the other faults carry on. Undoing comes before
 recording: a revert happens even when its ``fault.reverting`` cannot be written (a full disk),
 and a fault that acted is remembered as active before ``fault.injected`` is written, so the
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pydantic import JsonValue
 
 from kunren import plugins
-from kunren.drills.seam import PluginRef, call, call_sync, limit_for
 from kunren.errors import EventLogError, KunrenError
 from kunren.injectors.base import INJECTORS, AnyInjector, FaultRequest, Handle, Injected
 from kunren.injectors.requests import RUNBOOK_PREFIX, request_for_fault, request_for_runbook
@@ -37,6 +36,7 @@ from kunren.record.events import (
     Note,
 )
 from kunren.runtime.context import DrillContext
+from kunren.runtime.seam import PluginRef, call, call_sync, limit_for
 from kunren.scenarios.models import RunbookSpec
 
 Record = Callable[[Event], Event]

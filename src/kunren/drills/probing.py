@@ -3,7 +3,7 @@
 Only changes are recorded (``probe.failed`` / ``probe.recovered``), which keeps the record small
 and makes the first failure the moment impact started. A stop condition turns a probe failing
 for too long into an abort: the drill itself must never become the outage. A probe is plugin
-code: whatever its ``check`` raises comes through ``kunren.drills.seam`` as a failed check
+code: whatever its ``check`` raises comes through ``kunren.runtime.seam`` as a failed check
 naming the plugin, never the end of the probe's loop.
 """
 
@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kunren import plugins
-from kunren.drills.seam import PluginRef, call, call_sync
 from kunren.durations import format_duration
 from kunren.errors import KunrenError
 from kunren.probes.base import PROBES, AnyProbe, ProbeResult
 from kunren.record.events import Event, ProbeFailed, ProbeRecovered
 from kunren.runtime.clock import is_virtual
 from kunren.runtime.context import DrillContext
+from kunren.runtime.seam import PluginRef, call, call_sync
 from kunren.scenarios.models import ProbeSpec
 
 Record = Callable[[Event], Event]

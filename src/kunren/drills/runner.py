@@ -17,7 +17,6 @@ from kunren.drills.conductor import Conductor, ConductorOptions, Observer, Outco
 from kunren.drills.faults import limit as fault_limit
 from kunren.drills.faults import make_injector, ref_of
 from kunren.drills.lock import DrillLock
-from kunren.drills.seam import call
 from kunren.errors import KunrenError
 from kunren.injectors.base import INJECTORS
 from kunren.injectors.requests import request_for_fault
@@ -27,6 +26,7 @@ from kunren.record.folders import create_drill
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock, ClockKind, kind_for_speed, make_clock
 from kunren.runtime.context import DrillContext, drill_context
+from kunren.runtime.seam import call
 from kunren.scenarios.loader import LoadedScenario
 
 if TYPE_CHECKING:

@@ -31,6 +31,7 @@ from kunren.record.mirror import LogMirror as LogMirror  # its home is the recor
 from kunren.record.recorder import Recorder
 from kunren.runtime.clock import Clock
 from kunren.runtime.context import DrillContext, drill_context
+from kunren.runtime.seam import PluginRef, call, call_sync
 from kunren.scenarios.models import RunbookSpec, Scenario
 
 RunbookResult = Literal["ok", "failed", "refused"]
@@ -124,29 +125,34 @@ class InjectorRunbooks:
     """Runs a runbook through the injector plugin its ``kind`` names (``process.restart``…),
     where no conductor runs (a tabletop drill, a demo). Write-ahead like the conductor:
     ``fault.injecting`` with the planned undo before acting, so ``kunren revert`` can undo a
-    reversible runbook from the record; then ``fault.injected`` or ``fault.failed``."""
+    reversible runbook from the record; then ``fault.injected`` or ``fault.failed``. Every call
+    into the plugin goes through the plugin seam (``kunren.runtime.seam``), as the conductor's
+    do: whatever it raises is a failed runbook naming the plugin, and a call that never returns
+    is cancelled at its time limit instead of holding the participant's click."""
 
     def __init__(self, ctx: DrillContext, record: Record) -> None:
         self.ctx = ctx
         self.record = record
 
     async def __call__(self, spec: RunbookSpec) -> RunbookOutcome:
-        cls = plugins.require(INJECTORS, spec.kind)  # not installed: raised, a failed runbook
+        ref = PluginRef(INJECTORS.name, spec.kind)
+        # not installed: raised, a failed runbook
+        cls = call_sync(ref, "loading", lambda: plugins.require(INJECTORS, spec.kind))
         try:  # the same request the conductor builds: parameters checked, key `runbook:<id>`
             request = request_for_runbook(self.ctx, spec)
         except KunrenError as exc:
             return RunbookOutcome("refused", str(exc))
-        injector = cls(self.ctx, request)
+        injector: AnyInjector = call_sync(ref, "construction", lambda: cls(self.ctx, request))
         try:
-            await injector.setup()
-            injected = await self._act(injector, spec.id)
+            await call(ref, "setup", injector.setup)
+            injected = await self._act(ref, injector, spec.id)
         finally:
-            await injector.close()
+            await call(ref, "close", injector.close)
         return RunbookOutcome("ok", injected.detail or ", ".join(injected.targets))
 
-    async def _act(self, injector: AnyInjector, runbook_id: str) -> Injected:
+    async def _act(self, ref: PluginRef, injector: AnyInjector, runbook_id: str) -> Injected:
         request = injector.request
-        planned = await injector.plan()
+        planned = await call(ref, "plan", injector.plan)
         self.record(
             FaultInjecting(
                 fault=request.id,
@@ -159,7 +165,7 @@ class InjectorRunbooks:
             )
         )
         try:
-            injected = await injector.inject()
+            injected = await call(ref, "inject", injector.inject)
         except Exception as exc:
             self.record(FaultFailed(fault=request.id, error=reason(exc)))
             raise

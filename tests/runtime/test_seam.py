@@ -12,7 +12,7 @@ from typing import cast
 import pytest
 
 from kunren.drills import loop
-from kunren.drills.seam import LIMITS, PluginFailed, PluginRef, PluginTimedOut, call, limit_for
+from kunren.runtime.seam import LIMITS, PluginFailed, PluginRef, PluginTimedOut, call, limit_for
 
 REF = PluginRef("kunren.injectors", "testing.marker")
 

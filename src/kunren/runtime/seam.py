@@ -1,5 +1,6 @@
-"""The one seam between the conductor and plugin code: any exception becomes a named kunren error,
-and no call may hold the drill longer than its time limit.
+"""The one seam between kunren and plugin code: any exception becomes a named kunren error, and
+no call may hold the drill longer than its time limit. The conductor calls plugins only through
+it, and so does the tabletop runbook runner (``kunren.page.control.InjectorRunbooks``).
 
 A plugin is foreign code. Whatever it raises (``ValueError``, ``RuntimeError``, even
 ``SystemExit``) while the conductor builds it or calls ``setup``, ``plan``, ``inject``,
