@@ -1,7 +1,8 @@
 """Updates pushed to open pages (server-sent events), read over real HTTP from the served app.
 
-Each stream is read line by line as a browser's EventSource would; reads time out after the
-client's 5 s, so a message that never comes fails the test instead of hanging it.
+Each stream is read line by line as a browser's EventSource would; waiting for one message
+has a deadline (``MESSAGE_DEADLINE_S``, checked at every line, keep-alive comments included),
+so a message that never comes fails the test instead of hanging it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kunren.record.events import DrillEnded, Inject, Milestone, ParticipantJoine
 from kunren.runtime.clock import VirtualClock
 from tests.page.conftest import HTTP_TIMEOUT_S, Browserless, LiveDrill, make_drill, stop_drill
 
+MESSAGE_DEADLINE_S = 30.0  # the server's keep-alive comments (15 s) reset the client's timeout
 WHOLE = {"now", "speed", "ended", "over", "injects", "failing", "milestones", "summary"}
 CLOCK = {"now", "speed"}
 
@@ -43,7 +45,9 @@ class EventStream:
     def next(self) -> dict[str, Any] | None:
         """The next message's JSON, or None when the server ended the stream."""
         data: list[str] = []
+        deadline = time.monotonic() + MESSAGE_DEADLINE_S
         for line in self._lines:
+            assert time.monotonic() < deadline, f"no message in {MESSAGE_DEADLINE_S:g} s"
             if line == "":
                 if data:
                     payload: dict[str, Any] = json.loads("\n".join(data))
@@ -361,6 +365,22 @@ def test_a_page_that_goes_away_is_forgotten_at_once_not_at_its_next_keep_alive(
 
 
 # ---------------------------------------------------------------------- the change notification
+
+
+def test_a_stopped_clock_moved_before_the_first_look_is_still_told() -> None:
+    """A page opened on a stopped (virtual) clock shows the time of its first state; a jump
+    made before the watcher's first look must still reach it (it once set its reference to
+    the new time, and the page kept showing the old one)."""
+    clock = VirtualClock()
+    changes = Changes(clock, 3600.0, PushOptions(15.0, 0.25, 3000))
+    sub = changes.subscribe("sre", "ben")
+    clock.advance(3600)
+    changes._clock_moved(ticking=False)  # the watcher's first look
+    assert sub.take() == {"role", "clock"}  # "drill over" and the clock's new time
+    clock.advance(0.5)
+    changes._clock_moved(ticking=False)
+    assert sub.take() == set()  # less than a second: the page's clock is left alone
+    changes.unsubscribe(sub)
 
 
 def test_each_roles_state_is_built_once_per_change_for_all_its_pages() -> None:

@@ -133,6 +133,8 @@ class Changes:
         self, role: str | None, actor: str | None, *, facilitator: bool = False
     ) -> Subscriber:
         sub = Subscriber(role, actor, facilitator)
+        if self._shown_now is None:  # the clock this page's first state shows: a jump of a
+            self._shown_now = self.clock.now()  # stopped clock before the next look is told
         self._everyone.add(sub)
         if facilitator:
             self._facilitators.add(sub)
