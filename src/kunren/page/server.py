@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kunren.errors import GuardrailError, KunrenError
 from kunren.page.options import WebLinks
+from kunren.page.pauses import Freezer
 from kunren.page.security import is_loopback
 
 if TYPE_CHECKING:
@@ -43,9 +44,11 @@ class RunningServer:
         sock: socket.socket,
         url: str,
         on_stop: Callable[[], None] | None = None,
+        freezer: Freezer | None = None,
     ) -> None:
         self._server = server
         self._on_stop = on_stop
+        self._freezer = freezer
         self._task = task
         self._sock = sock
         self.url = url
@@ -86,6 +89,8 @@ class RunningServer:
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(self._task, STOP_TIMEOUT)
         self._sock.close()
+        if self._freezer is not None:
+            await self._freezer.stop()
 
 
 def refuse_remote(host: str, allow_remote: bool) -> None:
@@ -133,7 +138,9 @@ async def serve(
         sock.close()
         raise
     on_stop = getattr(getattr(app, "state", None), "on_stop", None)  # the page's, not intake's
-    return RunningServer(server, task, sock, _url(host, sock), on_stop)
+    freezer = Freezer()  # short collector pauses however many people are on the page
+    freezer.start()
+    return RunningServer(server, task, sock, _url(host, sock), on_stop, freezer)
 
 
 class _QuietServer:
