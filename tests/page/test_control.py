@@ -22,11 +22,17 @@ from tests.page.conftest import SCENARIO, KillWorker, start_worker
 
 
 def control(
-    tmp_path: Path, *, runbooks: RunbookRunner | None = None, on_abort: AbortHook | None = None
+    tmp_path: Path,
+    *,
+    runbooks: RunbookRunner | None = None,
+    on_abort: AbortHook | None = None,
+    runbook_specs: list[dict[str, str]] | None = None,
 ) -> LocalDrillControl:
+    """A local drill on SCENARIO; ``runbook_specs`` replaces its runbooks when given."""
+    scenario = SCENARIO if runbook_specs is None else {**SCENARIO, "runbooks": runbook_specs}
     log = EventLog.create(tmp_path / "drill", "version: 1\n")
     return LocalDrillControl(
-        Scenario.model_validate(SCENARIO),
+        Scenario.model_validate(scenario),
         log,
         VirtualClock(start=42.0),
         participant_token="p" * 40,
@@ -75,17 +81,8 @@ def test_a_runbook_for_another_role_or_unknown_is_refused_without_running(tmp_pa
 def test_the_injector_plugins_run_runbooks_by_default_and_failures_are_results(
     tmp_path: Path,
 ) -> None:
-    scenario = {
-        **SCENARIO,
-        "runbooks": [{"id": "mystery", "title": "Mystery", "kind": "no.such.kind"}],
-    }
-    log = EventLog.create(tmp_path / "drill", "version: 1\n")
-    drill = LocalDrillControl(
-        Scenario.model_validate(scenario),
-        log,
-        VirtualClock(),
-        participant_token="p" * 40,
-        facilitator_token="f" * 40,
+    drill = control(
+        tmp_path, runbook_specs=[{"id": "mystery", "title": "Mystery", "kind": "no.such.kind"}]
     )
     event = asyncio.run(drill.run_runbook("mystery", "Ben", "sre"))
     assert (event.result, event.detail) == ("failed", "unknown fault kind 'no.such.kind'")
@@ -141,17 +138,9 @@ def test_a_runbook_plugin_that_never_returns_is_a_failed_result_at_its_time_limi
     plugins.forget()
     monkeypatch.setitem(LIMITS, "inject", 0.2)
     marker = tmp_path / "marker"
-    scenario = {
-        **SCENARIO,
-        "runbooks": [{"id": "stuck", "title": "Stuck", "kind": kind, "path": str(marker)}],
-    }
-    log = EventLog.create(tmp_path / "drill", "version: 1\n")
-    drill = LocalDrillControl(
-        Scenario.model_validate(scenario),
-        log,
-        VirtualClock(),
-        participant_token="p" * 40,
-        facilitator_token="f" * 40,
+    drill = control(
+        tmp_path,
+        runbook_specs=[{"id": "stuck", "title": "Stuck", "kind": kind, "path": str(marker)}],
     )
     results: list[Runbook] = []
     # a daemon thread with a deadline: were the runner to wait on the plugin, this test
