@@ -17,7 +17,10 @@ benchmark keeps it apart), ``mark → own stream``, the time from sending a mile
 appearing on the person's own stream.
 
 Environment: ``KUNREN_BENCH_TOKEN`` (participant token), ``KUNREN_BENCH_ROLES`` (JSON: role ->
-milestones), ``KUNREN_BENCH_ACKS`` (file to append acknowledgements to).
+milestones), ``KUNREN_BENCH_ACKS`` (file to append acknowledgements to),
+``KUNREN_BENCH_LOCUST_FREEZE`` and
+``KUNREN_BENCH_LOCUST_KEEPALIVE`` (``0`` turns off the measuring process's freezer and its
+connection check, ``keepalive.py``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import gevent  # type: ignore[import-untyped]  # Locust's own, no stubs
+
+# beside this file: Locust puts its folder on sys.path while it imports a locustfile
+import keepalive  # type: ignore[import-not-found]
 from locust import FastHttpUser, between, task
 from locust.exception import StopUser
 
@@ -62,6 +68,8 @@ def _freeze_survivors() -> None:
 
 if os.environ.get("KUNREN_BENCH_LOCUST_FREEZE", "1") == "1":
     gevent.spawn(_freeze_survivors)
+if os.environ.get("KUNREN_BENCH_LOCUST_KEEPALIVE", "1") == "1":
+    keepalive.install()  # clicks reuse their connection past descriptor 1,023 (see keepalive)
 
 
 class Participant(FastHttpUser):
