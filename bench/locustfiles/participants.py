@@ -16,9 +16,15 @@ opening the stream to its first state; and, with request type ``PUSH`` (not a re
 benchmark keeps it apart), ``mark → own stream``, the time from sending a milestone to its
 appearing on the person's own stream.
 
+Arrivals: Locust's dispatcher starts a second's worth of users (50) in the same few
+milliseconds, once a second. With ``KUNREN_BENCH_ARRIVALS=spread`` (the default) each person
+waits a random moment within that second before opening the join link, so the rate (50 a
+second) is kept and the arrivals are independent, as people's are; ``batch`` keeps Locust's
+batches, the benchmark's stress case.
+
 Environment: ``KUNREN_BENCH_TOKEN`` (participant token), ``KUNREN_BENCH_ROLES`` (JSON: role ->
 milestones), ``KUNREN_BENCH_ACKS`` (file to append acknowledgements to),
-``KUNREN_BENCH_LOCUST_FREEZE`` and
+``KUNREN_BENCH_ARRIVALS`` (``spread`` or ``batch``), ``KUNREN_BENCH_LOCUST_FREEZE`` and
 ``KUNREN_BENCH_LOCUST_KEEPALIVE`` (``0`` turns off the measuring process's freezer and its
 connection check, ``keepalive.py``).
 """
@@ -30,6 +36,7 @@ import http.client
 import itertools
 import json
 import os
+import random
 import re
 import time
 import uuid
@@ -48,6 +55,11 @@ ROLES: dict[str, list[str]] = json.loads(os.environ["KUNREN_BENCH_ROLES"])
 ACKS = open(os.environ["KUNREN_BENCH_ACKS"], "a", buffering=1, encoding="utf-8")  # noqa: SIM115
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _numbers = itertools.count()
+# Locust starts a whole-number spawn rate's users all at once, once a second (its dispatcher's
+# batches); "spread" arrivals give each one a random moment within that second instead, as
+# people opening a link each in their own time do. "batch" keeps Locust's batches.
+DISPATCH_SECONDS = 1.0
+SPREAD = os.environ.get("KUNREN_BENCH_ARRIVALS", "spread") == "spread"
 JSON = {"Accept": "application/json"}
 
 
@@ -76,6 +88,8 @@ class Participant(FastHttpUser):
     wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
+        if SPREAD:  # this person opens the link at a moment of their own within the second
+            gevent.sleep(random.uniform(0.0, DISPATCH_SECONDS))
         n = next(_numbers)
         self.actor = f"participant-{os.getpid()}-{n:04d}"
         self.role = sorted(ROLES)[n % len(ROLES)]
