@@ -168,6 +168,10 @@ def _check_record(drill: Path, acks_file: Path) -> list[str]:
 
 def run(quick: bool) -> list[Row]:
     users, seconds, base_seconds = (100, 15.0, 6.0) if quick else (1000, 50.0, 15.0)
+    # the target run's arrivals: independent unless KUNREN_BENCH_ARRIVALS=batch asks for
+    # Locust's batches there too (the stress run after it always has them)
+    arrivals = os.environ.get("KUNREN_BENCH_ARRIVALS", "spread")
+    how = "each at a moment of their own" if arrivals == "spread" else "in Locust's batches"
     load_start = load_average()
     with scratch("page-") as folder:
         scenario = folder / "page.yaml"
@@ -192,7 +196,9 @@ def run(quick: bool) -> list[Row]:
                 base = _locust(host, env, 10, base_seconds, folder)
                 base["cpu"], cpu = cpu_seconds(conductor.pid) - cpu, cpu_seconds(conductor.pid)
                 base_acks = len(acks.read_text().splitlines())
-                loaded = _locust(host, env, users, seconds, folder)
+                loaded = _locust(
+                    host, {**env, "KUNREN_BENCH_ARRIVALS": arrivals}, users, seconds, folder
+                )
                 loaded["cpu"], cpu = cpu_seconds(conductor.pid) - cpu, cpu_seconds(conductor.pid)
                 loaded_acks = len(acks.read_text().splitlines())
                 batched = {**env, "KUNREN_BENCH_ARRIVALS": "batch"}
@@ -221,8 +227,8 @@ def run(quick: bool) -> list[Row]:
             f"{ratio:.1f}×",
             None,
             [
-                f"{users:,} people for {seconds:g} s, arriving 50 a second each at a moment "
-                "of their own, each holding its page's event stream: "
+                f"{users:,} people for {seconds:g} s, arriving 50 a second {how}, "
+                "each holding its page's event stream: "
                 f"{loaded['requests']:,} requests ({detail}), {loaded['failures']} failed; "
                 f"p50 {loaded['p50']:.0f} ms, p99 {loaded['p99']:.0f} ms",
                 "p99 per request: "
