@@ -191,19 +191,22 @@ def run(quick: bool) -> list[Row]:
             }
             host = f"http://127.0.0.1:{port}"
             desk = FacilitatorStream(port, tokens["facilitator"])
-            try:
-                cpu = cpu_seconds(conductor.pid)
-                base = _locust(host, env, 10, base_seconds, folder)
-                base["cpu"], cpu = cpu_seconds(conductor.pid) - cpu, cpu_seconds(conductor.pid)
-                base_acks = len(acks.read_text().splitlines())
-                loaded = _locust(
-                    host, {**env, "KUNREN_BENCH_ARRIVALS": arrivals}, users, seconds, folder
+            cpu = [cpu_seconds(conductor.pid)]
+
+            def measured(people: int, span: float, way: str, tag: str = "") -> dict[str, Any]:
+                """One Locust run, with the server CPU it cost and the acks written by its end."""
+                run = _locust(
+                    host, {**env, "KUNREN_BENCH_ARRIVALS": way}, people, span, folder, tag
                 )
-                loaded["cpu"], cpu = cpu_seconds(conductor.pid) - cpu, cpu_seconds(conductor.pid)
-                loaded_acks = len(acks.read_text().splitlines())
-                batched = {**env, "KUNREN_BENCH_ARRIVALS": "batch"}
-                burst = _locust(host, batched, users, seconds, folder, "-batch")
-                burst["cpu"] = cpu_seconds(conductor.pid) - cpu
+                cpu.append(cpu_seconds(conductor.pid))
+                run["cpu"] = cpu[-1] - cpu[-2]
+                run["acks"] = len(acks.read_text().splitlines())
+                return run
+
+            try:
+                base = measured(10, base_seconds, arrivals)
+                loaded = measured(users, seconds, arrivals)
+                burst = measured(users, seconds, "batch", "-batch")
             finally:
                 desk.close()
         finally:
@@ -211,7 +214,7 @@ def run(quick: bool) -> list[Row]:
         drill = next(p for p in (folder / "drills").iterdir() if p.is_dir())
         problems = _check_record(drill, acks)
         all_acks = [json.loads(line) for line in acks.read_text().splitlines() if line]
-        reached = desk.reached_after(all_acks[base_acks:loaded_acks])
+        reached = desk.reached_after(all_acks[base["acks"] : loaded["acks"]])
     load_end = load_average()
     acked = len(all_acks)
     ratio = loaded["p99"] / base["p99"]
@@ -231,8 +234,7 @@ def run(quick: bool) -> list[Row]:
                 "each holding its page's event stream: "
                 f"{loaded['requests']:,} requests ({detail}), {loaded['failures']} failed; "
                 f"p50 {loaded['p50']:.0f} ms, p99 {loaded['p99']:.0f} ms",
-                "p99 per request: "
-                + ", ".join(f"{n} {ms:.0f} ms" for n, ms in sorted(loaded["p99_per_name"].items())),
+                f"p99 per request: {_per_kind(loaded)}",
                 f"10 people for {base_seconds:g} s: {base['requests']:,} requests, "
                 f"{base['failures']} failed; p50 {base['p50']:.0f} ms, p99 {base['p99']:.0f} ms",
                 _push_line("a mark on its person's own stream", loaded["push"]),
@@ -243,8 +245,7 @@ def run(quick: bool) -> list[Row]:
                 f"in the same few ms; the stress case, not the target): {burst['requests']:,} "
                 f"requests, {burst['failures']} failed; p50 {burst['p50']:.0f} ms, "
                 f"p99 {burst['p99']:.0f} ms",
-                "p99 per request in batches: "
-                + ", ".join(f"{n} {ms:.0f} ms" for n, ms in sorted(burst["p99_per_name"].items())),
+                f"p99 per request in batches: {_per_kind(burst)}",
                 _cpu_line(users, burst, " in batches"),
                 f"{acked} acknowledged milestones checked against the record: "
                 + ("each exactly once" if not problems else f"{len(problems)} problems"),
@@ -265,6 +266,10 @@ def run(quick: bool) -> list[Row]:
             load=f"{load_start} → {load_end}",
         )
     ]
+
+
+def _per_kind(run: dict[str, Any]) -> str:
+    return ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(run["p99_per_name"].items()))
 
 
 def _push_line(what: str, times: list[float]) -> str:
