@@ -84,6 +84,59 @@ faults:
   - {id: kill-web, at: 10s, kind: process.kill, target: web}
 """
 
+# Every built-in kind that is not AWS (scenarios/aws-web-outage.yaml names those), each
+# channel, each probe.
+EVERY_KIND = """\
+version: 1
+id: every-kind
+title: Every built-in kind
+duration: 30m
+roles: {sre: {}, support: {}}
+services:
+  web: {command: ["sleep", "60"]}
+targets:
+  web: {process: {service: web}}
+  site: {url: "http://127.0.0.1:8080", upstream: "http://127.0.0.1:8081"}
+faults:
+  - {id: kill-web, at: 1m, kind: process.kill, target: web}
+  - {id: freeze-web, at: 2m, kind: process.stop, target: web, for: 1m}
+  - {id: restart-web, at: 3m, kind: process.restart, target: web}
+  - {id: slow, at: 4m, kind: http.fault, target: site, latency: 2s, for: 2m}
+probes:
+  - {id: cmd, every: 30s, command: {run: ["true"]}}
+  - {id: web, every: 30s, http: {url: "http://127.0.0.1:8080/"}}
+  - {id: prom, every: 30s, prometheus: {url: "http://127.0.0.1:9090", query: "up == 0"}}
+notifications:
+  channels:
+    - capture
+    - {email: {host: 127.0.0.1, port: 2525, from: drill@example.com}}
+    - {slack: {url: "http://127.0.0.1:9/hook"}}
+    - {webhook: {url: "http://127.0.0.1:9/hook"}}
+    - statuspage
+    - {sns: {topic_arn: "arn:aws:sns:ap-northeast-1:123456789012:drill"}}
+"""
+
+# What checking a kind's parameters needs none of: the code that runs it. A kind's module
+# imports these (asyncio, smtplib, urllib, jinja2, the clock, the notice service) inside the
+# methods that inject, probe or send.
+NOT_FOR_CHECKING_KINDS = (
+    *HEAVY,
+    "asyncio",
+    "ssl",
+    "smtplib",
+    "urllib.request",
+    "jinja2",
+    "kunren.record",
+    "kunren.runtime.clock",
+    "kunren.runtime.http1",
+    "kunren.injectors.fault_proxy",
+    "kunren.notify.service",
+    "kunren.notify.drafts",
+    "kunren.notify.templates",
+    "kunren.notify.audiences",
+    "kunren.notify.smtp_send",
+)
+
 # Layers and modules a command that only reads a scenario has no use for.
 NOT_FOR_VALIDATE = (
     *HEAVY,
@@ -192,6 +245,15 @@ def test_validate_loads_only_the_plugin_kinds_the_scenario_names(tmp_path: Path)
     assert result["code"] == 0
     assert result["scanned"] is True
     assert result["loaded"] == ["kunren.injectors.process"]
+
+
+def test_validate_checks_every_built_in_kind_without_the_code_that_runs_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "every.yaml").write_text(EVERY_KIND, encoding="utf-8")
+    args = ["validate", "every.yaml", str(REPO / "scenarios")]
+    result = _probe(args, NOT_FOR_CHECKING_KINDS, tmp_path)
+    assert (result["code"], result["loaded"], result["scanned"]) == (0, [], True)
 
 
 def test_an_unknown_kind_is_still_a_located_error_with_the_known_kinds(tmp_path: Path) -> None:

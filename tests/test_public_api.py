@@ -27,10 +27,21 @@ def test_unknown_names_raise_attribute_error() -> None:
         raise AssertionError("expected AttributeError")
 
 
-def test_importing_kunren_loads_no_submodule() -> None:
+def test_importing_kunren_loads_no_submodule_but_the_lazy_resolver() -> None:
     code = "import sys, kunren; print(sorted(m for m in sys.modules if m.startswith('kunren.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.strip() == "['kunren.lazy']"  # its one function, and importlib
+
+
+def test_the_notify_packages_resolve_their_names_on_first_use() -> None:
+    code = (
+        "import sys, kunren.notify.channels as c; before = sorted(m for m in sys.modules "
+        "if m.startswith('kunren.notify.')); c.EmailChannel; import kunren.notify as n; "
+        "n.Recipient; print(before, 'kunren.notify.smtp' in sys.modules, "
+        "'kunren.notify.webhooks' in sys.modules, 'kunren.notify.service' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["['kunren.notify.channels']", "True", "False", "False"]
 
 
 def test_every_event_type_of_the_record_is_exported() -> None:

@@ -10,8 +10,9 @@ types, ``drill_context``) and every event type of the record.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from kunren import lazy
 
 __version__ = "0.3.1"
 
@@ -174,12 +175,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kunren' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return lazy.resolve(globals(), _EXPORTS, name)
 
 
 def __dir__() -> list[str]:

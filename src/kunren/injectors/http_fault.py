@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -19,9 +19,13 @@ from pydantic_core import PydanticCustomError
 
 from kunren.errors import InjectionError, RevertError
 from kunren.injectors.base import Handle, Injected, Injector, Planned
-from kunren.injectors.fault_proxy import FaultProxy, Rule
 from kunren.runtime import procfs
 from kunren.scenarios.models import Duration, Target
+
+if TYPE_CHECKING:
+    # imported by the methods that run the proxy (it needs asyncio): checking a scenario that
+    # names http.fault does not load it
+    from kunren.injectors.fault_proxy import FaultProxy, Rule
 
 
 def _methods(value: object) -> object:
@@ -143,6 +147,8 @@ class HttpFault(Injector[HttpFaultParams]):
         return f"http.fault.proxy:{self._urls[0]}"
 
     def _proxy(self) -> FaultProxy | None:
+        from kunren.injectors.fault_proxy import FaultProxy
+
         shared = self.ctx.resources.get(self._key)
         return shared if isinstance(shared, FaultProxy) else None
 
@@ -153,6 +159,8 @@ class HttpFault(Injector[HttpFaultParams]):
         if shared is not None:
             shared.users.add(self.request.id)
             return
+        from kunren.injectors.fault_proxy import FaultProxy
+
         url, upstream = self._urls
         proxy = FaultProxy(_address(url), _address(upstream))
         try:
@@ -194,6 +202,8 @@ class HttpFault(Injector[HttpFaultParams]):
         )
 
     def _rule(self) -> Rule:
+        from kunren.injectors.fault_proxy import Rule
+
         params = self.params
         respond = params.respond
         status = respond.status if respond is not None else None
@@ -219,6 +229,8 @@ class HttpFault(Injector[HttpFaultParams]):
         )
 
     async def revert(self, handle: Handle) -> str:
+        from kunren.injectors.fault_proxy import FaultProxy
+
         rule_id = str(handle.get("rule", self.request.id))
         url = str(handle.get("url", ""))
         proxy = self.ctx.resources.get(f"http.fault.proxy:{url}")

@@ -8,10 +8,14 @@ validated (``ctx.params``); only a scenario loaded without plugin checks has the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kunren.injectors.base import INJECTORS, FaultRequest
-from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Fault, RunbookSpec
 from kunren.scenarios.params import Section
+
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 RUNBOOK_PREFIX = "runbook:"
 

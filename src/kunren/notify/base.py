@@ -12,14 +12,16 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
 from kunren import plugins
 from kunren.errors import PluginError
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient
-from kunren.runtime.context import DrillContext
+
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 P = TypeVar("P", bound=BaseModel, covariant=True)
 

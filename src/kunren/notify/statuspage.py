@@ -13,7 +13,6 @@ import fcntl
 import os
 from pathlib import Path
 
-import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kunren.errors import PluginError
@@ -118,6 +117,8 @@ class StatusPageChannel(Channel[StatusPageParams]):
         )
 
     def _html(self, feed: StatusFeed) -> str:
+        import jinja2  # here: checking a scenario with a status page does not load jinja2
+
         lang = self.params.lang or self.ctx.scenario.lang
         env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
         template = env.from_string(_TEMPLATE.read_text(encoding="utf-8"))

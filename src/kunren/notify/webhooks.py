@@ -9,10 +9,7 @@ runs in a thread so the drill loop never blocks on a slow receiver.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import urllib.error
-import urllib.request
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -95,6 +92,8 @@ class _HttpChannel(Channel[UP]):
         return self.payload(notice).decode("utf-8")
 
     async def deliver(self, notice: OutgoingNotice, recipients: list[Recipient]) -> Delivery:
+        import asyncio  # here: checking a scenario loads the channel, not asyncio or urllib
+
         url = self.destination()
         reason = await asyncio.to_thread(self._post, url, self.payload(notice))
         if reason:
@@ -103,6 +102,9 @@ class _HttpChannel(Channel[UP]):
 
     def _post(self, url: str, data: bytes) -> str:
         """POST ``data``; returns "" on a 2xx answer, else why it failed."""
+        import urllib.error
+        import urllib.request
+
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
         headers.update(self.headers())
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")

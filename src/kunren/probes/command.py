@@ -7,11 +7,10 @@ killed with its whole process group, so a stuck check never piles up behind the 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -19,6 +18,9 @@ from pydantic_core import PydanticCustomError
 from kunren.probes.base import Probe, ProbeResult
 from kunren.probes.http import seconds_text
 from kunren.scenarios.models import Duration
+
+if TYPE_CHECKING:
+    import asyncio.subprocess
 
 
 def _codes(value: object) -> object:
@@ -83,6 +85,8 @@ class CommandProbe(Probe[CommandProbeParams]):
     summary = "Runs a command; ok when it exits with an expected code in time."
 
     async def check(self) -> ProbeResult:
+        import asyncio  # here: checking a scenario loads the probe, not asyncio
+
         params = self.params
         cwd = self.ctx.resolve_path(params.cwd) if params.cwd else None
         try:

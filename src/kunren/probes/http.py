@@ -8,10 +8,8 @@ run on asyncio streams with one hard deadline, so a hanging server cannot stall 
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
-import ssl
+import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -19,9 +17,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from kunren.durations import format_duration
 from kunren.probes.base import Probe, ProbeResult
-from kunren.runtime import http1
-from kunren.runtime.clock import perf_counter
-from kunren.runtime.http1 import WireError
 from kunren.scenarios.models import Duration
 
 
@@ -91,6 +86,11 @@ async def fetch(params: HttpProbeParams) -> tuple[int, bytes]:
     host = parts.hostname or ""
     secure = parts.scheme == "https"
     port = parts.port or (443 if secure else 80)
+    import asyncio  # here, not at the top: checking a scenario loads this module, not asyncio
+    import ssl
+
+    from kunren.runtime import http1
+
     context = ssl.create_default_context() if secure else None
     reader, writer = await asyncio.open_connection(host, port, ssl=context, limit=http1.MAX_HEAD)
     try:
@@ -107,7 +107,7 @@ async def fetch(params: HttpProbeParams) -> tuple[int, bytes]:
         await writer.drain()
         head = await http1.read_head(reader)
         if head is None:
-            raise WireError("connection closed without a response")
+            raise http1.WireError("connection closed without a response")
         status = http1.parse_status(head)
         if not http1.body_allowed(status, params.method):
             return status, b""
@@ -117,6 +117,11 @@ async def fetch(params: HttpProbeParams) -> tuple[int, bytes]:
 
 
 def failure_reason(exc: BaseException, params: HttpProbeParams) -> str:
+    import socket
+    import ssl
+
+    from kunren.runtime.http1 import WireError
+
     if isinstance(exc, TimeoutError):
         return f"timeout after {seconds_text(params.timeout)}"
     if isinstance(exc, ConnectionRefusedError):
@@ -141,13 +146,17 @@ class HttpProbe(Probe[HttpProbeParams]):
 
     async def check(self) -> ProbeResult:
         params = self.params
-        started = perf_counter()
+        import asyncio
+
+        from kunren.runtime.http1 import WireError
+
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(params.timeout):
                 status, body = await fetch(params)
         except (OSError, WireError, TimeoutError) as exc:
             return ProbeResult(ok=False, detail=failure_reason(exc, params))
-        elapsed = perf_counter() - started
+        elapsed = time.perf_counter() - started
         if not params.status_ok(status):
             return ProbeResult(ok=False, detail=f"status {status}")
         text = body.decode("utf-8", errors="replace")

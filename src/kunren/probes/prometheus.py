@@ -11,7 +11,6 @@ client, so no extra dependency is needed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from typing import Literal
@@ -21,7 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kunren.probes.base import Probe, ProbeResult
 from kunren.probes.http import HttpProbeParams, failure_reason, fetch, http_url
-from kunren.runtime.http1 import WireError
 from kunren.scenarios.models import Duration
 
 MAX_SHOWN = 3
@@ -161,6 +159,10 @@ class PrometheusProbe(Probe[PrometheusProbeParams]):
     summary = "Prometheus query: every sample below/above a bound, or the result empty/nonempty."
 
     async def check(self) -> ProbeResult:
+        import asyncio  # here: checking a scenario loads the probe, not asyncio
+
+        from kunren.runtime.http1 import WireError
+
         params = self.params
         request = params.request()
         try:

@@ -11,19 +11,23 @@ clients it makes are.
 
 from __future__ import annotations
 
-import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pydantic import JsonValue
 
 from kunren.errors import InjectionError, KunrenError, UsageError
 from kunren.runtime.aws_errors import is_botocore_error, translate
-from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import AwsTarget
 
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
+
 RESOURCE_KEY = "kunren.aws.sessions"
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 AwsResponse = dict[str, Any]
 """A boto3 response, read by the module that asked for it and nowhere else."""
@@ -103,7 +107,7 @@ class AwsSessions:
         Runs in a thread: the first use of a profile reads the AWS config files.
         """
         try:
-            return await asyncio.to_thread(self._resolve_now, scope)
+            return await _to_thread(self._resolve_now, scope)
         except KunrenError:
             raise
         except Exception as exc:
@@ -148,7 +152,7 @@ class AwsSessions:
             return result
 
         try:
-            return await asyncio.to_thread(run)
+            return await _to_thread(run)
         except KunrenError:
             raise
         except Exception as exc:
@@ -181,7 +185,7 @@ class AwsSessions:
             return found
 
         try:
-            return await asyncio.to_thread(run)
+            return await _to_thread(run)
         except KunrenError:
             raise
         except Exception as exc:
@@ -224,3 +228,11 @@ def aws_sessions(ctx: DrillContext) -> AwsSessions:
     sessions = AwsSessions()
     ctx.resources[RESOURCE_KEY] = sessions
     return sessions
+
+
+async def _to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """``asyncio.to_thread``, imported when a call is made: validating a scenario that names
+    an AWS kind loads this module, not asyncio."""
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args, **kwargs)

@@ -18,7 +18,6 @@ from kunren.injectors.aws.selection import ResolvedTargets, Resource, tags_from
 from kunren.injectors.base import Handle, Injected
 from kunren.plugins import NoParams
 from kunren.runtime.aws_session import AwsResponse, AwsScope
-from kunren.runtime.clock import make_clock
 from kunren.scenarios.models import Ec2Target
 
 # How long a revert waits for stopping instances to reach "stopped" before starting them.
@@ -158,7 +157,10 @@ class Ec2Stop(_Ec2Kind[Ec2StopParams]):
             states = await self._states(scope, ids)
             if not any(state in ("stopping", "pending") for state in states.values()):
                 return states
-            # AWS moves in real time whatever the drill's speed: wait on a real clock.
+            # AWS moves in real time whatever the drill's speed: wait on a real clock (imported
+            # here: checking a scenario that names an EC2 kind does not load the clock)
+            from kunren.runtime.clock import make_clock
+
             await make_clock("real").sleep(STOP_WAIT_EVERY)
         stuck = [i for i, state in states.items() if state in ("stopping", "pending")]
         raise RevertError(f"instances still stopping, not started: {', '.join(stuck)}")

@@ -21,15 +21,17 @@ runs them again on its own fresh selection right before it acts.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kunren.errors import GuardrailError, InjectionError, KunrenError
 from kunren.injectors.aws.selection import ResolvedTargets, has_tags, tag_text
 from kunren.injectors.base import FaultRequest
 from kunren.runtime.aws_errors import DENIED_CODES, client_error_code, describe_failure
 from kunren.runtime.aws_session import AwsScope, aws_sessions
-from kunren.runtime.context import DrillContext
 from kunren.scenarios.models import Safety
+
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 
 class Guarded(Protocol):

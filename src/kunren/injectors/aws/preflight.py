@@ -12,6 +12,7 @@ The conductor reaches ``guard`` through the ``Injector.preflight`` hook instead.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -21,7 +22,9 @@ from kunren.injectors.aws.kind import AwsInjector
 from kunren.injectors.aws.selection import ResolvedTargets
 from kunren.injectors.base import INJECTORS, FaultRequest
 from kunren.injectors.requests import request_for_fault
-from kunren.runtime.context import DrillContext
+
+if TYPE_CHECKING:
+    from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 
 def aws_injector(ctx: DrillContext, request: FaultRequest) -> AwsInjector[BaseModel] | None:
