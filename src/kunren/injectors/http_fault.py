@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
@@ -26,6 +27,18 @@ if TYPE_CHECKING:
     # imported by the methods that run the proxy (it needs asyncio): checking a scenario that
     # names http.fault does not load it
     from kunren.injectors.fault_proxy import FaultProxy, Rule
+
+
+def _proxy_key(url: str) -> str:
+    return f"http.fault.proxy:{url}"
+
+
+def _shared_proxy(resources: MutableMapping[str, object], url: str) -> FaultProxy | None:
+    """The fault proxy this drill runs on ``url``, shared by the faults on that target."""
+    from kunren.injectors.fault_proxy import FaultProxy
+
+    shared = resources.get(_proxy_key(url))
+    return shared if isinstance(shared, FaultProxy) else None
 
 
 def _methods(value: object) -> object:
@@ -144,13 +157,10 @@ class HttpFault(Injector[HttpFaultParams]):
 
     @property
     def _key(self) -> str:
-        return f"http.fault.proxy:{self._urls[0]}"
+        return _proxy_key(self._urls[0])
 
     def _proxy(self) -> FaultProxy | None:
-        from kunren.injectors.fault_proxy import FaultProxy
-
-        shared = self.ctx.resources.get(self._key)
-        return shared if isinstance(shared, FaultProxy) else None
+        return _shared_proxy(self.ctx.resources, self._urls[0])
 
     async def setup(self) -> None:
         if self.ctx.dry_run:
@@ -229,12 +239,10 @@ class HttpFault(Injector[HttpFaultParams]):
         )
 
     async def revert(self, handle: Handle) -> str:
-        from kunren.injectors.fault_proxy import FaultProxy
-
         rule_id = str(handle.get("rule", self.request.id))
         url = str(handle.get("url", ""))
-        proxy = self.ctx.resources.get(f"http.fault.proxy:{url}")
-        if isinstance(proxy, FaultProxy):
+        proxy = _shared_proxy(self.ctx.resources, url)
+        if proxy is not None:
             rule = proxy.deactivate(rule_id)
             if rule is not None:
                 count = f"{rule.matched} request{'s' if rule.matched != 1 else ''}"

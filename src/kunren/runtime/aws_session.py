@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import JsonValue
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from kunren.runtime.context import DrillContext  # annotations only: no clock, no asyncio
 
 RESOURCE_KEY = "kunren.aws.sessions"
-_P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 AwsResponse = dict[str, Any]
@@ -107,7 +106,7 @@ class AwsSessions:
         Runs in a thread: the first use of a profile reads the AWS config files.
         """
         try:
-            return await _to_thread(self._resolve_now, scope)
+            return await _to_thread(lambda: self._resolve_now(scope))
         except KunrenError:
             raise
         except Exception as exc:
@@ -230,9 +229,9 @@ def aws_sessions(ctx: DrillContext) -> AwsSessions:
     return sessions
 
 
-async def _to_thread(fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+async def _to_thread(fn: Callable[[], _T]) -> _T:
     """``asyncio.to_thread``, imported when a call is made: validating a scenario that names
     an AWS kind loads this module, not asyncio."""
     import asyncio
 
-    return await asyncio.to_thread(fn, *args, **kwargs)
+    return await asyncio.to_thread(fn)
