@@ -72,6 +72,10 @@ class Writes:
         return await asyncio.shield(task), True
 
     async def _write(self, event: Event) -> Event:
+        # The task's first step runs a loop turn after ``record`` checked: the server may have
+        # begun to stop in between (a full disk stopping the drill), and its threads are gone.
+        if self.closed:
+            raise PageStopping()
         loop = asyncio.get_running_loop()
         written = await loop.run_in_executor(self._threads, self._append, event)
         self.view.refresh()
