@@ -5,6 +5,8 @@ time limit; one that fails or overruns shows as ``error`` with the reason and th
 run. The exit code is 0 when every row passed or is informational, 1 when a row missed its
 target or could not run, 3 when nothing missed but some ratio stayed unsettled (the machine's
 noise was wider than the ratio's distance from its target, so neither pass nor miss is true).
+SIGTERM or SIGHUP (a closed terminal) stops the run: every process a benchmark started is
+stopped and its scratch folder removed, and the exit code is 128 + the signal's number.
 """
 
 from __future__ import annotations
@@ -41,8 +43,23 @@ class Overrun(Exception):
     pass
 
 
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwind through every ``finally``, so what the benchmarks started
+    (a shop, Locust, writer processes, each in its own session) is stopped with them."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def _alarm(signum: int, frame: FrameType | None) -> None:
     raise Overrun("time limit reached")
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    for each in (signal.SIGTERM, signal.SIGHUP):  # the cleanup itself is not interrupted
+        signal.signal(each, signal.SIG_IGN)
+    raise Stopped(signum)
 
 
 def run_one(name: str, quick: bool) -> tuple[list[Row], float]:
@@ -70,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", dest="json_path", help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     names = args.only or list(BENCHMARKS)
+    for each in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(each, _stop)
     about = machine()
     load_start = load_average()
     print("\n".join(about), flush=True)
@@ -78,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for name in names:
         print(f"running {name} …", end=" ", flush=True)
-        got, took = run_one(name, args.quick)
+        try:
+            got, took = run_one(name, args.quick)
+        except Stopped as stopped:
+            print(f"\nstopped by {stopped}: what the benchmarks started is stopped", flush=True)
+            return 128 + stopped.signum
         print(f"{took:.1f}s", flush=True)
         rows += got
     print()

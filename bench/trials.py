@@ -62,13 +62,30 @@ class Trials:
 
 
 def fsize_limit(limit: int) -> Callable[[], None]:
-    """A preexec_fn: files this child writes cannot grow beyond ``limit`` bytes."""
+    """A preexec_fn: files this child writes cannot grow beyond ``limit`` bytes.
+
+    Start such a child with ``limited_env()``: under the limit, Python's own bytecode cache
+    would be written short and kept (see ``LIMITED_ENV``).
+    """
 
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     return apply
+
+
+# CPython 3.11 writes a module's .pyc without checking that the write was whole, then renames
+# it into place (python/cpython#126606; fixed on the 3.12 and later branches, 3.11 takes only
+# security fixes). A child whose files are capped, importing a module not yet cached, so leaves
+# a truncated .pyc behind, and every later import of that module, in any process, fails with
+# "EOFError: marshal data too short". A capped child must not write bytecode.
+LIMITED_ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def limited_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a child under ``fsize_limit``: this one's, ``env``, no bytecode."""
+    return {**os.environ, **(env or {}), **LIMITED_ENV}
 
 
 def run_kunren(
@@ -82,7 +99,7 @@ def run_kunren(
         timeout=120,
         check=False,
         preexec_fn=fsize_limit(limit) if limit is not None else None,
-        env={**os.environ, **(env or {})},
+        env=limited_env(env) if limit is not None else {**os.environ, **(env or {})},
     )
 
 

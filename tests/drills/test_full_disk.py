@@ -317,3 +317,24 @@ def test_kunren_mark_on_a_full_disk_is_one_error_and_leaves_the_record_whole(
         f"Error: {drill / EVENTS_FILE}: cannot write the record: [Errno 27] File too large"
     ]
     assert (drill / EVENTS_FILE).read_bytes() == before  # the partial line was cut off
+
+
+def test_a_capped_child_writes_no_bytecode_which_python_would_keep_truncated(
+    tmp_path: Path,
+) -> None:
+    """CPython 3.11 keeps a .pyc cut short by the cap (python/cpython#126606): later imports of
+    that module, in any process, then fail. Every capped child runs without writing bytecode,
+    even where this process's environment would let it (``PYTHONDONTWRITEBYTECODE`` empty)."""
+    (tmp_path / "s.yaml").write_text(
+        "version: 1\nid: tiny\ntitle: Tiny\nduration: 1m\nroles:\n  sre: {}\n", encoding="utf-8"
+    )
+    prefix = tmp_path / "pycache"
+    allowed = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(prefix)}
+    uncapped = run_limited(["validate", "s.yaml"], tmp_path, None, env=allowed)
+    assert uncapped.returncode == 0, uncapped.stderr
+    assert list(prefix.rglob("*.pyc")), "the same child, uncapped, writes bytecode here"
+    for pyc in prefix.rglob("*.pyc"):
+        pyc.unlink()
+    capped = run_limited(["validate", "s.yaml"], tmp_path, 4_000, env=allowed)
+    assert capped.returncode == 0, capped.stderr
+    assert list(prefix.rglob("*.pyc")) == []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench.trials import fsize_limit
+from bench.trials import fsize_limit, limited_env
 
 from kunren.record.eventlog import EVENTS_FILE, read_record
 from kunren.record.events import Milestone
@@ -47,10 +47,18 @@ def _free_port() -> int:
         return port
 
 
-def _wait(condition: Callable[[], object], timeout: float, what: str) -> None:
+def _wait(
+    condition: Callable[[], object], timeout: float, what: str, child: subprocess.Popen[str]
+) -> None:
+    """Poll ``condition``; on the deadline, or if ``child`` ended first, fail with its output."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"{what} not within {timeout:g} s"
+        if child.poll() is not None or time.monotonic() > deadline:
+            if child.poll() is None:
+                child.kill()
+            out, err = child.communicate(timeout=10)
+            ended = f"exit {child.returncode}"
+            raise AssertionError(f"{what} not within {timeout:g} s ({ended}):\n{out}\n{err}")
         time.sleep(0.05)
 
 
@@ -67,6 +75,7 @@ def test_a_full_disk_under_the_pages_marks_stops_the_drill_and_reverts(tmp_path:
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=fsize_limit(LIMIT),
+        env=limited_env(),
     )
     acknowledged: list[int] = []
     refusals: list[tuple[int, str]] = []
@@ -75,8 +84,14 @@ def test_a_full_disk_under_the_pages_marks_stops_the_drill_and_reverts(tmp_path:
         def tokens_files() -> list[Path]:
             return list((tmp_path / "drills").glob("*/.web-tokens.json"))
 
-        _wait(lambda: tokens_files() and (tmp_path / "flag.marker").exists(), 30, "the drill")
-        _wait(lambda: tokens_files()[0].read_text().strip().endswith("}"), 10, "the tokens")
+        def started() -> bool:
+            return bool(tokens_files()) and (tmp_path / "flag.marker").exists()
+
+        def tokens_written() -> bool:
+            return tokens_files()[0].read_text().strip().endswith("}")
+
+        _wait(started, 30, "the drill", conductor)
+        _wait(tokens_written, 10, "the tokens", conductor)
         token = json.loads(tokens_files()[0].read_text())["participant"]
         url = f"http://127.0.0.1:{port}"
         for n in range(200):  # each person joins and marks; the record fills up meanwhile
