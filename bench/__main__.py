@@ -89,19 +89,23 @@ def main(argv: list[str] | None = None) -> int:
     names = args.only or list(BENCHMARKS)
     for each in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(each, _stop)
+    try:
+        return _run(names, args.quick, args.json_path)
+    except Stopped as stopped:
+        print(f"\nstopped by {stopped}: what the benchmarks started is stopped", flush=True)
+        return 128 + stopped.signum
+
+
+def _run(names: list[str], quick: bool, json_path: str | None) -> int:
     about = machine()
     load_start = load_average()
     print("\n".join(about), flush=True)
     print(f"load average at start: {load_start}", flush=True)
-    print(f"mode: {'quick' if args.quick else 'full'}\n", flush=True)
+    print(f"mode: {'quick' if quick else 'full'}\n", flush=True)
     rows: list[Row] = []
     for name in names:
         print(f"running {name} …", end=" ", flush=True)
-        try:
-            got, took = run_one(name, args.quick)
-        except Stopped as stopped:
-            print(f"\nstopped by {stopped}: what the benchmarks started is stopped", flush=True)
-            return 128 + stopped.signum
+        got, took = run_one(name, quick)
         print(f"{took:.1f}s", flush=True)
         rows += got
     print()
@@ -112,15 +116,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"- {row.name}: {line}")
     load_end = load_average()
     print(f"\nload average at start: {load_start}; at end: {load_end}")
-    if args.json_path:
+    if json_path:
         payload = {
             "machine": about,
             "load_average_start": load_start,
             "load_average_end": load_end,
-            "mode": "quick" if args.quick else "full",
+            "mode": "quick" if quick else "full",
             "rows": [{**asdict(row), "verdict": row.verdict} for row in rows],
         }
-        with open(args.json_path, "w", encoding="utf-8") as out:
+        with open(json_path, "w", encoding="utf-8") as out:
             json.dump(payload, out, indent=2, ensure_ascii=False)
     verdicts = {row.verdict for row in rows}
     if verdicts & {"MISS", "error"}:

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from bench import buggy
 from bench.campaign import SCENARIO, SLEEPER, Drill, check_acknowledged, check_environment
@@ -61,36 +62,38 @@ class Trials:
         self.problems += drill.problems
 
 
-def fsize_limit(limit: int) -> Callable[[], None]:
-    """A preexec_fn: files this child writes cannot grow beyond ``limit`` bytes.
-
-    Start such a child with ``limited_env()``: under the limit, Python's own bytecode cache
-    would be written short and kept (see ``LIMITED_ENV``).
-    """
-
-    def apply() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    return apply
-
-
 # CPython 3.11 writes a module's .pyc without checking that the write was whole, then renames
 # it into place (python/cpython#126606; fixed on the 3.12 and later branches, 3.11 takes only
 # security fixes). A child whose files are capped, importing a module not yet cached, so leaves
 # a truncated .pyc behind, and every later import of that module, in any process, fails with
 # "EOFError: marshal data too short". A capped child must not write bytecode.
-LIMITED_ENV = {"PYTHONDONTWRITEBYTECODE": "1"}
+NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def limited_env(env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for a child under ``fsize_limit``: this one's, ``env``, no bytecode."""
-    return {**os.environ, **(env or {}), **LIMITED_ENV}
+class Capped(TypedDict, total=False):
+    """``subprocess`` keywords for a child: its environment, and the cap set before it runs."""
+
+    preexec_fn: Callable[[], None]
+    env: dict[str, str]
+
+
+def capped(limit: int, env: dict[str, str] | None = None) -> Capped:
+    """Keywords for a child whose files cannot grow beyond ``limit`` bytes (SIGXFSZ ignored, so
+    a write past it fails with EFBIG, as on a full disk), with this environment plus ``env``,
+    writing no bytecode (``NO_BYTECODE``)."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return Capped(preexec_fn=apply, env={**os.environ, **(env or {}), **NO_BYTECODE})
 
 
 def run_kunren(
     args: list[str], cwd: Path, limit: int | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """``kunren ARGS`` to its end; with ``limit``, as a ``capped`` child."""
+    child = capped(limit, env) if limit is not None else Capped(env={**os.environ, **(env or {})})
     return subprocess.run(
         [*KUNREN, *args],
         cwd=cwd,
@@ -98,8 +101,7 @@ def run_kunren(
         text=True,
         timeout=120,
         check=False,
-        preexec_fn=fsize_limit(limit) if limit is not None else None,
-        env=limited_env(env) if limit is not None else {**os.environ, **(env or {})},
+        **child,
     )
 
 

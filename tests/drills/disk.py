@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.trials import fsize_limit, run_kunren
+from bench.trials import run_kunren
 
 from kunren.runtime import procfs
 from kunren.runtime.clock import monotonic
 
-__all__ = ["can_mount_tmpfs", "fill", "fsize_limit", "run_limited", "tmpfs", "wait_state"]
+__all__ = ["can_mount_tmpfs", "fill", "run_limited", "tmpfs", "wait_state"]
 
 run_limited = run_kunren  # `kunren ARGS` to its end, files capped at ``limit`` bytes (None: no cap)
 

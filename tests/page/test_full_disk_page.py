@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from bench.trials import fsize_limit, limited_env
+from bench.trials import capped
 
 from kunren.record.eventlog import EVENTS_FILE, read_record
 from kunren.record.events import Milestone
@@ -74,8 +74,7 @@ def test_a_full_disk_under_the_pages_marks_stops_the_drill_and_reverts(tmp_path:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=fsize_limit(LIMIT),
-        env=limited_env(),
+        **capped(LIMIT),
     )
     acknowledged: list[int] = []
     refusals: list[tuple[int, str]] = []

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bench.trials import fsize_limit, limited_env
+from bench.trials import capped
 
 from kunren.errors import RecordWriteError
 from kunren.record import futex, syncpage
@@ -293,8 +293,7 @@ def test_a_full_disk_under_concurrent_threads_acknowledges_only_what_is_whole_in
         text=True,
         timeout=120,
         check=False,
-        preexec_fn=fsize_limit(limit),
-        env=limited_env(),
+        **capped(limit),
     )
     assert done.returncode == 0, done.stderr
     _assert_only_the_acknowledged_are_whole_in_the_record(
