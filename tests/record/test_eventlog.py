@@ -19,7 +19,8 @@ import pytest
 
 from kunren.errors import EventLogError
 from kunren.record.eventlog import EVENTS_FILE, TORN_FILE, EventLog, read_readable, read_record
-from kunren.record.events import DrillStarted, Event, Note
+from kunren.record.events import Event, Note
+from tests.record.logs import new_log
 
 PER_WRITER = 1500
 
@@ -41,16 +42,10 @@ print("done", flush=True)
 """
 
 
-def _new_log(tmp_path: Path) -> EventLog:
-    log = EventLog.create(tmp_path / "drill", "version: 1\n")
-    log.append(DrillStarted(drill="d1", scenario_id="s", duration=60.0))
-    return log
-
-
 def test_two_processes_appending_at_once_lose_nothing_and_never_interleave(
     tmp_path: Path,
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(log.drill_dir), name, str(PER_WRITER), batch],
@@ -104,7 +99,7 @@ def _crash_mid_line(log: EventLog) -> None:
 
 
 def test_a_torn_last_line_is_reported_with_its_line_and_blocks_appends(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     log.append(Note(text="one"))
     log.append(Note(text="two"))
     _crash_mid_line(log)
@@ -125,7 +120,7 @@ def test_a_torn_last_line_is_reported_with_its_line_and_blocks_appends(tmp_path:
 
 
 def test_repair_sets_the_torn_line_aside_and_appends_continue(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     log.append(Note(text="one"))
     _crash_mid_line(log)
 
@@ -144,7 +139,7 @@ def test_repair_sets_the_torn_line_aside_and_appends_continue(tmp_path: Path) ->
 def test_every_append_is_fsynced_before_it_returns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     synced: list[str] = []
     real_fsync = os.fsync
 
@@ -164,7 +159,7 @@ def test_every_append_is_fsynced_before_it_returns(
 
 
 def test_a_corrupt_line_in_the_middle_is_reported_with_its_line(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     log.append(Note(text="one"))
     log.append(Note(text="two"))
     lines = log.path.read_bytes().split(b"\n")
@@ -177,7 +172,7 @@ def test_a_corrupt_line_in_the_middle_is_reported_with_its_line(tmp_path: Path) 
 
 
 def test_a_seq_that_goes_backwards_is_reported_with_its_line(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     log.append(Note(text="one"))
     first = log.path.read_bytes().split(b"\n")[0]
     with open(log.path, "ab") as out:
@@ -198,7 +193,7 @@ def test_the_drill_folder_keeps_the_scenario_it_ran(tmp_path: Path) -> None:
 
 
 def test_events_read_back_as_the_typed_events_that_were_written(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     written: Event = log.append(Note(text="typed", actor="alice", at=12.5))
     (read_back,) = [e for e in log.read() if e.seq == written.seq]
     assert read_back == written
@@ -208,7 +203,7 @@ def test_events_read_back_as_the_typed_events_that_were_written(tmp_path: Path) 
 def test_a_log_that_sets_aside_torn_tails_notes_it_and_appends_under_the_same_lock(
     tmp_path: Path,
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     _crash_mid_line(log)
     live = EventLog(log.drill_dir, set_aside_torn=True)  # the live conductor's log
 
@@ -232,7 +227,7 @@ def test_a_log_that_sets_aside_torn_tails_notes_it_and_appends_under_the_same_lo
 
 
 def test_a_bad_last_complete_line_is_named_by_its_number_when_appending(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     log.append(Note(text="one"))
     with open(log.path, "ab") as out:
         out.write(b'{"seq": oops}\n')
@@ -247,7 +242,7 @@ def test_a_bad_last_complete_line_is_named_by_its_number_when_appending(tmp_path
 
 
 def test_read_readable_keeps_every_good_line_and_names_each_bad_one(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     for text in ("one", "two", "three"):
         log.append(Note(text=text))
     lines = log.path.read_bytes().split(b"\n")

@@ -30,7 +30,6 @@ from kunren.errors import RecordWriteError
 from kunren.record import futex, syncpage
 from kunren.record.eventlog import SYNC_FILE, EventLog
 from kunren.record.events import (
-    DrillStarted,
     Event,
     FaultInjected,
     Milestone,
@@ -39,6 +38,7 @@ from kunren.record.events import (
 )
 from kunren.runtime.clock import monotonic
 from tests.drills.disk import can_mount_tmpfs, fill, tmpfs
+from tests.record.logs import new_log, until
 
 WRITER = """
 import sys, threading
@@ -66,12 +66,6 @@ for t in range(threads):
     threading.Thread(target=write, args=(t,), daemon=True).start()
 threading.Event().wait()
 """
-
-
-def _new_log(tmp_path: Path) -> EventLog:
-    log = EventLog.create(tmp_path / "drill", "version: 1\n")
-    log.append(DrillStarted(drill="d1", scenario_id="s", duration=60.0))
-    return log
 
 
 @pytest.fixture
@@ -154,7 +148,7 @@ def _kill_rounds(
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sigkill_at_any_moment_loses_no_acknowledged_append(tmp_path: Path, seed: int) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     acked = _kill_rounds(log, random.Random(seed), 3, writers=6, threads=3, acks=range(1, 81))
 
     events = log.read()  # also checks that seq strictly increases
@@ -169,7 +163,7 @@ def test_sigkill_at_any_moment_loses_no_acknowledged_append(tmp_path: Path, seed
 def test_threads_waiting_on_the_writer_share_the_next_fsync(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     real_fsync = os.fsync
     calls: list[int] = []
     release = threading.Event()
@@ -188,11 +182,11 @@ def test_threads_waiting_on_the_writer_share_the_next_fsync(
 
     first = threading.Thread(target=append, args=(0,))
     first.start()
-    _until(lambda: len(calls) == 1)
+    until(lambda: len(calls) == 1)
     others = [threading.Thread(target=append, args=(n,)) for n in range(1, 8)]
     for thread in others:
         thread.start()
-    _until(lambda: log._queue.queued() == 7)
+    until(lambda: log._queue.queued() == 7)
     assert results == {}  # the first is not acknowledged while its fsync is held
     release.set()
     for thread in [first, *others]:
@@ -206,19 +200,10 @@ def test_threads_waiting_on_the_writer_share_the_next_fsync(
     }
 
 
-def _until(condition: object, timeout: float = 30.0) -> None:
-    """Poll ``condition()`` until true (threads run asynchronously), failing after ``timeout``."""
-    assert callable(condition)
-    deadline = monotonic() + timeout
-    while not condition():
-        assert monotonic() < deadline, "the condition never held"
-        threading.Event().wait(0.001)
-
-
 def test_threads_and_processes_at_once_keep_each_writers_order_and_one_seq_sequence(
     tmp_path: Path,
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     script = WRITER.replace("range(100_000)", "range(150)")
     procs = _writers(log.drill_dir, ["p0", "p1"], 4, script)
     mine = [threading.Thread(target=_append_notes, args=(log, f"t{n}", 150)) for n in range(4)]
@@ -284,7 +269,7 @@ for thread in threads:
 def test_a_full_disk_under_concurrent_threads_acknowledges_only_what_is_whole_in_the_record(
     tmp_path: Path,
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     size = log.path.stat().st_size
     limit = size + 40 * 270  # room for about 40 of the 320 lines, then EFBIG
     done = subprocess.run(
@@ -309,7 +294,7 @@ def test_a_tmpfs_out_of_space_under_concurrent_threads_acknowledges_only_what_is
     if not can_mount_tmpfs(tmp_path / "probe"):
         pytest.skip("mounting a tmpfs needs root")
     with tmpfs(tmp_path / "small", "256k") as small:
-        log = _new_log(small)
+        log = new_log(small)
         fill(small)  # ENOSPC from now on; then room for about 60 of the 320 lines
         filler = small / "filler"
         os.truncate(filler, filler.stat().st_size - 4 * 4096)
@@ -356,7 +341,7 @@ def _assert_only_the_acknowledged_are_whole_in_the_record(
 
 
 def test_every_line_is_the_stamped_events_json_as_the_model_writes_it(tmp_path: Path) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     events: list[Event] = [
         Note(text="日本語のメモ", at=1.5, wall="w", step="inject:1"),
         Milestone(name="detected", actor="ann", role="sre", source="participant", seq=41),
@@ -380,7 +365,7 @@ def test_every_line_is_the_stamped_events_json_as_the_model_writes_it(tmp_path: 
 def test_bytes_another_writer_fsynced_need_no_second_fsync(
     tmp_path: Path, fsyncs: list[str]
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     other = EventLog(log.drill_dir)  # a second writer: its own files, its own lock
     fsyncs.clear()
     other.append(Note(text="covered"))
@@ -399,7 +384,7 @@ def test_bytes_another_writer_fsynced_need_no_second_fsync(
 
 
 def test_a_copied_or_cut_log_is_not_taken_as_covered(tmp_path: Path, fsyncs: list[str]) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     log.append(Note(text="one"))
     copy = tmp_path / "copy"
     shutil.copytree(log.drill_dir, copy)  # the page comes along, naming the old log's inode
@@ -433,7 +418,7 @@ def test_without_a_futex_writers_queue_on_the_lock_and_lose_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(futex, "word", lambda page, offset: None)
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     logs = [log, EventLog(log.drill_dir), EventLog(log.drill_dir)]  # three writers' own files
     threads = [
         threading.Thread(target=_append_notes, args=(logs[n % 3], f"w{n}", 60)) for n in range(6)
@@ -450,7 +435,7 @@ def test_without_a_futex_writers_queue_on_the_lock_and_lose_nothing(
 def test_a_write_the_disk_refuses_reaches_every_thread_whose_events_were_in_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log = _new_log(tmp_path)
+    log = new_log(tmp_path)
     before = log.path.read_bytes()
     release = threading.Event()
     real_write = os.write
@@ -475,10 +460,10 @@ def test_a_write_the_disk_refuses_reaches_every_thread_whose_events_were_in_it(
 
     threads = [threading.Thread(target=append, args=(n,)) for n in range(6)]
     threads[0].start()
-    _until(lambda: len(writes) == 1)
+    until(lambda: len(writes) == 1)
     for thread in threads[1:]:
         thread.start()
-    _until(lambda: log._queue.queued() == 5)
+    until(lambda: log._queue.queued() == 5)
     release.set()
     for thread in threads:
         thread.join(timeout=30)
@@ -506,7 +491,7 @@ def test_a_writer_asleep_on_the_futex_is_woken_by_the_fsyncer_not_by_its_timeout
     thread.start()
     assert thread.native_id is not None
     syscall = Path(f"/proc/self/task/{thread.native_id}/syscall")
-    _until(lambda: syscall.read_text().split()[0] == str(futex.SYSCALL))  # asleep in futex()
+    until(lambda: syscall.read_text().split()[0] == str(futex.SYSCALL))  # asleep in futex()
     page[0:4] = (1).to_bytes(4, "little")
     word.wake_all()
     thread.join(timeout=30)

@@ -15,7 +15,6 @@ import random
 import select
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import pytest
 from kunren.record import futex, syncpage
 from kunren.record.eventlog import EVENTS_FILE, SYNC_FILE, EventLog
 from kunren.record.events import DrillStarted, Note
-from kunren.runtime.clock import monotonic
+from tests.record.logs import until
 from tests.record.test_group_commit import _kill_rounds, _stop
 
 pytestmark = pytest.mark.skipif(futex.SYSCALL is None, reason="no futex here")
@@ -54,14 +53,6 @@ log = os.open(sys.argv[3], os.O_RDONLY)
 page.make_durable(log, os.fstat(log).st_ino, int(sys.argv[2]))
 print(f"slept {sleeps} woke {woke} fsyncs {page.fsyncs}", flush=True)
 """
-
-
-def _until(condition: object, timeout: float = 30.0) -> None:
-    assert callable(condition)
-    deadline = monotonic() + timeout
-    while not condition():
-        assert monotonic() < deadline, "the condition never held"
-        threading.Event().wait(0.001)
 
 
 def _asleep(proc: subprocess.Popen[str]) -> bool:
@@ -102,7 +93,7 @@ def test_an_fsync_wakes_the_sleepers_it_covered_and_one_to_make_the_next(
                     text=True,
                 )
             )
-        _until(lambda: all(_asleep(proc) for proc in procs))
+        until(lambda: all(_asleep(proc) for proc in procs))
 
         page._fsync(fd, inode, size, number)  # covers the first line only
         slot = number % syncpage.SLOTS

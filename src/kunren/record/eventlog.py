@@ -43,7 +43,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from kunren.errors import EventLogError, RecordWriteError
 from kunren.record.commitqueue import Batch, CommitQueue
@@ -93,6 +92,7 @@ class _Files:
         try:
             self.log = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
+                self.inode = os.fstat(self.log).st_ino  # an open file keeps its inode
                 self.page = SyncPage(drill_dir / SYNC_FILE)
             except OSError:
                 os.close(self.log)
@@ -106,16 +106,6 @@ class _Files:
         for fd in (self.lock, self.log):
             with suppress(OSError):
                 os.close(fd)
-
-
-class _Written(NamedTuple):
-    """Where one commit's lines went: to make durable, or to cut if that fails."""
-
-    start: int
-    end: int
-    inode: int
-    events: list[list[Event]]  # per batch, stamped with their seqs
-    durable: bool  # fsync'd already (``EventLog._fsync_alone``)
 
 
 class EventLog:
@@ -135,6 +125,7 @@ class EventLog:
         self._io = threading.Lock()
         self._files: _Files | None = None
         self._last_end = -1  # where this log's last write ended (the write lock's holder's)
+        self._last_seq = 0  # the seq of its last line
         self._finalizer: weakref.finalize[[], EventLog] | None = None
 
     @classmethod
@@ -176,6 +167,7 @@ class EventLog:
         """The open files (``_io`` held)."""
         if self._files is None:
             self._files = _Files(self.drill_dir, self.path)
+            self._last_end = -1  # (re)opened: vouch for nothing written before
             self._finalizer = weakref.finalize(self, self._files.close)
         return self._files
 
@@ -188,8 +180,21 @@ class EventLog:
             fcntl.flock(files.lock, fcntl.LOCK_UN)
 
     def append(self, event: Event) -> Event:
-        """Write ``event`` with the next seq; returns it once it is on disk."""
-        return self.append_many([event])[0]
+        """Write ``event`` with the next seq; returns it once it is on disk.
+
+        A thread that finds no other thread of this log writing writes it at once, with no
+        batch queued (``CommitQueue.take_lead``): the single writer's path, which runs once per
+        event of every drill. Otherwise it queues behind the writer, as ``append_many``.
+        """
+        queue = self._queue
+        if not queue.take_lead():
+            return self.append_many([event])[0]
+        try:
+            with self._io:
+                seq = self._commit_lines([line_body(event)], event)
+        finally:
+            queue.hand_on()
+        return with_seq(event, seq)
 
     def append_many(self, events: list[Event]) -> list[Event]:
         """Write several events in order, with the next seqs; returns them once on disk.
@@ -204,71 +209,82 @@ class EventLog:
         return self._queue.run(events, self._commit)
 
     def _commit(self, batches: list[Batch]) -> None:
-        """Write every queued batch at once and make it durable (the queue's leader)."""
-        with self._io:
-            try:
-                files = self._open()
-                written = self._write(files, batches)
-                if not written.durable:
-                    try:
-                        files.page.make_durable(files.log, written.inode, written.end)
-                    except OSError:
-                        self._cut_if_last(files, written)
-                        raise
-            except OSError as exc:
-                raise write_error(self.path, exc) from exc
-        for batch, stamped in zip(batches, written.events, strict=True):
-            batch.written = stamped
+        """Write every queued batch at once and make it durable (the queue's leader).
 
-    def _write(self, files: _Files, batches: list[Batch]) -> _Written:
-        """Write the batches under the write lock, with the next seqs; a partial write is cut.
-
-        The events are serialised before the lock is taken and copied with their seqs after
-        it is released: under it, only the seqs are put in front of the lines.
+        The events are copied with their seqs once the lines are on disk and the locks are
+        released: under the write lock, only the seqs are put in front of the lines.
         """
-        bodies = [line_body(event) for batch in batches for event in batch.events]
-        fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
-        try:
-            start, end, inode, first = self._write_locked(files, batches, bodies)
-            durable = start == self._last_end and self._fsync_alone(files, start, end, inode)
-            self._last_end = end
-        finally:
-            fcntl.flock(files.lock, fcntl.LOCK_UN)
-        stamped: list[list[Event]] = []
+        with self._io:
+            bodies = [line_body(event) for batch in batches for event in batch.events]
+            first = self._commit_lines(bodies, batches[0].events[0])
         for batch in batches:
-            stamped.append([with_seq(event, seq) for seq, event in enumerate(batch.events, first)])
+            batch.written = [with_seq(event, seq) for seq, event in enumerate(batch.events, first)]
             first += len(batch.events)
-        return _Written(start, end, inode, stamped, durable)
 
-    def _fsync_alone(self, files: _Files, start: int, end: int, inode: int) -> bool:
+    def _commit_lines(self, bodies: list[bytes], first_event: Event) -> int:
+        """Write the lines under the write lock and make them durable; their first seq.
+
+        ``bodies`` are the events' ``line_body``, serialised before the lock is taken. A write
+        or fsync that fails is a ``RecordWriteError``, and no line of it stays in the log
+        unless another writer's lines follow it (``_io`` held).
+        """
+        try:
+            files = self._files if self._files is not None else self._open()
+            fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
+            try:
+                start, end, first = self._write_locked(files, bodies, first_event)
+                durable = start == self._last_end and self._fsync_alone(files, start, end)
+                self._last_end, self._last_seq = end, first + len(bodies) - 1
+            finally:
+                fcntl.flock(files.lock, fcntl.LOCK_UN)
+            if not durable:
+                try:
+                    files.page.make_durable(files.log, files.inode, end)
+                except OSError:
+                    self._cut_if_last(files, start, end)
+                    raise
+        except OSError as exc:
+            raise write_error(self.path, exc) from exc
+        return first
+
+    def _fsync_alone(self, files: _Files, start: int, end: int) -> bool:
         """fsync under the write lock when this log wrote the line before ours too (lock held).
 
         A writer alone on the record gains nothing from group commit and would pay its second
         lock; writers that alternate never find their own line last (``fsync_alone``).
         """
         try:
-            return files.page.fsync_alone(files.log, inode, end)
+            return files.page.fsync_alone(files.log, files.inode, end)
         except OSError:
             with suppress(OSError):  # our lines are last (the lock is ours): cut them off
                 self._cut(files, start)
             raise
 
+    def _last_seq_locked(self, files: _Files, size: int) -> tuple[int, TornTail | None]:
+        """The seq of the log's last complete line, and a torn tail after it (lock held).
+
+        The log ending where this log's own last write ended means nobody wrote since (lines
+        are only ever cut back to where a complete line ends): its seq is ours. Else the
+        page's tail record, if it ends there too; else the file's tail, read.
+        """
+        if size == self._last_end:
+            return self._last_seq, None
+        known = files.page.tail(files.inode)
+        if known is not None and known[0] == size:
+            return known[1], None
+        return read_tail(self.path, _complete_events)
+
     def _write_locked(
-        self, files: _Files, batches: list[Batch], bodies: list[bytes]
-    ) -> tuple[int, int, int, int]:
-        """Start, end, inode and first seq of the lines written (write lock held)."""
-        stat = os.fstat(files.log)
-        start, inode = stat.st_size, stat.st_ino
-        known = files.page.tail(inode)
-        if known is not None and known[0] == start:
-            last_seq, torn = known[1], None
-        else:
-            last_seq, torn = read_tail(self.path, _complete_events)
+        self, files: _Files, bodies: list[bytes], first_event: Event
+    ) -> tuple[int, int, int]:
+        """Start, end and first seq of the lines written (write lock held)."""
+        start = os.lseek(files.log, 0, os.SEEK_END)
+        last_seq, torn = self._last_seq_locked(files, start)
         lines: list[bytes] = []
         if torn is not None:
             start = self._set_aside(files, torn, start)
             last_seq += 1
-            lines.append(line_with_seq(torn_note(torn, batches[0].events[0]), last_seq))
+            lines.append(line_with_seq(torn_note(torn, first_event), last_seq))
         first = last_seq + 1
         for body in bodies:
             last_seq += 1
@@ -285,8 +301,8 @@ class EventLog:
                 self._cut(files, start)
             raise
         end = start + len(data)
-        files.page.set_tail(inode, end, last_seq)
-        return start, end, inode, first
+        files.page.set_tail(files.inode, end, last_seq)
+        return start, end, first
 
     def _set_aside(self, files: _Files, torn: TornTail, size: int) -> int:
         """A torn tail found under the lock: set it aside if this log may, else refuse."""
@@ -299,11 +315,11 @@ class EventLog:
         self.set_aside.append(torn)
         return size - len(torn.data)
 
-    def _cut_if_last(self, files: _Files, written: _Written) -> None:
+    def _cut_if_last(self, files: _Files, start: int, end: int) -> None:
         """After a failed fsync: cut our lines off, unless another writer's follow them."""
         with suppress(OSError), self._locked(files):
-            if os.fstat(files.log).st_size == written.end:
-                self._cut(files, written.start)
+            if os.fstat(files.log).st_size == end:
+                self._cut(files, start)
 
     @staticmethod
     def _cut(files: _Files, size: int, *, durable: bool = False) -> None:

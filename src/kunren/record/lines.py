@@ -7,6 +7,8 @@ caller gets a copy of its event with that seq; the caller's own event is not cha
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from kunren.record.events import Event, Note
 from kunren.record.tail import TornTail
 
@@ -31,8 +33,9 @@ def with_seq(event: Event, seq: int) -> Event:
     """``event.model_copy(update={"seq": seq})``, at half its cost (every append makes one).
 
     A shallow copy as pydantic's own ``__copy__`` makes it, less what events never have (extra
-    fields are forbidden, no private attributes); ``test_group_commit`` holds it equal to
-    ``model_copy``'s, and a model with private attributes takes ``model_copy`` itself.
+    fields are forbidden, no private attributes), its slots set through their descriptors;
+    ``test_group_commit`` holds it equal to ``model_copy``'s, and a model with private
+    attributes takes ``model_copy`` itself.
     """
     cls = type(event)
     if cls.__private_attributes__:
@@ -41,13 +44,18 @@ def with_seq(event: Event, seq: int) -> Event:
     fields["seq"] = seq
     copy = cls.__new__(cls)
     _set_attribute(copy, "__dict__", fields)
-    _set_attribute(copy, "__pydantic_fields_set__", event.__pydantic_fields_set__ | {"seq"})
-    _set_attribute(copy, "__pydantic_extra__", None)
-    _set_attribute(copy, "__pydantic_private__", None)
+    _set_fields_set(copy, event.__pydantic_fields_set__ | _SEQ)
+    _set_extra(copy, None)
+    _set_private(copy, None)
     return copy
 
 
-_set_attribute = object.__setattr__  # past the frozen model's own __setattr__, on a new copy
+# Past the frozen model's own __setattr__, on a new copy: pydantic's slots, set directly.
+_set_attribute = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_SEQ = frozenset({"seq"})
 
 
 def torn_note(torn: TornTail, first: Event) -> Event:

@@ -1,0 +1,109 @@
+"""A writer alone: the append that needs no queue, and what it may take on trust.
+
+A thread that finds no other thread of its log writing leads a write of its own
+(``CommitQueue.take_lead``) without queueing a batch, and a log whose file still ends where
+its own last write ended takes the next seq from memory rather than from the page or the
+file. These tests hold both to what the record promises: a thread arriving meanwhile queues
+behind the writer and is written once it hands on; another writer's lines, or lines cut back,
+or a log replaced while closed, never give a seq that does not follow the file's last.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from kunren.errors import RecordWriteError
+from kunren.record.commitqueue import Batch, CommitQueue
+from kunren.record.eventlog import EVENTS_FILE, EventLog
+from kunren.record.events import Event, Note
+from tests.record.logs import new_log, until
+
+
+def test_a_thread_arriving_while_one_leads_alone_queues_and_is_written_once_it_hands_on() -> None:
+    queue = CommitQueue()
+    committed: list[list[str]] = []
+
+    def commit(batches: list[Batch]) -> None:
+        committed.append([e.text for b in batches for e in b.events if isinstance(e, Note)])
+        for batch in batches:
+            batch.written = batch.events
+
+    assert queue.take_lead()
+    assert not queue.take_lead()  # one leader at a time
+    returned: list[list[Event]] = []
+    other = threading.Thread(target=lambda: returned.append(queue.run([Note(text="b")], commit)))
+    other.start()
+    until(lambda: queue.queued() == 1)
+    assert returned == [] and committed == []  # it waits for the lead, writing nothing
+
+    queue.hand_on()
+    other.join(timeout=30)
+    assert committed == [["b"]]
+    assert [e.text for e in returned[0] if isinstance(e, Note)] == ["b"]
+    assert queue.take_lead()  # free again once the queued batch was written
+    queue.hand_on()
+    assert queue.queued() == 0
+
+
+def test_another_writers_line_between_two_appends_is_followed_not_overwritten(
+    tmp_path: Path,
+) -> None:
+    mine = new_log(tmp_path)
+    other = EventLog(mine.drill_dir)
+    assert mine.append(Note(text="a")).seq == 2
+    assert other.append(Note(text="b")).seq == 3
+    assert mine.append(Note(text="c")).seq == 4
+    assert [(e.seq, getattr(e, "text", None)) for e in mine.read()] == [
+        (1, None),
+        (2, "a"),
+        (3, "b"),
+        (4, "c"),
+    ]
+
+
+def test_lines_cut_back_by_another_writer_leave_the_next_seq_after_the_last_line_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = new_log(tmp_path)
+    other = EventLog(mine.drill_dir)
+    assert mine.append(Note(text="a")).seq == 2
+    real_fsync = os.fsync
+    failures = [OSError(errno.EIO, "Input/output error")]
+
+    def fsync(fd: int) -> None:  # the other writer's next fsync fails: its line is cut
+        if failures:
+            raise failures.pop()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(RecordWriteError):
+        other.append(Note(text="lost"))
+    assert b"lost" not in mine.path.read_bytes()
+
+    assert mine.append(Note(text="c")).seq == 3
+    assert other.append(Note(text="d")).seq == 4
+    assert [e.seq for e in mine.read()] == [1, 2, 3, 4]
+
+
+def test_a_log_replaced_while_closed_gives_the_seq_after_the_new_files_last_line(
+    tmp_path: Path,
+) -> None:
+    log = new_log(tmp_path)
+    log.append(Note(text="aa"))
+    log.close()
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    # The same bytes in all, in a new file (an editor's save), whose last seq is 7, not 2.
+    replaced = lines[1].replace(b'"seq":2,', b'"seq":7,').replace(b'"aa"', b'"b"')
+    assert len(replaced) + 1 == len(lines[1])
+    fresh = log.drill_dir / "events.new"
+    fresh.write_bytes(lines[0] + replaced[:-1] + b" \n")  # a space keeps the size
+    os.replace(fresh, log.drill_dir / EVENTS_FILE)
+    assert log.path.stat().st_size == sum(len(line) for line in lines)
+
+    assert log.append(Note(text="after")).seq == 8
+    assert [e.seq for e in log.read()] == [1, 7, 8]
