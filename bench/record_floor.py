@@ -5,9 +5,10 @@ In alternating rounds in one scratch folder, each against the same bare write+fs
 ``bench.record``, it runs appenders that add the record's parts one at a time:
 
 - ``floor``: what the record's guarantees need in any Python appender (serialise the pydantic
-  event, an exclusive ``flock``, ``fstat``, ``write``, unlock, ``fsync``);
+  event, an exclusive ``flock``, the log's size by ``lseek``, ``write``, unlock, ``fsync``);
 - ``+ stamped copy``: the copy of the event with its seq that an append returns;
-- ``+ commit queue``: the same through ``kunren.record.commitqueue`` (group commit in-process);
+- ``+ commit queue``: the same through ``kunren.record.commitqueue`` as the record uses it (a
+  writer that finds nobody writing leads its own write, ``take_lead``; else it queues);
 - ``+ shared page``: the tail record and the fsync under the write lock of ``syncpage``;
 - ``EventLog.append``: the record itself.
 
@@ -43,6 +44,7 @@ class _Appender:
         self.parts = parts
         self.lock = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         self.log = os.open(folder / f"{name}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        self.inode = os.fstat(self.log).st_ino
         self.page = SyncPage(folder / f"{name}.sync")
         self.queue = CommitQueue()
         self.seq = 0
@@ -51,17 +53,17 @@ class _Appender:
         bodies = [e.__pydantic_serializer__.to_json(e) + b"\n" for b in batches for e in b.events]
         fcntl.flock(self.lock, fcntl.LOCK_EX)
         try:
-            stat = os.fstat(self.log)
+            size = os.lseek(self.log, 0, os.SEEK_END)
             paged, alone = "+ shared page" in self.parts, False
             if paged:
-                self.page.tail(stat.st_ino)
+                self.page.tail(self.inode)
             data = b"".join(bodies)
             os.write(self.log, data)
             self.seq += len(bodies)
-            end = stat.st_size + len(data)
+            end = size + len(data)
             if paged:
-                self.page.set_tail(stat.st_ino, end, self.seq)
-                alone = self.page.fsync_alone(self.log, stat.st_ino, end)
+                self.page.set_tail(self.inode, end, self.seq)
+                alone = self.page.fsync_alone(self.log, self.inode, end)
         finally:
             fcntl.flock(self.lock, fcntl.LOCK_UN)
         if not alone:
@@ -71,10 +73,15 @@ class _Appender:
             batch.written = [with_seq(e, self.seq) for e in batch.events] if copy else batch.events
 
     def append(self, event: Event) -> None:
-        if "+ commit queue" in self.parts:
-            self.queue.run([event], self._commit)
-        else:
+        if "+ commit queue" not in self.parts:
             self._commit([Batch([event])])
+        elif self.queue.take_lead():
+            try:
+                self._commit([Batch([event])])
+            finally:
+                self.queue.hand_on()
+        else:
+            self.queue.run([event], self._commit)
 
     def close(self) -> None:
         self.page.close()
