@@ -95,7 +95,7 @@ def _eventlog(log: EventLog, events: list[Milestone]) -> float:
 
 
 def _single(quick: bool, folder: Path) -> tuple[Settled, int, float, float]:
-    per_round = 100 if quick else 400
+    per_round = 100 if quick else 1600
     events = [_event(n) for n in range(per_round)]
     lines = [(e.model_dump_json() + "\n").encode() for e in events]
     log = EventLog.create(folder / "drill", "version: 1\n")
