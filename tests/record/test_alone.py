@@ -21,6 +21,7 @@ from kunren.errors import RecordWriteError
 from kunren.record.commitqueue import Batch, CommitQueue
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import Event, Note
+from kunren.record.lines import line_with_seq
 from tests.record.logs import new_log, until
 
 
@@ -107,3 +108,34 @@ def test_a_log_replaced_while_closed_gives_the_seq_after_the_new_files_last_line
 
     assert log.append(Note(text="after")).seq == 8
     assert [e.seq for e in log.read()] == [1, 7, 8]
+
+
+def test_after_a_failed_fsync_cut_the_log_is_not_vouched_for_even_if_it_grows_back_to_that_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine = new_log(tmp_path)
+    other = EventLog(mine.drill_dir)
+    assert mine.append(Note(text="a")).seq == 2
+    assert other.append(Note(text="b")).seq == 3  # so mine is not alone: it syncs on the page
+
+    def size(text: str, seq: int) -> int:
+        return len(line_with_seq(Note(text=text), seq))
+
+    # Mine's next line is exactly as long as the two lines the other writes after it is cut.
+    long_text = "t" * (size("x", 4) + size("y", 5) - size("", 4))
+    assert size(long_text, 4) == size("x", 4) + size("y", 5)
+    real_fsync = os.fsync
+    failures = [OSError(errno.EIO, "Input/output error")]
+
+    def fsync(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(RecordWriteError):
+        mine.append(Note(text=long_text))  # written, its fsync failed, cut: never acknowledged
+    assert [e.seq for e in other.append_many([Note(text="x"), Note(text="y")])] == [4, 5]
+
+    assert mine.append(Note(text="after")).seq == 6
+    assert [e.seq for e in mine.read()] == [1, 2, 3, 4, 5, 6]

@@ -234,7 +234,6 @@ class EventLog:
             try:
                 start, end, first = self._write_locked(files, bodies, first_event)
                 durable = start == self._last_end and self._fsync_alone(files, start, end)
-                self._last_end, self._last_seq = end, first + len(bodies) - 1
             finally:
                 fcntl.flock(files.lock, fcntl.LOCK_UN)
             if not durable:
@@ -245,6 +244,9 @@ class EventLog:
                     raise
         except OSError as exc:
             raise write_error(self.path, exc) from exc
+        # Only lines that are on disk are this log's last (cut lines never are): the next
+        # append vouches for the record only while it still ends here.
+        self._last_end, self._last_seq = end, first + len(bodies) - 1
         return first
 
     def _fsync_alone(self, files: _Files, start: int, end: int) -> bool:
