@@ -52,11 +52,9 @@ def test_a_thread_arriving_while_one_leads_alone_queues_and_is_written_once_it_h
 
 
 def test_another_writers_line_between_two_appends_is_followed_not_overwritten(
-    tmp_path: Path,
+    writers: tuple[EventLog, EventLog],
 ) -> None:
-    mine = new_log(tmp_path)
-    other = EventLog(mine.drill_dir)
-    assert mine.append(Note(text="a")).seq == 2
+    mine, other = writers
     assert other.append(Note(text="b")).seq == 3
     assert mine.append(Note(text="c")).seq == 4
     assert [(e.seq, getattr(e, "text", None)) for e in mine.read()] == [
@@ -67,21 +65,32 @@ def test_another_writers_line_between_two_appends_is_followed_not_overwritten(
     ]
 
 
-def test_lines_cut_back_by_another_writer_leave_the_next_seq_after_the_last_line_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def writers(tmp_path: Path) -> tuple[EventLog, EventLog]:
+    """Two logs of one record (as two processes have), the first having just written seq 2."""
     mine = new_log(tmp_path)
-    other = EventLog(mine.drill_dir)
     assert mine.append(Note(text="a")).seq == 2
+    return mine, EventLog(mine.drill_dir)
+
+
+def _fail_the_next_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next ``os.fsync`` in this process fails with EIO; the ones after it really sync."""
     real_fsync = os.fsync
     failures = [OSError(errno.EIO, "Input/output error")]
 
-    def fsync(fd: int) -> None:  # the other writer's next fsync fails: its line is cut
+    def fsync(fd: int) -> None:
         if failures:
             raise failures.pop()
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_lines_cut_back_by_another_writer_leave_the_next_seq_after_the_last_line_kept(
+    writers: tuple[EventLog, EventLog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mine, other = writers
+    _fail_the_next_fsync(monkeypatch)  # the other writer's: its line is cut
     with pytest.raises(RecordWriteError):
         other.append(Note(text="lost"))
     assert b"lost" not in mine.path.read_bytes()
@@ -111,11 +120,9 @@ def test_a_log_replaced_while_closed_gives_the_seq_after_the_new_files_last_line
 
 
 def test_after_a_failed_fsync_cut_the_log_is_not_vouched_for_even_if_it_grows_back_to_that_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    writers: tuple[EventLog, EventLog], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mine = new_log(tmp_path)
-    other = EventLog(mine.drill_dir)
-    assert mine.append(Note(text="a")).seq == 2
+    mine, other = writers
     assert other.append(Note(text="b")).seq == 3  # so mine is not alone: it syncs on the page
 
     def size(text: str, seq: int) -> int:
@@ -124,15 +131,7 @@ def test_after_a_failed_fsync_cut_the_log_is_not_vouched_for_even_if_it_grows_ba
     # Mine's next line is exactly as long as the two lines the other writes after it is cut.
     long_text = "t" * (size("x", 4) + size("y", 5) - size("", 4))
     assert size(long_text, 4) == size("x", 4) + size("y", 5)
-    real_fsync = os.fsync
-    failures = [OSError(errno.EIO, "Input/output error")]
-
-    def fsync(fd: int) -> None:
-        if failures:
-            raise failures.pop()
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    _fail_the_next_fsync(monkeypatch)
     with pytest.raises(RecordWriteError):
         mine.append(Note(text=long_text))  # written, its fsync failed, cut: never acknowledged
     assert [e.seq for e in other.append_many([Note(text="x"), Note(text="y")])] == [4, 5]
