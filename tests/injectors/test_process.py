@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -29,6 +28,7 @@ from kunren.injectors.process import (
 )
 from kunren.runtime.context import DrillContext, ServiceHandle, drill_context
 from kunren.scenarios.models import Scenario, Service, Target
+from tests.waiting import until
 
 pytestmark = pytest.mark.integration
 
@@ -45,14 +45,6 @@ def state(pid: int) -> str | None:
     return stat[stat.rfind(")") + 2]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached before the deadline")
-        time.sleep(0.01)
-
-
 @pytest.fixture
 def spawn() -> Iterator[Spawn]:
     """Start sleeping python children tagged with a marker; all are killed afterwards."""
@@ -61,7 +53,7 @@ def spawn() -> Iterator[Spawn]:
     def start(marker: str) -> subprocess.Popen[bytes]:
         child = subprocess.Popen([sys.executable, "-c", SLEEPER, marker])
         children.append(child)
-        wait_until(lambda: marker in Path(f"/proc/{child.pid}/cmdline").read_text())
+        until(lambda: marker in Path(f"/proc/{child.pid}/cmdline").read_text())
         return child
 
     yield start
@@ -236,7 +228,7 @@ def test_stop_freezes_and_a_new_process_can_thaw_from_the_json_handle(
     stop = ProcessStop(context(tmp_path), request("process.stop", target, ProcessStopParams()))
     planned = asyncio.run(stop.plan())
     done = asyncio.run(stop.inject())
-    wait_until(lambda: state(child.pid) == "T")
+    until(lambda: state(child.pid) == "T")
     assert planned.revert == done.revert
     assert planned.undo == "send SIGCONT to the frozen processes"
 
@@ -244,7 +236,7 @@ def test_stop_freezes_and_a_new_process_can_thaw_from_the_json_handle(
     handle = json.loads(json.dumps(done.revert))
     fresh = ProcessStop(context(tmp_path), request("process.stop", target, ProcessStopParams()))
     message = asyncio.run(fresh.revert(handle))
-    wait_until(lambda: state(child.pid) in ("S", "R"))
+    until(lambda: state(child.pid) in ("S", "R"))
     assert message == f"sent SIGCONT to pid {child.pid}"
 
 
@@ -256,7 +248,7 @@ def test_stop_revert_skips_a_pid_that_now_belongs_to_another_process(
     target = {"process": {"pattern": tag}}
     stop = ProcessStop(context(tmp_path), request("process.stop", target, ProcessStopParams()))
     done = asyncio.run(stop.inject())
-    wait_until(lambda: state(child.pid) == "T")
+    until(lambda: state(child.pid) == "T")
     handle = json.loads(json.dumps(done.revert))
     handle["pids"][0]["start"] += 1  # as if the pid had been reused since
     message = asyncio.run(stop.revert(handle))

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import pytest
 
 from kunren.runtime.ports import free_port
+from tests.waiting import poll
 
-T = TypeVar("T")
 PROMETHEUS = shutil.which("prometheus")
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 needs_prometheus = pytest.mark.skipif(
@@ -36,18 +34,6 @@ class Program:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
-
-
-def poll(check: Callable[[], T | None], timeout: float, what: str) -> T:
-    """``check()`` until it returns something, within ``timeout`` real seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found is not None:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def _ready(url: str) -> bool | None:

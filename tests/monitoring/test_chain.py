@@ -23,10 +23,10 @@ from tests.monitoring.programs import (
     alertmanager,
     needs_alertmanager,
     needs_prometheus,
-    poll,
     prometheus,
 )
 from tests.monitoring.test_intake_server import TOKEN, close_intake, open_intake
+from tests.waiting import poll
 
 pytestmark = [pytest.mark.integration, needs_alertmanager]
 

@@ -22,7 +22,8 @@ from kunren.record.commitqueue import Batch, CommitQueue
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import Event, Note
 from kunren.record.lines import line_with_seq
-from tests.record.logs import new_log, until
+from tests.record.logs import new_log
+from tests.waiting import until
 
 
 def test_a_thread_arriving_while_one_leads_alone_queues_and_is_written_once_it_hands_on() -> None:

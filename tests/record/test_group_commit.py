@@ -38,7 +38,8 @@ from kunren.record.events import (
 )
 from kunren.runtime.clock import monotonic
 from tests.drills.disk import can_mount_tmpfs, fill, tmpfs
-from tests.record.logs import new_log, until
+from tests.record.logs import new_log
+from tests.waiting import until
 
 WRITER = """
 import sys, threading

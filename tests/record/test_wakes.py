@@ -22,8 +22,8 @@ import pytest
 from kunren.record import futex, syncpage
 from kunren.record.eventlog import EVENTS_FILE, SYNC_FILE, EventLog
 from kunren.record.events import DrillStarted, Note
-from tests.record.logs import until
 from tests.record.test_group_commit import _kill_rounds, _stop
+from tests.waiting import until
 
 pytestmark = pytest.mark.skipif(futex.SYSCALL is None, reason="no futex here")
 
