@@ -34,8 +34,9 @@ from bench.campaign import SCENARIO, SLEEPER, Drill, check_acknowledged, check_e
 from bench.common import Row, scratch
 from kunren.drills.faults import outstanding_faults
 from kunren.errors import EventLogError
-from kunren.record.eventlog import EventLog, read_record
+from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillEnded, FaultFailed, ProbeFailed
+from kunren.record.stream import read_record
 from kunren.testing import ACK, KUNREN
 
 UNRECORDED = re.compile(r"not recorded \((\d+) events\)")

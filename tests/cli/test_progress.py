@@ -17,7 +17,6 @@ import pytest
 
 from kunren.cli.live import status_line
 from kunren.cli.progress import Progress, ProgressTracker, progress
-from kunren.record.eventlog import read_record
 from kunren.record.events import (
     Amendment,
     DrillEnded,
@@ -31,6 +30,7 @@ from kunren.record.events import (
     ParticipantJoined,
     ProbeFailed,
 )
+from kunren.record.stream import read_record
 from kunren.scenarios.loader import load_scenario
 from kunren.scenarios.models import Scenario
 

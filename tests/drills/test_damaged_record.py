@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from kunren.record.eventlog import EVENTS_FILE, read_readable
+from kunren.record.eventlog import EVENTS_FILE
+from kunren.record.stream import read_readable
 
 from .proc import Child, run
 

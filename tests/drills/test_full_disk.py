@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from kunren.drills.faults import outstanding_faults
-from kunren.record.eventlog import EVENTS_FILE, EventLog, read_record
+from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import DrillAborted, DrillEnded, FaultInjected, ServiceStarted
+from kunren.record.stream import read_record
 from kunren.runtime import procfs
 
 from .disk import can_mount_tmpfs, fill, run_limited, tmpfs, wait_state

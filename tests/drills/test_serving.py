@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kunren.record.eventlog import read_record
+from kunren.record.stream import read_record
 from kunren.runtime.clock import monotonic
 from tests.drills.proc import Child
 from tests.page.conftest import csrf_of

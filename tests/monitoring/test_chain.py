@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kunren.record.eventlog import read_record
 from kunren.record.events import Alert, ProbeFailed, ProbeRecovered
+from kunren.record.stream import read_record
 from kunren.runtime.ports import free_port
 from kunren.testing import KunrenProcess
 from tests.monitoring.programs import (

@@ -26,8 +26,9 @@ from kunren.page import LocalDrillControl, RunningServer, serve
 from kunren.page.alerts import AlertDesk, IntakeOptions
 from kunren.page.intake_server import build_intake_app, intake_token, sns_confirmer
 from kunren.page.state import DrillView
-from kunren.record.eventlog import EventLog, read_record
+from kunren.record.eventlog import EventLog
 from kunren.record.events import Alert, DrillStarted, Event
+from kunren.record.stream import read_record
 from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.models import Scenario
 from tests.page.conftest import LoopThread

@@ -27,8 +27,9 @@ from kunren.page import (
     create_app,
     serve,
 )
-from kunren.record.eventlog import EventLog, read_record
+from kunren.record.eventlog import EventLog
 from kunren.record.events import DrillStarted, Event
+from kunren.record.stream import read_record
 from kunren.runtime.clock import VirtualClock
 from kunren.scenarios.models import RunbookSpec, Scenario
 

@@ -19,8 +19,9 @@ import httpx
 import pytest
 from bench.trials import capped
 
-from kunren.record.eventlog import EVENTS_FILE, read_record
+from kunren.record.eventlog import EVENTS_FILE
 from kunren.record.events import Milestone
+from kunren.record.stream import read_record
 from tests.page.conftest import csrf_of
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from kunren.errors import EventLogError
-from kunren.record.eventlog import EVENTS_FILE, TORN_FILE, EventLog, read_readable, read_record
+from kunren.record.eventlog import EVENTS_FILE, TORN_FILE, EventLog
 from kunren.record.events import Event, Note
+from kunren.record.stream import read_readable, read_record
 from tests.record.logs import new_log
 
 PER_WRITER = 1500

@@ -22,7 +22,7 @@ from kunren.drills.services import stop_orphan
 from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
 from kunren.injectors.requests import request_for_key
 from kunren.record.attach import recovery_clock
-from kunren.record.eventlog import BadLine, EventLog, read_readable
+from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     DrillAborted,
     DrillEnded,
@@ -34,6 +34,7 @@ from kunren.record.events import (
 from kunren.record.folders import load_snapshot
 from kunren.record.guarded import GuardedRecorder
 from kunren.record.recorder import Recorder
+from kunren.record.stream import BadLine, read_readable
 from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.loader import LoadedScenario
 

@@ -28,8 +28,8 @@ the record: a torn tail found under the lock was left by a writer that died mid-
 ``kunren mark`` killed, a full disk), and the drill must go on rather than stop with faults
 injected.
 
-``read_readable`` is for ``kunren revert`` on a damaged record: it keeps every line it can
-parse and names the ones it cannot, because a revert must undo whatever it can still read.
+Reading is ``record/stream.py``'s: ``read_record`` for the whole record, ``read_readable`` for
+what ``kunren revert`` can still read of a damaged one.
 """
 
 from __future__ import annotations
@@ -41,14 +41,13 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 from kunren.errors import EventLogError, RecordWriteError
 from kunren.record.commitqueue import Batch, CommitQueue
 from kunren.record.events import Event
 from kunren.record.lines import line_body, line_with_seq, torn_note, with_seq
-from kunren.record.stream import numbered_lines, parse_line
+from kunren.record.stream import Record, complete_events, read_record
 from kunren.record.syncpage import SyncPage
 from kunren.record.tail import TornTail, read_tail
 
@@ -57,31 +56,6 @@ SCENARIO_FILE = "scenario.yaml"
 LOCK_FILE = ".events.lock"
 SYNC_FILE = ".events.sync"  # the page every writer shares (see syncpage)
 TORN_FILE = "events.torn"
-
-
-@dataclass(frozen=True)
-class Record:
-    """What a log holds: its events and, if a crash tore it, the torn last line."""
-
-    events: list[Event]
-    torn: TornTail | None
-
-
-@dataclass(frozen=True)
-class BadLine:
-    """A complete line that is not a valid event, or whose seq does not follow."""
-
-    line: int
-    problem: str
-
-
-@dataclass(frozen=True)
-class Readable:
-    """What can still be read of a damaged log, and what cannot (by line number)."""
-
-    events: list[Event]
-    bad: list[BadLine]
-    torn: TornTail | None
 
 
 class _Files:
@@ -274,7 +248,7 @@ class EventLog:
         known = files.page.tail(files.inode)
         if known is not None and known[0] == size:
             return known[1], None
-        return read_tail(self.path, _complete_events)
+        return read_tail(self.path, complete_events)
 
     def _write_locked(
         self, files: _Files, bodies: list[bytes], first_event: Event
@@ -349,7 +323,7 @@ class EventLog:
         with self._io:
             files = self._open()
             with self._locked(files):
-                _, torn = read_tail(self.path, _complete_events)
+                _, torn = read_tail(self.path, complete_events)
                 if torn is None:
                     return None
                 self._move_aside(files, torn, os.fstat(files.log).st_size)
@@ -362,38 +336,6 @@ class EventLog:
             aside.flush()
             os.fsync(aside.fileno())
         self._cut(files, size - len(torn.data), durable=True)
-
-
-def _complete_events(path: Path) -> list[Event]:
-    return read_record(path).events
-
-
-def read_record(path: Path) -> Record:
-    """Parse ``events.jsonl``: a bad line in the middle is an error naming it."""
-    readable = read_readable(path)
-    if readable.bad:
-        first = readable.bad[0]
-        raise EventLogError(f"{path}:{first.line}: {first.problem}")
-    return Record(events=readable.events, torn=readable.torn)
-
-
-def read_readable(path: Path) -> Readable:
-    """Every event that can be read, every complete line that cannot, and a torn tail."""
-    events: list[Event] = []
-    bad: list[BadLine] = []
-    torn: TornTail | None = None
-    previous_seq = 0
-    for number, line, complete in numbered_lines(path):
-        if not complete:
-            torn = TornTail(line=number, data=line)
-            break
-        parsed = parse_line(line, previous_seq)
-        if isinstance(parsed, str):
-            bad.append(BadLine(number, parsed))
-            continue
-        previous_seq = parsed.seq
-        events.append(parsed)
-    return Readable(events=events, bad=bad, torn=torn)
 
 
 def write_error(path: Path, exc: OSError) -> RecordWriteError:

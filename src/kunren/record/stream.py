@@ -10,11 +10,16 @@ does not follow, or a torn last line names the file and the line, and nothing is
 Amendments move earlier events in time, so the scorer must know them before it meets their
 targets: ``amendments_in`` finds them in a first, cheap pass that parses only the lines that
 can be one.
+
+``read_record`` is the whole record at once (``EventLog.read``), and ``read_readable`` what can
+still be read of a damaged one: ``kunren revert`` must undo whatever it can still read, so it
+keeps every line it can parse and names the ones it cannot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from io import BufferedReader
 from pathlib import Path
 
@@ -22,6 +27,65 @@ from pydantic import ValidationError
 
 from kunren.errors import EventLogError
 from kunren.record.events import Amendment, Event, parse_event
+from kunren.record.tail import TornTail
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a log holds: its events and, if a crash tore it, the torn last line."""
+
+    events: list[Event]
+    torn: TornTail | None
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """A complete line that is not a valid event, or whose seq does not follow."""
+
+    line: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Readable:
+    """What can still be read of a damaged log, and what cannot (by line number)."""
+
+    events: list[Event]
+    bad: list[BadLine]
+    torn: TornTail | None
+
+
+def complete_events(path: Path) -> list[Event]:
+    """Every complete event (for ``read_tail``, when one line is longer than its read)."""
+    return read_record(path).events
+
+
+def read_record(path: Path) -> Record:
+    """Parse ``events.jsonl``: a bad line in the middle is an error naming it."""
+    readable = read_readable(path)
+    if readable.bad:
+        first = readable.bad[0]
+        raise EventLogError(f"{path}:{first.line}: {first.problem}")
+    return Record(events=readable.events, torn=readable.torn)
+
+
+def read_readable(path: Path) -> Readable:
+    """Every event that can be read, every complete line that cannot, and a torn tail."""
+    events: list[Event] = []
+    bad: list[BadLine] = []
+    torn: TornTail | None = None
+    previous_seq = 0
+    for number, line, complete in numbered_lines(path):
+        if not complete:
+            torn = TornTail(line=number, data=line)
+            break
+        parsed = parse_line(line, previous_seq)
+        if isinstance(parsed, str):
+            bad.append(BadLine(number, parsed))
+            continue
+        previous_seq = parsed.seq
+        events.append(parsed)
+    return Readable(events=events, bad=bad, torn=torn)
 
 
 def iter_events(path: Path) -> Iterator[Event]:
