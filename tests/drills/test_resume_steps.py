@@ -49,8 +49,12 @@ simulate:
     - {role: sre, person: bob, detected: 2m, resolved: 15m}
 """
 
+# Console lines to kill after. Each is matched as it is printed, so it must not also occur in
+# an earlier line's "(next: …)" hint: "injecting lasting … (next: 05:00 inquiry: …)" holds
+# "inquiry", and a kill there lands between the fault's intent and its result.
 SPIKE = "load: 20 users"
 STAGE_ONE = "load: 2 users, spawn 1/s"
+INQUIRY = "inject inquiry"
 
 
 def _drill_dir(root: Path) -> Path:
@@ -145,9 +149,11 @@ def test_killed_twice_no_step_is_skipped_or_repeated(
     tmp_path: Path, write_scenario: Callable[[str], Path]
 ) -> None:
     scenario = write_scenario(SCENARIO)
-    events = _crash_and_resume(tmp_path, scenario, ["injected lasting", "inquiry"])
+    events = _crash_and_resume(tmp_path, scenario, ["injected lasting", INQUIRY])
 
-    assert sum(isinstance(e, ev.DrillResumed) for e in events) == 2
+    first, second = [e.seq for e in events if isinstance(e, ev.DrillResumed)]
+    (inquiry,) = _steps(events, "inject:2", ev.Inject)
+    assert first < inquiry.seq < second  # the second kill came after the inquiry, as meant
     assert _reinjected_after_each_resume(events, "lasting")
     assert _reinjected_after_each_resume(events, "windowed")
     assert len(_steps(events, "fault:lasting", ev.FaultInjected)) == 3
