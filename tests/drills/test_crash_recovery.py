@@ -53,7 +53,11 @@ def _kill_after(tmp_path: Path, scenario: Path, marker: str) -> tuple[Child, lis
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("kill_at", ["injected windowed", "announcement", "injected lasting"])
+# each a console line of its own: "announcement" alone is also in the hint "(next: 02:00
+# announcement: …)" of the line that says windowed was injected
+@pytest.mark.parametrize(
+    "kill_at", ["injected windowed", "inject announcement", "injected lasting"]
+)
 def test_kill_revert_resume_keeps_every_acknowledged_event_once(
     tmp_path: Path, write_scenario: Callable[[str], Path], kill_at: str
 ) -> None:
