@@ -8,7 +8,7 @@ In alternating rounds in one scratch folder, each against the same bare write+fs
   event, an exclusive ``flock``, the log's size by ``lseek``, ``write``, unlock, ``fsync``);
 - ``+ stamped copy``: the copy of the event with its seq that an append returns;
 - ``+ commit queue``: the same through ``kunren.record.commitqueue`` as the record uses it (a
-  writer that finds nobody writing leads its own write, ``take_lead``; else it queues);
+  writer that finds nobody writing leads its own write, ``run_one``; else it queues);
 - ``+ shared page``: the tail record and the fsync under the write lock of ``syncpage``;
 - ``EventLog.append``: the record itself.
 
@@ -73,15 +73,15 @@ class _Appender:
             batch.written = [with_seq(e, self.seq) for e in batch.events] if copy else batch.events
 
     def append(self, event: Event) -> None:
-        if "+ commit queue" not in self.parts:
-            self._commit([Batch([event])])
-        elif self.queue.take_lead():
-            try:
-                self._commit([Batch([event])])
-            finally:
-                self.queue.hand_on()
+        if "+ commit queue" in self.parts:
+            self.queue.run_one(event, self._alone, self._commit)
         else:
-            self.queue.run([event], self._commit)
+            self._alone(event)
+
+    def _alone(self, event: Event) -> Event:
+        batch = Batch([event])
+        self._commit([batch])
+        return batch.written[0]
 
     def close(self) -> None:
         self.page.close()

@@ -1,7 +1,7 @@
 """A writer alone: the append that needs no queue, and what it may take on trust.
 
 A thread that finds no other thread of its log writing leads a write of its own
-(``CommitQueue.take_lead``) without queueing a batch, and a log whose file still ends where
+(``CommitQueue.run_one``) without queueing a batch, and a log whose file still ends where
 its own last write ended takes the next seq from memory rather than from the page or the
 file. These tests hold both to what the record promises: a thread arriving meanwhile queues
 behind the writer and is written once it hands on; another writer's lines, or lines cut back,
@@ -29,26 +29,39 @@ from tests.waiting import until
 def test_a_thread_arriving_while_one_leads_alone_queues_and_is_written_once_it_hands_on() -> None:
     queue = CommitQueue()
     committed: list[list[str]] = []
+    alone: list[str] = []
+    release = threading.Event()
 
     def commit(batches: list[Batch]) -> None:
         committed.append([e.text for b in batches for e in b.events if isinstance(e, Note)])
         for batch in batches:
             batch.written = batch.events
 
-    assert queue.take_lead()
-    assert not queue.take_lead()  # one leader at a time
-    returned: list[list[Event]] = []
-    other = threading.Thread(target=lambda: returned.append(queue.run([Note(text="b")], commit)))
+    def write_alone(event: Event) -> Event:
+        alone.append(event.text if isinstance(event, Note) else "")
+        if len(alone) == 1:  # the first leader holds the lead until the test lets it go
+            release.wait(timeout=30)
+        return event
+
+    first = threading.Thread(target=queue.run_one, args=(Note(text="a"), write_alone, commit))
+    first.start()
+    until(lambda: alone == ["a"])
+    returned: list[Event] = []
+    other = threading.Thread(
+        target=lambda: returned.append(queue.run_one(Note(text="b"), write_alone, commit))
+    )
     other.start()
     until(lambda: queue.queued() == 1)
+    assert alone == ["a"]  # one leader at a time: the second does not write alone
     assert returned == [] and committed == []  # it waits for the lead, writing nothing
 
-    queue.hand_on()
+    release.set()  # the first returns and hands on
+    first.join(timeout=30)
     other.join(timeout=30)
     assert committed == [["b"]]
-    assert [e.text for e in returned[0] if isinstance(e, Note)] == ["b"]
-    assert queue.take_lead()  # free again once the queued batch was written
-    queue.hand_on()
+    assert [e.text for e in returned if isinstance(e, Note)] == ["b"]
+    queue.run_one(Note(text="c"), write_alone, commit)
+    assert alone == ["a", "c"]  # free again once the queued batch was written
     assert queue.queued() == 0
 
 

@@ -12,9 +12,9 @@ holds its events is on disk, and nobody is told "written" for a commit that fail
 Each waiter sleeps on a lock of its own, released by the leader, so waking N followers costs N
 releases and no follower waits for another's wake-up.
 
-A thread that finds nobody writing and nothing queued needs no batch at all: ``take_lead``
-makes it the leader of its own write, and ``hand_on`` passes the lead to whoever queued
-meanwhile (the single writer's path, the common case outside the page server).
+A thread that finds nobody writing and nothing queued needs no batch at all: ``run_one`` makes
+it the leader of its own write and then passes the lead to whoever queued meanwhile (the
+single writer's path, the common case outside the page server).
 """
 
 from __future__ import annotations
@@ -69,20 +69,22 @@ class CommitQueue:
             raise batch.error
         return batch.written
 
-    def take_lead(self) -> bool:
-        """Lead a write of one's own if nobody leads (then nothing is queued); else False.
+    def run_one(self, event: Event, alone: Callable[[Event], Event], commit: Commit) -> Event:
+        """Commit one event: by ``alone(event)`` at once if nobody leads, else queued (``run``).
 
-        The caller writes, then calls ``hand_on`` whatever happened (in a ``finally``).
+        A thread that finds nobody writing (then nothing is queued) leads a write of its own,
+        with no batch; whatever ``alone`` does, the lead passes on to the first batch queued
+        meanwhile.
         """
         with self._mutex:
-            if self._leading:
-                return False
+            leads = not self._leading
             self._leading = True
-            return True
-
-    def hand_on(self) -> None:
-        """After a write ``take_lead`` allowed: the lead to the first batch queued meanwhile."""
-        self._hand_on()
+        if not leads:
+            return self.run([event], commit)[0]
+        try:
+            return alone(event)
+        finally:
+            self._hand_on()
 
     def queued(self) -> int:
         """How many batches wait for a leader to take them (for tests and the curious)."""

@@ -157,17 +157,14 @@ class EventLog:
         """Write ``event`` with the next seq; returns it once it is on disk.
 
         A thread that finds no other thread of this log writing writes it at once, with no
-        batch queued (``CommitQueue.take_lead``): the single writer's path, which runs once per
+        batch queued (``CommitQueue.run_one``): the single writer's path, which runs once per
         event of every drill. Otherwise it queues behind the writer, as ``append_many``.
         """
-        queue = self._queue
-        if not queue.take_lead():
-            return self.append_many([event])[0]
-        try:
-            with self._io:
-                seq = self._commit_lines([line_body(event)], event)
-        finally:
-            queue.hand_on()
+        return self._queue.run_one(event, self._append_alone, self._commit)
+
+    def _append_alone(self, event: Event) -> Event:
+        with self._io:
+            seq = self._commit_lines([line_body(event)], event)
         return with_seq(event, seq)
 
     def append_many(self, events: list[Event]) -> list[Event]:
@@ -203,7 +200,7 @@ class EventLog:
         unless another writer's lines follow it (``_io`` held).
         """
         try:
-            files = self._files if self._files is not None else self._open()
+            files = self._open()
             fcntl.flock(files.lock, fcntl.LOCK_EX)  # not ``_locked``: this is the hot path
             try:
                 start, end, first = self._write_locked(files, bodies, first_event)
