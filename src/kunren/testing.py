@@ -130,6 +130,13 @@ class FileProbe(Probe[FileProbeParams]):
         return ProbeResult(ok, f"{params.path} {'exists' if exists else 'is missing'}")
 
 
+def said(line: str) -> str:
+    """A console line's own words, without the "(next: …)" hint a plain console adds."""
+    from kunren.cli.live import NEXT_HINT  # not when this module is loaded as a test plugin
+
+    return line.split(NEXT_HINT, 1)[0]
+
+
 class KunrenProcess:
     """A running ``kunren`` command whose output lines are collected as they arrive."""
 
@@ -162,6 +169,12 @@ class KunrenProcess:
             threading.Event().wait(0.01)
         if not condition(list(self.lines)):
             raise AssertionError("condition not met; output:\n" + "\n".join(self.lines))
+
+    def wait_for_line(self, text: str, timeout: float = 30.0) -> None:
+        """Until a console line says ``text`` in its own words, not in its "(next: …)" hint:
+        the hint names a later step, and a test that stops the drill "after" that step must
+        not stop it as soon as the step is announced."""
+        self.wait_for(lambda lines: any(text in said(line) for line in lines), timeout)
 
     def acks(self) -> dict[int, str]:
         """The console lines of acknowledged events, by seq, in the order they came."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kunren.runtime.clock import monotonic
+from kunren.testing import said
 from tests.cli.terminal import Screen, Terminal, replay
 from tests.drills.proc import Child, run
 
@@ -96,6 +97,9 @@ def test_piped_output_stays_plain_one_line_per_event(
     assert lines[0].endswith("(Live console; virtual clock)")  # not "speed 0": it has none
     injected = next(x for x in lines if "injected shop-hangs" in x)
     assert injected.endswith("    (next: 04:30 revert shop-hangs)")
+    # what tests that wait for a line read of it: its own words, not the step it announces
+    assert said(injected) == injected.removesuffix("    (next: 04:30 revert shop-hangs)")
+    assert "revert" not in said(injected)
     assert "Next:" in lines
 
 
@@ -120,15 +124,15 @@ def test_log_follow_shows_events_from_every_writer_until_the_drill_ends(
     conductor = Child(["run", str(scenario), "--speed", "30", "--no-web"], cwd=tmp_path)
     follower: Child | None = None
     try:
-        conductor.wait_for(lambda lines: any("injected shop-hangs" in x for x in lines))
+        conductor.wait_for_line("injected shop-hangs")
         drill = _drill_id(tmp_path)
         follower = Child(["log", drill, "--follow"], cwd=tmp_path)
-        follower.wait_for(lambda lines: any("injected shop-hangs" in x for x in lines))
+        follower.wait_for_line("injected shop-hangs")
         marked = run(
             ["note", "shop looks frozen", "--drill", drill, "--actor", "eve"], cwd=tmp_path
         )
         assert marked.returncode == 0, marked.stderr
-        follower.wait_for(lambda lines: any("note: shop looks frozen" in x for x in lines))
+        follower.wait_for_line("note: shop looks frozen")
         assert follower.finish(timeout=30) == 0
         assert follower.lines[-1].endswith("drill ended: duration reached")
         assert conductor.finish(timeout=30) == 0

@@ -38,7 +38,7 @@ def test_abort_reverts_faults_and_stops_services(
     scenario = write_scenario(_scenario(free_port()))
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("injected flag" in line for line in lines))
+        child.wait_for_line("injected flag")
         assert (tmp_path / "flag.marker").exists()
         (drill,) = list((tmp_path / "drills").iterdir())
         if how == "sigint":

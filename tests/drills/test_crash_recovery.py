@@ -46,15 +46,13 @@ def _kill_after(tmp_path: Path, scenario: Path, marker: str) -> tuple[Child, lis
     # an hour of drill time takes 30 s at 120x: the drill is still on when revert and resume
     # run, however slow the machine (resume finds it over if the duration passed meanwhile)
     child = Child(["run", str(scenario), "--speed", "120", "--no-web", "--no-report"], cwd=tmp_path)
-    child.wait_for(lambda lines: any(marker in line for line in lines))
+    child.wait_for_line(marker)
     child.kill(signal.SIGKILL)
     child.finish()
     return child, child.acknowledged()
 
 
 @pytest.mark.integration
-# each a console line of its own: "announcement" alone is also in the hint "(next: 02:00
-# announcement: …)" of the line that says windowed was injected
 @pytest.mark.parametrize(
     "kill_at", ["injected windowed", "inject announcement", "injected lasting"]
 )
@@ -129,7 +127,7 @@ def test_a_drill_run_with_no_simulate_keeps_its_simulated_people_home_after_a_cr
         ["run", str(scenario), "--speed", "120", "--no-web", "--no-report", "--no-simulate"],
         cwd=tmp_path,
     )
-    child.wait_for(lambda lines: any("injected windowed" in line for line in lines))
+    child.wait_for_line("injected windowed")
     child.kill(signal.SIGKILL)
     child.finish()
     drill = _drill_dir(tmp_path)

@@ -35,7 +35,7 @@ injects:
 def _killed_drill(tmp_path: Path, write_scenario: Callable[[str], Path]) -> Path:
     scenario = write_scenario(SCENARIO)
     child = Child(["run", str(scenario), "--speed", "240", "--no-web", "--no-report"], tmp_path)
-    child.wait_for(lambda lines: any("injected lasting" in line for line in lines))
+    child.wait_for_line("injected lasting")
     child.kill(signal.SIGKILL)
     child.finish()
     (drill,) = list((tmp_path / "drills").iterdir())

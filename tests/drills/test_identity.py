@@ -64,7 +64,7 @@ def bystander() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
 def _crashed_drill(tmp_path: Path, scenario: Path) -> Path:
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("injected lasting" in line for line in lines))
+        child.wait_for_line("injected lasting")
     finally:
         child.kill(signal.SIGKILL)
         child.finish()
@@ -117,7 +117,7 @@ def test_abort_records_its_reason_and_who_and_the_pid_file_goes(
     scenario = write_scenario(SCENARIO)
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("injected lasting" in line for line in lines))
+        child.wait_for_line("injected lasting")
         (drill,) = list((tmp_path / "drills").iterdir())
         running = live_conductor(drill)
         assert running is not None and running.pid == child.proc.pid

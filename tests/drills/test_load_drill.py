@@ -48,7 +48,7 @@ def test_a_spike_raises_the_request_rate_and_abort_stops_locust(
     # 4 drill minutes at --speed 20 take 12 s; statistics come every 2 real seconds
     child = Child(["run", str(scenario), "--speed", "20", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("users, spawn 24/s" in line for line in lines), 60)
+        child.wait_for_line("users, spawn 24/s", 60)
         (drill,) = list((tmp_path / "drills").iterdir())
         child.wait_for(lambda lines: sum("load stats" in line for line in lines) >= 5, 60)
         locusts = _locust_pids(child.proc.pid)

@@ -54,17 +54,17 @@ def test_a_lost_worker_and_a_lost_master_are_recorded_and_the_drill_goes_on(
     # 10 drill minutes at --speed 20 take 30 s; statistics come every 2 real seconds
     child = Child(["run", str(scenario), "--speed", "20", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("load stats" in line for line in lines), 60)
+        child.wait_for_line("load stats", 60)
         workers = _locust(child.proc.pid, "--worker")
         (master,) = _locust(child.proc.pid, "--master")
         assert len(workers) == 2
         os.kill(workers[0].pid, signal.SIGKILL)
-        child.wait_for(lambda lines: any("LOST (the rest go on)" in line for line in lines), 30)
+        child.wait_for_line("LOST (the rest go on)", 30)
         seen = len(child.lines)
         child.wait_for(lambda lines: any("load stats" in line for line in lines[seen:]), 30)
 
         os.kill(master.pid, signal.SIGKILL)
-        child.wait_for(lambda lines: any("load STOPPED" in line for line in lines), 30)
+        child.wait_for_line("load STOPPED", 30)
         code = child.finish(timeout=60)
     finally:
         if child.proc.poll() is None:

@@ -42,7 +42,7 @@ def test_a_second_resume_is_refused_while_the_first_runs(
     scenario = write_scenario(SCENARIO)
     crashed = Child(["run", str(scenario), "--speed", "240", "--no-web"], cwd=tmp_path)
     try:
-        crashed.wait_for(lambda lines: any("injected windowed" in line for line in lines))
+        crashed.wait_for_line("injected windowed")
     finally:
         crashed.kill(signal.SIGKILL)
         crashed.finish()
@@ -52,7 +52,7 @@ def test_a_second_resume_is_refused_while_the_first_runs(
     # slow the machine) while the second resume and the revert are refused; then it is aborted
     first = Child(["resume", str(drill), "--no-web"], cwd=tmp_path)
     try:
-        first.wait_for(lambda lines: any("drill resumed" in line for line in lines))
+        first.wait_for_line("drill resumed")
         before = (drill / "events.jsonl").read_bytes()
         second = run(["resume", str(drill), "--no-web"], cwd=tmp_path)
         revert = run(["revert", str(drill)], cwd=tmp_path)

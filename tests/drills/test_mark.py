@@ -41,7 +41,7 @@ def test_marks_from_other_processes_interleave_safely_with_the_conductor(
     scenario = write_scenario(SCENARIO.format(duration="30m"))
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("started" in line for line in lines))
+        child.wait_for_line("started")
         (drill,) = list((tmp_path / "drills").iterdir())
         people = [f"person-{n}" for n in range(8)]
 

@@ -49,9 +49,9 @@ simulate:
     - {role: sre, person: bob, detected: 2m, resolved: 15m}
 """
 
-# Console lines to kill after. Each is matched as it is printed, so it must not also occur in
-# an earlier line's "(next: …)" hint: "injecting lasting … (next: 05:00 inquiry: …)" holds
-# "inquiry", and a kill there lands between the fault's intent and its result.
+# Console lines to kill after, matched in a line's own words (``wait_for_line``): the "(next:
+# …)" hint of "injecting lasting … (next: 05:00 inquiry: …)" names the inquiry too, and a kill
+# there would land between the fault's intent and its result.
 SPIKE = "load: 20 users"
 STAGE_ONE = "load: 2 users, spawn 1/s"
 INQUIRY = "inject inquiry"
@@ -67,7 +67,7 @@ def _run_until(args: list[str], cwd: Path, text: str) -> list[int]:
     the seqs it acknowledged."""
     child = Child(args, cwd=cwd)
     try:
-        child.wait_for(lambda lines: any(text in line for line in lines))
+        child.wait_for_line(text)
         child.kill(signal.SIGKILL)
         assert child.finish() == -signal.SIGKILL, "\n".join(child.lines)
     finally:

@@ -57,7 +57,7 @@ def test_process_stop_on_a_wrapped_service_freezes_the_server_and_the_end_stops_
     scenario = write_scenario(_wrapped(free_port()))
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("injected freeze" in line for line in lines))
+        child.wait_for_line("injected freeze")
         (drill,) = list((tmp_path / "drills").iterdir())
         shell = _started(EventLog(drill).read(), "shop").pid
         members = _members(shell)
@@ -96,7 +96,7 @@ def test_revert_after_a_crash_kills_a_service_that_ignores_sigterm_and_checks_it
     scenario = write_scenario(_stubborn())
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("injected flag" in line for line in lines))
+        child.wait_for_line("injected flag")
     finally:
         child.kill(signal.SIGKILL)
         child.finish()
@@ -165,9 +165,9 @@ def test_a_service_that_exits_by_itself_mid_drill_is_recorded_with_its_code(
     scenario = write_scenario(EXITS)
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], cwd=tmp_path)
     try:
-        child.wait_for(lambda lines: any("service flaky started" in line for line in lines))
+        child.wait_for_line("service flaky started")
         (tmp_path / "exit.now").touch()
-        child.wait_for(lambda lines: any("service flaky EXITED (code 3)" in line for line in lines))
+        child.wait_for_line("service flaky EXITED (code 3)")
         (drill,) = list((tmp_path / "drills").iterdir())
         aborted = run(["abort", drill.name], cwd=tmp_path, timeout=60)
         assert aborted.returncode == 0, aborted.stdout + aborted.stderr

@@ -42,7 +42,7 @@ def test_kunren_run_serves_the_page_and_records_clicks_alerts_and_abort(
     scenario = write_scenario(SCENARIO)
     child = Child(["run", str(scenario), "--speed", "60", "--port", "0", "--no-report"], tmp_path)
     try:
-        child.wait_for(lambda lines: any("Alert intake:" in line for line in lines))
+        child.wait_for_line("Alert intake:")
         links = [m.group(1) for line in child.lines if (m := LINK.search(line))]
         join, facilitator = links[:2]
         (intake_line,) = [line for line in child.lines if line.startswith("Alert intake:")]
@@ -104,7 +104,7 @@ def test_a_joined_participant_sees_the_drills_end_before_the_page_stops(
     scenario = write_scenario(SCENARIO)
     child = Child(["run", str(scenario), "--speed", "60", "--port", "0", "--no-report"], tmp_path)
     try:
-        child.wait_for(lambda lines: any("Alert intake:" in line for line in lines))
+        child.wait_for_line("Alert intake:")
         links = [m.group(1) for line in child.lines if (m := LINK.search(line))]
         join, facilitator = links[:2]
         aiko, csrf = session(join)

@@ -58,7 +58,7 @@ def test_the_live_conductor_sets_aside_a_torn_tail_from_a_killed_writer_and_goes
     scenario = write_scenario(SCENARIO)
     child = Child(["run", str(scenario), "--speed", "60", "--no-web", "--no-report"], tmp_path)
     try:
-        child.wait_for(lambda lines: any("injected flag" in line for line in lines))
+        child.wait_for_line("injected flag")
         (drill,) = list((tmp_path / "drills").iterdir())
         writer = subprocess.Popen(
             [sys.executable, "-c", HALF_WRITER, str(drill)],

@@ -44,6 +44,7 @@ __all__ = [
 ]
 
 ERASE = "\r\x1b[2K"
+NEXT_HINT = "    (next: "  # what follows a plain console line's own words: the next step
 TAIL_EVERY = 0.2  # real seconds between looks at the record (and status redraws)
 QUIET_TYPES = ("load.stats",)
 ENDINGS = (
@@ -198,7 +199,7 @@ class LiveConsole:
         text = line(event)
         step = conductor.next_step
         if not self.tty and step is not None and event.type not in QUIET_TYPES:
-            text += f"    (next: {format_clock(step.at)} {step.label})"
+            text += f"{NEXT_HINT}{format_clock(step.at)} {step.label})"
         self._write(text)
 
     def _write(self, text: str) -> None:
