@@ -16,7 +16,6 @@ import atexit
 import gc
 import importlib
 import sys
-import traceback
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -158,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except KunrenError as exc:
         if ctx is not None and isinstance(ctx.obj, Options) and ctx.obj.debug:
+            import traceback  # only here: `kunren validate` would otherwise import it for nothing
+
             traceback.print_exc()
         report_error(exc)
         sys.exit(exc.exit_code)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from pydantic_core import PydanticCustomError
 
 from kunren.errors import InjectionError, RevertError
+from kunren.factories import new_dict
 from kunren.injectors.base import Handle, Injected, Injector, Planned
 from kunren.runtime import procfs
 from kunren.scenarios.models import Duration, Target
@@ -66,7 +67,7 @@ class Match(_Model):
 class Respond(_Model):
     status: int = Field(default=500, ge=100, le=599)
     body: str | None = None  # None: a short text naming the fault
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=new_dict)
 
 
 class HttpFaultParams(_Model):

@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kunren.errors import EventLogError, UsageError
+from kunren.factories import new_dict, new_list
 from kunren.notify.checklist import CheckResult
 from kunren.notify.message import RecipientFailure
 from kunren.notify.templates import TemplateWarning
@@ -33,8 +34,8 @@ class NoticeRequest(BaseModel):
     template: str
     lang: str | None = None  # None: the scenario's language, else the template's first
     audience: str | None = None  # None: the scenario's only audience
-    vars: dict[str, str] = Field(default_factory=dict)
-    channels: list[str] = Field(default_factory=list)  # empty: the scenario's channels
+    vars: dict[str, str] = Field(default_factory=new_dict)
+    channels: list[str] = Field(default_factory=new_list)  # empty: the scenario's channels
 
 
 class Wording(BaseModel):
@@ -62,10 +63,10 @@ class NoticeDraft(BaseModel):
     body: str
     author: str
     role: str | None = None
-    warnings: list[TemplateWarning] = Field(default_factory=list)
-    versions: dict[str, Wording] = Field(default_factory=dict)  # language -> wording
-    checks: list[CheckResult] = Field(default_factory=list)  # the scenario's checklist
-    lacking: list[str] = Field(default_factory=list)  # checklist items not met
+    warnings: list[TemplateWarning] = Field(default_factory=new_list)
+    versions: dict[str, Wording] = Field(default_factory=new_dict)  # language -> wording
+    checks: list[CheckResult] = Field(default_factory=new_list)  # the scenario's checklist
+    lacking: list[str] = Field(default_factory=new_list)  # checklist items not met
 
     def wording(self, lang: str) -> Wording:
         return self.versions.get(lang) or Wording(subject=self.subject, body=self.body)
@@ -91,15 +92,15 @@ class NoticeState(BaseModel):
     reason: str = ""
     sent_at: float | None = None
     sender: str = ""
-    channels: list[str] = Field(default_factory=list)
+    channels: list[str] = Field(default_factory=new_list)
     recipients: int = 0
     delivered: int = 0
     captured: int = 0
     failed: int = 0  # recipients still not reached (after any retries)
-    outstanding: dict[str, list[str]] = Field(default_factory=dict)  # channel -> not reached
-    reasons: list[str] = Field(default_factory=list)  # why the last attempts failed
-    languages: dict[str, int] = Field(default_factory=dict)  # recipients per language version
-    lacking: list[str] = Field(default_factory=list)
+    outstanding: dict[str, list[str]] = Field(default_factory=new_dict)  # channel -> not reached
+    reasons: list[str] = Field(default_factory=new_list)  # why the last attempts failed
+    languages: dict[str, int] = Field(default_factory=new_dict)  # recipients per language version
+    lacking: list[str] = Field(default_factory=new_list)
 
     @property
     def retryable(self) -> bool:
@@ -128,8 +129,8 @@ class Preview(BaseModel):
     body: str
     warnings: list[TemplateWarning]
     missing: list[str]  # variables nobody gave: shown as {{ name }}; drafting/sending refuses
-    checks: list[CheckResult] = Field(default_factory=list)  # the scenario's checklist
-    versions: dict[str, int] = Field(default_factory=dict)  # recipients per language version
+    checks: list[CheckResult] = Field(default_factory=new_list)  # the scenario's checklist
+    versions: dict[str, int] = Field(default_factory=new_dict)  # recipients per language version
     recipient_count: int
     allowed_count: int  # really delivered by address channels; the rest are captured
     captured_count: int
@@ -146,7 +147,7 @@ class ChannelResult(BaseModel):
 
     channel: str
     event: Notification
-    failures: list[RecipientFailure] = Field(default_factory=list)
+    failures: list[RecipientFailure] = Field(default_factory=new_list)
     error: str = ""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunren.factories import new_list
+
 DRILL_MARKER = "[DRILL]"
 
 
@@ -57,7 +59,7 @@ class Delivery(_Frozen):
     ``error`` is set when the channel could not act at all (no connection, bad settings).
     """
 
-    delivered: list[str] = Field(default_factory=list)
-    failed: list[RecipientFailure] = Field(default_factory=list)
-    captured: list[str] = Field(default_factory=list)
+    delivered: list[str] = Field(default_factory=new_list)
+    failed: list[RecipientFailure] = Field(default_factory=new_list)
+    captured: list[str] = Field(default_factory=new_list)
     error: str = ""

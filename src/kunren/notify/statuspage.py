@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kunren.errors import PluginError
+from kunren.factories import new_list
 from kunren.notify.base import Channel
 from kunren.notify.message import DRILL_MARKER, Delivery, OutgoingNotice, Recipient
 from kunren.notify.safety import DRILL_LINES
@@ -55,7 +56,7 @@ class StatusFeed(BaseModel):
     marker: str = DRILL_MARKER
     status: str = ""
     updated: str = ""
-    entries: list[StatusEntry] = Field(default_factory=list)
+    entries: list[StatusEntry] = Field(default_factory=new_list)
 
 
 class StatusPageChannel(Channel[StatusPageParams]):

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kunren.errors import InputError, Problem
+from kunren.factories import new_dict
 
 _BLOCK = re.compile(r"\{#-?\s*kunren:[ \t]*\n?(?P<yaml>.*?)-?#\}", re.DOTALL)
 
@@ -43,9 +44,9 @@ class _Frozen(BaseModel):
 class VariableHelp(_Frozen):
     """How the page asks for one variable: a label, a hint and an example, per language."""
 
-    label: Texts = Field(default_factory=dict)
-    help: Texts = Field(default_factory=dict)
-    example: Texts = Field(default_factory=dict)
+    label: Texts = Field(default_factory=new_dict)
+    help: Texts = Field(default_factory=new_dict)
+    example: Texts = Field(default_factory=new_dict)
 
     def text(self, field: str, lang: str) -> str:
         texts: Texts = getattr(self, field)
@@ -53,9 +54,9 @@ class VariableHelp(_Frozen):
 
 
 class TemplateMeta(_Frozen):
-    title: Texts = Field(default_factory=dict)
-    when: Texts = Field(default_factory=dict)
-    variables: dict[str, VariableHelp] = Field(default_factory=dict)
+    title: Texts = Field(default_factory=new_dict)
+    when: Texts = Field(default_factory=new_dict)
+    variables: dict[str, VariableHelp] = Field(default_factory=new_dict)
 
     def text(self, field: str, lang: str, fallback: str = "") -> str:
         texts: Texts = getattr(self, field)

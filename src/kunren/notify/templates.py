@@ -26,6 +26,7 @@ from jinja2 import meta
 from pydantic import BaseModel, ConfigDict, Field
 
 from kunren.errors import InputError, Problem, UsageError
+from kunren.factories import new_list
 from kunren.notify.template_meta import TemplateMeta, template_meta
 from kunren.scenarios.models import Notifications
 
@@ -77,8 +78,8 @@ class TemplateInfo(_Frozen):
 class Rendered(_Frozen):
     subject: str
     body: str
-    missing: list[str] = Field(default_factory=list)  # only in a preview
-    used: list[str] = Field(default_factory=list)  # variables the template reads
+    missing: list[str] = Field(default_factory=new_list)  # only in a preview
+    used: list[str] = Field(default_factory=new_list)  # variables the template reads
 
 
 def language_of(path: Path) -> tuple[str, str | None, str]:

@@ -15,6 +15,7 @@ from typing import ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from kunren.factories import new_dict
 from kunren.notify.base import Channel, from_env
 from kunren.notify.message import Delivery, OutgoingNotice, Recipient, RecipientFailure
 from kunren.scenarios.models import Duration
@@ -43,8 +44,8 @@ class SlackParams(_UrlParams):
 
 
 class WebhookParams(_UrlParams):
-    headers: dict[str, str] = Field(default_factory=dict)
-    headers_env: dict[str, str] = Field(default_factory=dict)  # header -> env variable
+    headers: dict[str, str] = Field(default_factory=new_dict)
+    headers_env: dict[str, str] = Field(default_factory=new_dict)  # header -> env variable
 
 
 class WebhookPayload(BaseModel):

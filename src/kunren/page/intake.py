@@ -27,6 +27,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kunren.factories import new_dict, new_list
 from kunren.page.security import FieldError, clean_name, clean_note
 
 M = TypeVar("M", bound=BaseModel)
@@ -71,8 +72,8 @@ class Loose(BaseModel):
 
 class AlertmanagerAlert(Loose):
     status: str
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=new_dict)
+    annotations: dict[str, str] = Field(default_factory=new_dict)
     startsAt: str = ""  # Alertmanager spells them so
     endsAt: str = ""
     generatorURL: str = ""
@@ -84,7 +85,7 @@ class AlertmanagerPayload(Loose):
     status: str = "firing"
     receiver: str = ""
     orgId: int | None = None  # only Grafana sends it
-    groupLabels: dict[str, str] = Field(default_factory=dict)
+    groupLabels: dict[str, str] = Field(default_factory=new_dict)
     alerts: list[AlertmanagerAlert]
 
 
@@ -124,7 +125,7 @@ class OpsgenieAlert(Loose):
     alias: str = ""
     tinyId: str = ""
     username: str = ""
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=new_list)
     createdAt: int | None = None  # epoch milliseconds
 
 
@@ -138,7 +139,7 @@ class GenericAlert(Loose):
     status: str = "firing"
     actor: str | None = None
     id: str | None = None  # the sender's own identity; else the name is the identity
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=new_dict)
     url: str | None = None
     starts_at: str | None = None
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from kunren.factories import new_dict
 from kunren.page.intake import (
     AlertStatus,
     IntakeError,
@@ -56,7 +57,7 @@ class CloudWatchAlarm(Loose):
     StateChangeTime: str = ""
     Region: str = ""
     AlarmArn: str = ""
-    Trigger: dict[str, object] = Field(default_factory=dict)
+    Trigger: dict[str, object] = Field(default_factory=new_dict)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from kunren.factories import new_dict
 from kunren.probes.base import Probe, ProbeResult
 from kunren.probes.http import seconds_text
 from kunren.scenarios.models import Duration
@@ -46,7 +47,7 @@ class CommandProbeParams(BaseModel):
     expect_exit: Annotated[list[int], BeforeValidator(_codes)] = Field(default_factory=lambda: [0])
     timeout: Duration = 10.0
     cwd: str | None = None  # relative to the scenario's folder
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=new_dict)
 
     @field_validator("run")
     @classmethod

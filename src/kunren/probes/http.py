@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from kunren.durations import format_duration
+from kunren.factories import new_dict
 from kunren.probes.base import Probe, ProbeResult
 from kunren.scenarios.models import Duration
 
@@ -50,7 +51,7 @@ class HttpProbeParams(BaseModel):
     body_regex: str | None = None
     max_latency: Duration | None = None  # slower than this counts as failed
     timeout: Duration = 5.0
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=new_dict)
 
     @field_validator("url")
     @classmethod

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kunren.factories import new_dict
 from kunren.probes.base import Probe, ProbeResult
 from kunren.probes.http import HttpProbeParams, failure_reason, fetch, http_url
 from kunren.scenarios.models import Duration
@@ -47,7 +48,7 @@ class PrometheusProbeParams(BaseModel):
     query: str = Field(min_length=1)
     expect: Literal["empty", "nonempty"] | Bounds = "nonempty"
     timeout: Duration = 5.0
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=new_dict)
 
     @field_validator("url")
     @classmethod
@@ -76,7 +77,7 @@ class PrometheusProbeParams(BaseModel):
 class _Sample(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    metric: dict[str, str] = Field(default_factory=dict)
+    metric: dict[str, str] = Field(default_factory=new_dict)
     value: tuple[float, str] | None = None
 
 

@@ -29,11 +29,11 @@ version is ``v`` in ``drill.started``.
     (milestone, note and amendment carry ``late: true`` when recorded after the drill ended)
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter
+
+from kunren.factories import new_dict, new_list
 
 FORMAT_VERSION = 1
 
@@ -86,7 +86,7 @@ class FaultInjecting(_Event):
     fault: str
     kind: str
     target: str | None = None
-    planned: list[str] = Field(default_factory=list)
+    planned: list[str] = Field(default_factory=new_list)
     undo: str = ""  # how it will be undone, in words (empty: not reversible)
     revert: Json | None = None  # the handle that undoes it, if known before acting
     runbook: str | None = None  # set when a participant's runbook caused it
@@ -96,7 +96,7 @@ class FaultInjected(_Event):
     type: Literal["fault.injected"] = "fault.injected"
     fault: str
     kind: str = ""
-    targets: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=new_list)
     revert: Json | None = None  # the injector's revert handle; None: nothing to undo
     until: float | None = None  # drill time at which it is scheduled to revert
     detail: str = ""  # how the targets were chosen (selection rule, seed), what was done
@@ -129,7 +129,7 @@ class ServiceStarted(_Event):
     type: Literal["service.started"] = "service.started"
     name: str
     pid: int
-    command: list[str] = Field(default_factory=list)
+    command: list[str] = Field(default_factory=new_list)
 
 
 class ServiceStopped(_Event):
@@ -182,7 +182,7 @@ class LoadStats(_Event):
     failures_per_s: float = 0.0
     p50_ms: float | None = None
     p95_ms: float | None = None
-    endpoints: list[EndpointStats] = Field(default_factory=list)
+    endpoints: list[EndpointStats] = Field(default_factory=new_list)
 
 
 class ProbeFailed(_Event):
@@ -216,7 +216,7 @@ class Alert(_Event):
     identity: str = ""  # empty in older records: the name was the identity
     fingerprint: str | None = None
     incident: str | None = None  # PagerDuty incident id, Opsgenie alert id
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=new_dict)
     url: str | None = None  # where the source shows it (generatorURL, html_url…)
     starts_at: str | None = None
     ends_at: str | None = None
@@ -228,7 +228,7 @@ class Inject(_Event):
     kind: str
     text: str = ""
     who: str | None = None
-    to: list[str] = Field(default_factory=list)
+    to: list[str] = Field(default_factory=new_list)
     until: float | None = None
 
 
@@ -255,7 +255,7 @@ class Notification(_Event):
     lang: str = ""
     recipients: int = 0
     delivered: int = 0
-    failed: list[str] = Field(default_factory=list)
+    failed: list[str] = Field(default_factory=new_list)
     captured: int = 0  # recipients outside the drill allowlist, captured instead of sent
     sender: str = ""
     role: str | None = None
@@ -264,8 +264,8 @@ class Notification(_Event):
     marker: str = "[DRILL]"
     live: bool = False  # sent to the real audience (--live-notifications), not the allowlist
     note: str = ""  # why a notice was rejected, or why a channel failed
-    languages: dict[str, int] = Field(default_factory=dict)  # recipients per language version
-    lacking: list[str] = Field(default_factory=list)  # checklist items the notice did not meet
+    languages: dict[str, int] = Field(default_factory=new_dict)  # recipients per language version
+    lacking: list[str] = Field(default_factory=new_list)  # checklist items the notice did not meet
     next_update_at: float | None = None  # drill time of the next update the notice promised
 
 

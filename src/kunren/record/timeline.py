@@ -19,6 +19,7 @@ from typing import Any, Literal, assert_never
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kunren.factories import new_list
 from kunren.record import events as ev
 from kunren.record.marks import EventType as EventType  # re-exported: named here first
 from kunren.record.marks import Gist, Mark, shared
@@ -61,7 +62,7 @@ class Entry(BaseModel):
     role: str | None = None
     provenance: Provenance = "conductor"
     detail: str = ""
-    targets: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=new_list)
     count: float | None = None  # users, recipients, pid, rps: the number the event is about
     via: str = ""  # the channel of a notice, the source of an alert
     to: str = ""  # the audience of a notice, the people an inject is for
@@ -81,7 +82,7 @@ class Entry(BaseModel):
     captured: int | None = _unset()  # a notice's recipients outside the allowlist, captured
     refers_to: int | None = _unset()  # amendment: the seq of the event it moves
     # inject: the roles it is for, one by one (``to`` is them joined for reading)
-    to_roles: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
+    to_roles: list[str] = Field(default_factory=new_list, exclude_if=lambda value: not value)
 
 
 def entry(event: ev.Event, imported: bool = False) -> Entry:
@@ -326,7 +327,7 @@ class DrillProvenance(BaseModel):
     kind: DrillKind
     clock: ClockKind
     speed: float = 1.0  # drill seconds per real second (1 on the real clock, 0 on virtual)
-    sources: list[Provenance] = Field(default_factory=list)  # who produced the marks, sorted
+    sources: list[Provenance] = Field(default_factory=new_list)  # who produced the marks, sorted
 
     @property
     def simulated(self) -> bool:

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kunren.durations import format_duration, parse_duration
+from kunren.factories import new_dict, new_list
 
 BUILTIN_MILESTONES: tuple[str, ...] = (
     "detected",
@@ -158,7 +159,7 @@ class Tool(Model):
 
 class Role(Model):
     min: int = Field(default=0, ge=0)
-    tools: list[Tool] = Field(default_factory=list)
+    tools: list[Tool] = Field(default_factory=new_list)
     milestones: list[str] | None = None  # None: every milestone
     label: str | None = None
     label_ja: str | None = None
@@ -184,8 +185,8 @@ class AwsTarget(Model):
 
 
 class Ec2Target(AwsTarget):
-    filters: dict[str, str | list[str]] = Field(default_factory=dict)
-    ids: list[str] = Field(default_factory=list)
+    filters: dict[str, str | list[str]] = Field(default_factory=new_dict)
+    ids: list[str] = Field(default_factory=new_list)
     select: Select | None = None
 
     @model_validator(mode="after")
@@ -305,7 +306,7 @@ class Service(Model):
     ready_timeout: PositiveDuration = 30.0
     stop_timeout: PositiveDuration = 5.0  # SIGTERM to the group, then SIGKILL after this long
     cwd: str | None = None
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=new_dict)
 
     @field_validator("command", mode="before")
     @classmethod
@@ -331,7 +332,7 @@ class MasterAddress(Model):
 
 class Load(Model):
     locustfile: str | None = None
-    urls: list[str] = Field(default_factory=list)  # built-in locustfile: GET each in turn
+    urls: list[str] = Field(default_factory=new_list)  # built-in locustfile: GET each in turn
     host: str
     stages: list[LoadStageSpec] = Field(min_length=1)
     distributed: Distributed = Distributed()
@@ -381,7 +382,7 @@ class Fault(Model):
     # 30s the others
     call_timeout: PositiveDuration | None = None
     description: str = ""
-    params: dict[str, JsonValue] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=new_dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -397,7 +398,7 @@ class InjectSpec(Model):
     kind: InjectKind
     text: str = ""
     who: str | None = None
-    to: RoleList = Field(default_factory=list)  # roles it is addressed to; empty: everyone
+    to: RoleList = Field(default_factory=new_list)  # roles it is addressed to; empty: everyone
     for_: PositiveDuration | None = Field(default=None, alias="for")
 
     @model_validator(mode="after")
@@ -416,11 +417,11 @@ class RunbookSpec(Model):
     title: str
     kind: str
     target: str | None = None
-    roles: RoleList = Field(default_factory=list)  # empty: every role
+    roles: RoleList = Field(default_factory=new_list)  # empty: every role
     doc: str | None = None
     description: str = ""
     confirm: bool = True
-    params: dict[str, JsonValue] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=new_dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -442,7 +443,7 @@ class ProbeSpec(Model):
     every: PositiveDuration = 10.0
     description: str = ""
     kind: str
-    params: dict[str, JsonValue] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=new_dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -475,13 +476,13 @@ class StopCondition(Model):
 
 class Objective(Model):
     within: PositiveDuration
-    by: RoleList = Field(default_factory=list)
+    by: RoleList = Field(default_factory=new_list)
 
 
 class MilestoneSpec(Model):
     label: str | None = None
     label_ja: str | None = None
-    roles: RoleList = Field(default_factory=list)
+    roles: RoleList = Field(default_factory=new_list)
 
 
 # ---------------------------------------------------------------- notifications
@@ -501,7 +502,7 @@ class Approval(Model):
 
 class ChannelSpec(Model):
     name: str
-    params: dict[str, JsonValue] = Field(default_factory=dict)
+    params: dict[str, JsonValue] = Field(default_factory=new_dict)
 
 
 def _channel(value: object) -> object:
@@ -522,13 +523,13 @@ ChecklistItem = Literal["affected", "workaround", "next_update", "no_eta", "no_i
 
 
 class Notifications(Model):
-    templates: dict[str, TemplateRef] = Field(default_factory=dict)
-    audiences: dict[str, AudienceSpec] = Field(default_factory=dict)
+    templates: dict[str, TemplateRef] = Field(default_factory=new_dict)
+    audiences: dict[str, AudienceSpec] = Field(default_factory=new_dict)
     channels: list[Channel] = Field(default_factory=lambda: [ChannelSpec(name="capture")])
     approval: Approval | None = None
-    drill_allowlist: list[str] = Field(default_factory=list)  # addresses or @domain
-    variables: dict[str, str] = Field(default_factory=dict)
-    checklist: list[ChecklistItem] = Field(default_factory=list)
+    drill_allowlist: list[str] = Field(default_factory=new_list)  # addresses or @domain
+    variables: dict[str, str] = Field(default_factory=new_dict)
+    checklist: list[ChecklistItem] = Field(default_factory=new_list)
 
 
 # ---------------------------------------------------------------- simulate and safety
@@ -564,7 +565,7 @@ _PERSON_FIELDS = {"role", "person"}
 class SimulatedPerson(Model):
     role: str
     person: str
-    milestones: dict[str, TimeRange] = Field(default_factory=dict)
+    milestones: dict[str, TimeRange] = Field(default_factory=new_dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -578,14 +579,14 @@ class SimulatedPerson(Model):
 
 class Simulate(Model):
     seed: int = 0
-    people: list[SimulatedPerson] = Field(default_factory=list)
+    people: list[SimulatedPerson] = Field(default_factory=new_list)
 
 
 class Safety(Model):
     require_tag: dict[str, str] = Field(default_factory=lambda: {"kunren:allow": "true"})
     max_targets: int = Field(default=1, ge=1)
-    allowed_regions: list[str] = Field(default_factory=list)
-    allowed_accounts: list[str] = Field(default_factory=list)
+    allowed_regions: list[str] = Field(default_factory=new_list)
+    allowed_accounts: list[str] = Field(default_factory=new_list)
     dry_run_preflight: bool = True
 
 
@@ -609,21 +610,21 @@ class Scenario(Model):
     title: str
     description: str = ""
     duration: PositiveDuration
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=new_list)
     lang: Literal["en", "ja"] = "en"
     timezone: TimeZoneName | None = None  # times shown to people; None: the host's zone
     t0: Literal["first_fault", "impact"] = "first_fault"
-    roles: dict[str, Role] = Field(default_factory=dict)
-    milestones: dict[str, MilestoneSpec] = Field(default_factory=dict)
-    targets: dict[str, Target] = Field(default_factory=dict)
-    services: dict[Identifier, Service] = Field(default_factory=dict)  # names log files
+    roles: dict[str, Role] = Field(default_factory=new_dict)
+    milestones: dict[str, MilestoneSpec] = Field(default_factory=new_dict)
+    targets: dict[str, Target] = Field(default_factory=new_dict)
+    services: dict[Identifier, Service] = Field(default_factory=new_dict)  # names log files
     load: Load | None = None
-    faults: list[Fault] = Field(default_factory=list)
-    injects: list[InjectSpec] = Field(default_factory=list)
-    probes: list[ProbeSpec] = Field(default_factory=list)
-    stop_conditions: list[StopCondition] = Field(default_factory=list)
-    objectives: dict[str, Objective] = Field(default_factory=dict)
-    runbooks: list[RunbookSpec] = Field(default_factory=list)
+    faults: list[Fault] = Field(default_factory=new_list)
+    injects: list[InjectSpec] = Field(default_factory=new_list)
+    probes: list[ProbeSpec] = Field(default_factory=new_list)
+    stop_conditions: list[StopCondition] = Field(default_factory=new_list)
+    objectives: dict[str, Objective] = Field(default_factory=new_dict)
+    runbooks: list[RunbookSpec] = Field(default_factory=new_list)
     notifications: Notifications | None = None
     simulate: Simulate | None = None
     safety: Safety | None = None

@@ -6,13 +6,12 @@ is a public format: fields are added, never renamed. Times named ``at`` are dril
 since drill start); times named ``seconds`` are measured from T0 (see ``T0``).
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from kunren.factories import new_dict, new_list
 from kunren.record.marks import Mark
 from kunren.record.timeline import DrillProvenance, Entry
 
@@ -49,7 +48,7 @@ class ObjectiveResult(CardModel):
     neither met nor missed."""
 
     within_seconds: float
-    by: list[str] = Field(default_factory=list)  # roles that count; empty: anyone
+    by: list[str] = Field(default_factory=new_list)  # roles that count; empty: anyone
     seconds: float | None  # the time that was held against it (null: never reached)
     met: bool
     status: ObjectiveStatus = "missed"
@@ -71,10 +70,11 @@ class MilestoneResult(CardModel):
     source: str | None = None
     recorded_seconds: float | None = None
     objective: ObjectiveResult | None = None
-    expected_roles: list[str] = Field(default_factory=list)  # the objective's by: roles
-    roles_missed: list[str] = Field(default_factory=list)  # by: roles when none of them reached it
-    per_role: dict[str, Timing] = Field(default_factory=dict)
-    per_person: dict[str, Timing] = Field(default_factory=dict)
+    expected_roles: list[str] = Field(default_factory=new_list)  # the objective's by: roles
+    # by: roles when none of them reached it
+    roles_missed: list[str] = Field(default_factory=new_list)
+    per_role: dict[str, Timing] = Field(default_factory=new_dict)
+    per_person: dict[str, Timing] = Field(default_factory=new_dict)
     before_t0: bool = False  # only marked before T0
 
     def headline(self) -> Timing:
@@ -114,7 +114,7 @@ class MachineTimings(CardModel):
     first_alert: Timing | None  # None also when no alert reached kunren (see alert_source)
     recovery: Timing | None  # every failing probe well again
     alert_source: Literal["received", "none"] = "received"  # none: no alert in the record
-    firing_at_t0: list[str] = Field(default_factory=list)  # alerts already firing: left out
+    firing_at_t0: list[str] = Field(default_factory=new_list)  # alerts already firing: left out
 
 
 class FaultAlert(CardModel):
@@ -138,7 +138,7 @@ class FaultRun(CardModel):
     planned_at: float | None = None  # from the scenario; None: not in the scenario
     injected_at: float | None = None
     reverted_at: float | None = None
-    targets: list[str] = Field(default_factory=list)
+    targets: list[str] = Field(default_factory=new_list)
     detail: str = ""  # how the targets were chosen and what was done, as the injector said
     failed: str | None = None
     revert_failed: str | None = None
@@ -197,7 +197,7 @@ class Notice(CardModel):
     retries: int = 0  # attempts after the first
     partial: bool = False  # sent, but some recipients failed
     checked: bool = False  # held against the scenario's checklist as it was sent
-    lacking: list[str] = Field(default_factory=list)  # checklist items it did not meet
+    lacking: list[str] = Field(default_factory=new_list)  # checklist items it did not meet
     next_update_at: float | None = None  # drill time of the next update it promised
     next_update: NextUpdate | None = None  # that promise against the next notice sent
 
@@ -226,9 +226,9 @@ class TeamHealth(CardModel):
     notice_senders: int
     notices_sent: int
     top_sender: SenderShare | None = None
-    senders: list[SenderShare] = Field(default_factory=list)
-    people: dict[str, list[str]] = Field(default_factory=dict)  # role -> people seen in it
-    roles_missed: list[RoleMiss] = Field(default_factory=list)
+    senders: list[SenderShare] = Field(default_factory=new_list)
+    people: dict[str, list[str]] = Field(default_factory=new_dict)  # role -> people seen in it
+    roles_missed: list[RoleMiss] = Field(default_factory=new_list)
 
 
 class ReadinessItem(CardModel):
@@ -320,9 +320,9 @@ class ScenarioSummary(CardModel):
     title: str
     description: str = ""
     duration: float
-    tags: list[str] = Field(default_factory=list)
-    roles: dict[str, int] = Field(default_factory=dict)  # role -> min people
-    checklist: list[str] = Field(default_factory=list)  # what every customer notice must say
+    tags: list[str] = Field(default_factory=new_list)
+    roles: dict[str, int] = Field(default_factory=new_dict)  # role -> min people
+    checklist: list[str] = Field(default_factory=new_list)  # what every customer notice must say
 
 
 class Metric(CardModel):
@@ -339,8 +339,8 @@ class Metric(CardModel):
 class ScorerResult(CardModel):
     """What a scorer plugin returns: numbers and findings, shown in their own report section."""
 
-    metrics: list[Metric] = Field(default_factory=list)
-    findings: list[str] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=new_list)
+    findings: list[str] = Field(default_factory=new_list)
 
 
 class PluginScore(ScorerResult):
@@ -379,9 +379,9 @@ class Trend(CardModel):
     series: str
     drills: list[str]
     lines: list[TrendLine]
-    notices: list[str] = Field(default_factory=list)  # earlier drills that could not be read
-    not_comparable: list[str] = Field(default_factory=list)  # stopped before T0: left out
-    provenance: dict[str, DrillProvenance] = Field(default_factory=dict)  # drill -> kind, clock
+    notices: list[str] = Field(default_factory=new_list)  # earlier drills that could not be read
+    not_comparable: list[str] = Field(default_factory=new_list)  # stopped before T0: left out
+    provenance: dict[str, DrillProvenance] = Field(default_factory=new_dict)  # drill -> kind, clock
 
 
 class Scorecard(CardModel):
@@ -397,26 +397,26 @@ class Scorecard(CardModel):
     t0: T0
     observed_seconds: float = 0.0  # T0 to the end: how long the drill was watched
     provenance: DrillProvenance = DrillProvenance(kind="live", clock="real")
-    objectives_open: list[str] = Field(default_factory=list)  # deadline not passed at the end
+    objectives_open: list[str] = Field(default_factory=new_list)  # deadline not passed at the end
     objectives_met: bool
-    objectives_missed: list[str] = Field(default_factory=list)
+    objectives_missed: list[str] = Field(default_factory=new_list)
     milestones: dict[str, MilestoneResult]
     machine: MachineTimings
     team_health: TeamHealth
     scenario: ScenarioSummary
-    faults: list[FaultRun] = Field(default_factory=list)
-    injects: list[InjectItem] = Field(default_factory=list)
-    notices: list[Notice] = Field(default_factory=list)
-    approval_waits: list[ApprovalWait] = Field(default_factory=list)
-    readiness: list[ReadinessItem] = Field(default_factory=list)
-    gaps: list[Gap] = Field(default_factory=list)
-    notes: list[NoteItem] = Field(default_factory=list)
-    action_items: list[NoteItem] = Field(default_factory=list)
-    amendments: list[AmendmentItem] = Field(default_factory=list)
-    timeline: list[TimelineEntry] = Field(default_factory=list)
-    load: list[LoadPoint] = Field(default_factory=list)
-    scorers: list[PluginScore] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
+    faults: list[FaultRun] = Field(default_factory=new_list)
+    injects: list[InjectItem] = Field(default_factory=new_list)
+    notices: list[Notice] = Field(default_factory=new_list)
+    approval_waits: list[ApprovalWait] = Field(default_factory=new_list)
+    readiness: list[ReadinessItem] = Field(default_factory=new_list)
+    gaps: list[Gap] = Field(default_factory=new_list)
+    notes: list[NoteItem] = Field(default_factory=new_list)
+    action_items: list[NoteItem] = Field(default_factory=new_list)
+    amendments: list[AmendmentItem] = Field(default_factory=new_list)
+    timeline: list[TimelineEntry] = Field(default_factory=new_list)
+    load: list[LoadPoint] = Field(default_factory=new_list)
+    scorers: list[PluginScore] = Field(default_factory=new_list)
+    warnings: list[str] = Field(default_factory=new_list)
     trend: Trend | None = None  # set by the report, which knows the earlier drills
     record: str | None = None  # where the raw record lives; set by whoever read it
     # The timeline as slim marks, for the HTML report of a long record (never in the JSON)
