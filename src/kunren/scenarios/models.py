@@ -6,10 +6,8 @@ Kind-specific parameters (a fault's ``match``/``respond``, a probe's ``http`` bl
 as plain JSON here and validated by the model each plugin brings.
 """
 
-from __future__ import annotations
-
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -173,7 +171,7 @@ class Select(Model):
     percent: float | None = Field(default=None, gt=0, le=100)
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Select:
+    def _exactly_one(self) -> Self:
         if (self.count is None) == (self.percent is None):
             raise PydanticCustomError("select", "give exactly one of count or percent")
         return self
@@ -190,7 +188,7 @@ class Ec2Target(AwsTarget):
     select: Select | None = None
 
     @model_validator(mode="after")
-    def _explicit(self) -> Ec2Target:
+    def _explicit(self) -> Self:
         if not self.filters and not self.ids:
             raise PydanticCustomError(
                 "explicit", "give filters or ids: kunren never targets every instance"
@@ -214,7 +212,7 @@ class RdsTarget(AwsTarget):
     db_cluster: str | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> RdsTarget:
+    def _one(self) -> Self:
         if (self.db_instance is None) == (self.db_cluster is None):
             raise PydanticCustomError("rds", "give exactly one of db_instance or db_cluster")
         return self
@@ -226,7 +224,7 @@ class ProcessTarget(Model):
     pattern: str | None = None  # matched against the command line of running processes
 
     @model_validator(mode="after")
-    def _one(self) -> ProcessTarget:
+    def _one(self) -> Self:
         given = [v for v in (self.service, self.pid_file, self.pattern) if v is not None]
         if len(given) != 1:
             raise PydanticCustomError("process", "give exactly one of service, pid_file, pattern")
@@ -268,7 +266,7 @@ class Target(Model):
     aws_rds: RdsTarget | None = Field(default=None, alias="aws.rds")
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Target:
+    def _exactly_one(self) -> Self:
         given = [k for k in TARGET_KINDS if self.spec(k) is not None]
         if len(given) != 1:
             raise PydanticCustomError(
@@ -340,7 +338,7 @@ class Load(Model):
     stats_every: Duration = 5.0
 
     @model_validator(mode="after")
-    def _source(self) -> Load:
+    def _source(self) -> Self:
         if (self.locustfile is None) == (not self.urls):
             raise PydanticCustomError("load", "give either locustfile or urls")
         if self.master is not None and self.distributed.workers:
@@ -402,7 +400,7 @@ class InjectSpec(Model):
     for_: PositiveDuration | None = Field(default=None, alias="for")
 
     @model_validator(mode="after")
-    def _needs(self) -> InjectSpec:
+    def _needs(self) -> Self:
         if self.kind == "unavailable" and not self.who:
             raise PydanticCustomError("inject", "an 'unavailable' inject needs who")
         if self.kind in ("announcement", "inquiry") and not self.text:
