@@ -16,8 +16,9 @@ from starlette.routing import Route
 from kunren.durations import format_clock, parse_offset
 from kunren.page import push, timeline_words
 from kunren.page.i18n import role_label
+from kunren.page.request import Req, WebError, field_error
 from kunren.page.security import Access, FieldError, clean_name, clean_note
-from kunren.page.webapp import Req, WebApp, WebError, field_error
+from kunren.page.webapp import WebApp
 from kunren.record.events import Amendment, Event, Milestone
 from kunren.record.timeline import entry
 

@@ -16,7 +16,8 @@ from kunren.page.i18n import LANG_NAMES, role_label
 
 if TYPE_CHECKING:
     from kunren.notify import AudienceInfo, NoticeState, Preview, SendResult
-    from kunren.page.webapp import Req, WebApp
+    from kunren.page.request import Req
+    from kunren.page.webapp import WebApp
 
 __all__ = ["LANG_NAMES"]
 

@@ -24,8 +24,9 @@ from starlette.routing import Route
 
 from kunren.errors import KunrenError
 from kunren.page import notice_words as words
+from kunren.page.request import Req, WebError
 from kunren.page.security import Access, FieldError, clean_note
-from kunren.page.webapp import Req, WebApp, WebError
+from kunren.page.webapp import WebApp
 
 if TYPE_CHECKING:
     from kunren.notify import NoticeService, TemplateInfo

@@ -19,8 +19,9 @@ from kunren.page import notices
 from kunren.page.i18n import Translator
 from kunren.page.i18n import role_label as translated_role
 from kunren.page.push import Scope, message
+from kunren.page.request import Req, WebError, field_error
 from kunren.page.security import Access, FieldError, clean_name, clean_note
-from kunren.page.webapp import Req, WebApp, WebError, field_error
+from kunren.page.webapp import WebApp
 from kunren.record.events import Milestone, Note, Notification, ParticipantJoined, Readiness
 from kunren.scenarios.models import RunbookSpec
 
