@@ -1,8 +1,8 @@
 """Pydantic fields take their default factories from ``kunren.factories``, never a builtin.
 
-Pydantic reads a default factory's signature when it builds the model; for ``list`` or
-``dict`` that is a text signature parsed by the tokenizer, about 80 µs a field, and a tiny
-``kunren run`` builds 83 such fields (measured in ``bench/startup.py``'s rows). Stdlib
+Pydantic reads a default factory's signature when it builds the model; for ``list`` that is a
+text signature parsed by the tokenizer, about 80 µs a field, and a tiny
+``kunren run`` builds 83 such fields (docs/benchmarks.md, ninth round). Stdlib
 ``dataclasses.field`` does not look, so only ``Field(...)`` calls are checked.
 """
 
