@@ -62,11 +62,16 @@ def complete_events(path: Path) -> list[Event]:
 
 def read_record(path: Path) -> Record:
     """Parse ``events.jsonl``: a bad line in the middle is an error naming it."""
-    readable = read_readable(path)
-    if readable.bad:
-        first = readable.bad[0]
-        raise EventLogError(f"{path}:{first.line}: {first.problem}")
-    return Record(events=readable.events, torn=readable.torn)
+    events: list[Event] = []
+    torn: TornTail | None = None
+    for number, read in _walk(path):
+        if isinstance(read, TornTail):
+            torn = read
+        elif isinstance(read, str):
+            raise EventLogError(f"{path}:{number}: {read}")
+        else:
+            events.append(read)
+    return Record(events=events, torn=torn)
 
 
 def read_readable(path: Path) -> Readable:
@@ -74,31 +79,40 @@ def read_readable(path: Path) -> Readable:
     events: list[Event] = []
     bad: list[BadLine] = []
     torn: TornTail | None = None
-    previous_seq = 0
-    for number, line, complete in numbered_lines(path):
-        if not complete:
-            torn = TornTail(line=number, data=line)
-            break
-        parsed = parse_line(line, previous_seq)
-        if isinstance(parsed, str):
-            bad.append(BadLine(number, parsed))
-            continue
-        previous_seq = parsed.seq
-        events.append(parsed)
+    for number, read in _walk(path):
+        if isinstance(read, TornTail):
+            torn = read
+        elif isinstance(read, str):
+            bad.append(BadLine(number, read))
+        else:
+            events.append(read)
     return Readable(events=events, bad=bad, torn=torn)
 
 
 def iter_events(path: Path) -> Iterator[Event]:
     """Every event of ``events.jsonl`` in file order, parsed as it is reached."""
+    for number, read in _walk(path):
+        if isinstance(read, TornTail):  # a write that never completed
+            raise EventLogError(f"{path}:{number}: torn last line (a crash interrupted a write)")
+        if isinstance(read, str):
+            raise EventLogError(f"{path}:{number}: {read}")
+        yield read
+
+
+def _walk(path: Path) -> Iterator[tuple[int, Event | str | TornTail]]:
+    """``(line number, what it holds)`` of every line that is not empty, in file order: its
+    event, what is wrong with it (``parse_line``; the seq rule follows the last good event),
+    or, for a last line that never completed, the torn tail. Each reader decides what a bad
+    line or a torn tail means to it."""
     previous_seq = 0
     for number, line, complete in numbered_lines(path):
-        if not complete:  # a write that never completed
-            raise EventLogError(f"{path}:{number}: torn last line (a crash interrupted a write)")
+        if not complete:
+            yield number, TornTail(line=number, data=line)
+            return
         parsed = parse_line(line, previous_seq)
-        if isinstance(parsed, str):
-            raise EventLogError(f"{path}:{number}: {parsed}")
-        previous_seq = parsed.seq
-        yield parsed
+        if not isinstance(parsed, str):
+            previous_seq = parsed.seq
+        yield number, parsed
 
 
 def numbered_lines(path: Path) -> Iterator[tuple[int, bytes, bool]]:
