@@ -19,11 +19,7 @@ def until(
     every: float = 0.001,
 ) -> None:
     """Poll ``condition()`` every ``every`` seconds until true; fail after ``timeout``."""
-    deadline = monotonic() + timeout
-    while not condition():
-        if monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        threading.Event().wait(every)
+    poll(lambda: True if condition() else None, timeout, what, every)
 
 
 def poll(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.1) -> T:
