@@ -246,7 +246,6 @@ def _count_both(
         return _instructions(command if command[0] == PYTHON else [PYTHON, *command], folder, env)
 
     mine, peer = count(ours), count(theirs)
-    fresh()
     return None if mine is None or peer is None else (mine, peer)
 
 
