@@ -7,10 +7,12 @@ import shutil
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.faultydisk import FaultyDisk, unusable
 
 KUNREN = [sys.executable, "-m", "kunren"]
 _HOME = "KUNREN_TEST_HOME"
@@ -40,3 +42,17 @@ def write_scenario(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def faulty_disk(tmp_path: Path) -> Iterator[FaultyDisk]:
+    """A FUSE filesystem under ``tmp_path`` whose fsyncs and writes fail for real when armed
+    (``tests/faultydisk.py``); skipped where FUSE cannot be mounted."""
+    why = unusable()
+    if why is not None:
+        pytest.skip(why)
+    disk = FaultyDisk(tmp_path / "faulty")
+    try:
+        yield disk
+    finally:
+        disk.close()

@@ -21,7 +21,9 @@ does. Foreign exceptions (botocore, OSError, yaml) are translated where they ent
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from errno import EDQUOT, EFBIG, EIO, ENOSPC
 
 
 class KunrenError(Exception):
@@ -105,9 +107,25 @@ class RecordWriteError(EventLogError):
 
     Its own exit code, so a script can tell "the disk is full, the record is incomplete" from
     every other failure: the message says what was reverted and what was not recorded.
+    ``errno`` is the refusal's, when known: a full disk and a failing one need different advice.
     """
 
     exit_code = 5
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+
+    @property
+    def when_writable(self) -> str:
+        """When to try again, as a sentence starts: "When the disk has room again"."""
+        if self.errno in (ENOSPC, EDQUOT, EFBIG):
+            return "When the disk has room again"
+        if self.errno == EIO:
+            return "When the record's disk works again (an I/O error: check the disk, `dmesg`)"
+        if self.errno is not None:
+            return f"When the record can be written again ({os.strerror(self.errno)})"
+        return "When the record can be written again"
 
 
 class InjectionError(KunrenError):

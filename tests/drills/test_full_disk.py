@@ -1,7 +1,9 @@
-"""Safety before the record: a disk that fills up mid-drill, at drill creation, and under revert.
+"""Safety before the record: a disk that fills up mid-drill, at drill creation, and under revert,
+and a disk whose fsync fails mid-drill.
 
-Real write failures only: RLIMIT_FSIZE in the child ``kunren`` (EFBIG), and a small tmpfs that
-runs out of space (ENOSPC) when the tests run as root. What must hold: every fault is undone
+Real write failures only: RLIMIT_FSIZE in the child ``kunren`` (EFBIG), a small tmpfs that
+runs out of space (ENOSPC) when the tests run as root, and a FUSE filesystem whose fsync fails
+with EIO (``tests/faultydisk.py``). What must hold: every fault is undone
 from memory (the frozen process runs again, the marker file is gone, the service is stopped),
 stderr says what was reverted and what the record is missing, the exit code is 5, and there is
 no traceback. At creation: no half-made drill folder.
@@ -23,6 +25,7 @@ from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import DrillAborted, DrillEnded, FaultInjected, ServiceStarted
 from kunren.record.stream import read_record
 from kunren.runtime import procfs
+from tests.faultydisk import FaultyDisk
 
 from .disk import can_mount_tmpfs, fill, run_limited, tmpfs, wait_state
 from .proc import Child
@@ -146,6 +149,47 @@ def test_a_full_disk_mid_drill_reverts_from_memory_and_says_what_was_not_recorde
 
 
 @pytest.mark.integration
+def test_an_fsync_that_fails_mid_drill_reverts_from_memory_and_says_it_was_an_io_error(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int, faulty_disk: FaultyDisk
+) -> None:
+    scenario = write_scenario(SCENARIO)
+    drills = faulty_disk.mount / "drills"
+    measured = run_limited(_run_args(scenario, str(drills / "a")), tmp_path, None)
+    assert measured.returncode == 0, measured.stderr
+    injected = _injected_offset(_drill_dir(drills / "a"))
+    # The disk fails the first fsync of a record longer than the faults' lines: the kernel's
+    # EIO, for the first append after the injection.
+    faulty_disk.arm_fsync("EIO", at_least=injected + 1)
+
+    done = run_limited(_run_args(scenario, str(drills / "b")), tmp_path, None)
+
+    assert faulty_disk.armed() == [], "the armed fsync was never reached"
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    drill = _drill_dir(drills / "b")
+    lines = done.stderr.splitlines()
+    assert lines[0] == f"Error: {drill / EVENTS_FILE}: cannot write the record: [Errno 5] " + (
+        "Input/output error"
+    )
+    assert lines[1] == "The drill was stopped; faults were reverted from memory."
+    assert sorted(lines[2].removeprefix("  reverted: ").split(", ")) == ["flag", "freeze"]
+    assert lines[-1] == (
+        "When the record's disk works again (an I/O error: check the disk, `dmesg`), "
+        f"`kunren revert {drill}` records the reverts and the drill's end (undoing again is "
+        "harmless); a drill stopped this way cannot be resumed."
+    )
+    _assert_all_undone(tmp_path, sleeper, drill)
+    record = read_record(drill / EVENTS_FILE)
+    assert record.torn is None  # the line whose fsync failed was cut off: never acknowledged
+    assert os.path.getsize(drill / EVENTS_FILE) == injected
+    assert not any(isinstance(e, DrillEnded | DrillAborted) for e in record.events)
+
+    reverted = run_limited(["revert", str(drill)], tmp_path, None)
+    assert reverted.returncode == 0, reverted.stderr
+    assert outstanding_faults(EventLog(drill).read()) == []
+
+
+@pytest.mark.integration
 def test_a_drill_stopped_by_a_full_disk_is_never_resumed_and_revert_records_its_end(
     tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int
 ) -> None:
@@ -160,9 +204,9 @@ def test_a_drill_stopped_by_a_full_disk_is_never_resumed_and_revert_records_its_
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert refused.stderr.splitlines() == [
         f"Error: {drill}: cannot resume: the conductor stopped this drill because its record "
-        "could not be written (disk full), and reverted its faults from memory; a stopped drill "
-        f"is not carried on. Once the disk has room, `kunren revert {drill}` records the reverts "
-        "and the drill's end"
+        "could not be written (a full disk or an I/O error), and reverted its faults from memory; "
+        "a stopped drill is not carried on. Once the record can be written again, "
+        f"`kunren revert {drill}` records the reverts and the drill's end"
     ]
     assert os.path.getsize(drill / EVENTS_FILE) == size
     assert not (tmp_path / "flag.marker").exists()
@@ -174,8 +218,8 @@ def test_a_drill_stopped_by_a_full_disk_is_never_resumed_and_revert_records_its_
     events = EventLog(drill).read()
     assert isinstance(events[-1], DrillAborted)
     assert events[-1].reason == (
-        "the record could not be written (disk full): the conductor stopped the drill and "
-        "reverted its faults from memory (this end recorded afterwards by kunren revert)"
+        "the record could not be written (a full disk or an I/O error): the conductor stopped the "
+        "drill and reverted its faults from memory (this end recorded afterwards by kunren revert)"
     )
     again = run_limited(["resume", str(drill), "--no-web"], tmp_path, None)
     assert again.returncode == 2
@@ -224,7 +268,10 @@ def test_revert_on_a_full_disk_still_reverts_and_names_what_it_could_not_record(
         "not recorded ("
     )
     assert "fault.reverted freeze" in error[0]
-    assert error[1].startswith("Everything was reverted; run `kunren revert` again")
+    assert error[1] == (
+        "Everything was reverted; when the disk has room again, run `kunren revert` again to "
+        "record it"
+    )
     _assert_all_undone(tmp_path, sleeper, drill)
     assert os.path.getsize(drill / EVENTS_FILE) == full  # nothing half-written
 

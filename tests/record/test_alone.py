@@ -10,9 +10,9 @@ or a log replaced while closed, never give a seq that does not follow the file's
 
 from __future__ import annotations
 
-import errno
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from kunren.record.commitqueue import Batch, CommitQueue
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import Event, Note
 from kunren.record.lines import line_with_seq
+from tests.faultydisk import FaultyDisk
 from tests.record.logs import new_log
 from tests.waiting import until
 
@@ -82,31 +83,33 @@ def test_another_writers_line_between_two_appends_is_followed_not_overwritten(
 @pytest.fixture
 def writers(tmp_path: Path) -> tuple[EventLog, EventLog]:
     """Two logs of one record (as two processes have), the first having just written seq 2."""
-    mine = new_log(tmp_path)
+    return _two_writers(tmp_path)
+
+
+@pytest.fixture
+def writers_on_faulty_disk(faulty_disk: FaultyDisk) -> Iterator[tuple[EventLog, EventLog]]:
+    """``writers``, on a disk whose next fsync fails with EIO once armed (closed before the
+    disk is unmounted)."""
+    mine, other = _two_writers(faulty_disk.mount)
+    yield mine, other
+    mine.close()
+    other.close()
+
+
+def _two_writers(folder: Path) -> tuple[EventLog, EventLog]:
+    mine = new_log(folder)
     assert mine.append(Note(text="a")).seq == 2
     return mine, EventLog(mine.drill_dir)
 
 
-def _fail_the_next_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The next ``os.fsync`` in this process fails with EIO; the ones after it really sync."""
-    real_fsync = os.fsync
-    failures = [OSError(errno.EIO, "Input/output error")]
-
-    def fsync(fd: int) -> None:
-        if failures:
-            raise failures.pop()
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-
-
 def test_lines_cut_back_by_another_writer_leave_the_next_seq_after_the_last_line_kept(
-    writers: tuple[EventLog, EventLog], monkeypatch: pytest.MonkeyPatch
+    writers_on_faulty_disk: tuple[EventLog, EventLog], faulty_disk: FaultyDisk
 ) -> None:
-    mine, other = writers
-    _fail_the_next_fsync(monkeypatch)  # the other writer's: its line is cut
-    with pytest.raises(RecordWriteError):
+    mine, other = writers_on_faulty_disk
+    faulty_disk.arm_fsync("EIO")  # the other writer's: its line is cut
+    with pytest.raises(RecordWriteError, match=r"\[Errno 5\] Input/output error"):
         other.append(Note(text="lost"))
+    assert faulty_disk.armed() == []  # the kernel's fsync failed, not a wrapper of it
     assert b"lost" not in mine.path.read_bytes()
 
     assert mine.append(Note(text="c")).seq == 3
@@ -134,9 +137,9 @@ def test_a_log_replaced_while_closed_gives_the_seq_after_the_new_files_last_line
 
 
 def test_after_a_failed_fsync_cut_the_log_is_not_vouched_for_even_if_it_grows_back_to_that_size(
-    writers: tuple[EventLog, EventLog], monkeypatch: pytest.MonkeyPatch
+    writers_on_faulty_disk: tuple[EventLog, EventLog], faulty_disk: FaultyDisk
 ) -> None:
-    mine, other = writers
+    mine, other = writers_on_faulty_disk
     assert other.append(Note(text="b")).seq == 3  # so mine is not alone: it syncs on the page
 
     def size(text: str, seq: int) -> int:
@@ -145,9 +148,10 @@ def test_after_a_failed_fsync_cut_the_log_is_not_vouched_for_even_if_it_grows_ba
     # Mine's next line is exactly as long as the two lines the other writes after it is cut.
     long_text = "t" * (size("x", 4) + size("y", 5) - size("", 4))
     assert size(long_text, 4) == size("x", 4) + size("y", 5)
-    _fail_the_next_fsync(monkeypatch)
-    with pytest.raises(RecordWriteError):
+    faulty_disk.arm_fsync("EIO")
+    with pytest.raises(RecordWriteError, match=r"\[Errno 5\] Input/output error"):
         mine.append(Note(text=long_text))  # written, its fsync failed, cut: never acknowledged
+    assert faulty_disk.armed() == []
     assert [e.seq for e in other.append_many([Note(text="x"), Note(text="y")])] == [4, 5]
 
     assert mine.append(Note(text="after")).seq == 6

@@ -38,6 +38,7 @@ from kunren.record.events import (
 )
 from kunren.runtime.clock import monotonic
 from tests.drills.disk import can_mount_tmpfs, fill, tmpfs
+from tests.faultydisk import FaultyDisk
 from tests.record.logs import new_log
 from tests.waiting import until
 
@@ -434,23 +435,11 @@ def test_without_a_futex_writers_queue_on_the_lock_and_lose_nothing(
 
 
 def test_a_write_the_disk_refuses_reaches_every_thread_whose_events_were_in_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    faulty_disk: FaultyDisk,
 ) -> None:
-    log = new_log(tmp_path)
+    log = new_log(faulty_disk.mount)
     before = log.path.read_bytes()
-    release = threading.Event()
-    real_write = os.write
-    writes: list[int] = []
-
-    def write(fd: int, data: bytes) -> int:
-        writes.append(len(data))
-        if len(writes) == 1:
-            release.wait(timeout=30)  # the first writer stalls while the others queue
-            return real_write(fd, data)
-        real_write(fd, bytes(data)[:10])  # half a line reaches the disk, then it is full
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "write", write)
+    faulty_disk.hold_next_write()  # the first writer stalls in the kernel while the others queue
     outcomes: dict[int, str] = {}
 
     def append(n: int) -> None:
@@ -461,20 +450,24 @@ def test_a_write_the_disk_refuses_reaches_every_thread_whose_events_were_in_it(
 
     threads = [threading.Thread(target=append, args=(n,)) for n in range(6)]
     threads[0].start()
-    until(lambda: len(writes) == 1)
+    until(faulty_disk.holding, what="the first write to be held")
     for thread in threads[1:]:
         thread.start()
     until(lambda: log._queue.queued() == 5)
-    release.set()
+    # The next write stores 10 bytes (half a line reaches the disk), the one after is refused.
+    faulty_disk.arm_short_write(10, "ENOSPC")
+    faulty_disk.release()
     for thread in threads:
         thread.join(timeout=30)
 
-    assert len(writes) == 2  # the five queued went in one write
+    # One refused write reached all five: each queued alone, the four after it would be on disk.
     refused = f"{log.path}: cannot write the record: [Errno 28] No space left on device"
     assert outcomes == {0: "seq 2", **{n: refused for n in range(1, 6)}}
-    monkeypatch.undo()
+    assert faulty_disk.armed() == []
     assert log.path.read_bytes().startswith(before)
     assert [e.seq for e in log.read()] == [1, 2]  # the half line was cut off
+    assert log.append(Note(text="after")).seq == 3
+    log.close()
 
 
 @pytest.mark.skipif(futex.SYSCALL is None, reason="no futex here")

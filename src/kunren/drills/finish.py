@@ -94,7 +94,7 @@ def record_lost_error(
         lines.append("  stopped services: " + ", ".join(services))
     lines.append(f"  not recorded ({len(unrecorded)} events): " + "; ".join(unrecorded))
     lines.append(
-        f"When the disk has room again, `kunren revert {drill_dir}` records the reverts "
+        f"{lost.when_writable}, `kunren revert {drill_dir}` records the reverts "
         "and the drill's end (undoing again is harmless); a drill stopped this way cannot be "
         "resumed."
     )

@@ -39,8 +39,8 @@ from kunren.runtime.context import DrillContext, drill_context
 from kunren.scenarios.loader import LoadedScenario
 
 RECORD_LOST_REASON = (
-    "the record could not be written (disk full): the conductor stopped the drill and reverted "
-    "its faults from memory (this end recorded afterwards by kunren revert)"
+    "the record could not be written (a full disk or an I/O error): the conductor stopped the "
+    "drill and reverted its faults from memory (this end recorded afterwards by kunren revert)"
 )
 
 
@@ -52,7 +52,7 @@ class RevertReport:
     torn_line: int | None = None
     torn_kept: bool = False  # the torn line could not be set aside (a full disk)
     unreadable: list[BadLine] = field(default_factory=list)
-    record_error: str | None = None  # why the reverts could not all be recorded
+    record_error: RecordWriteError | None = None  # why the reverts could not all be recorded
     unrecorded: list[str] = field(default_factory=list)
     log_path: Path | None = None
 
@@ -68,18 +68,21 @@ class RevertReport:
                 f"not be read ({self.unreadable[0].problem}): a fault recorded only there was "
                 "not reverted; check by hand"
             )
+        lost = self.record_error
         unrecorded = ""
-        if self.record_error is not None:
+        if lost is not None:
             unrecorded = (
-                f"{self.record_error}; not recorded ({len(self.unrecorded)} events): "
+                f"{lost.message}; not recorded ({len(self.unrecorded)} events): "
                 + "; ".join(self.unrecorded)
             )
         if parts:
             return RevertError("\n".join([*parts, unrecorded] if unrecorded else parts))
-        if unrecorded:
+        if lost is not None:
+            when = lost.when_writable
             return RecordWriteError(
-                unrecorded + "\nEverything was reverted; run `kunren revert` again when the "
-                "disk has room, to record it"
+                f"{unrecorded}\nEverything was reverted; {when[0].lower()}{when[1:]}, run "
+                "`kunren revert` again to record it",
+                lost.errno,
             )
         return None
 
@@ -139,7 +142,7 @@ async def _revert_locked(drill_dir: Path) -> RevertReport:
     await _stop_orphan_services(loaded, events, recorder, report)
     _record_the_lost_end(drill_dir, events, recorder)
     if recorder.lost is not None:
-        report.record_error = recorder.lost.message
+        report.record_error = recorder.lost
         report.unrecorded = recorder.unrecorded_lines()
     return report
 

@@ -57,8 +57,9 @@ from kunren.scenarios.loader import LoadedScenario
 
 RECORD_LOST_REFUSAL = (
     "{drill}: cannot resume: the conductor stopped this drill because its record could not be "
-    "written (disk full), and reverted its faults from memory; a stopped drill is not carried "
-    "on. Once the disk has room, `kunren revert {drill}` records the reverts and the drill's end"
+    "written (a full disk or an I/O error), and reverted its faults from memory; a stopped drill "
+    "is not carried on. Once the record can be written again, `kunren revert {drill}` records "
+    "the reverts and the drill's end"
 )
 
 

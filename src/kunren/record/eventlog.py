@@ -338,7 +338,9 @@ class EventLog:
 def write_error(path: Path, exc: OSError) -> RecordWriteError:
     """``PATH: cannot write the record: [Errno 28] No space left on device``."""
     code = f"[Errno {exc.errno}] " if exc.errno is not None else ""
-    return RecordWriteError(f"{path}: cannot write the record: {code}{exc.strerror or exc}")
+    return RecordWriteError(
+        f"{path}: cannot write the record: {code}{exc.strerror or exc}", exc.errno
+    )
 
 
 def creation_error(path: Path, exc: OSError) -> EventLogError:

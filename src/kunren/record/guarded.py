@@ -86,5 +86,5 @@ def _lost(log: EventLog, exc: OSError | EventLogError) -> RecordWriteError:
     if isinstance(exc, OSError):  # the log translates its own; this is for a foreign one
         return write_error(log.path, exc)
     if isinstance(exc, RecordWriteError):
-        return RecordWriteError(exc.message)
+        return RecordWriteError(exc.message, exc.errno)
     return RecordWriteError(f"cannot write the record: {exc.message}")
