@@ -1,4 +1,5 @@
-"""Crash-campaign trials beyond SIGKILL: a disk that fills up mid-drill, and buggy plugins.
+"""Crash-campaign trials beyond SIGKILL: a disk that fills up or fails mid-drill, and buggy
+plugins.
 
 Full-disk trials run the campaign's drill with every file the conductor writes capped at a
 seeded random size (``RLIMIT_FSIZE``, SIGXFSZ ignored: writes past it fail with EFBIG, as on a
@@ -8,6 +9,12 @@ runs, no fault may be left (markers gone, the sleeper not frozen, the service st
 all undone from memory), it must have exited 0 or 5 without a traceback, and every event it
 acknowledged must be in the record. Then ``kunren revert``, with room again, must leave nothing
 outstanding in the record.
+
+Failing-disk trials run the same drill with its drills folder on ``bench.faultydisk`` (a FUSE
+filesystem), armed so that the record's first fsync once it is at least a seeded random size
+long fails with the kernel's EIO (from its very first line, ``drill.started``, to the reverts):
+the line it was for must never be acknowledged, and the same checks hold. Where FUSE cannot be
+mounted, the row says why instead.
 
 Buggy-plugin trials add faults whose plugin raises ``ValueError`` from ``inject`` or
 ``KeyError`` from ``setup``, at seeded random times, and a probe whose ``check`` raises
@@ -31,10 +38,11 @@ from typing import TypedDict
 
 from bench import buggy
 from bench.campaign import SCENARIO, SLEEPER, Drill, check_acknowledged, check_environment
-from bench.common import Row, scratch
+from bench.common import Row, error_row, scratch
+from bench.faultydisk import FaultyDisk, unusable
 from kunren.drills.faults import outstanding_faults
 from kunren.errors import EventLogError
-from kunren.record.eventlog import EventLog
+from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import DrillEnded, FaultFailed, ProbeFailed
 from kunren.record.stream import read_record
 from kunren.testing import ACK, KUNREN
@@ -123,8 +131,10 @@ def _with_sleeper(folder: Path, scenario: str, trial: Callable[[Drill, int], Non
         sleeper.wait()
 
 
-def _drill_dir(folder: Path) -> Path | None:
-    found = list((folder / "drills").iterdir()) if (folder / "drills").is_dir() else []
+def _drill_dir(folder: Path, drills: Path | None = None) -> Path | None:
+    """The one drill folder in ``drills`` (default: ``folder/drills``), or None."""
+    drills = drills if drills is not None else folder / "drills"
+    found = list(drills.iterdir()) if drills.is_dir() else []
     return found[0] if found else None
 
 
@@ -143,13 +153,47 @@ def run_disk_trials(root: Path, trials: int, seed: int) -> Trials:
     return outcome
 
 
-def _disk_trial(drill: Drill, sleeper: int, limit: int, outcome: Trials) -> None:
-    done = run_kunren(RUN, drill.folder, limit)
-    where = f"capped at {limit} bytes"
+def run_failing_disk_trials(root: Path, trials: int, seed: int) -> Trials:
+    """``trials`` drills, each on a disk that fails the record's first fsync past a seeded
+    random size."""
+    outcome = Trials()
+    rng = random.Random(seed)
+    disk = FaultyDisk(root / "faulty")
+    try:
+        for n in range(trials):
+            at_least = rng.randint(1, 9000)
+            drills = disk.mount / f"failing-{n:02d}"
+
+            def trial(
+                drill: Drill, sleeper: int, at_least: int = at_least, drills: Path = drills
+            ) -> None:
+                disk.arm_fsync("EIO", at_least=at_least, file=EVENTS_FILE)
+                where = f"fsync EIO once the record reaches {at_least} bytes"
+                _disk_trial(drill, sleeper, None, outcome, drills=drills, where=where)
+                disk.disarm()  # a drill whose files never grew that far left it armed
+
+            _with_sleeper(root / f"failing-{n:02d}", SCENARIO, trial)
+    finally:
+        disk.close()
+    return outcome
+
+
+def _disk_trial(
+    drill: Drill,
+    sleeper: int,
+    limit: int | None,
+    outcome: Trials,
+    drills: Path | None = None,
+    where: str = "",
+) -> None:
+    """One drill on a disk that refuses writes (``limit``) or fsyncs (on ``drills``)."""
+    args = RUN if drills is None else [*RUN, "--drills", str(drills)]
+    done = run_kunren(args, drill.folder, limit)
+    where = where or f"capped at {limit} bytes"
     if done.returncode not in (0, 5) or "Traceback" in done.stderr:
         drill.fail(f"{where}: exited {done.returncode}: {done.stderr.strip()[-300:]}")
     drill.acked = _acks(done.stdout)
-    folder = _drill_dir(drill.folder)
+    folder = _drill_dir(drill.folder, drills)
     if done.returncode == 5:
         outcome.record_lost += 1
         found = UNRECORDED.search(done.stderr)
@@ -222,10 +266,24 @@ def _plugin_trial(drill: Drill, sleeper: int, path: str) -> None:
 
 def trial_rows(quick: bool) -> list[Row]:
     """The benchmark rows: full-disk and buggy-plugin trials (more of them when not quick)."""
-    disk_n, plugin_n = (4, 2) if quick else (20, 6)
+    disk_n, failing_n, plugin_n = (4, 2, 2) if quick else (20, 8, 6)
+    why = unusable()
     with scratch("trials-") as folder:
         disk = run_disk_trials(folder / "disk", disk_n, seed=20261201)
+        failing = None if why else run_failing_disk_trials(folder / "failing", failing_n, 20261204)
         plugins = run_plugin_trials(folder / "plugins", plugin_n, seed=20261201)
+    failing_row = (
+        error_row("crash campaign: fsync fails mid-drill (EIO)", why or "")
+        if failing is None
+        else _row(
+            "crash campaign: fsync fails mid-drill (EIO)",
+            failing,
+            f"{failing.trials} drills on a FUSE disk that fails the record's first fsync past a "
+            f"random size with EIO, {failing.record_lost} of them hit it (exit 5); "
+            f"{failing.unrecorded} events declared not recorded on stderr; "
+            f"{failing.acknowledged} acknowledged events checked",
+        )
+    )
     return [
         _row(
             "crash campaign: disk full mid-drill",
@@ -234,6 +292,7 @@ def trial_rows(quick: bool) -> list[Row]:
             f"them hit it (exit 5); {disk.unrecorded} events declared not recorded on stderr; "
             f"{disk.acknowledged} acknowledged events checked",
         ),
+        failing_row,
         _row(
             "crash campaign: buggy plugins",
             plugins,

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.faultydisk import FaultyDisk, unusable
+from bench.faultydisk import FaultyDisk, unusable
 
 KUNREN = [sys.executable, "-m", "kunren"]
 _HOME = "KUNREN_TEST_HOME"
@@ -47,7 +46,7 @@ def write_scenario(tmp_path: Path) -> Callable[[str, str], Path]:
 @pytest.fixture
 def faulty_disk(tmp_path: Path) -> Iterator[FaultyDisk]:
     """A FUSE filesystem under ``tmp_path`` whose fsyncs and writes fail for real when armed
-    (``tests/faultydisk.py``); skipped where FUSE cannot be mounted."""
+    (``bench/faultydisk.py``); skipped where FUSE cannot be mounted."""
     why = unusable()
     if why is not None:
         pytest.skip(why)

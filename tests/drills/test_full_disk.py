@@ -3,7 +3,7 @@ and a disk whose fsync fails mid-drill.
 
 Real write failures only: RLIMIT_FSIZE in the child ``kunren`` (EFBIG), a small tmpfs that
 runs out of space (ENOSPC) when the tests run as root, and a FUSE filesystem whose fsync fails
-with EIO (``tests/faultydisk.py``). What must hold: every fault is undone
+with EIO (``bench/faultydisk.py``). What must hold: every fault is undone
 from memory (the frozen process runs again, the marker file is gone, the service is stopped),
 stderr says what was reverted and what the record is missing, the exit code is 5, and there is
 no traceback. At creation: no half-made drill folder.
@@ -19,13 +19,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from bench.faultydisk import FaultyDisk
 
 from kunren.drills.faults import outstanding_faults
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import DrillAborted, DrillEnded, FaultInjected, ServiceStarted
 from kunren.record.stream import read_record
 from kunren.runtime import procfs
-from tests.faultydisk import FaultyDisk
 
 from .disk import can_mount_tmpfs, fill, run_limited, tmpfs, wait_state
 from .proc import Child
@@ -315,6 +315,68 @@ def test_a_full_disk_at_drill_creation_is_one_error_and_leaves_no_drill_folder(
     assert len(done.stderr.splitlines()) == 1
     assert list((tmp_path / "drills").iterdir()) == []
     assert procfs.read(sleeper) is not None and wait_state(sleeper, lambda s: s != "T") != "T"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("snapshot", ["scenario.yaml", "drill.json"])
+def test_the_snapshot_is_on_disk_before_the_drill_runs_an_fsync_that_fails_stops_it_first(
+    tmp_path: Path,
+    write_scenario: Callable[[str], Path],
+    sleeper: int,
+    faulty_disk: FaultyDisk,
+    snapshot: str,
+) -> None:
+    # A revert after a power cut reads the snapshot to undo the faults: it must be durable.
+    faulty_disk.arm_fsync("EIO", file=snapshot)
+    drills = faulty_disk.mount / "drills"
+
+    done = run_limited(_run_args(write_scenario(SCENARIO), str(drills)), tmp_path, None)
+
+    assert faulty_disk.armed() == [], f"{snapshot} was never fsynced"
+    assert done.returncode == 5, done.stderr
+    assert done.stderr.rstrip().endswith(
+        ": cannot create the drill folder: Input/output error; nothing was run"
+    )
+    assert list(drills.iterdir()) == []
+    assert procfs.read(sleeper) is not None and wait_state(sleeper, lambda s: s != "T") != "T"
+
+
+@pytest.mark.integration
+def test_a_record_whose_first_fsync_fails_says_nothing_was_injected_and_revert_finds_nothing(
+    tmp_path: Path, write_scenario: Callable[[str], Path], sleeper: int, faulty_disk: FaultyDisk
+) -> None:
+    faulty_disk.arm_fsync("EIO", file=EVENTS_FILE)  # drill.started's
+    drills = faulty_disk.mount / "drills"
+
+    done = run_limited(_run_args(write_scenario(SCENARIO), str(drills)), tmp_path, None)
+
+    assert done.returncode == 5, done.stderr
+    assert "Traceback" not in done.stderr
+    drill = _drill_dir(drills)
+    lines = done.stderr.splitlines()
+    assert lines[0].endswith(": cannot write the record: [Errno 5] Input/output error")
+    assert lines[2] == "  reverted: nothing was active"
+    assert lines[3] == "  stopped services: svc"  # started before drill time 0, stopped
+    assert lines[-2].startswith("  not recorded (3 events): drill.started; ")
+    assert lines[-1] == (
+        "The record holds nothing, not even the drill's start: no fault was injected. "
+        f"{drill} cannot be resumed; remove it once you have read its service logs."
+    )
+    assert (drill / EVENTS_FILE).read_bytes() == b""
+    _assert_all_undone_without_a_record(tmp_path, sleeper)
+
+    reverted = run_limited(["revert", str(drill)], tmp_path, None)
+    assert (reverted.returncode, reverted.stdout, reverted.stderr) == (
+        0,
+        "Nothing left to revert.\n",
+        "",
+    )
+    assert (drill / EVENTS_FILE).read_bytes() == b""  # no end without a start
+
+
+def _assert_all_undone_without_a_record(tmp_path: Path, sleeper: int) -> None:
+    assert wait_state(sleeper, lambda s: s != "T") in ("S", "R")
+    assert not (tmp_path / "flag.marker").exists()
 
 
 @pytest.mark.integration

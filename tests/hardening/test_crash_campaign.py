@@ -1,5 +1,6 @@
 """The conductor SIGKILLed at 20 random (seeded) moments across drills, then revert and resume;
-disks that fill up mid-drill; buggy third-party plugins.
+disks that fill up mid-drill; disks whose fsync fails mid-drill (EIO); buggy third-party
+plugins.
 
 The campaign itself lives in ``bench.campaign`` and ``bench.trials`` (the benchmark runs them
 with more trials); here it runs bounded, and the checks it relies on are shown to notice each
@@ -24,7 +25,8 @@ from bench.campaign import (
     check_environment,
     run_campaign,
 )
-from bench.trials import run_disk_trials, run_plugin_trials
+from bench.faultydisk import unusable
+from bench.trials import run_disk_trials, run_failing_disk_trials, run_plugin_trials
 
 from kunren.record.eventlog import EventLog
 from kunren.record.events import Note
@@ -54,6 +56,22 @@ def test_disks_that_fill_up_mid_drill_leave_no_fault_and_lose_no_acknowledged_ev
     assert trials.record_lost >= 3  # most caps land inside the drill (exit 5)
     assert trials.unrecorded >= trials.record_lost  # each said what it could not record
     assert trials.acknowledged >= 6 * 3
+
+
+@pytest.mark.integration
+def test_disks_whose_fsync_fails_mid_drill_leave_no_fault_and_lose_no_acknowledged_event(
+    tmp_path: Path,
+) -> None:
+    why = unusable()
+    if why is not None:
+        pytest.skip(why)
+    trials = run_failing_disk_trials(tmp_path, trials=4, seed=20261204)
+
+    assert trials.problems == []
+    assert (trials.left_injected, trials.lost) == (0, 0)
+    assert trials.record_lost >= 2  # most sizes land inside the drill (exit 5)
+    assert trials.unrecorded >= trials.record_lost  # each said what it could not record
+    assert trials.acknowledged >= 4 * 2
 
 
 @pytest.mark.integration

@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.faultydisk import FaultyDisk
 
 from kunren.errors import RecordWriteError
 from kunren.record.commitqueue import Batch, CommitQueue
 from kunren.record.eventlog import EVENTS_FILE, EventLog
 from kunren.record.events import Event, Note
 from kunren.record.lines import line_with_seq
-from tests.faultydisk import FaultyDisk
 from tests.record.logs import new_log
 from tests.waiting import until
 

@@ -156,7 +156,8 @@ def test_every_append_is_fsynced_before_it_returns(
 
     synced.clear()
     EventLog.create(tmp_path / "second", "version: 1\n")
-    assert synced == [str(tmp_path / "second")]  # the new folder's entries are durable
+    # the snapshot's bytes, then the new folder's entries, are durable
+    assert synced == [str(tmp_path / "second" / "scenario.yaml"), str(tmp_path / "second")]
 
 
 def test_a_corrupt_line_in_the_middle_is_reported_with_its_line(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.faultydisk import FaultyDisk
 from bench.trials import capped
 
 from kunren.errors import RecordWriteError
@@ -38,7 +39,6 @@ from kunren.record.events import (
 )
 from kunren.runtime.clock import monotonic
 from tests.drills.disk import can_mount_tmpfs, fill, tmpfs
-from tests.faultydisk import FaultyDisk
 from tests.record.logs import new_log
 from tests.waiting import until
 

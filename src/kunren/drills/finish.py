@@ -19,6 +19,7 @@ from types import TracebackType
 from kunren.drills.faults import Reverts
 from kunren.errors import KunrenError, RecordWriteError, RevertError
 from kunren.record.eventlog import EVENTS_FILE
+from kunren.record.events import DrillStarted
 from kunren.record.guarded import GuardedRecorder
 
 
@@ -74,7 +75,10 @@ def finish_error(
             f"`kunren revert {drill_dir}` tries again"
         )
     if lost is not None:
-        return record_lost_error(lost, reverts, services, guard.unrecorded_lines(), drill_dir)
+        started = not any(isinstance(e, DrillStarted) for e in guard.unrecorded)
+        return record_lost_error(
+            lost, reverts, services, guard.unrecorded_lines(), drill_dir, started=started
+        )
     return None
 
 
@@ -84,8 +88,11 @@ def record_lost_error(
     services: list[str],
     unrecorded: list[str],
     drill_dir: Path,
+    *,
+    started: bool = True,
 ) -> RecordWriteError:
-    """What the user must know when the record failed: done from memory, and not recorded."""
+    """What the user must know when the record failed: done from memory, and not recorded.
+    ``started``: False when even ``drill.started`` was not written (then nothing ran from it)."""
     lines = [lost.message, "The drill was stopped; faults were reverted from memory."]
     lines.append("  reverted: " + (", ".join(reverts.reverted) or "nothing was active"))
     if reverts.failed:
@@ -93,9 +100,15 @@ def record_lost_error(
     if services:
         lines.append("  stopped services: " + ", ".join(services))
     lines.append(f"  not recorded ({len(unrecorded)} events): " + "; ".join(unrecorded))
-    lines.append(
-        f"{lost.when_writable}, `kunren revert {drill_dir}` records the reverts "
-        "and the drill's end (undoing again is harmless); a drill stopped this way cannot be "
-        "resumed."
-    )
+    if started:
+        lines.append(
+            f"{lost.when_writable}, `kunren revert {drill_dir}` records the reverts "
+            "and the drill's end (undoing again is harmless); a drill stopped this way cannot "
+            "be resumed."
+        )
+    else:
+        lines.append(
+            f"The record holds nothing, not even the drill's start: no fault was injected. "
+            f"{drill_dir} cannot be resumed; remove it once you have read its service logs."
+        )
     return RecordWriteError("\n".join(lines))

@@ -26,6 +26,7 @@ from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     DrillAborted,
     DrillEnded,
+    DrillStarted,
     Event,
     Note,
     ServiceStarted,
@@ -171,10 +172,13 @@ async def _revert_outstanding(
 
 def _record_the_lost_end(drill_dir: Path, events: list[Event], recorder: GuardedRecorder) -> None:
     """A drill its conductor stopped on a refused write ends in the record now, once there is
-    room: ``drill.aborted``, so no later ``kunren resume`` carries it on."""
+    room: ``drill.aborted``, so no later ``kunren resume`` carries it on. A record that never
+    got its ``drill.started`` stays empty: an end with no start would be no drill at all."""
     if not record_was_lost(drill_dir) or any(
         isinstance(e, DrillEnded | DrillAborted) for e in events
     ):
+        return
+    if not any(isinstance(e, DrillStarted) for e in events):
         return
     if recorder.try_record(DrillAborted(reason=RECORD_LOST_REASON)):
         with contextlib.suppress(OSError):

@@ -100,7 +100,10 @@ def end_time(events: Sequence[Event]) -> float:
 
 def recovery_clock(events: Sequence[Event]) -> Clock:
     """A clock for recording recovery events (revert after a crash): the drill's own time,
-    never past its end; on the virtual clock, the last event's time."""
+    never past its end; on the virtual clock, the last event's time. A record whose start was
+    never written (its first fsync failed) gives drill time 0."""
+    if not any(isinstance(e, DrillStarted) for e in events):
+        return VirtualClock(start=0.0)
     limit = end_time(events)
     attached = attached_clock(events, limit=limit)
     if attached is not None:

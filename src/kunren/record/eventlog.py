@@ -113,9 +113,10 @@ class EventLog:
         except OSError as exc:
             raise EventLogError(f"{path}: cannot create drill folder: {exc.strerror}") from exc
         try:
-            (path / SCENARIO_FILE).write_text(scenario_text, encoding="utf-8")
+            # on disk before the folder is: a revert after a power cut reads it to undo faults
+            write_durably(path / SCENARIO_FILE, scenario_text)
             (path / EVENTS_FILE).touch()
-            _fsync_dir(path)
+            fsync_dir(path)
         except OSError as exc:
             remove_unfinished(path)
             raise creation_error(path, exc) from exc
@@ -355,13 +356,22 @@ def remove_unfinished(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def write_durably(path: Path, text: str) -> None:
+    """Write ``path`` whole and fsync it (its folder's entry is the caller's to fsync)."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def _write_all(fd: int, view: memoryview) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make the entries of folder ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

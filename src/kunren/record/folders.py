@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kunren.errors import EventLogError
-from kunren.record.eventlog import EventLog, creation_error, remove_unfinished
+from kunren.record.eventlog import (
+    EventLog,
+    creation_error,
+    fsync_dir,
+    remove_unfinished,
+    write_durably,
+)
 from kunren.scenarios.loader import LoadedScenario, load_scenario_text
 
 META_FILE = "drill.json"
@@ -55,7 +61,8 @@ def create_drill(loaded: LoadedScenario, drills_root: Path, when: datetime) -> E
     meta = DrillMeta(drill_id, str(loaded.path.resolve()), str(loaded.dir.resolve()))
     text = json.dumps(meta.__dict__, indent=2) + "\n"
     try:
-        (log.drill_dir / META_FILE).write_text(text, "utf-8")
+        write_durably(log.drill_dir / META_FILE, text)
+        fsync_dir(log.drill_dir)
     except OSError as exc:
         log.close()
         remove_unfinished(log.drill_dir)

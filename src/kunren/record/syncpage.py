@@ -36,6 +36,7 @@ see their own copy: not supported (a drill's writers run on one machine).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import mmap
 import os
@@ -86,7 +87,10 @@ class SyncPage:
     def close(self) -> None:
         self._words = []  # the futex words point into the map: let go of them first
         if self._map is not None:
-            self._map.close()
+            # BufferError: a word is still held elsewhere (by a failed fsync's traceback); the
+            # map is unmapped when the last of them goes
+            with contextlib.suppress(BufferError):
+                self._map.close()
             self._map = None
         os.close(self.fd)
 

@@ -9,17 +9,18 @@ Every operation passes through to a folder beside the mount (``ROOT``), except t
 armed. A test arms a failure by writing a file into the control folder, which the filesystem
 consumes on the next matching operation:
 
-- ``fsync``: holds an errno name and a size (``EIO 0``): the next fsync of a file at least that
-  many bytes long fails with it;
+- ``fsync``: holds an errno name, a size and optionally a file name (``EIO 0 events.jsonl``):
+  the next fsync of a file (of that name) at least that many bytes long fails with it;
 - ``write``: ``ENOSPC 10``: the next write stores its first 10 bytes and returns that count
   (a short write, as a filling disk gives), and the write after it fails with ENOSPC;
 - ``write.hold``: present, the next write waits until the test removes it (bounded: 60 s), and
   ``write.held`` appears while it waits, so the test can wait for that without sleeping; the
   held write is then written whole (a failure armed meanwhile is for the write after it).
 
-Run as ``python -m tests.faultydisk ROOT MOUNT CONTROL`` (libfuse 3 from Debian's ``fuse3`` and
+Run as ``python -m bench.faultydisk ROOT MOUNT CONTROL`` (libfuse 3 from Debian's ``fuse3`` and
 ``libfuse3-3``, ``/dev/fuse``, and root or ``fusermount3``). ``FaultyDisk`` starts one for a
-test, and unmounts it and stops its process afterwards.
+test or a campaign trial, and unmounts it and stops its process afterwards; the tests' fixture
+is ``faulty_disk``, and ``bench.trials`` runs drills on it whose fsync fails at random sizes.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from bench.common import wait_for
 from kunren.runtime.clock import monotonic
-from tests.waiting import until
 
 HOLD_LIMIT = 60.0  # real seconds a held write waits for the test at most
 
@@ -66,21 +67,21 @@ class FaultyDisk:
         self._log = (base / "faultydisk.log").open("w")
         folders = [str(self.root), str(self.mount), str(self.control)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.faultydisk", *folders],
+            [sys.executable, "-m", "bench.faultydisk", *folders],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             cwd=Path(__file__).resolve().parent.parent,
             start_new_session=True,
         )
         try:
-            until(self._mounted, timeout=30, what="the FUSE filesystem to be mounted")
-        except AssertionError:
+            wait_for(self._mounted, timeout=30, what="the FUSE filesystem")
+        except RuntimeError:
             self.close()
             raise
 
     def _mounted(self) -> bool:
         if self.proc.poll() is not None:
-            raise AssertionError(
+            raise RuntimeError(
                 f"the FUSE filesystem exited ({self.proc.returncode}): {self.log_text()}"
             )
         return os.path.ismount(self.mount)
@@ -89,9 +90,10 @@ class FaultyDisk:
         self._log.flush()
         return Path(self._log.name).read_text(encoding="utf-8", errors="replace").strip()
 
-    def arm_fsync(self, name: str = "EIO", *, at_least: int = 0) -> None:
-        """The next fsync on this disk of a file of ``at_least`` bytes fails with ``name``."""
-        (self.control / "fsync").write_text(f"{name} {at_least}", encoding="ascii")
+    def arm_fsync(self, name: str = "EIO", *, at_least: int = 0, file: str = "") -> None:
+        """The next fsync on this disk of a file of ``at_least`` bytes (named ``file``, if
+        given) fails with errno ``name``."""
+        (self.control / "fsync").write_text(f"{name} {at_least} {file}", encoding="ascii")
 
     def arm_short_write(self, stored: int, name: str = "ENOSPC") -> None:
         """The next write stores ``stored`` bytes (a short write); the write after it fails."""
@@ -106,6 +108,11 @@ class FaultyDisk:
 
     def release(self) -> None:
         (self.control / "write.hold").unlink(missing_ok=True)
+
+    def disarm(self) -> None:
+        """Take back every failure armed and not consumed (a trial that never reached it)."""
+        for path in self.control.iterdir():
+            path.unlink(missing_ok=True)
 
     def armed(self) -> list[str]:
         """The failures armed and not yet consumed."""
@@ -146,9 +153,9 @@ def _filesystem(root: Path, control: Path) -> Any:
         def _path(self, path: str) -> str:
             return os.path.join(root, path.lstrip("/"))
 
-        def _take(self, name: str, size: int = 0) -> list[str] | None:
-            """The armed failure ``name`` (its words), consumed; None if none is armed for a
-            file of ``size`` bytes (a second word, if any, is the least size it is for)."""
+        def _take(self, name: str, path: str = "", size: int = 0) -> list[str] | None:
+            """The armed failure ``name`` (its words), consumed; None if none is armed for the
+            file at ``path`` of ``size`` bytes (an fsync's: its least size, its file name)."""
             with self.lock:
                 armed = control / name
                 try:
@@ -156,6 +163,8 @@ def _filesystem(root: Path, control: Path) -> Any:
                 except FileNotFoundError:
                     return None
                 if name == "fsync" and size < int(words[1]):
+                    return None
+                if name == "fsync" and len(words) > 2 and os.path.basename(path) != words[2]:
                     return None
                 armed.unlink()
                 return words
@@ -265,7 +274,7 @@ def _filesystem(root: Path, control: Path) -> Any:
             return 0
 
         def fsync(self, path: str, datasync: int, fh: int) -> int:
-            armed = self._take("fsync", os.fstat(fh).st_size)
+            armed = self._take("fsync", path, os.fstat(fh).st_size)
             if armed is not None:
                 raise mfusepy.FuseOSError(getattr(errno, armed[0]))
             if datasync:
