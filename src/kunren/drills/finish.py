@@ -18,8 +18,8 @@ from types import TracebackType
 
 from kunren.drills.faults import Reverts
 from kunren.errors import KunrenError, RecordWriteError, RevertError
+from kunren.record.attach import first_start
 from kunren.record.eventlog import EVENTS_FILE
-from kunren.record.events import DrillStarted
 from kunren.record.guarded import GuardedRecorder
 
 
@@ -75,7 +75,7 @@ def finish_error(
             f"`kunren revert {drill_dir}` tries again"
         )
     if lost is not None:
-        started = not any(isinstance(e, DrillStarted) for e in guard.unrecorded)
+        started = first_start(guard.unrecorded) is None  # not among what went unrecorded
         return record_lost_error(
             lost, reverts, services, guard.unrecorded_lines(), drill_dir, started=started
         )

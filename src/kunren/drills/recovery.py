@@ -21,12 +21,11 @@ from kunren.drills.lock import DrillLock
 from kunren.drills.services import stop_orphan
 from kunren.errors import EventLogError, KunrenError, RecordWriteError, RevertError, UsageError
 from kunren.injectors.requests import request_for_key
-from kunren.record.attach import recovery_clock
+from kunren.record.attach import first_start, recovery_clock
 from kunren.record.eventlog import EventLog
 from kunren.record.events import (
     DrillAborted,
     DrillEnded,
-    DrillStarted,
     Event,
     Note,
     ServiceStarted,
@@ -178,7 +177,7 @@ def _record_the_lost_end(drill_dir: Path, events: list[Event], recorder: Guarded
         isinstance(e, DrillEnded | DrillAborted) for e in events
     ):
         return
-    if not any(isinstance(e, DrillStarted) for e in events):
+    if first_start(events) is None:
         return
     if recorder.try_record(DrillAborted(reason=RECORD_LOST_REASON)):
         with contextlib.suppress(OSError):

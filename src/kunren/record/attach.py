@@ -66,8 +66,13 @@ class AttachedClock:
         yield
 
 
+def first_start(events: Sequence[Event]) -> DrillStarted | None:
+    """The record's ``drill.started``, or None when it was never written."""
+    return next((e for e in events if isinstance(e, DrillStarted)), None)
+
+
 def drill_started(events: Sequence[Event]) -> DrillStarted:
-    started = next((e for e in events if isinstance(e, DrillStarted)), None)
+    started = first_start(events)
     if started is None:
         raise UsageError("this drill has no drill.started event")
     return started
@@ -102,7 +107,7 @@ def recovery_clock(events: Sequence[Event]) -> Clock:
     """A clock for recording recovery events (revert after a crash): the drill's own time,
     never past its end; on the virtual clock, the last event's time. A record whose start was
     never written (its first fsync failed) gives drill time 0."""
-    if not any(isinstance(e, DrillStarted) for e in events):
+    if first_start(events) is None:
         return VirtualClock(start=0.0)
     limit = end_time(events)
     attached = attached_clock(events, limit=limit)
