@@ -117,9 +117,14 @@ class RecordWriteError(EventLogError):
         self.errno = errno
 
     @property
+    def disk_full(self) -> bool:
+        """The disk (or the file's size limit) has no room: not a failing disk."""
+        return self.errno in (ENOSPC, EDQUOT, EFBIG)
+
+    @property
     def when_writable(self) -> str:
         """When to try again, as a sentence starts: "When the disk has room again"."""
-        if self.errno in (ENOSPC, EDQUOT, EFBIG):
+        if self.disk_full:
             return "When the disk has room again"
         if self.errno == EIO:
             return "When the record's disk works again (an I/O error: check the disk, `dmesg`)"

@@ -130,7 +130,7 @@ def test_a_full_disk_under_the_pages_marks_stops_the_drill_and_reverts(tmp_path:
     marks = {e.seq for e in record.events if isinstance(e, Milestone)}
     assert acknowledged and set(acknowledged) <= marks  # each acknowledged mark is on disk
     # the first write the disk refused was a participant's: answered, in words
-    not_recorded = "Not recorded: the drill's record cannot be written (is the disk full?)."
+    not_recorded = "Not recorded: the drill server's disk is full, so its record cannot be"
     assert refusals, "no write was refused before the drill stopped"
     assert refusals[0][0] == 503 and not_recorded in refusals[0][1], refusals
     assert "was not recorded" in err and "error serving" not in err, err  # one line each

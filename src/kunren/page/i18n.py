@@ -247,10 +247,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "訓練サーバーで問題が起きました。訓練は続いています。もう一度お試しください。",
     },
     "err_not_recorded": {
-        "en": "Not recorded: the drill's record cannot be written (is the disk full?). "
+        "en": "Not recorded: the drill server cannot write its record (a disk error). "
         "Tell the facilitator.",
-        "ja": "記録できませんでした: 訓練の記録を書き込めません"
-        "(ディスクの空きがないかもしれません)。ファシリテーターに伝えてください。",
+        "ja": "記録できませんでした: 訓練サーバーが記録を書き込めません(ディスクのエラー)。"
+        "ファシリテーターに伝えてください。",
+    },
+    "err_not_recorded_full": {
+        "en": "Not recorded: the drill server's disk is full, so its record cannot be written. "
+        "Tell the facilitator.",
+        "ja": "記録できませんでした: 訓練サーバーのディスクがいっぱいで、記録を書き込めません。"
+        "ファシリテーターに伝えてください。",
     },
     "err_stopping": {
         "en": "The drill server is stopping; nothing was recorded.",

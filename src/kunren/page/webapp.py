@@ -221,13 +221,15 @@ class WebApp:
 
     async def record(self, event: Event, once: Hashable | None = None) -> tuple[Event, bool]:
         """Append ``event`` off the event loop (``kunren.page.writes``); see ``Writes.record``.
-        A write the disk refuses is the participant's refusal (503, in their language) and
-        one line in the log: the conductor hears of it from its recorder and stops the drill."""
+        A write the disk refuses is the participant's refusal (503, in their language: a full
+        disk or a failing one) and one line in the log: the conductor hears of it from its
+        recorder and stops the drill."""
         try:
             return await self.writes.record(event, once)
         except RecordWriteError as exc:
             log.error("a %s from the page was not recorded: %s", event.type, exc)
-            raise WebError(503, "err_not_recorded") from exc
+            key = "err_not_recorded_full" if exc.disk_full else "err_not_recorded"
+            raise WebError(503, key) from exc
         except PageStopping as exc:
             raise WebError(503, "err_stopping") from exc
 

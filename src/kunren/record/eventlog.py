@@ -347,7 +347,8 @@ def write_error(path: Path, exc: OSError) -> RecordWriteError:
 def creation_error(path: Path, exc: OSError) -> EventLogError:
     """The one message for a drill folder that could not be made (a full disk, most often)."""
     return RecordWriteError(
-        f"{path}: cannot create the drill folder: {exc.strerror or exc}; nothing was run"
+        f"{path}: cannot create the drill folder: {exc.strerror or exc}; nothing was run",
+        exc.errno,
     )
 
 
