@@ -15,7 +15,13 @@ consumes on the next matching operation:
   (a short write, as a filling disk gives), and the write after it fails with ENOSPC;
 - ``write.hold``: present, the next write waits until the test removes it (bounded: 60 s), and
   ``write.held`` appears while it waits, so the test can wait for that without sleeping; the
-  held write is then written whole (a failure armed meanwhile is for the write after it).
+  held write is then written whole (a failure armed meanwhile is for the write after it);
+- ``fsync.hold``: the same for the next fsync (``fsync.held`` while it waits); the held fsync
+  then syncs for real, unless an fsync failure was armed meanwhile.
+
+Each fsync that reaches the filesystem adds its file's name as a line to ``fsynced`` in the
+control folder (before any hold), so a test counts the fsyncs the kernel passed on, not the
+calls a Python wrapper saw.
 
 Run as ``python -m bench.faultydisk ROOT MOUNT CONTROL`` (libfuse 3 from Debian's ``fuse3`` and
 ``libfuse3-3``, ``/dev/fuse``, and root or ``fusermount3``). ``FaultyDisk`` starts one for a
@@ -39,7 +45,8 @@ from typing import Any
 from bench.common import wait_for
 from kunren.runtime.clock import monotonic
 
-HOLD_LIMIT = 60.0  # real seconds a held write waits for the test at most
+HOLD_LIMIT = 60.0  # real seconds a held write or fsync waits for the test at most
+TALLY = "fsynced"  # in the control folder: one line per fsync, its file's name
 
 
 def unusable() -> str | None:
@@ -102,21 +109,34 @@ class FaultyDisk:
     def hold_next_write(self) -> None:
         (self.control / "write.hold").touch()
 
-    def holding(self) -> bool:
-        """A write is waiting for ``release``."""
-        return (self.control / "write.held").exists()
+    def hold_next_fsync(self) -> None:
+        (self.control / "fsync.hold").touch()
+
+    def holding(self, what: str = "write") -> bool:
+        """A write (or an fsync: ``what="fsync"``) is waiting for ``release``."""
+        return (self.control / f"{what}.held").exists()
 
     def release(self) -> None:
+        """Let a held write and a held fsync go on."""
         (self.control / "write.hold").unlink(missing_ok=True)
+        (self.control / "fsync.hold").unlink(missing_ok=True)
+
+    def fsynced(self) -> list[str]:
+        """The names of the files fsynced on this disk, one per fsync, oldest first."""
+        try:
+            return (self.control / TALLY).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
 
     def disarm(self) -> None:
         """Take back every failure armed and not consumed (a trial that never reached it)."""
         for path in self.control.iterdir():
-            path.unlink(missing_ok=True)
+            if path.name != TALLY:
+                path.unlink(missing_ok=True)
 
     def armed(self) -> list[str]:
         """The failures armed and not yet consumed."""
-        return sorted(path.name for path in self.control.iterdir())
+        return sorted(path.name for path in self.control.iterdir() if path.name != TALLY)
 
     def close(self) -> None:
         """Unmount, then stop the process (it ends on its own once unmounted)."""
@@ -169,15 +189,15 @@ def _filesystem(root: Path, control: Path) -> Any:
                 armed.unlink()
                 return words
 
-        def _held(self) -> bool:
-            """Whether this write was held (it is then written whole, whatever is armed)."""
-            if not (control / "write.hold").exists():
+        def _held(self, what: str = "write") -> bool:
+            """Whether this write (or fsync) was held until the test released it."""
+            if not (control / f"{what}.hold").exists():
                 return False
-            (control / "write.held").touch()
+            (control / f"{what}.held").touch()
             deadline = monotonic() + HOLD_LIMIT
-            while (control / "write.hold").exists() and monotonic() < deadline:
+            while (control / f"{what}.hold").exists() and monotonic() < deadline:
                 threading.Event().wait(0.002)
-            (control / "write.held").unlink(missing_ok=True)
+            (control / f"{what}.held").unlink(missing_ok=True)
             return True
 
         def access(self, path: str, amode: int) -> int:
@@ -274,6 +294,9 @@ def _filesystem(root: Path, control: Path) -> Any:
             return 0
 
         def fsync(self, path: str, datasync: int, fh: int) -> int:
+            with self.lock, open(control / TALLY, "a", encoding="utf-8") as tally:
+                tally.write(os.path.basename(path) + "\n")
+            self._held("fsync")
             armed = self._take("fsync", path, os.fstat(fh).st_size)
             if armed is not None:
                 raise mfusepy.FuseOSError(getattr(errno, armed[0]))

@@ -29,7 +29,7 @@ from bench.trials import capped
 
 from kunren.errors import RecordWriteError
 from kunren.record import futex, syncpage
-from kunren.record.eventlog import SYNC_FILE, EventLog
+from kunren.record.eventlog import EVENTS_FILE, SYNC_FILE, EventLog
 from kunren.record.events import (
     Event,
     FaultInjected,
@@ -162,21 +162,10 @@ def test_sigkill_at_any_moment_loses_no_acknowledged_append(tmp_path: Path, seed
     assert log.append(Note(text="after")).seq == events[-1].seq + 1
 
 
-def test_threads_waiting_on_the_writer_share_the_next_fsync(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    log = new_log(tmp_path)
-    real_fsync = os.fsync
-    calls: list[int] = []
-    release = threading.Event()
-
-    def fsync(fd: int) -> None:
-        calls.append(fd)
-        if len(calls) == 1:  # hold the first fsync until the other seven threads have queued
-            release.wait(timeout=30)
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+def test_threads_waiting_on_the_writer_share_the_next_fsync(faulty_disk: FaultyDisk) -> None:
+    log = new_log(faulty_disk.mount)
+    before = len(faulty_disk.fsynced())
+    faulty_disk.hold_next_fsync()  # the kernel holds the first fsync while seven threads queue
     results: dict[int, int] = {}
 
     def append(n: int) -> None:
@@ -184,22 +173,24 @@ def test_threads_waiting_on_the_writer_share_the_next_fsync(
 
     first = threading.Thread(target=append, args=(0,))
     first.start()
-    until(lambda: len(calls) == 1)
+    until(lambda: faulty_disk.holding("fsync"), what="the first fsync to be held")
     others = [threading.Thread(target=append, args=(n,)) for n in range(1, 8)]
     for thread in others:
         thread.start()
     until(lambda: log._queue.queued() == 7)
     assert results == {}  # the first is not acknowledged while its fsync is held
-    release.set()
+    faulty_disk.release()
     for thread in [first, *others]:
         thread.join(timeout=30)
 
-    assert len(calls) == 2  # one for the first append, one shared by the seven queued behind it
+    # One fsync for the first append, one shared by the seven queued behind it.
+    assert faulty_disk.fsynced()[before:] == [EVENTS_FILE] * 2
     assert sorted(results.values()) == list(range(2, 10))
     events = log.read()
     assert {e.text: e.seq for e in events if isinstance(e, Note)} == {
         f"t{n}": seq for n, seq in results.items()
     }
+    log.close()
 
 
 def test_threads_and_processes_at_once_keep_each_writers_order_and_one_seq_sequence(
