@@ -15,6 +15,7 @@ import random
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,61 @@ def test_an_fsync_wakes_the_sleepers_it_covered_and_one_to_make_the_next(
 
 def page_path(log: EventLog) -> Path:
     return log.drill_dir / SYNC_FILE
+
+
+def test_a_writer_on_its_way_to_sleep_for_the_next_fsync_does_not_sleep_through_its_wake(
+    tmp_path: Path,
+) -> None:
+    """The fsync under way ends between the sleeper reading its word and its futex call.
+
+    The fsyncer's one ``wake_one`` for the next fsync then finds nobody asleep. Unless the
+    word moved, the sleeper would sleep out its whole timeout (two minutes here) with nobody
+    fsyncing its bytes: a mark acknowledged a timeout late, on a record with few writers.
+    """
+    log = EventLog.create(tmp_path / "drill", "version: 1\n")
+    log.append(DrillStarted(drill="d1", scenario_id="s", duration=60.0))
+    fsyncer = syncpage.SyncPage(page_path(log))
+    sleeper = syncpage.SyncPage(page_path(log))
+    for word in sleeper._words:
+        word._timeout = futex._Timespec(120, 0)  # only a wake ends a sleep within the test
+    fd = os.open(log.drill_dir / EVENTS_FILE, os.O_WRONLY | os.O_APPEND)
+    try:
+        inode = os.fstat(fd).st_ino
+        os.write(fd, b'{"seq":2,"type":"note","text":"first"}\n')
+        fcntl.flock(fsyncer.fd, fcntl.LOCK_EX)  # the fsync under way covers the first line
+        number, size = fsyncer._begin(inode, os.fstat(fd).st_size)
+        os.write(fd, b'{"seq":3,"type":"note","text":"second"}\n')  # the sleeper's, after
+        second = os.fstat(fd).st_size
+        looks = 0
+        real_covered = sleeper.covered
+
+        def covered(ino: int) -> int:
+            """The sleeper's second look is in ``_sleep``, after it read its word's value."""
+            nonlocal looks
+            looks += 1
+            if looks == 2:  # the fsync under way ends now, as ``make_durable`` ends it
+                fsyncer._fsync(fd, inode, size, number)
+                fcntl.flock(fsyncer.fd, fcntl.LOCK_UN)
+                fsyncer._wake(number)
+            return real_covered(ino)
+
+        sleeper.covered = covered  # type: ignore[method-assign,assignment]
+        done = threading.Thread(target=sleeper.make_durable, args=(fd, inode, second))
+        done.start()
+        try:
+            until(lambda: not done.is_alive(), timeout=30, what="the sleeper to fsync")
+        finally:
+            for word in sleeper._words:  # a sleeper that missed its wake: let it go
+                word.wake_all()
+            done.join(timeout=30)
+        assert looks >= 2
+        assert sleeper.fsyncs == 1  # it took the sync lock itself and fsynced its bytes
+        assert fsyncer.covered(inode) == second
+    finally:
+        os.close(fd)
+        sleeper.close()
+        fsyncer.close()
+        log.close()
 
 
 def test_a_writer_alone_fsyncs_under_the_write_lock_and_moves_the_mark(

@@ -197,9 +197,18 @@ class SyncPage:
             self._set(_DONE, number)
 
     def _wake(self, number: int) -> None:
-        """Wake the sleepers fsync ``number`` covered, and one to make the next fsync."""
+        """Wake the sleepers fsync ``number`` covered, and one to make the next fsync.
+
+        The next fsync's word moves too, before the wakes: a writer that read it on its way to
+        sleep for that fsync (its bytes written after this one began) and is not asleep yet
+        would miss the one wake and sleep out its timeout, with nobody fsyncing its bytes. Its
+        futex call now returns at once and it takes the sync lock itself. Those already asleep
+        on it are not woken by the move: only the one ``wake_one`` picks.
+        """
         at = _SLOTS_AT + 4 * (number % SLOTS)
+        following = _SLOTS_AT + 4 * ((number + 1) % SLOTS)
         self._set(at, (self._get(at) + 1) & _MASK)
+        self._set(following, (self._get(following) + 1) & _MASK)
         self._words[number % SLOTS].wake_all()
         self._words[(number + 1) % SLOTS].wake_one()
 
