@@ -12,9 +12,10 @@ processes) needs three things the file alone cannot give cheaply:
   number N ends, its fsyncer wakes every sleeper on N's word (all covered) and one sleeper on
   N+1's, who makes the next fsync for the rest: nobody is woken to find its bytes not yet on
   disk. It moves N+1's word as well, so a writer on its way to sleep for N+1 does not sleep
-  through that one wake. Waiting in line on a ``flock`` instead hands the lock from sleeper to sleeper, one
-  context switch each; waking every sleeper after each fsync (the earlier design) woke the
-  ones not yet covered too, each to take a core for nothing while the fsyncer waited for one.
+  through that one wake. Waiting in line on a ``flock`` instead hands the lock from sleeper
+  to sleeper, one context switch each; waking every sleeper after each fsync (the earlier
+  design) woke the ones not yet covered too, each to take a core for nothing while the
+  fsyncer waited for one.
 - **The last seq and where it ends** (the tail record): with many writers the log's size has
   almost always changed since a writer's own last append, and re-reading the tail each time
   was the other cost. It is written under the record's write lock, so the next writer only
